@@ -1,0 +1,25 @@
+/* Mbed TLS for Linux targets (host and ARM Linux): the device agent plus
+ * the server side used by the reference server and the test tools. */
+#ifndef SUBLINK_MBEDTLS_CONFIG_LINUX_H
+#define SUBLINK_MBEDTLS_CONFIG_LINUX_H
+
+#include "mbedtls_config_common.h"
+
+#define MBEDTLS_SHA512_C
+#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
+#define MBEDTLS_CHACHA20_C
+#define MBEDTLS_POLY1305_C
+#define MBEDTLS_CHACHAPOLY_C
+#define MBEDTLS_ERROR_C
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_PEM_WRITE_C
+#define MBEDTLS_X509_CRT_WRITE_C
+#define MBEDTLS_X509_CREATE_C
+#define MBEDTLS_ENTROPY_C
+#define MBEDTLS_SSL_SRV_C
+#define MBEDTLS_SSL_TICKET_C
+#define MBEDTLS_SSL_CACHE_C
+#define MBEDTLS_FS_IO
+
+#include "mbedtls/check_config.h"
+#endif

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs every sublink test: the host build, the
+# sanitizer build, and the Cortex-M3 compile of the core.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+toolchain/deps.sh all
+
+jobs=$(nproc)
+run_preset() {  # run_preset NAME [test]
+  echo "== $1: configure and build"
+  cmake --preset "$1" >"build/configure-$1.log" 2>&1 || { cat "build/configure-$1.log"; exit 1; }
+  cmake --build --preset "$1" -j "$jobs"
+  if [ "${2:-}" = test ]; then
+    echo "== $1: tests"
+    ctest --preset "$1" -j "$jobs" --timeout 300
+  fi
+}
+
+run_preset host test
+run_preset host-asan test
+run_preset cortex-m3
+echo "== all test suites passed"
