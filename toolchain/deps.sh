@@ -82,4 +82,5 @@ fetch_source() {  # fetch_source PACKAGE VERSION_PREFIX -> $deps/src/PACKAGE
 }
 
 fetch_source mbedtls
+fetch_source cjson
 case "$what" in arm|all) fetch_source lwip ;; esac

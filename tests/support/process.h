@@ -1,0 +1,58 @@
+// Test helpers that run real peers (python3-websockets, openssl s_server,
+// tinyproxy, haproxy) on loopback. A ChildProcess is stopped by its own PID
+// when it goes out of scope, also when the test fails.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace sublink::test {
+
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  /// Starts argv[0] (searched in PATH) with stdout+stderr to `log_path`.
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(ChildProcess&& o) noexcept;
+  ChildProcess& operator=(ChildProcess&& o) noexcept;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  /// SIGTERM, then SIGKILL after 2 s; returns the wait status.
+  int stop();
+  /// Contents of the log so far (for failure messages).
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_path_;
+};
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+int free_port();
+
+/// Waits until a TCP connect to 127.0.0.1:port succeeds (or ::1 if v6).
+bool wait_for_port(int port, int timeout_ms, bool v6 = false);
+
+/// A fresh temporary directory removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// Runs a shell command, returns its exit status (-1 if it could not run).
+int run_command(const std::string& command);
+
+/// Path of a file under the source tree (tests/..., tools/...).
+std::string source_path(const std::string& relative);
+
+}  // namespace sublink::test
