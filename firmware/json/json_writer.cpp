@@ -1,0 +1,156 @@
+#include "firmware/json/json_writer.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace sublink {
+
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<uint8_t>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t extra;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      auto cc = static_cast<uint8_t>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+JsonWriter::JsonWriter(std::span<char> out) : out_(out) {}
+
+void JsonWriter::put(char c) {
+  // Keep one byte for the NUL that finish() adds.
+  if (size_ + 1 < out_.size()) out_[size_] = c;
+  ++size_;
+}
+
+void JsonWriter::put(std::string_view bytes) {
+  for (char c : bytes) put(c);
+}
+
+void JsonWriter::separate() {
+  if (need_comma_) put(',');
+  need_comma_ = true;
+}
+
+JsonWriter& JsonWriter::begin_object() {
+  separate();
+  put('{');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::end_object() {
+  put('}');
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::begin_array() {
+  separate();
+  put('[');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::end_array() {
+  put(']');
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view name) {
+  string(name);
+  put(':');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::string(std::string_view text) {
+  separate();
+  if (!is_valid_utf8(text)) bad_utf8_ = true;
+  static constexpr char kHex[] = "0123456789abcdef";
+  put('"');
+  for (char ch : text) {
+    auto c = static_cast<uint8_t>(ch);
+    switch (c) {
+      case '"': put("\\\""); break;
+      case '\\': put("\\\\"); break;
+      case '\b': put("\\b"); break;
+      case '\f': put("\\f"); break;
+      case '\n': put("\\n"); break;
+      case '\r': put("\\r"); break;
+      case '\t': put("\\t"); break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+          put(std::string_view(esc, sizeof esc));
+        } else {
+          put(ch);
+        }
+    }
+  }
+  put('"');
+  return *this;
+}
+
+JsonWriter& JsonWriter::integer(int64_t value) {
+  separate();
+  char digits[24];
+  int n = std::snprintf(digits, sizeof digits, "%" PRId64, value);
+  put(std::string_view(digits, n > 0 ? static_cast<size_t>(n) : 0));
+  return *this;
+}
+
+JsonWriter& JsonWriter::boolean(bool value) {
+  separate();
+  put(value ? "true" : "false");
+  return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+  separate();
+  put("null");
+  return *this;
+}
+
+JsonWriter& JsonWriter::raw(std::string_view json) {
+  separate();
+  put(json);
+  return *this;
+}
+
+Result<size_t> JsonWriter::finish() {
+  if (bad_utf8_) return Status(Reason::invalid_argument);
+  if (size_ + 1 > out_.size()) return Status(Reason::out_of_memory, static_cast<int32_t>(size_ + 1));
+  out_[size_] = '\0';
+  return size_;
+}
+
+}  // namespace sublink
