@@ -1,0 +1,81 @@
+// One entry of the device's event log (PROTOCOL.md sections 4 and 5): what
+// happened, when, how bad, and a small fixed payload. Fixed size so a
+// bounded queue of them never allocates; the protocol codec turns the fields
+// into JSON.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "hal/clock.h"
+
+namespace sublink {
+
+/// What happened. Values are stored in records: append only, never renumber.
+enum class EventKind : uint8_t {
+  grace_started = 0,
+  grace_alarm,
+  grace_cleared,
+  grace_expired,
+  license_applied,
+  license_revoked,
+  license_refused,
+  clock_rollback,     // the wall clock went backwards: adds no grace time
+  clock_skew,         // a trusted source differs by less than 24 h
+  clock_jump,         // the device clock is ahead of a trusted source by 24 h or more
+  link_up,
+  link_down,
+  events_summarised,  // stands for `count` older events the queue had no room for
+};
+inline constexpr uint8_t kEventKindCount = static_cast<uint8_t>(EventKind::events_summarised) + 1;
+
+/// How bad. Ordered: a larger value is more severe. Values are stored in records.
+enum class Severity : uint8_t {
+  info = 0,
+  warning,
+  minor,
+  major,
+  critical,
+};
+inline constexpr uint8_t kSeverityCount = static_cast<uint8_t>(Severity::critical) + 1;
+
+/// Stable lower-case wire name of a kind ("grace_alarm"); "unknown" outside the enum.
+std::string_view kind_name(EventKind kind);
+
+/// Stable lower-case wire name of a severity ("major"); "unknown" outside the enum.
+std::string_view severity_name(Severity severity);
+
+/// Kind-specific fields. Unused fields keep their defaults, which the codec
+/// leaves out of the JSON.
+struct EventPayload {
+  static constexpr size_t kTextCapacity = 32;  // a license serial fits
+
+  int32_t days_left = -1;  // grace_alarm, grace_started: whole days of grace left; -1 none
+  int64_t detail = 0;      // e.g. clock difference in seconds, a denial code number
+  uint32_t count = 0;      // events_summarised: how many events it stands for
+  uint64_t first_seq = 0;  // events_summarised: lowest seq it stands for
+  uint64_t last_seq = 0;   // events_summarised: highest seq it stands for
+  std::array<char, kTextCapacity> text{};  // short text, NUL padded
+
+  /// Copies `s` into `text`, cut at kTextCapacity - 1 bytes (on a UTF-8
+  /// boundary) so the text stays NUL terminated and valid.
+  void set_text(std::string_view s);
+  /// The text up to its NUL.
+  std::string_view text_view() const;
+
+  bool operator==(const EventPayload&) const = default;
+};
+
+struct Event {
+  uint64_t seq = 0;                      // per device, increasing, survives reboots
+  std::optional<Millis> time_utc_ms;     // empty when the device does not know the time
+  EventKind kind = EventKind::link_up;
+  Severity severity = Severity::info;
+  EventPayload payload;
+
+  bool operator==(const Event&) const = default;
+};
+
+}  // namespace sublink
