@@ -47,6 +47,10 @@
 /* X.509 */
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
+/* A device certificate (clientAuth) must not pass as a server, nor the
+ * reverse: check keyUsage and extendedKeyUsage of the peer's leaf. */
+#define MBEDTLS_X509_CHECK_KEY_USAGE
+#define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE
 
 /* TLS 1.2, client side */
 #define MBEDTLS_SSL_TLS_C

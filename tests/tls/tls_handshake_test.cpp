@@ -1,0 +1,474 @@
+// Client and server sessions of the same stack, pumped in memory.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "net/tls/tls_arena.h"
+#include "net/tls/tls_client.h"
+#include "net/tls/tls_server.h"
+#include "net/tls/tls_time.h"
+#include "tls/tls_test_support.h"
+
+namespace sublink::test {
+namespace {
+
+std::span<const uint8_t> as_bytes(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+// Reads everything `to` can decrypt after moving `from`'s output over.
+std::string deliver(TlsPipe& from, TlsPipe& to) {
+  std::string received;
+  for (int i = 0; i < 1000; ++i) {
+    transfer(from, to);
+    uint8_t buffer[1024];
+    auto n = to.read(buffer);
+    if (!n.ok()) {
+      if (from.output().empty()) break;
+      continue;
+    }
+    received.append(reinterpret_cast<const char*>(buffer), *n);
+  }
+  return received;
+}
+
+class TlsHandshake : public ::testing::Test {
+ protected:
+  SystemClockScope clock_;
+  SeededRandom random_{1};
+};
+
+TEST_F(TlsHandshake, MutualAuthWithEcdsaCarriesDataBothWays) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  ASSERT_TRUE(load_server(server_config, random_).ok());
+  EXPECT_EQ(client_config.device_common_name(), "SYS-0001");
+
+  TlsSession client(client_config);
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());
+  EXPECT_FALSE(client.handshake_done());
+  Status s = pump_handshake(client, server);
+  ASSERT_TRUE(s.ok()) << reason_name(s.reason()) << " " << client.failure_text() << " / " << server.failure_text();
+  EXPECT_TRUE(client.handshake_done());
+  EXPECT_TRUE(server.handshake_done());
+  EXPECT_FALSE(client.resumed());
+  EXPECT_EQ(server.client_common_name(), "SYS-0001");
+  EXPECT_EQ(client.cipher_suite(), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+
+  auto written = client.write(as_bytes("hello server"));
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(*written, 12u);
+  EXPECT_EQ(deliver(client, server), "hello server");
+  ASSERT_TRUE(server.write(as_bytes("hello device")).ok());
+  EXPECT_EQ(deliver(server, client), "hello device");
+}
+
+TEST_F(TlsHandshake, RsaServerCertificateNegotiatesEcdheRsa) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  ServerFiles files;
+  files.cert = "server-rsa.crt";
+  files.key = "server-rsa.key";
+  ASSERT_TRUE(load_server(server_config, random_, files).ok());
+  TlsSession client(client_config);
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());
+  ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+  EXPECT_EQ(client.cipher_suite(), "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256");
+  EXPECT_EQ(server.client_common_name(), "SYS-0001");
+}
+
+void expect_resumption(Random& random, bool tickets) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_client(client_config, random).ok());
+  ServerFiles files;
+  files.session_tickets = tickets;
+  ASSERT_TRUE(load_server(server_config, random, files).ok());
+  TlsSession client(client_config);
+  for (int connection = 0; connection < 3; ++connection) {
+    TlsServerSession server(server_config);
+    ASSERT_TRUE(server.start().ok());
+    ASSERT_TRUE(client.start("localhost").ok());
+    ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+    EXPECT_EQ(client.resumed(), connection > 0) << "connection " << connection;
+    EXPECT_EQ(server.resumed(), connection > 0) << "connection " << connection;
+    // The server still knows who the device is on a resumed session.
+    EXPECT_EQ(server.client_common_name(), "SYS-0001");
+    EXPECT_EQ(client_config.kept_sessions(), 1u);
+  }
+}
+
+TEST_F(TlsHandshake, ReconnectResumesWithSessionTicket) { expect_resumption(random_, true); }
+
+TEST_F(TlsHandshake, ReconnectResumesWithSessionIdWhenServerHasNoTickets) { expect_resumption(random_, false); }
+
+TEST_F(TlsHandshake, SessionIsOfferedOnlyToTheServerItCameFrom) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  ASSERT_TRUE(load_server(server_config, random_).ok());
+  TlsSession client(client_config);
+  {
+    TlsServerSession server(server_config);
+    ASSERT_TRUE(server.start().ok());
+    ASSERT_TRUE(client.start("localhost").ok());
+    ASSERT_TRUE(pump_handshake(client, server).ok());
+  }
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start("127.0.0.1").ok());
+  ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+  EXPECT_FALSE(client.resumed());
+  EXPECT_EQ(client_config.kept_sessions(), 2u);
+}
+
+TEST_F(TlsHandshake, ServerThatForgotTheSessionGetsAFullHandshake) {
+  TlsClientConfig client_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  TlsSession client(client_config);
+  for (int connection = 0; connection < 2; ++connection) {
+    TlsServerConfig server_config;  // a restarted server: new ticket keys, empty cache
+    ASSERT_TRUE(load_server(server_config, random_).ok());
+    TlsServerSession server(server_config);
+    ASSERT_TRUE(server.start().ok());
+    ASSERT_TRUE(client.start("localhost").ok());
+    ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+    EXPECT_FALSE(client.resumed());
+  }
+}
+
+struct CertCase {
+  const char* server_cert;
+  const char* server_name;
+  Reason expected;
+};
+
+class TlsServerCertificate : public TlsHandshake, public ::testing::WithParamInterface<CertCase> {};
+
+TEST_P(TlsServerCertificate, FailureHasItsOwnReason) {
+  const CertCase& c = GetParam();
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  ServerFiles files;
+  files.cert = std::string(c.server_cert) + ".crt";
+  files.key = std::string(c.server_cert) + ".key";
+  ASSERT_TRUE(load_server(server_config, random_, files).ok());
+  TlsSession client(client_config);
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start(c.server_name).ok());
+  Status s = pump_handshake(client, server);
+  EXPECT_EQ(s.reason(), c.expected) << reason_name(s.reason()) << " " << client.failure_text();
+  EXPECT_FALSE(client.handshake_done());
+  EXPECT_FALSE(server.handshake_done());
+  EXPECT_FALSE(client.failure_text().empty());
+  // The failure is final and no session is kept from it.
+  EXPECT_EQ(client.handshake(), s);
+  uint8_t buffer[16];
+  EXPECT_EQ(client.read(buffer).status(), s);
+  EXPECT_EQ(client_config.kept_sessions(), c.expected == Reason::ok ? 1u : 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, TlsServerCertificate,
+    ::testing::Values(CertCase{"server-expired", "localhost", Reason::cert_expired},
+                      CertCase{"server-future", "localhost", Reason::cert_not_yet_valid},
+                      CertCase{"server-other-ca", "localhost", Reason::cert_unknown_ca},
+                      CertCase{"server-wrong-name", "localhost", Reason::cert_name_mismatch},
+                      // A CN of "127.0.0.1" without an IP SAN does not name 127.0.0.1.
+                      CertCase{"server-ip-cn", "127.0.0.1", Reason::cert_name_mismatch},
+                      CertCase{"server", "192.0.2.7", Reason::cert_name_mismatch},
+                      CertCase{"server", "other.localhost", Reason::cert_name_mismatch},
+                      // A device certificate (clientAuth only) cannot act as a server.
+                      CertCase{"device", "SYS-0001", Reason::cert_invalid},
+                      CertCase{"server", "127.0.0.1", Reason::ok}, CertCase{"server", "::1", Reason::ok},
+                      CertCase{"server", "[::1]", Reason::ok}, CertCase{"server-rsa", "127.0.0.1", Reason::ok}));
+
+TEST_F(TlsHandshake, ServerRejectsDeviceCertificateFromAnotherCa) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ClientFiles files;
+  files.cert = "device-other-ca.crt";
+  files.key = "device-other-ca.key";
+  ASSERT_TRUE(load_client(client_config, random_, files).ok());
+  ASSERT_TRUE(load_server(server_config, random_).ok());
+  TlsSession client(client_config);
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());
+  Status s = pump_handshake(client, server);
+  EXPECT_EQ(s, Status(Reason::tls_alert, MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA)) << client.failure_text();
+  EXPECT_EQ(server.failure().reason(), Reason::cert_unknown_ca) << server.failure_text();
+  EXPECT_TRUE(server.client_common_name().empty());
+}
+
+TEST_F(TlsHandshake, ServerRejectsClientWithoutCertificate) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ClientFiles files;
+  files.cert = "";
+  files.key = "";
+  ASSERT_TRUE(load_client(client_config, random_, files).ok());
+  EXPECT_TRUE(client_config.device_common_name().empty());
+  ASSERT_TRUE(load_server(server_config, random_).ok());
+  TlsSession client(client_config);
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());
+  Status s = pump_handshake(client, server);
+  EXPECT_EQ(s.reason(), Reason::tls_alert) << client.failure_text();
+  EXPECT_GT(s.detail(), 0);
+  EXPECT_FALSE(server.failure().ok());
+  std::printf("[ measure  ] client without certificate: client %s (%s), server %s (%s)\n", reason_name(s.reason()),
+              std::string(client.failure_text()).c_str(), reason_name(server.failure().reason()),
+              std::string(server.failure_text()).c_str());
+}
+
+TEST_F(TlsHandshake, VirtualClockDecidesCertificateValidity) {
+  TlsClientConfig client_config;
+  TlsServerConfig expired_config;
+  TlsServerConfig current_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  ServerFiles expired;
+  expired.cert = "server-expired.crt";
+  expired.key = "server-expired.key";
+  ASSERT_TRUE(load_server(expired_config, random_, expired).ok());
+  ASSERT_TRUE(load_server(current_config, random_).ok());
+  auto connect = [&](TlsServerConfig& server_config) {
+    TlsSession client(client_config);
+    TlsServerSession server(server_config);
+    EXPECT_TRUE(server.start().ok());
+    EXPECT_TRUE(client.start("localhost").ok());
+    return pump_handshake(client, server);
+  };
+  FixedWallClock mid_2020(1590969600000);  // 2020-06-01, inside server-expired's validity
+  install_tls_wall_clock(&mid_2020);
+  EXPECT_TRUE(connect(expired_config).ok());
+  client_config.forget_sessions();
+  FixedWallClock unset(0);  // a lost RTC reads 1970
+  install_tls_wall_clock(&unset);
+  EXPECT_EQ(connect(current_config).reason(), Reason::cert_not_yet_valid);
+  install_tls_wall_clock(nullptr);  // no clock at all fails closed the same way
+  EXPECT_EQ(connect(current_config).reason(), Reason::cert_not_yet_valid);
+  // clock_ (the fixture) puts the system clock back.
+  SystemWallClock system;
+  install_tls_wall_clock(&system);
+  EXPECT_EQ(connect(expired_config).reason(), Reason::cert_expired);
+}
+
+TEST_F(TlsHandshake, MaxFragmentLengthBoundsServerRecords) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ClientFiles files;
+  files.max_fragment_length = 1024;
+  ASSERT_TRUE(load_client(client_config, random_, files).ok());
+  ASSERT_TRUE(load_server(server_config, random_).ok());
+  TlsSession client(client_config, 2048, 2048);
+  TlsServerSession server(server_config, 16 * 1024, 16 * 1024);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());
+  ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+  std::string big(5000, 'x');
+  size_t sent = 0;
+  while (sent < big.size()) {
+    auto n = server.write(as_bytes(std::string_view(big).substr(sent)));
+    ASSERT_TRUE(n.ok());
+    sent += *n;
+  }
+  // Every application-data record header says at most 1024 bytes + AEAD overhead.
+  auto wire = server.output();
+  size_t pos = 0, records = 0;
+  while (pos + 5 <= wire.size()) {
+    size_t length = static_cast<size_t>(wire[pos + 3]) << 8 | wire[pos + 4];
+    EXPECT_EQ(wire[pos], 23);  // application_data
+    EXPECT_LE(length, 1024u + 8 + 16);
+    pos += 5 + length;
+    ++records;
+  }
+  EXPECT_EQ(pos, wire.size());
+  EXPECT_GE(records, 5u);
+  EXPECT_EQ(deliver(server, client), big);
+}
+
+TEST_F(TlsHandshake, WriteTakesOnlyWhatFitsAndCloseNotifyEndsTheStream) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  ASSERT_TRUE(load_server(server_config, random_).ok());
+  TlsSession client(client_config, 512, 512);
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());
+  ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+  std::string payload(2000, 'p');
+  auto first = client.write(as_bytes(payload));
+  ASSERT_TRUE(first.ok());
+  EXPECT_GT(*first, 0u);
+  EXPECT_LT(*first, 512u);  // bounded by the output queue, not by the record size
+  size_t sent = *first;
+  std::string received;
+  while (sent < payload.size()) {
+    auto n = client.write(as_bytes(std::string_view(payload).substr(sent)));
+    if (!n.ok()) {
+      ASSERT_EQ(n.status().reason(), Reason::would_block);
+      received += deliver(client, server);
+      continue;
+    }
+    sent += *n;
+  }
+  received += deliver(client, server);
+  EXPECT_EQ(received, payload);
+  ASSERT_TRUE(client.close_notify().ok());
+  transfer(client, server);
+  uint8_t buffer[64];
+  EXPECT_EQ(server.read(buffer).status(), Status(Reason::connection_closed, 0));
+}
+
+TEST_F(TlsHandshake, GarbageFromTheServerFailsTheHandshake) {
+  TlsClientConfig client_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  for (std::string_view garbage : {std::string_view("HTTP/1.1 400 Bad Request\r\n\r\n"),
+                                   std::string_view("\x16\x03\x03\xff\xff\x02\x00\x00", 8),
+                                   std::string_view("\x15\x03\x03\x00\x02\x02\x28", 7)}) {
+    TlsSession client(client_config);
+    ASSERT_TRUE(client.start("localhost").ok());
+    EXPECT_FALSE(client.output().empty());  // the ClientHello
+    client.feed(as_bytes(garbage));
+    Status s = client.handshake();
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.reason(), Reason::would_block) << client.failure_text();
+    EXPECT_EQ(client.handshake(), s);
+  }
+}
+
+TEST_F(TlsHandshake, GarbageFromTheClientFailsTheServer) {
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_server(server_config, random_).ok());
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  std::vector<uint8_t> noise(300);
+  random_.fill(noise);
+  noise[0] = 0x16;
+  noise[1] = 0x03;
+  noise[2] = 0x03;
+  noise[3] = 0x01;
+  noise[4] = 0x00;
+  server.feed(noise);
+  Status s = server.handshake();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.reason(), Reason::would_block);
+}
+
+TEST_F(TlsHandshake, TransportEndDuringHandshakeIsConnectionClosed) {
+  TlsClientConfig client_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  TlsSession client(client_config);
+  ASSERT_TRUE(client.start("localhost").ok());
+  EXPECT_EQ(client.handshake().reason(), Reason::would_block);
+  client.feed_eof();
+  EXPECT_EQ(client.handshake().reason(), Reason::connection_closed);
+}
+
+TEST_F(TlsHandshake, FeedStopsAtQueueCapacity) {
+  TlsClientConfig client_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  TlsSession client(client_config, 100, 2048);
+  ASSERT_TRUE(client.start("localhost").ok());
+  std::vector<uint8_t> bytes(250, 0x16);
+  EXPECT_EQ(client.feed(bytes), 100u);
+  EXPECT_EQ(client.feed(bytes), 0u);
+}
+
+TEST_F(TlsHandshake, BadCredentialsAreRefusedAtLoad) {
+  {
+    TlsClientConfig config;
+    ClientFiles files;
+    files.key = "server.key";  // not the device certificate's key
+    EXPECT_EQ(load_client(config, random_, files).reason(), Reason::invalid_argument);
+  }
+  {
+    TlsClientConfig config;
+    TlsClientCredentials credentials{"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n", "", ""};
+    EXPECT_EQ(config.load(credentials, random_).reason(), Reason::invalid_argument);
+  }
+  {
+    TlsClientConfig config;
+    std::string ca = pki("ca.crt");
+    std::string key = pki("device.key");
+    TlsClientCredentials credentials{ca, ca, key};  // CA certificate with the device key
+    EXPECT_EQ(config.load(credentials, random_).reason(), Reason::invalid_argument);
+  }
+  {
+    TlsClientConfig config;
+    ClientFiles files;
+    files.max_fragment_length = 3000;
+    EXPECT_EQ(load_client(config, random_, files).reason(), Reason::invalid_argument);
+  }
+  {
+    TlsClientConfig config;
+    TlsSession session(config);
+    EXPECT_EQ(session.start("localhost").reason(), Reason::invalid_argument);  // not loaded
+  }
+  {
+    TlsClientConfig config;
+    ASSERT_TRUE(load_client(config, random_).ok());
+    TlsSession session(config);
+    EXPECT_EQ(session.start("").reason(), Reason::invalid_argument);
+    EXPECT_EQ(session.start(std::string(300, 'a')).reason(), Reason::invalid_argument);
+    EXPECT_EQ(session.start(std::string_view("local\0host", 10)).reason(), Reason::invalid_argument);
+  }
+}
+
+TEST_F(TlsHandshake, ArenaHoldsAMutualAuthHandshakeAndReportsItsPeak) {
+  static uint8_t memory[160 * 1024];
+  {
+    TlsArena arena(memory);
+    ASSERT_TRUE(TlsArena::installed());
+    {
+      TlsClientConfig client_config;
+      ASSERT_TRUE(load_client(client_config, random_).ok());
+      TlsServerConfig server_config;
+      ASSERT_TRUE(load_server(server_config, random_).ok());
+      TlsArena::reset_peak();
+      size_t before = TlsArena::current_bytes();
+      TlsSession client(client_config);
+      TlsServerSession server(server_config);
+      ASSERT_TRUE(server.start().ok());
+      ASSERT_TRUE(client.start("localhost").ok());
+      ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+      EXPECT_GT(TlsArena::peak_bytes(), before);
+      std::printf("[ measure  ] in-process client+server handshake: arena peak %zu bytes in %zu blocks "
+                  "(configs %zu bytes before)\n",
+                  TlsArena::peak_bytes(), TlsArena::peak_blocks(), before);
+    }
+    EXPECT_EQ(TlsArena::current_bytes(), 0u);  // everything went back
+  }
+  EXPECT_FALSE(TlsArena::installed());
+}
+
+TEST_F(TlsHandshake, ExhaustedArenaIsOutOfMemoryNotACrash) {
+  static uint8_t memory[24 * 1024];
+  TlsArena arena(memory);
+  {
+    TlsClientConfig client_config;
+    Status loaded = load_client(client_config, random_);
+    if (loaded.ok()) {
+      TlsSession client(client_config);
+      EXPECT_EQ(client.start("localhost").reason(), Reason::out_of_memory);
+    } else {
+      EXPECT_EQ(loaded.reason(), Reason::out_of_memory);
+    }
+  }
+  EXPECT_EQ(TlsArena::current_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace sublink::test
