@@ -10,20 +10,9 @@
 #include <string_view>
 
 #include "hal/status.h"
+#include "net/address/ip_address.h"
 
 namespace sublink {
-
-/// An IPv4 or IPv6 address, as the resolver returned it.
-struct IpAddress {
-  uint8_t family = 0;  // 4 or 6; 0 = none
-  uint8_t bytes[16] = {};
-  bool operator==(const IpAddress&) const = default;
-
-  /// Parses a dotted IPv4 or an IPv6 literal (no brackets); family 0 if not.
-  static IpAddress parse(std::string_view text);
-  /// Writes the textual form into `out` (NUL-terminated); returns its length.
-  size_t format(std::span<char> out) const;
-};
 
 /// The resolved addresses of one name, in resolver order. Bounded.
 struct AddressList {

@@ -1,6 +1,6 @@
 #include <cstdio>
 
-#include "net/link/socket_driver.h"
+#include "net/address/ip_address.h"
 
 namespace sublink {
 
@@ -98,6 +98,11 @@ done:
 
 IpAddress IpAddress::parse(std::string_view text) {
   IpAddress a;
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+    if (parse_v6(text, a.bytes)) a.family = 6;
+    return a;
+  }
   if (parse_v4(text, a.bytes)) {
     a.family = 4;
   } else if (parse_v6(text, a.bytes)) {

@@ -1,0 +1,176 @@
+// The link: from "server name in a configuration" to "an open,
+// authenticated WebSocket", and on to the next one when it breaks. It runs
+// connection rounds with the ConnectPolicy and, for each attempt, the chain
+// TCP -> [HTTP CONNECT] -> TLS 1.2 -> WebSocket upgrade, all sans-I/O over a
+// SocketDriver. The first attempt to complete the whole chain becomes the
+// link; every other one is closed.
+//
+// Driving it (any event loop: poll(2), lwIP callbacks, the simulation):
+//   link.start(now);
+//   loop: deadline = link.poll(now); wait for socket events or the deadline
+// Socket events reach the link through its SocketEvents methods.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "hal/clock.h"
+#include "hal/random.h"
+#include "hal/status.h"
+#include "net/connect/connect_policy.h"
+#include "net/link/socket_driver.h"
+#include "net/proxy/http_connect.h"
+#include "net/proxy/proxy_url.h"
+#include "net/tls/tls_client.h"
+#include "net/websocket/ws_client.h"
+
+namespace sublink {
+
+struct LinkConfig {
+  std::string_view server;            // DNS name or IP literal (`server`)
+  ConnectConfig connect;              // ports and timing (section 1)
+  const ProxyUrl* proxy = nullptr;    // `proxy`, when set
+  size_t max_message_bytes = 65536;   // `max_message_bytes`
+  std::string_view user_agent = "sublink/0.1.0";
+  std::string_view path = "/sublink/v1";
+  /// Attempts that may be under way at once (each holds a TLS session and
+  /// WebSocket buffers); a further start fails at once with out_of_memory.
+  size_t max_parallel_attempts = 4;
+  /// How long a close handshake may take before the socket is dropped.
+  Millis close_timeout_ms = 2000;
+};
+
+/// One attempt: where it goes.
+struct AttemptInfo {
+  AttemptId id = 0;
+  IpAddress address;  // the server's, or the proxy's when a proxy is used
+  uint16_t port = 0;  // the server port (also with a proxy)
+};
+
+/// Steps an attempt goes through, for the log and the demo narration.
+enum class LinkStep : uint8_t { connecting, tcp_connected, tunnel_open, tls_established, upgraded };
+const char* link_step_name(LinkStep step);
+
+/// What the link reports. Every method has an empty default.
+class LinkListener {
+ public:
+  virtual ~LinkListener() = default;
+  /// The name resolved (or failed to: status) at the start of a round.
+  virtual void on_resolved(std::string_view /*name*/, Status /*status*/, const AddressList& /*addresses*/) {}
+  /// An attempt reached a step.
+  virtual void on_attempt_step(const AttemptInfo& /*attempt*/, LinkStep /*step*/) {}
+  /// An attempt failed; `text` adds detail for the log (TLS verify flags).
+  virtual void on_attempt_failed(const AttemptInfo& /*attempt*/, Status /*why*/, std::string_view /*text*/) {}
+  /// Every candidate of the round failed; the next round starts at retry_at.
+  virtual void on_round_failed(Status /*last*/, Millis /*retry_at*/) {}
+  /// The link is up on `attempt` (WebSocket open, TLS resumed or not).
+  virtual void on_link_up(const AttemptInfo& /*attempt*/, bool /*tls_resumed*/) {}
+  /// A complete message arrived (valid only during the call).
+  virtual void on_text(std::string_view /*message*/) {}
+  virtual void on_binary(std::span<const uint8_t> /*message*/) {}
+  /// The link went down: why.ok() after our own close(), closed_by_peer
+  /// (detail: close code), or the failure.
+  virtual void on_link_down(Status /*why*/) {}
+};
+
+class Link final : public SocketEvents {
+ public:
+  /// `tls` must be loaded; `driver`, `random`, `listener`, `tls` and the
+  /// strings in `config` must outlive the link. The driver's events must be
+  /// routed to this object.
+  Link(const LinkConfig& config, TlsClientConfig& tls, SocketDriver& driver, Random& random,
+       LinkListener& listener);
+  ~Link() override;
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+
+  /// Starts the first connection round.
+  void start(Millis now);
+
+  /// Does what is due at `now`; returns when to call again at the latest.
+  Millis poll(Millis now);
+
+  bool up() const { return winner_ != nullptr && winner_stage_open(); }
+  /// The attempt that holds the link; meaningful while up().
+  const AttemptInfo& current() const { return current_; }
+
+  /// Queues a message on the open link. would_block when not up or when
+  /// the output is full; other statuses as WsClient::send_text.
+  Status send_text(std::string_view message);
+  Status send_binary(std::span<const uint8_t> message);
+
+  /// Closes the open link with `code` (1000, 1001 at shutdown) and stops
+  /// making new rounds until start() is called again.
+  void close(uint16_t code, std::string_view reason = {});
+
+  /// Drops the open link at once (dead-link detection) and starts a new
+  /// round after the backoff.
+  void drop(Status why);
+
+  /// A server-given delay: the next wait is at least `delay_ms`.
+  void set_retry_floor(Millis delay_ms) { policy_.set_retry_floor(delay_ms); }
+
+  /// True when nothing is under way: no attempt, no link, no close pending
+  /// (after close() completes).
+  bool idle() const;
+
+  const ConnectPolicy& policy() const { return policy_; }
+  /// The time given to the latest poll() or start(): "now" for the link.
+  Millis last_poll() const { return now_; }
+
+  // SocketEvents
+  void on_resolved(Status status, const AddressList& addresses) override;
+  void on_connected(SocketId id) override;
+  void on_received(SocketId id, std::span<const uint8_t> bytes) override;
+  void on_writable(SocketId id) override;
+  void on_socket_error(SocketId id, Status status) override;
+
+ private:
+  enum class Stage : uint8_t { free, tcp, proxy, tls, upgrade, open, closing };
+  struct Chain {
+    Stage stage = Stage::free;
+    AttemptInfo info;
+    SocketId socket = 0;
+    Millis close_deadline = kNever;
+    std::optional<HttpConnect> proxy;
+    std::optional<TlsSession> tls;
+    std::optional<WsClient> ws;
+    char host_header[300] = {};
+  };
+
+  bool winner_stage_open() const;
+  Chain* chain_for_socket(SocketId id);
+  Chain* chain_for_attempt(AttemptId id);
+  void start_attempt(const ConnectAction& action);
+  void begin_tls(Chain& c, std::span<const uint8_t> early);
+  void feed_tls(Chain& c, std::span<const uint8_t> bytes);
+  void process(Chain& c);
+  bool process_ws_events(Chain& c);
+  void flush(Chain& c);
+  void fail_attempt(Chain& c, Status why, std::string_view text = {});
+  void link_down(Chain& c, Status why);
+  void release(Chain& c);
+
+  LinkConfig config_;
+  TlsClientConfig& tls_;
+  SocketDriver& driver_;
+  Random& random_;
+  LinkListener& listener_;
+  ConnectPolicy policy_;
+  std::array<Chain, 8> chains_;
+  size_t chain_limit_;
+  Chain* winner_ = nullptr;
+  AttemptInfo current_;
+  AddressList addresses_;
+  SocketId next_socket_ = 1;
+  Millis now_ = 0;
+  bool running_ = false;
+  bool resolving_ = false;
+  Status last_dns_failure_;
+};
+
+}  // namespace sublink
