@@ -1,0 +1,42 @@
+// Timing of the grace period (PROTOCOL.md section 5) and the licensing states.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "hal/clock.h"
+
+namespace sublink {
+
+inline constexpr Millis kSecondMs = 1000;
+inline constexpr Millis kHourMs = 3600 * kSecondMs;
+inline constexpr Millis kDayMs = 24 * kHourMs;
+
+struct GraceConfig {
+  Millis grace_period = 30 * kDayMs;        // grace_period_s
+  Millis alarm_delay = 600 * kSecondMs;     // grace_alarm_delay_s: link down this long raises the alarm
+  Millis alarm_interval = kDayMs;           // grace_alarm_interval_s: then raised again this often
+  Millis checkpoint_interval = kHourMs;     // checkpoint_s
+  Millis skew_limit = kDayMs;               // a trusted difference below this is skew, not tampering
+  Millis skew_tolerance = 5 * kSecondMs;    // differences below this are not worth an event
+  Millis earliest_valid_utc = 1577836800000;  // 2020-01-01: a device clock before this is unset
+};
+
+/// Licensing state. Values are stored in records: never renumber.
+enum class LicenseState : uint8_t {
+  unlicensed = 0,  // no valid license: features off
+  licensed,        // license held, link up: features on
+  grace,           // license held, link down, grace running: features on
+  expired,         // grace ran out: features off until link up + valid license
+};
+inline constexpr uint8_t kLicenseStateCount = static_cast<uint8_t>(LicenseState::expired) + 1;
+
+/// Stable wire name ("grace"), as in `status --json` and `hello.state`.
+std::string_view state_name(LicenseState state);
+
+/// Whether subscription features may run in `state`.
+constexpr bool features_on(LicenseState state) {
+  return state == LicenseState::licensed || state == LicenseState::grace;
+}
+
+}  // namespace sublink
