@@ -15,11 +15,12 @@ struct cJSON;
 namespace sublink {
 
 /// JSON numbers are doubles: integers beyond 2^53 are not exact, so they
-/// are refused rather than silently rounded.
-inline constexpr int64_t kMaxJsonInteger = (int64_t{1} << 53);
+/// are refused rather than silently rounded. 2^53 itself is excluded: it is
+/// also what 2^53+1 rounds to.
+inline constexpr int64_t kMaxJsonInteger = (int64_t{1} << 53) - 1;
 
 /// The JsonType of a cJSON node (nullptr: missing). Integral numbers within
-/// +-2^53 are `integer`, other numbers `number`.
+/// +-(2^53-1) are `integer`, other numbers `number`.
 JsonType json_type_of(const cJSON* item);
 
 class JsonReader {
