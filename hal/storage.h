@@ -1,0 +1,88 @@
+// Durable records: the few pieces of agent state that must survive reboots
+// and power loss (PROTOCOL.md section 5): the license, the grace accounting,
+// usage counters, the event queue with its seq counter, the boot counter.
+//
+// A narrow HAL facade with one backend per platform: files in a state
+// directory on Linux (hal/linux/file_storage.h), A/B records on raw NOR
+// flash on a board (hal/flash/flash_record_store.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "hal/status.h"
+
+namespace sublink {
+
+/// Which record. The values are stored on flash and in file headers: never
+/// renumber, only append. Values up to kMaxRecordIds - 1 are valid; the
+/// unnamed ones are room for later records.
+enum class RecordId : uint8_t {
+  license = 0,  // the accepted license and its signature
+  grace = 1,    // grace accounting checkpoint
+  usage = 2,    // usage counters for the audit
+  events = 3,   // the undelivered event queue and its seq counter
+  boot = 4,     // the boot counter
+};
+
+/// Number of record ids a backend must be able to address.
+inline constexpr size_t kMaxRecordIds = 16;
+
+/// Stable lower-case name of a record ("license", ...), used for file names
+/// and logs; "record5" ... "record15" for the unnamed ids, nullptr when the
+/// id is out of range.
+const char* record_name(RecordId id);
+
+/// Storage failures are Reason::io_error. Platform errors carry a positive
+/// errno (or 0) in `detail`; the storage layer's own outcomes carry these
+/// negative details, so they never collide with an errno.
+namespace storage_detail {
+/// Nothing was ever committed for the record (a fresh device).
+inline constexpr int32_t kNotFound = -1001;
+/// Something is stored but no copy passes its checks: bit rot, a foreign
+/// file, or a first write that was cut before it committed.
+inline constexpr int32_t kCorrupt = -1002;
+/// The record is larger than the backend's maximum record size, or larger
+/// than the caller's buffer on read.
+inline constexpr int32_t kTooBig = -1003;
+/// The medium has no room for the record (layout does not fit the flash).
+inline constexpr int32_t kNoSpace = -1004;
+/// The record id is outside [0, kMaxRecordIds) or outside the backend's layout.
+inline constexpr int32_t kBadRecordId = -1005;
+}  // namespace storage_detail
+
+/// True when `s` is the "nothing stored yet" outcome of Storage::read.
+constexpr bool is_not_found(const Status& s) {
+  return s.reason() == Reason::io_error && s.detail() == storage_detail::kNotFound;
+}
+/// True when `s` is the "stored but unreadable" outcome of Storage::read.
+constexpr bool is_corrupt(const Status& s) {
+  return s.reason() == Reason::io_error && s.detail() == storage_detail::kCorrupt;
+}
+
+/// Atomic, power-loss-safe records. Each record holds one byte string of at
+/// most max_record_size() bytes; a write replaces it as a whole.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  /// Copies the newest committed value of `id` into the front of `out` and
+  /// returns its length. Never returns a mix of two values: when the newest
+  /// copy is damaged, it returns the previous committed value instead.
+  /// Failures: kNotFound (never written), kCorrupt (no intact copy),
+  /// kTooBig (`out` too small), or a platform error. The contents of `out`
+  /// are unspecified after a failure.
+  virtual Result<size_t> read(RecordId id, std::span<uint8_t> out) = 0;
+
+  /// Replaces the value of `id` with `data` (may be empty). When it returns
+  /// Ok the new value is durable. When power is lost before, a later read
+  /// returns either the previous value or the new one, never a mix and never
+  /// nothing once a first value was committed.
+  virtual Status write(RecordId id, std::span<const uint8_t> data) = 0;
+
+  /// Largest value write() accepts.
+  virtual size_t max_record_size() const = 0;
+};
+
+}  // namespace sublink
