@@ -1,0 +1,88 @@
+#include "boards/host/link_narrator.h"
+
+#include <cstdarg>
+
+namespace sublink {
+
+namespace {
+const char* where(const AttemptInfo& a, char (&buf)[80]) {
+  char addr[48];
+  a.address.format(addr);
+  snprintf(buf, sizeof buf, a.address.family == 6 ? "[%s]:%u" : "%s:%u", addr, a.port);
+  return buf;
+}
+}  // namespace
+
+LinkNarrator::LinkNarrator(FILE* out, MonotonicClock& clock) : out_(out), clock_(clock), origin_(clock.now_ms()) {}
+
+void LinkNarrator::say(const char* fmt, ...) {
+  Millis t = clock_.now_ms() - origin_;
+  fprintf(out_, "[%4lld.%03lld] ", static_cast<long long>(t / 1000), static_cast<long long>(t % 1000));
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(out_, fmt, ap);
+  va_end(ap);
+  fputc('\n', out_);
+  fflush(out_);
+}
+
+void LinkNarrator::on_resolved(std::string_view name, Status status, const AddressList& addresses) {
+  if (!status.ok()) {
+    say("resolve %.*s: FAILED (%s) - %s", static_cast<int>(name.size()), name.data(), reason_name(status.reason()),
+        reason_hint(status.reason()));
+    return;
+  }
+  char list[400] = {};
+  size_t pos = 0;
+  for (size_t i = 0; i < addresses.count && pos + 50 < sizeof list; ++i) {
+    if (i) list[pos++] = ' ';
+    pos += addresses.items[i].format({list + pos, sizeof list - pos});
+  }
+  say("resolved %.*s -> %s", static_cast<int>(name.size()), name.data(), list);
+}
+
+void LinkNarrator::on_attempt_step(const AttemptInfo& attempt, LinkStep step) {
+  char w[80];
+  switch (step) {
+    case LinkStep::connecting: say("attempt #%u: connecting to %s", attempt.id, where(attempt, w)); break;
+    case LinkStep::tcp_connected: say("attempt #%u: TCP connected to %s", attempt.id, where(attempt, w)); break;
+    case LinkStep::tunnel_open: say("attempt #%u: proxy tunnel open to port %u", attempt.id, attempt.port); break;
+    case LinkStep::tls_established:
+      say("attempt #%u: TLS 1.2 established, server certificate verified, device certificate accepted", attempt.id);
+      break;
+    case LinkStep::upgraded: say("attempt #%u: WebSocket upgrade accepted (sublink.v1)", attempt.id); break;
+  }
+}
+
+void LinkNarrator::on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) {
+  char w[80];
+  say("attempt #%u to %s FAILED: %s (%d)%s%.*s - %s", attempt.id, where(attempt, w), reason_name(why.reason()),
+      static_cast<int>(why.detail()), text.empty() ? "" : ", ", static_cast<int>(text.size()), text.data(),
+      reason_hint(why.reason()));
+}
+
+void LinkNarrator::on_round_failed(Status last, Millis retry_at) {
+  Millis wait = retry_at - clock_.now_ms();
+  say("every address and port failed (last: %s); next round in %lld ms (backoff with jitter)",
+      reason_name(last.reason()), static_cast<long long>(wait < 0 ? 0 : wait));
+}
+
+void LinkNarrator::on_link_up(const AttemptInfo& attempt, bool tls_resumed) {
+  char w[80];
+  say("LINK UP on %s%s", where(attempt, w), tls_resumed ? " (TLS session resumed)" : "");
+}
+
+void LinkNarrator::on_text(std::string_view message) {
+  say("received: %.*s", static_cast<int>(message.size() > 200 ? 200 : message.size()), message.data());
+}
+
+void LinkNarrator::on_link_down(Status why) {
+  if (why.ok()) {
+    say("link closed by us");
+  } else {
+    say("LINK DOWN: %s (%d) - %s", reason_name(why.reason()), static_cast<int>(why.detail()),
+        reason_hint(why.reason()));
+  }
+}
+
+}  // namespace sublink

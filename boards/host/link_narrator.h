@@ -1,0 +1,34 @@
+// Tells what the link does, one line per step, in words a field engineer
+// understands: which address and port, why an attempt failed and what to
+// check, when the link is up.
+#pragma once
+
+#include <cstdio>
+
+#include "net/link/link.h"
+
+namespace sublink {
+
+class LinkNarrator : public LinkListener {
+ public:
+  /// Lines go to `out`, prefixed with the time since `origin`.
+  LinkNarrator(FILE* out, MonotonicClock& clock);
+
+  void on_resolved(std::string_view name, Status status, const AddressList& addresses) override;
+  void on_attempt_step(const AttemptInfo& attempt, LinkStep step) override;
+  void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override;
+  void on_round_failed(Status last, Millis retry_at) override;
+  void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
+  void on_text(std::string_view message) override;
+  void on_link_down(Status why) override;
+
+  /// Writes a free-form line in the same format.
+  void say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+ private:
+  FILE* out_;
+  MonotonicClock& clock_;
+  Millis origin_;
+};
+
+}  // namespace sublink
