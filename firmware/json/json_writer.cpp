@@ -1,7 +1,5 @@
 #include "firmware/json/json_writer.h"
 
-#include <cinttypes>
-#include <cstdio>
 
 namespace sublink {
 
@@ -122,9 +120,17 @@ JsonWriter& JsonWriter::string(std::string_view text) {
 
 JsonWriter& JsonWriter::integer(int64_t value) {
   separate();
-  char digits[24];
-  int n = std::snprintf(digits, sizeof digits, "%" PRId64, value);
-  put(std::string_view(digits, n > 0 ? static_cast<size_t>(n) : 0));
+  // By hand: newlib's printf for 64-bit integers is large and not always
+  // built in.
+  char digits[20];
+  size_t n = 0;
+  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  do {
+    digits[n++] = static_cast<char>('0' + magnitude % 10);
+    magnitude /= 10;
+  } while (magnitude != 0);
+  if (value < 0) put('-');
+  while (n > 0) put(digits[--n]);
   return *this;
 }
 
