@@ -188,6 +188,8 @@ TEST_F(LicenseAcceptance, BoundsFeatureCountAndNameLength) {
   ASSERT_EQ(refusal_for(s.json()), LicenseRefusal::none);
   EXPECT_EQ(scratch->terms.feature_count, kMaxLicenseFeatures);
   EXPECT_TRUE(scratch->terms.feature_on("feature-31"));
+  RecordProperty("arena_high_water_32_features", static_cast<int>(arena.high_water()));
+  RecordProperty("sizeof_License", static_cast<int>(sizeof(License)));
   s.features = features(kMaxLicenseFeatures + 1);
   EXPECT_EQ(refusal_for(s.json()), LicenseRefusal::too_many_features);
 
