@@ -186,6 +186,32 @@ TEST(ConnectPolicy, FailureOfAnOlderAttemptStartsTheNextCandidateAtOnce) {
   EXPECT_EQ(p.state(), ConnectPolicy::State::connecting);
 }
 
+// The scenario the stagger exists for: a firewall silently drops 443 and
+// 8443 answers in 40 ms. A driver loop in virtual time must be up at
+// stagger + 40 ms, not after the 5 s timeout of 443.
+TEST(ConnectPolicy, SilentlyDroppedPortCostsOnlyTheStagger) {
+  SeededRandom rng(1);
+  ConnectPolicy p(ConnectConfig{}, rng);
+  p.start_round(0, 1);
+  AttemptId on_8443 = 0;
+  Millis answer_at = kNever;
+  Millis now = 0;
+  while (p.state() == ConnectPolicy::State::connecting && now < 60000) {
+    for (ConnectAction a = p.poll(now); a.kind != Kind::nothing; a = p.poll(now)) {
+      if (a.kind == Kind::start_attempt && a.port == 8443) {
+        on_8443 = a.attempt;
+        answer_at = now + 40;
+      }
+    }
+    now = std::min(p.next_deadline(), answer_at);
+    if (now == answer_at) ASSERT_TRUE(p.on_attempt_succeeded(on_8443, now));
+  }
+  EXPECT_EQ(p.state(), ConnectPolicy::State::connected);
+  EXPECT_EQ(now, 340);
+  ConnectAction abort = p.poll(now);
+  EXPECT_EQ(abort.kind, Kind::abort_attempt) << "the attempt on 443 is closed";
+}
+
 TEST(ConnectPolicy, StaggerZeroIsStrictlySequential) {
   SeededRandom rng(1);
   ConnectPolicy p(config_with(0), rng);

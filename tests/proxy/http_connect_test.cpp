@@ -109,6 +109,20 @@ TEST(HttpConnectAnswer, LeftoverBytesBelongToTheTunnel) {
   EXPECT_EQ(text(c.leftover()), std::string("\x16\x03\x03\x00\x2a", 5));
 }
 
+TEST(HttpConnectAnswer, EverySplitPointGivesTheSameResult) {
+  const std::string answer = "HTTP/1.1 200 Connection established\r\nVia: 1.1 p\r\n\r\ntunnel";
+  for (size_t split = 0; split <= answer.size(); ++split) {
+    HttpConnect c = plain_connect();
+    Status first = c.feed(bytes(std::string_view(answer).substr(0, split)));
+    Status second = first.ok() ? first : c.feed(bytes(std::string_view(answer).substr(split)));
+    ASSERT_TRUE(second.ok()) << "split at " << split;
+    // Bytes after the blank line are tunnel bytes whichever call brought them.
+    std::string tunnel = text(c.leftover());
+    if (first.ok()) tunnel += answer.substr(split);
+    EXPECT_EQ(tunnel, "tunnel") << "split at " << split;
+  }
+}
+
 TEST(HttpConnectAnswer, AnyTwoHundredStatusOpensTheTunnel) {
   for (const char* line : {"HTTP/1.1 204 No Content\r\n\r\n", "HTTP/1.1 299 Whatever\r\n\r\n", "HTTP/1.1 200\r\n\r\n"}) {
     HttpConnect c = plain_connect();
