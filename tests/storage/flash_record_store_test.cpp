@@ -221,7 +221,7 @@ struct SweepCase {
 };
 
 void sweep_every_operation(const SweepCase& c) {
-  const auto script = test::make_script(c.sizes, 4);
+  const auto script = test::make_script(c.sizes, 6);
   uint64_t total = 0;
   {
     SimNorFlash flash(c.geometry);
