@@ -174,12 +174,13 @@ Status TlsSession::start(std::string_view server) {
 void TlsSession::after_handshake_step() {
   // Mbed TLS 2.28 has no public "was this resumed" query; the handshake
   // parameters know it until they are freed at the end of the handshake.
-  if (ssl_.handshake != nullptr && ssl_.handshake->resume) resumed_ = true;
+  // Set as soon as a session is offered, cleared when the server declines it.
+  if (ssl_.handshake != nullptr) resumed_ = ssl_.handshake->resume != 0;
 }
 
 void TlsSession::on_handshake_done() { config_.keep_session({server_, server_size_}, ssl_); }
 
-void TlsSession::on_handshake_failed() {
+void TlsSession::on_handshake_failed(int) {
   // A server that no longer takes the session (or one that failed us for
   // another reason) gets a full handshake next time.
   if (offered_session_) config_.drop_session({server_, server_size_});

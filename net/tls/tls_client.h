@@ -106,7 +106,7 @@ class TlsSession : public TlsPipe {
  protected:
   void after_handshake_step() override;
   void on_handshake_done() override;
-  void on_handshake_failed() override;
+  void on_handshake_failed(int error) override;
   void check_peer_certificate(mbedtls_x509_crt& cert, int depth, uint32_t& flags) override;
 
  private:

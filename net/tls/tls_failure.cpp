@@ -36,6 +36,7 @@ constexpr FlagName kFlagNames[] = {
 
 bool certificate_failure(const TlsFailure& f) {
   return f.error == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+         f.error == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE ||
          (f.verify_flags != 0 && f.error == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE);
 }
 

@@ -18,7 +18,8 @@ struct TlsFailure {
   int alert_record_minor = -1;  // minor version of the record carrying it
 };
 
-/// Maps a failure to its Reason. Certificate flags pick cert_unknown_ca,
+/// Maps a failure to its Reason. A client that sent no certificate to a
+/// server that requires one is cert_invalid (flag "missing"). Certificate flags pick cert_unknown_ca,
 /// cert_expired, cert_not_yet_valid, cert_name_mismatch (in that order of
 /// precedence) or cert_invalid. A peer alert is tls_alert (detail: alert
 /// number), except protocol_version (70) or an alert sent in a record older

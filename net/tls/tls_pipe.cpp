@@ -72,7 +72,9 @@ void TlsPipe::check_peer_certificate(mbedtls_x509_crt&, int, uint32_t&) {}
 Status TlsPipe::fail(int error) {
   TlsFailure failure;
   failure.error = error;
-  if (error == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || error == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE) {
+  if (error == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) verify_flags_ |= MBEDTLS_X509_BADCERT_MISSING;
+  if (error == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || error == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE ||
+      error == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
     failure.verify_flags = verify_flags_;
     uint32_t result = ssl_ready_ ? mbedtls_ssl_get_verify_result(&ssl_) : UINT32_MAX;
     if (result != UINT32_MAX) failure.verify_flags |= result;  // UINT32_MAX: no result yet
@@ -100,7 +102,7 @@ Status TlsPipe::handshake() {
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return Reason::would_block;
     if (rc != 0) {
       Status failed = fail(rc);
-      on_handshake_failed();
+      on_handshake_failed(rc);
       return failed;
     }
   }

@@ -72,8 +72,8 @@ class TlsPipe {
   virtual void after_handshake_step() {}
   /// Called once when the handshake completes.
   virtual void on_handshake_done() {}
-  /// Called once when the handshake fails.
-  virtual void on_handshake_failed() {}
+  /// Called once when the handshake fails with Mbed TLS code `error`.
+  virtual void on_handshake_failed(int error) { (void)error; }
   /// Called with each certificate of the peer chain (depth 0 = leaf); may add
   /// MBEDTLS_X509_BADCERT_* flags.
   virtual void check_peer_certificate(mbedtls_x509_crt& cert, int depth, uint32_t& flags);

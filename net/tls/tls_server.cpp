@@ -83,7 +83,7 @@ Status TlsServerSession::start() {
 }
 
 void TlsServerSession::after_handshake_step() {
-  if (ssl_.handshake != nullptr && ssl_.handshake->resume) resumed_ = true;
+  if (ssl_.handshake != nullptr) resumed_ = ssl_.handshake->resume != 0;
 }
 
 void TlsServerSession::on_handshake_done() {
@@ -91,6 +91,14 @@ void TlsServerSession::on_handshake_done() {
   // verification but still carries the certificate verified the first time.
   if (const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&ssl_)) {
     client_cn_size_ = certificate_common_name(*peer, client_cn_).size();
+  }
+}
+
+void TlsServerSession::on_handshake_failed(int error) {
+  // Mbed TLS fails a client without a certificate silently; a careful server
+  // tells the client why it hangs up (handshake_failure, as OpenSSL does).
+  if (error == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
+    mbedtls_ssl_send_alert_message(&ssl_, MBEDTLS_SSL_ALERT_LEVEL_FATAL, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
   }
 }
 

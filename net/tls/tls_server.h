@@ -75,6 +75,7 @@ class TlsServerSession : public TlsPipe {
  protected:
   void after_handshake_step() override;
   void on_handshake_done() override;
+  void on_handshake_failed(int error) override;
 
  private:
   TlsServerConfig& config_;

@@ -102,6 +102,10 @@ void expect_resumption(Random& random, bool tickets) {
     // The server still knows who the device is on a resumed session.
     EXPECT_EQ(server.client_common_name(), "SYS-0001");
     EXPECT_EQ(client_config.kept_sessions(), 1u);
+    ASSERT_TRUE(client.write(as_bytes("after resumption")).ok());
+    EXPECT_EQ(deliver(client, server), "after resumption");
+    ASSERT_TRUE(server.write(as_bytes("server data")).ok());
+    EXPECT_EQ(deliver(server, client), "server data");
   }
 }
 
@@ -167,6 +171,11 @@ TEST_P(TlsServerCertificate, FailureHasItsOwnReason) {
   ASSERT_TRUE(client.start(c.server_name).ok());
   Status s = pump_handshake(client, server);
   EXPECT_EQ(s.reason(), c.expected) << reason_name(s.reason()) << " " << client.failure_text();
+  if (c.expected == Reason::ok) {
+    EXPECT_TRUE(server.handshake_done());
+    EXPECT_EQ(client_config.kept_sessions(), 1u);
+    return;
+  }
   EXPECT_FALSE(client.handshake_done());
   EXPECT_FALSE(server.handshake_done());
   EXPECT_FALSE(client.failure_text().empty());
@@ -174,7 +183,7 @@ TEST_P(TlsServerCertificate, FailureHasItsOwnReason) {
   EXPECT_EQ(client.handshake(), s);
   uint8_t buffer[16];
   EXPECT_EQ(client.read(buffer).status(), s);
-  EXPECT_EQ(client_config.kept_sessions(), c.expected == Reason::ok ? 1u : 0u);
+  EXPECT_EQ(client_config.kept_sessions(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -187,8 +196,6 @@ INSTANTIATE_TEST_SUITE_P(
                       CertCase{"server-ip-cn", "127.0.0.1", Reason::cert_name_mismatch},
                       CertCase{"server", "192.0.2.7", Reason::cert_name_mismatch},
                       CertCase{"server", "other.localhost", Reason::cert_name_mismatch},
-                      // A device certificate (clientAuth only) cannot act as a server.
-                      CertCase{"device", "SYS-0001", Reason::cert_invalid},
                       CertCase{"server", "127.0.0.1", Reason::ok}, CertCase{"server", "::1", Reason::ok},
                       CertCase{"server", "[::1]", Reason::ok}, CertCase{"server-rsa", "127.0.0.1", Reason::ok}));
 
@@ -224,9 +231,9 @@ TEST_F(TlsHandshake, ServerRejectsClientWithoutCertificate) {
   ASSERT_TRUE(server.start().ok());
   ASSERT_TRUE(client.start("localhost").ok());
   Status s = pump_handshake(client, server);
-  EXPECT_EQ(s.reason(), Reason::tls_alert) << client.failure_text();
-  EXPECT_GT(s.detail(), 0);
-  EXPECT_FALSE(server.failure().ok());
+  EXPECT_EQ(s, Status(Reason::tls_alert, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE)) << client.failure_text();
+  EXPECT_EQ(server.failure().reason(), Reason::cert_invalid);
+  EXPECT_EQ(server.failure_text(), "verify: missing");
   std::printf("[ measure  ] client without certificate: client %s (%s), server %s (%s)\n", reason_name(s.reason()),
               std::string(client.failure_text()).c_str(), reason_name(server.failure().reason()),
               std::string(server.failure_text()).c_str());
@@ -237,11 +244,16 @@ TEST_F(TlsHandshake, VirtualClockDecidesCertificateValidity) {
   TlsServerConfig expired_config;
   TlsServerConfig current_config;
   ASSERT_TRUE(load_client(client_config, random_).ok());
+  // The clock is process-wide: the server would judge the device
+  // certificate by it too, so these servers ask for none.
   ServerFiles expired;
   expired.cert = "server-expired.crt";
   expired.key = "server-expired.key";
+  expired.require_client_certificate = false;
   ASSERT_TRUE(load_server(expired_config, random_, expired).ok());
-  ASSERT_TRUE(load_server(current_config, random_).ok());
+  ServerFiles current;
+  current.require_client_certificate = false;
+  ASSERT_TRUE(load_server(current_config, random_, current).ok());
   auto connect = [&](TlsServerConfig& server_config) {
     TlsSession client(client_config);
     TlsServerSession server(server_config);
