@@ -14,7 +14,8 @@ bool certificate_names_ip(const mbedtls_x509_crt& cert, const IpAddress& address
   constexpr int kIpAddressTag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7;
   for (const mbedtls_x509_sequence* name = &cert.subject_alt_names; name != nullptr; name = name->next) {
     if (name->buf.p == nullptr || name->buf.tag != kIpAddressTag) continue;
-    if (name->buf.len == address.size && std::memcmp(name->buf.p, address.bytes, address.size) == 0) {
+    auto bytes = address.view();
+    if (!bytes.empty() && name->buf.len == bytes.size() && std::memcmp(name->buf.p, bytes.data(), bytes.size()) == 0) {
       return true;
     }
   }

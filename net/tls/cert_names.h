@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "mbedtls/x509_crt.h"
-#include "net/tls/ip_literal.h"
+#include "net/address/ip_address.h"
 
 namespace sublink {
 

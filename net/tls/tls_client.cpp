@@ -153,7 +153,8 @@ Status TlsSession::start(std::string_view server) {
   std::memcpy(server_, server.data(), server.size());
   server_[server.size()] = '\0';
   server_size_ = server.size();
-  ip_ = parse_ip_literal(server);
+  ip_.reset();
+  if (IpAddress literal = IpAddress::parse(server); literal.family != 0) ip_ = literal;
 
   Status s = begin(config_.config_);
   if (!s.ok()) return s;

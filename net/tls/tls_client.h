@@ -15,7 +15,7 @@
 #include "mbedtls/pk.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
-#include "net/tls/ip_literal.h"
+#include "net/address/ip_address.h"
 #include "net/tls/tls_pipe.h"
 #include "net/tls/tls_random.h"
 
