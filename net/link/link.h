@@ -22,6 +22,7 @@
 #include "hal/random.h"
 #include "hal/status.h"
 #include "net/connect/connect_policy.h"
+#include "net/link/message_channel.h"
 #include "net/link/socket_driver.h"
 #include "net/proxy/http_connect.h"
 #include "net/proxy/proxy_url.h"
@@ -77,7 +78,7 @@ class LinkListener {
   virtual void on_link_down(Status /*why*/) {}
 };
 
-class Link final : public SocketEvents {
+class Link final : public SocketEvents, public MessageChannel {
  public:
   /// `tls` must be loaded; `driver`, `random`, `listener`, `tls` and the
   /// strings in `config` must outlive the link. The driver's events must be
@@ -89,30 +90,30 @@ class Link final : public SocketEvents {
   Link& operator=(const Link&) = delete;
 
   /// Starts the first connection round.
-  void start(Millis now);
+  void start(Millis now) override;
 
   /// Does what is due at `now`; returns when to call again at the latest.
   Millis poll(Millis now);
 
-  bool up() const { return winner_ != nullptr && winner_stage_open(); }
+  bool up() const override { return winner_ != nullptr && winner_stage_open(); }
   /// The attempt that holds the link; meaningful while up().
   const AttemptInfo& current() const { return current_; }
 
   /// Queues a message on the open link. would_block when not up or when
   /// the output is full; other statuses as WsClient::send_text.
-  Status send_text(std::string_view message);
+  Status send_text(std::string_view message) override;
   Status send_binary(std::span<const uint8_t> message);
 
   /// Closes the open link with `code` (1000, 1001 at shutdown) and stops
   /// making new rounds until start() is called again.
-  void close(uint16_t code, std::string_view reason = {});
+  void close(uint16_t code, std::string_view reason = {}) override;
 
   /// Drops the open link at once (dead-link detection) and starts a new
   /// round after the backoff.
-  void drop(Status why);
+  void drop(Status why) override;
 
   /// A server-given delay: the next wait is at least `delay_ms`.
-  void set_retry_floor(Millis delay_ms) { policy_.set_retry_floor(delay_ms); }
+  void set_retry_floor(Millis delay_ms) override { policy_.set_retry_floor(delay_ms); }
 
   /// True when nothing is under way: no attempt, no link, no close pending
   /// (after close() completes).
