@@ -64,10 +64,10 @@ Result<size_t> build_license_audit(std::span<char> out, int64_t id, const Licens
   return w.finish();
 }
 
-Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::span<const Event> events) {
+Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::span<const EventMessage> events) {
   JsonWriter w(out);
   start(w, "event", id).key("events").begin_array();
-  for (const Event& e : events) {
+  for (const EventMessage& e : events) {
     w.begin_object().key("seq").integer(e.seq).key("time").integer(e.time).key("kind").string(e.kind);
     for (const EventAttribute& a : e.attributes) {
       if (a.name == "seq" || a.name == "time" || a.name == "kind") return Status(Reason::invalid_argument);

@@ -76,7 +76,7 @@ struct EventAttribute {
   static EventAttribute of_bool(std::string_view name, bool value) { return {name, Kind::boolean, 0, {}, value}; }
 };
 
-struct Event {
+struct EventMessage {
   int64_t seq = 0;
   Millis time = 0;
   std::string_view kind;
@@ -85,7 +85,7 @@ struct Event {
 
 /// `event` batch (request `id`). An attribute named seq, time or kind is
 /// invalid_argument: it would shadow the envelope.
-Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::span<const Event> events);
+Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::span<const EventMessage> events);
 
 /// `response` with ok false and error {code, message}.
 Result<size_t> build_response_error(std::span<char> out, int64_t re, std::string_view code, std::string_view message);

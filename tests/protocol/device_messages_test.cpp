@@ -135,13 +135,13 @@ TEST(DeviceMessages, EventBatchCarriesKindSpecificFields) {
   std::array<char, 2048> buf{};
   EventAttribute alarm[] = {EventAttribute::of("days_left", 14), EventAttribute::of("severity", "minor"),
                             EventAttribute::of_bool("raised", true)};
-  Event events[] = {{41, 1000, "grace_started", {}}, {42, 2000, "grace_alarm", alarm}};
+  EventMessage events[] = {{41, 1000, "grace_started", {}}, {42, 2000, "grace_alarm", alarm}};
   Built b(build_event_batch(buf, 5, events), buf);
   EXPECT_EQ(b.text,
             R"({"type":"event","id":5,"events":[{"seq":41,"time":1000,"kind":"grace_started"},)"
             R"({"seq":42,"time":2000,"kind":"grace_alarm","days_left":14,"severity":"minor","raised":true}]})");
   EventAttribute shadow[] = {EventAttribute::of("seq", 1)};
-  Event bad[] = {{1, 1, "x", shadow}};
+  EventMessage bad[] = {{1, 1, "x", shadow}};
   EXPECT_EQ(build_event_batch(buf, 6, bad).status().reason(), Reason::invalid_argument);
 }
 
