@@ -16,15 +16,6 @@ const char* record_fault_name(int32_t detail) {
   return "unknown";
 }
 
-uint32_t crc32(std::span<const uint8_t> bytes) {
-  uint32_t crc = 0xFFFFFFFFu;
-  for (uint8_t b : bytes) {
-    crc ^= b;
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-
 RecordWriter::RecordWriter(std::span<uint8_t> out, const RecordMagic& magic, uint16_t version)
     : out_(out) {
   bytes(magic);

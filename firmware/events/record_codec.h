@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 
+#include "hal/crc32.h"
 #include "hal/status.h"
 
 namespace sublink {
@@ -38,10 +39,6 @@ using RecordMagic = std::array<uint8_t, 4>;
 inline constexpr size_t kRecordHeaderSize = 4 + 2 + 4;
 inline constexpr size_t kRecordTrailerSize = 4;
 inline constexpr size_t kRecordOverhead = kRecordHeaderSize + kRecordTrailerSize;
-
-/// CRC-32 (IEEE 802.3, as zlib), bitwise: records are small and rare, and a
-/// table would cost 1 KiB of flash on the board.
-uint32_t crc32(std::span<const uint8_t> bytes);
 
 /// Writes a record into a caller buffer. Fields go in order; finish() seals
 /// it. Writing past the buffer sets a flag instead of overrunning it.
