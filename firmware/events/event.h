@@ -28,8 +28,11 @@ enum class EventKind : uint8_t {
   link_up,
   link_down,
   events_summarised,  // stands for `count` older events the queue had no room for
+  license_denied,     // the server answered a license_request with license_denied
+  audit_overuse,      // the server found more in use than licensed (audit_ack overuse)
+  record_damaged,     // a durable record could not be read back at boot (text: which)
 };
-inline constexpr uint8_t kEventKindCount = static_cast<uint8_t>(EventKind::events_summarised) + 1;
+inline constexpr uint8_t kEventKindCount = static_cast<uint8_t>(EventKind::record_damaged) + 1;
 
 /// How bad. Ordered: a larger value is more severe. Values are stored in records.
 enum class Severity : uint8_t {

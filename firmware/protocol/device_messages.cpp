@@ -64,21 +64,32 @@ Result<size_t> build_license_audit(std::span<char> out, int64_t id, const Licens
   return w.finish();
 }
 
+bool write_event_object(JsonWriter& w, const EventMessage& e) {
+  w.begin_object().key("seq").integer(e.seq).key("time");
+  if (e.time) {
+    w.integer(*e.time);
+  } else {
+    w.null();
+  }
+  w.key("kind").string(e.kind);
+  for (const EventAttribute& a : e.attributes) {
+    if (a.name == "seq" || a.name == "time" || a.name == "kind") return false;
+    w.key(a.name);
+    switch (a.kind) {
+      case EventAttribute::Kind::integer: w.integer(a.integer); break;
+      case EventAttribute::Kind::string: w.string(a.text); break;
+      case EventAttribute::Kind::boolean: w.boolean(a.flag); break;
+    }
+  }
+  w.end_object();
+  return true;
+}
+
 Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::span<const EventMessage> events) {
   JsonWriter w(out);
   start(w, "event", id).key("events").begin_array();
   for (const EventMessage& e : events) {
-    w.begin_object().key("seq").integer(e.seq).key("time").integer(e.time).key("kind").string(e.kind);
-    for (const EventAttribute& a : e.attributes) {
-      if (a.name == "seq" || a.name == "time" || a.name == "kind") return Status(Reason::invalid_argument);
-      w.key(a.name);
-      switch (a.kind) {
-        case EventAttribute::Kind::integer: w.integer(a.integer); break;
-        case EventAttribute::Kind::string: w.string(a.text); break;
-        case EventAttribute::Kind::boolean: w.boolean(a.flag); break;
-      }
-    }
-    w.end_object();
+    if (!write_event_object(w, e)) return Status(Reason::invalid_argument);
   }
   w.end_array().end_object();
   return w.finish();

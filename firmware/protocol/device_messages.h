@@ -78,10 +78,15 @@ struct EventAttribute {
 
 struct EventMessage {
   int64_t seq = 0;
-  Millis time = 0;
+  std::optional<Millis> time;  // null on the wire when the device did not know the time
   std::string_view kind;
   std::span<const EventAttribute> attributes;
 };
+
+/// One event as a JSON object (seq, time, kind, then the attributes), for
+/// the `event` batch and for answers that list events. False when an
+/// attribute is named seq, time or kind: it would shadow the envelope.
+bool write_event_object(JsonWriter& w, const EventMessage& event);
 
 /// `event` batch (request `id`). An attribute named seq, time or kind is
 /// invalid_argument: it would shadow the envelope.
