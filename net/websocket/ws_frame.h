@@ -50,6 +50,11 @@ Result<WsFrameHeader> parse_ws_frame_header(std::span<const uint8_t> bytes);
 size_t write_ws_frame_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin,
                              uint64_t payload_length, const uint8_t (&mask_key)[4]);
 
+/// Writes an unmasked frame header (server to client, RFC 6455 5.1) into
+/// `out`. Returns the number of bytes written (at most 10).
+size_t write_ws_server_frame_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin,
+                                    uint64_t payload_length);
+
 /// Whether a close code may appear in a close frame (RFC 6455 7.4 and the
 /// IANA registry): 1000-1003, 1007-1014 and 3000-4999. 1005, 1006 and 1015
 /// are reserved for reporting and never sent.

@@ -62,6 +62,31 @@ bool list_contains(std::string_view list, std::string_view token) {
   return false;
 }
 
+// Splits the next field line (with its CRLF) off `block`. False for a line
+// no careful peer sends: CR/LF/NUL inside, obs-fold (RFC 9112 5.2), no colon
+// or a name that is not a token.
+bool next_field(std::string_view& block, std::string_view& name, std::string_view& value) {
+  const size_t eol = block.find(kCrlf);
+  const std::string_view line = block.substr(0, eol);
+  block.remove_prefix(eol == std::string_view::npos ? block.size() : eol + 2);
+  if (has_injection(line) || line.empty() || is_ows(line.front())) return false;
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) return false;
+  name = line.substr(0, colon);
+  value = trim(line.substr(colon + 1));
+  return true;
+}
+
+// A Sec-WebSocket-Key must be base64 of exactly 16 bytes (RFC 6455 4.2.1).
+bool is_valid_ws_key(std::string_view key) {
+  if (key.size() != 24 || key.substr(22) != "==") return false;
+  uint8_t decoded[18];
+  size_t n = 0;
+  return mbedtls_base64_decode(decoded, sizeof(decoded), &n, reinterpret_cast<const uint8_t*>(key.data()),
+                               key.size()) == 0 &&
+         n == 16;
+}
+
 int32_t parse_delta_seconds(std::string_view v) {
   if (v.empty()) return -1;
   int64_t n = 0;
@@ -210,18 +235,11 @@ WsUpgradeResponse parse_ws_upgrade_response(std::span<const uint8_t> received, s
   bool protocol_ok = false;
   bool extensions = false;
   while (!block.empty()) {
-    const std::string_view line = next_line();
-    if (bad_chars(line) || line.empty() || is_ows(line.front())) {  // obs-fold is rejected (RFC 9112 5.2)
+    std::string_view name, value;
+    if (!next_field(block, name, value)) {
       r.status = Reason::upgrade_invalid;
       return r;
     }
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) {
-      r.status = Reason::upgrade_invalid;
-      return r;
-    }
-    const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trim(line.substr(colon + 1));
     if (iequals(name, "Upgrade")) {
       ++upgrade_count;
       upgrade_ok = iequals(value, "websocket");
@@ -251,6 +269,69 @@ WsUpgradeResponse parse_ws_upgrade_response(std::span<const uint8_t> received, s
   } else {
     r.status = Status(Reason::upgrade_status, status);
   }
+  return r;
+}
+
+bool ws_header_list_contains(std::string_view list, std::string_view token) { return list_contains(list, token); }
+
+WsUpgradeRequestInfo parse_ws_upgrade_request(std::span<const uint8_t> received, size_t max_header_bytes) {
+  WsUpgradeRequestInfo r;
+  auto refuse = [&r](int http_status) {
+    r.status = Status(Reason::upgrade_invalid, http_status);
+    return r;
+  };
+  const std::string_view all(reinterpret_cast<const char*>(received.data()), received.size());
+  const size_t end = all.find("\r\n\r\n");
+  if (end == std::string_view::npos || end + 4 > max_header_bytes) {
+    if (all.size() >= max_header_bytes || end != std::string_view::npos) return refuse(431);
+    r.status = Reason::would_block;
+    return r;
+  }
+  r.header_bytes = end + 4;
+  std::string_view block = all.substr(0, end + 2);
+
+  // Request line: "GET SP request-target SP HTTP/1.1".
+  const size_t eol = block.find(kCrlf);
+  const std::string_view line = block.substr(0, eol);
+  block.remove_prefix(eol + 2);
+  if (has_injection(line)) return refuse(400);
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.substr(sp2 + 1) != "HTTP/1.1") return refuse(400);
+  r.path = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (r.path.empty() || r.path.front() != '/') return refuse(400);
+  if (line.substr(0, sp1) != "GET") return refuse(405);
+
+  int host_count = 0, key_count = 0, version_count = 0;
+  bool upgrade_ok = false, connection_upgrade = false, version_ok = false;
+  while (!block.empty()) {
+    std::string_view name, value;
+    if (!next_field(block, name, value)) return refuse(400);
+    if (iequals(name, "Host")) {
+      ++host_count;
+      r.host = value;
+    } else if (iequals(name, "Upgrade")) {
+      upgrade_ok = upgrade_ok || list_contains(value, "websocket");
+    } else if (iequals(name, "Connection")) {
+      connection_upgrade = connection_upgrade || list_contains(value, "upgrade");
+    } else if (iequals(name, "Sec-WebSocket-Key")) {
+      ++key_count;
+      r.key = value;
+    } else if (iequals(name, "Sec-WebSocket-Version")) {
+      ++version_count;
+      version_ok = value == "13";
+    } else if (iequals(name, "Sec-WebSocket-Protocol")) {
+      // Several lines form one list (RFC 9110 5.3); the last is kept, as a
+      // client that splits its offer is not one this project meets.
+      r.protocols = value;
+    } else if (iequals(name, "User-Agent")) {
+      r.user_agent = value;
+    }
+  }
+  if (host_count != 1 || r.host.empty() || !upgrade_ok || !connection_upgrade) return refuse(400);
+  if (key_count != 1 || !is_valid_ws_key(r.key)) return refuse(400);
+  if (version_count != 1 || !version_ok) return refuse(426);
+  r.status = Status::Ok();
   return r;
 }
 

@@ -71,4 +71,31 @@ struct WsUpgradeResponse {
 WsUpgradeResponse parse_ws_upgrade_response(std::span<const uint8_t> received, size_t max_header_bytes,
                                             std::string_view expected_accept, std::string_view subprotocol);
 
+/// A client's upgrade request as the server reads it. The views point into
+/// the bytes given to parse_ws_upgrade_request().
+struct WsUpgradeRequestInfo {
+  /// ok: a valid RFC 6455 opening handshake. would_block: the header block
+  /// is not complete yet. upgrade_invalid, detail = the HTTP status to
+  /// answer: 400 (malformed, missing Host/Upgrade/Connection, bad key), 405
+  /// (not GET), 426 (Sec-WebSocket-Version not 13), 431 (header block over
+  /// the limit).
+  Status status;
+  /// Length of the header block including the blank line. Set when complete.
+  size_t header_bytes = 0;
+  std::string_view path;        // request target
+  std::string_view host;        // Host
+  std::string_view key;         // Sec-WebSocket-Key (base64 of 16 bytes)
+  std::string_view protocols;   // Sec-WebSocket-Protocol as sent (a list), or empty
+  std::string_view user_agent;  // User-Agent, or empty
+};
+
+/// Reads the client's upgrade request at the start of `received` (RFC 6455
+/// 4.2.1). Header names are case-insensitive; bare CR/LF, obs-fold and
+/// repeated Host or Key fail it.
+WsUpgradeRequestInfo parse_ws_upgrade_request(std::span<const uint8_t> received, size_t max_header_bytes);
+
+/// True when the comma-separated header value `list` holds `token`
+/// (case-insensitive, surrounding blanks ignored).
+bool ws_header_list_contains(std::string_view list, std::string_view token);
+
 }  // namespace sublink
