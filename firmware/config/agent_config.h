@@ -1,0 +1,128 @@
+// The agent configuration (PROTOCOL.md section 7) in fixed-size storage, as
+// parse_agent_config (config_parser.h) fills it. Every string has a
+// documented maximum length so the whole configuration is one object of
+// known size, with no heap; durations are kept in 64-bit milliseconds so a
+// grace period of years cannot overflow.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "firmware/grace/grace_config.h"
+#include "firmware/license/license.h"
+#include "hal/clock.h"
+#include "net/connect/connect_policy.h"
+#include "net/proxy/proxy_url.h"
+
+namespace sublink {
+
+/// Longest `server`: a DNS name (RFC 1035) or an IP literal.
+inline constexpr size_t kMaxConfigServer = 253;
+/// Longest path (`ca_file`, `cert_file`, `key_file`, `license_key_file`,
+/// `state_dir`): enough for an appliance's /etc or /var layout.
+inline constexpr size_t kMaxConfigPath = 255;
+/// Longest `customer_id` / `system_id`: what a license can carry.
+inline constexpr size_t kMaxConfigId = kMaxLicenseIdLength;
+/// Longest `proxy` URL text.
+inline constexpr size_t kMaxConfigProxy = 511;
+/// Most `features` a device requests: what a license can grant.
+inline constexpr size_t kMaxConfigFeatures = kMaxLicenseFeatures;
+/// Most `services` a tunnel may reach, and the longest service name.
+inline constexpr size_t kMaxConfigServices = 8;
+inline constexpr size_t kMaxServiceName = 31;
+/// Longest host of a service endpoint.
+inline constexpr size_t kMaxServiceHost = 253;
+/// Largest accepted duration in seconds (100 years): beyond 2^31, so 32-bit
+/// arithmetic anywhere on the way would show.
+inline constexpr int64_t kMaxConfigSeconds = int64_t{100} * 365 * 86400;
+
+/// A feature the device asks for in `license_request`.
+struct ConfiguredFeature {
+  BoundedString<kMaxFeatureNameLength> name;
+  uint32_t qty = 0;
+};
+
+/// One `services` entry: NAME -> "host:port", the only local endpoints a
+/// tunnel may be opened to.
+struct ServiceEndpoint {
+  BoundedString<kMaxServiceName> name;
+  BoundedString<kMaxServiceHost> host;  // name or IP literal, IPv6 without brackets
+  uint16_t port = 0;
+};
+
+/// The management methods the agent answers (PROTOCOL.md section 4), as bits
+/// of AgentConfig::management_methods.
+enum class ManagementMethod : uint8_t {
+  status_get = 0,
+  license_refresh,
+  audit_now,
+  events_get,
+  tunnel_open,
+  tunnel_close,
+};
+inline constexpr size_t kManagementMethodCount = 6;
+
+/// Wire name of a method ("status.get").
+std::string_view management_method_name(ManagementMethod method);
+
+/// The method called `name`, or false when the agent knows no such method.
+bool find_management_method(std::string_view name, ManagementMethod& method);
+
+struct AgentConfig {
+  BoundedString<kMaxConfigServer> server;
+  std::array<uint16_t, ConnectConfig::kMaxPorts> ports{443, 8443};
+  size_t port_count = 2;
+  bool has_proxy = false;
+  ProxyUrl proxy;  // valid when has_proxy
+  BoundedString<kMaxConfigId> customer_id;
+  BoundedString<kMaxConfigId> system_id;
+  BoundedString<kMaxConfigPath> ca_file;
+  BoundedString<kMaxConfigPath> cert_file;
+  BoundedString<kMaxConfigPath> key_file;
+  BoundedString<kMaxConfigPath> license_key_file;
+  BoundedString<kMaxConfigPath> state_dir;
+  std::array<ConfiguredFeature, kMaxConfigFeatures> features{};
+  size_t feature_count = 0;
+  std::array<ServiceEndpoint, kMaxConfigServices> services{};
+  size_t service_count = 0;
+
+  // Timing (PROTOCOL.md defaults), converted from the file's units.
+  Millis connect_timeout = 5 * kSecondMs;      // connect_timeout_s
+  Millis stagger = 300;                        // stagger_ms (0: one attempt at a time)
+  Millis retry_min = 1 * kSecondMs;            // retry_min_s
+  Millis retry_max = 300 * kSecondMs;          // retry_max_s
+  Millis grace_period = 30 * kDayMs;           // grace_period_s
+  Millis grace_alarm_delay = 600 * kSecondMs;  // grace_alarm_delay_s
+  Millis grace_alarm_interval = kDayMs;        // grace_alarm_interval_s
+  Millis checkpoint = kHourMs;                 // checkpoint_s
+  uint32_t max_message_bytes = 65536;
+  uint32_t max_channels = 8;
+
+  /// Bit i set: ManagementMethod i is allowed. Default: every method; the
+  /// tunnel methods are still limited to the configured `services`.
+  uint8_t management_methods = (1u << kManagementMethodCount) - 1;
+
+  std::span<const uint16_t> port_list() const { return {ports.data(), port_count}; }
+  std::span<const ConfiguredFeature> feature_list() const { return {features.data(), feature_count}; }
+  std::span<const ServiceEndpoint> service_list() const { return {services.data(), service_count}; }
+  /// The endpoint configured for service `name`, or nullptr: a tunnel.open
+  /// for any other name is refused.
+  const ServiceEndpoint* find_service(std::string_view name) const;
+  /// Whether a `request` with wire method `method` may be answered; false
+  /// (answer not_allowed) also for methods the agent does not know.
+  bool allows(std::string_view method) const;
+  bool allows(ManagementMethod method) const {
+    return (management_methods >> static_cast<uint8_t>(method)) & 1u;
+  }
+};
+
+/// Ports and timing of a connection round, in the policy's units.
+ConnectConfig to_connect_config(const AgentConfig& config);
+
+/// Grace timing; the clock-trust limits keep GraceConfig's defaults.
+GraceConfig to_grace_config(const AgentConfig& config);
+
+}  // namespace sublink

@@ -1,0 +1,35 @@
+// Reads the agent configuration file's JSON text (PROTOCOL.md section 7).
+//
+// Strict on purpose: the file is written by a person on an appliance, and a
+// typo ("retry_max" for "retry_max_s") that silently fell back to a default
+// would surface weeks later as a grace period of the wrong length. So an
+// unknown key, a key given twice, a wrong type, a missing required key, a
+// value out of range and settings that contradict each other are errors,
+// each reported as one line naming the key and the problem.
+#pragma once
+
+#include <string_view>
+
+#include "firmware/config/agent_config.h"
+#include "firmware/config/config_error.h"
+
+namespace sublink {
+
+/// Parses `json` into `config`, which is reset to the defaults first. On
+/// error `config` holds partial values and must not be used. The JSON tree
+/// lives in the installed JsonArena (or the heap on the host) only while
+/// this runs. Set-up time only.
+///
+/// Keys: `server`, `customer_id`, `system_id`, `ca_file`, `cert_file`,
+/// `key_file`, `license_key_file`, `state_dir` (required strings);
+/// `ports` (1..8 distinct ports), `proxy` (http URL or null), `features`
+/// ([{name, qty}]), `services` ({NAME: "host:port"}),
+/// `management_methods` (wire method names), `connect_timeout_s`,
+/// `retry_min_s`, `retry_max_s`, `grace_period_s`, `grace_alarm_delay_s`,
+/// `grace_alarm_interval_s`, `checkpoint_s` (integer seconds
+/// 1..kMaxConfigSeconds), `stagger_ms` (0 allowed), `max_message_bytes`,
+/// `max_channels`. Also: retry_min_s <= retry_max_s and
+/// grace_alarm_delay_s <= grace_period_s.
+ConfigError parse_agent_config(std::string_view json, AgentConfig& config);
+
+}  // namespace sublink
