@@ -1,0 +1,605 @@
+#include "firmware/agent/agent.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "firmware/agent/boot_counter.h"
+#include "firmware/agent/event_wire.h"
+#include "firmware/grace/grace_record.h"
+#include "firmware/json/json_reader.h"
+#include "firmware/license/license_acceptance.h"
+#include "firmware/license/license_record.h"
+
+namespace sublink {
+
+namespace {
+constexpr std::string_view kKnownMethods[] = {"status.get", "audit.now", "license.refresh",
+                                              "events.get", "tunnel.open", "tunnel.close"};
+
+bool params_empty_or_object(const cJSON* params) {
+  JsonType t = json_type_of(params);
+  return t == JsonType::missing || t == JsonType::null || t == JsonType::object;
+}
+
+Millis saturating_add(Millis a, Millis b) {
+  Millis r;
+  return __builtin_add_overflow(a, b, &r) ? kNever : r;
+}
+}  // namespace
+
+Agent::Agent(const AgentConfig& config, MessageChannel& channel, Storage& storage, MonotonicClock& mono,
+             WallClock& wall, const LicenseKey& key)
+    : config_(config),
+      channel_(channel),
+      storage_(storage),
+      mono_(mono),
+      wall_(wall),
+      key_(key),
+      grace_(config.grace),
+      events_(std::max(config.event_capacity, EventQueue::kMinCapacity)),
+      event_record_size_(EventQueue::max_serialized_size(events_.capacity())),
+      held_(std::make_unique<License>()),
+      scratch_(std::make_unique<License>()) {
+  event_record_ = std::make_unique<uint8_t[]>(event_record_size_);
+  if (config_.event_batch == 0) config_.event_batch = 1;
+  usage_.configure(config_.features);
+}
+
+void Agent::log(std::string_view what, std::string_view detail) const {
+  if (config_.log.write != nullptr) config_.log.write(config_.log.ctx, what, detail);
+}
+
+// ---- Boot ----------------------------------------------------------------------
+
+Status Agent::boot(Millis now) {
+  boot_mono_ = now;
+  Status first_error;
+  auto note = [&](const Status& s) {
+    if (!s.ok() && !is_not_found(s) && !is_corrupt(s) && first_error.ok()) first_error = s;
+  };
+  // Damage is collected first and turned into events once the event queue
+  // itself is restored, so those events are not overwritten by the restore.
+  const char* damaged[4] = {};
+  size_t damaged_count = 0;
+  auto read = [&](RecordId id, std::span<uint8_t> buffer) -> std::optional<std::span<const uint8_t>> {
+    Result<size_t> r = storage_.read(id, buffer);
+    if (r.ok()) return std::span<const uint8_t>(buffer.data(), *r);
+    note(r.status());
+    if (!is_not_found(r.status())) damaged[damaged_count++] = record_name(id);
+    return std::nullopt;
+  };
+
+  // Boot counter. A damaged counter restarts at 1: the server learns of the
+  // reboot from the record_damaged event.
+  uint64_t previous = 0;
+  if (auto bytes = read(RecordId::boot, record_)) {
+    Result<uint64_t> count = decode_boot_record(*bytes);
+    if (count.ok()) {
+      previous = *count;
+    } else {
+      damaged[damaged_count++] = record_name(RecordId::boot);
+    }
+  }
+  boot_count_ = previous + 1;
+  BootRecordBytes boot_record = encode_boot_record(boot_count_);
+  note(storage_.write(RecordId::boot, boot_record));
+
+  // Event log.
+  if (auto bytes = read(RecordId::events, {event_record_.get(), event_record_size_})) {
+    if (!events_.restore(*bytes).ok()) damaged[damaged_count++] = record_name(RecordId::events);
+  }
+  for (size_t i = 0; i < damaged_count; ++i) push_event(EventKind::record_damaged, Severity::major, damaged[i]);
+  damaged_count = 0;
+
+  // License: verified again with the key, never trusted as stored. An empty
+  // record is a revoked license.
+  LicenseRefusal license_refusal = LicenseRefusal::none;
+  if (auto bytes = read(RecordId::license, record_); bytes && !bytes->empty()) {
+    SignedLicense& stored = scratch_->signed_form;
+    if (!read_license_record(*bytes, stored).ok()) {
+      license_refusal = LicenseRefusal::bad_record;
+    } else {
+      SignedLicense copy = stored;
+      LicenseDecision d = verify_stored_license(key_, copy, config_.customer_id, config_.system_id, *held_);
+      license_refusal = d.refusal;
+      has_license_ = d.accepted();
+    }
+  }
+  if (damaged_count > 0) license_refusal = LicenseRefusal::bad_record;
+  damaged_count = 0;
+  if (license_refusal != LicenseRefusal::none) {
+    push_event(EventKind::license_refused, Severity::major, license_refusal_name(license_refusal));
+  }
+
+  // Grace accounting.
+  std::optional<GraceRecord> grace_record;
+  if (auto bytes = read(RecordId::grace, record_)) {
+    Result<GraceRecord> r = decode_grace_record(*bytes);
+    if (r.ok()) {
+      grace_record = *r;
+    } else {
+      damaged[damaged_count++] = record_name(RecordId::grace);
+    }
+  }
+  for (size_t i = 0; i < damaged_count; ++i) push_event(EventKind::record_damaged, Severity::major, damaged[i]);
+  damaged_count = 0;
+  if (has_license_ && !(grace_record && grace_record->license_held)) {
+    // A genuine license but no account of its grace: the record is missing,
+    // damaged, or predates the license (power cut between storing the
+    // license and the checkpoint). Starting a fresh 30 days here would let
+    // anyone who can erase one flash record run unlicensed forever, so the
+    // device starts `expired` (features off) and becomes `licensed` again as
+    // soon as the server is reached and the license is still valid.
+    GraceRecord expired;
+    expired.state = LicenseState::expired;
+    expired.license_held = true;
+    expired.elapsed_ms = config_.grace.grace_period;
+    if (grace_record) {
+      expired.utc_ms = grace_record->utc_ms;
+      expired.wall_ms = grace_record->wall_ms;
+    }
+    grace_record = expired;
+  }
+  grace_.on_boot(now, wall_.now(), grace_record);
+  if (!has_license_ && grace_.license_held()) grace_.on_license(false);
+  next_wall_read_ = saturating_add(now, config_.wall_clock_poll_ms);
+
+  // Usage for audits.
+  std::array<uint8_t, kMaxUsageRecordBytes> usage_bytes{};
+  if (auto bytes = read(RecordId::usage, usage_bytes)) {
+    if (!usage_.restore(*bytes).ok()) damaged[damaged_count++] = record_name(RecordId::usage);
+  }
+  for (size_t i = 0; i < damaged_count; ++i) push_event(EventKind::record_damaged, Severity::major, damaged[i]);
+
+  pump_grace();
+  persist_events();
+  notify();
+  return first_error;
+}
+
+// ---- Time ----------------------------------------------------------------------
+
+std::optional<Millis> Agent::server_now(Millis now) const {
+  if (!server_known_) return std::nullopt;
+  return server_utc_ + (now - server_mono_);
+}
+
+std::optional<Millis> Agent::best_utc(Millis now) {
+  if (auto s = server_now(now)) return s;
+  WallTime w = wall_.now();
+  if (w.set && w.utc_ms >= config_.grace.earliest_valid_utc) return w.utc_ms;
+  return std::nullopt;
+}
+
+void Agent::learn_server_time(Millis now, Millis utc) {
+  server_known_ = true;
+  server_utc_ = utc;
+  server_mono_ = now;
+}
+
+// ---- Step ----------------------------------------------------------------------
+
+Millis Agent::step(Millis now) {
+  if (restart_at_ <= now) {
+    restart_at_ = kNever;
+    channel_.start(now);
+  }
+  if (next_wall_read_ <= now) {
+    grace_.on_wall_clock(now, wall_.now());
+    next_wall_read_ = saturating_add(now, config_.wall_clock_poll_ms);
+  }
+  grace_.advance(now);
+  pump_grace();
+  if (channel_up_ && now - last_contact_ >= 3 * heartbeat_ms_) {
+    log("dead link: no frame for 3 heartbeats");
+    channel_.drop(Status(Reason::connect_timeout));
+    link_lost(now);
+  }
+  if (welcomed_) {
+    if (next_heartbeat_ <= now) {
+      send(build_heartbeat(out_, next_id_++, ++heartbeat_seq_, (now - boot_mono_) / 1000));
+      next_heartbeat_ = now + heartbeat_ms_;
+    }
+    if (next_audit_ <= now) {
+      send_audit(now);
+      next_audit_ = saturating_add(now, audit_ms_);
+    }
+    send_events();
+  }
+  Millis next = std::min({restart_at_, next_wall_read_, grace_.next_deadline()});
+  if (channel_up_) next = std::min(next, last_contact_ + 3 * heartbeat_ms_);
+  if (welcomed_) next = std::min({next, next_heartbeat_, next_audit_});
+  return next;
+}
+
+// ---- Outputs -------------------------------------------------------------------
+
+void Agent::pump_grace() {
+  bool changed = false;
+  while (std::optional<GraceOutput> out = grace_.poll()) {
+    switch (out->type) {
+      case GraceOutputType::state_changed: changed = true; break;
+      case GraceOutputType::event: events_.push(out->event, out->severity, out->utc_ms, out->payload); break;
+      case GraceOutputType::checkpoint: {
+        Status s = storage_.write(RecordId::grace, out->record);
+        if (!s.ok()) log("grace checkpoint not stored", reason_name(s.reason()));
+        // Peaks ride along with the grace checkpoint (hourly and at every
+        // state change) instead of wearing the flash at every call.
+        if (usage_.dirty()) persist_usage();
+        break;
+      }
+    }
+  }
+  persist_events();
+  if (changed) notify();
+}
+
+void Agent::push_event(EventKind kind, Severity severity, std::string_view text) {
+  EventPayload p;
+  p.set_text(text);
+  events_.push(kind, severity, best_utc(mono_.now_ms()), p);
+}
+
+void Agent::persist_events() {
+  if (!events_.dirty()) return;
+  Result<size_t> size = events_.serialize({event_record_.get(), event_record_size_});
+  if (!size.ok()) return;
+  Status s = storage_.write(RecordId::events, {event_record_.get(), *size});
+  if (s.ok()) {
+    events_.mark_persisted();
+  } else {
+    log("events not stored", reason_name(s.reason()));
+  }
+}
+
+void Agent::persist_usage() {
+  std::array<uint8_t, kMaxUsageRecordBytes> bytes{};
+  Result<size_t> size = usage_.encode(bytes);
+  if (!size.ok()) return;
+  Status s = storage_.write(RecordId::usage, {bytes.data(), *size});
+  if (!s.ok()) log("usage not stored", reason_name(s.reason()));
+}
+
+void Agent::notify() {
+  if (callback_ != nullptr) callback_(callback_ctx_, grace_.state());
+}
+
+bool Agent::send(const Result<size_t>& built) {
+  if (!built.ok()) {
+    log("message not built", reason_name(built.status().reason()));
+    return false;
+  }
+  Status s = channel_.send_text({out_.data(), *built});
+  if (!s.ok()) log("message not sent", reason_name(s.reason()));
+  return s.ok();
+}
+
+void Agent::send_hello() {
+  HelloMessage h;
+  h.customer_id = config_.customer_id;
+  h.system_id = config_.system_id;
+  h.agent = config_.agent_version;
+  h.fw = config_.fw;
+  h.boot = static_cast<int64_t>(boot_count_);
+  WallTime wall = wall_.now();
+  Millis now = mono_.now_ms();
+  if (wall.trusted && wall.set) {
+    h.time = wall.utc_ms;
+  } else {
+    h.time = server_now(now);
+  }
+  h.state = state_name(grace_.state());
+  h.grace_elapsed_s = grace_.elapsed_ms() / 1000;
+  if (has_license_) h.license_serial = held_->terms.serial.view();
+  send(build_hello(out_, next_id_++, h));
+}
+
+void Agent::send_license_request() {
+  send(build_license_request(out_, next_id_++, config_.features));
+}
+
+void Agent::send_audit(Millis now) {
+  std::optional<Millis> to = server_now(now);
+  if (!has_license_ || !to || !welcomed_) return;  // nothing to audit against
+  usage_.start_period(*to);
+  LicenseAudit audit;
+  audit.serial = held_->terms.serial.view();
+  audit.from = usage_.period_from().value_or(*to);
+  audit.to = *to;
+  audit.usage = usage_.usage();
+  int64_t id = next_id_++;
+  if (send(build_license_audit(out_, id, audit))) {
+    audit_request_ = id;
+    audit_to_ = *to;
+  }
+}
+
+void Agent::send_events() {
+  if (!welcomed_ || events_request_ || events_.empty()) return;
+  persist_events();  // a seq the server sees must never be reused after a power cut
+  if (events_.dirty()) return;
+  std::span<const Event> batch = events_.batch(std::min<size_t>(config_.event_batch, 8));
+  std::array<WireEvent, 8> wire;
+  std::array<EventMessage, 8> messages;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    to_wire_event(batch[i], wire[i]);
+    messages[i] = wire[i].message;
+  }
+  int64_t id = next_id_++;
+  if (send(build_event_batch(out_, id, {messages.data(), batch.size()}))) events_request_ = id;
+}
+
+// ---- Link ------------------------------------------------------------------------
+
+void Agent::on_link_up(const AttemptInfo& attempt, bool /*tls_resumed*/) {
+  Millis now = mono_.now_ms();
+  channel_up_ = true;
+  welcomed_ = false;
+  port_ = attempt.port;
+  next_id_ = 1;
+  heartbeat_ms_ = kDefaultHeartbeatS * 1000;
+  last_contact_ = now;
+  events_request_.reset();
+  audit_request_.reset();
+  send_hello();
+  send_license_request();
+}
+
+void Agent::link_lost(Millis now) {
+  if (!channel_up_) return;
+  channel_up_ = false;
+  bool was_welcomed = welcomed_;
+  welcomed_ = false;
+  next_heartbeat_ = next_audit_ = kNever;
+  events_request_.reset();
+  audit_request_.reset();
+  if (was_welcomed) {
+    grace_.on_link_down(now);
+    pump_grace();
+  }
+}
+
+void Agent::on_link_down(Status why) {
+  log("link down", reason_name(why.reason()));
+  link_lost(mono_.now_ms());
+}
+
+void Agent::close_for_violation(const Status& why, Millis now) {
+  log("closing: bad message from server", reason_name(why.reason()));
+  channel_.close(close_code_for(why), reason_name(why.reason()));
+  link_lost(now);
+  restart_at_ = saturating_add(now, config_.violation_retry_ms);
+}
+
+void Agent::on_text(std::string_view message) {
+  Millis now = mono_.now_ms();
+  if (!channel_up_) return;
+  last_contact_ = now;  // any frame is contact, even one we refuse
+  JsonResult<ServerMessage> parsed = parse_server_message(message);
+  if (!parsed.ok()) {
+    close_for_violation(parsed.status(), now);
+    return;
+  }
+  grace_.advance(now);
+  handle(parsed.value(), now);
+  pump_grace();
+}
+
+void Agent::handle(ServerMessage& m, Millis now) {
+  if (auto* w = std::get_if<Welcome>(&m.body)) {
+    on_welcome(*w, now);
+  } else if (auto* ack = std::get_if<HeartbeatAck>(&m.body)) {
+    learn_server_time(now, ack->time);
+    grace_.on_trusted_time(now, ack->time);
+    check_license_window(now);
+  } else if (auto* g = std::get_if<LicenseGrant>(&m.body)) {
+    on_grant(*g, now);
+  } else if (auto* d = std::get_if<LicenseDenied>(&m.body)) {
+    log("license denied", d->code);
+    push_event(EventKind::license_denied, Severity::warning, d->code);
+  } else if (auto* r = std::get_if<LicenseRevoke>(&m.body)) {
+    on_revoke(*r, m.id, now);
+  } else if (auto* a = std::get_if<AuditAck>(&m.body)) {
+    if (!audit_request_ || m.re != audit_request_) {
+      log("audit_ack for no audit in flight");
+      return;
+    }
+    audit_request_.reset();
+    audit_overuse_ = a->overuse;
+    usage_.acknowledge(audit_to_);
+    persist_usage();
+    if (a->overuse) push_event(EventKind::audit_overuse, Severity::major);
+  } else if (auto* e = std::get_if<EventAck>(&m.body)) {
+    if (e->upto < 0 || !events_.ack(static_cast<uint64_t>(e->upto)).ok()) {
+      log("event_ack names events never sent");
+      return;
+    }
+    events_request_.reset();
+    persist_events();
+  } else if (auto* q = std::get_if<Request>(&m.body)) {
+    on_request(*q, *m.id, now);
+  } else if (auto* dc = std::get_if<Disconnect>(&m.body)) {
+    Millis delay = dc->retry_after_s.value_or(0) * 1000;
+    log("server asked to disconnect", dc->reason);
+    channel_.set_retry_floor(delay);
+    channel_.close(1000, "disconnect");
+    link_lost(now);
+    restart_at_ = saturating_add(now, delay);
+  } else if (auto* err = std::get_if<ServerError>(&m.body)) {
+    log("server error", err->code);
+    if (err->retry_after_s) channel_.set_retry_floor(*err->retry_after_s * 1000);
+  } else if (auto* u = std::get_if<UnknownMessage>(&m.body)) {
+    log("unknown message type ignored", u->type);
+  }
+}
+
+void Agent::on_welcome(const Welcome& w, Millis now) {
+  welcomed_ = true;
+  heartbeat_ms_ = w.heartbeat_s * 1000;
+  audit_ms_ = w.audit_s * 1000;
+  learn_server_time(now, w.time);
+  grace_.on_link_up(now, w.time);
+  check_license_window(now);
+  next_heartbeat_ = now + heartbeat_ms_;
+  std::optional<Millis> last = usage_.last_ack();
+  next_audit_ = (!last || w.time - *last >= audit_ms_) ? now : now + (*last + audit_ms_ - w.time);
+  step(now);
+}
+
+void Agent::check_license_window(Millis now) {
+  std::optional<Millis> utc = server_now(now);
+  if (!has_license_ || !utc) return;
+  LicenseRefusal r = license_window_refusal(held_->terms, *utc);
+  if (r == LicenseRefusal::none) {
+    // A license restored at boot (or kept through `expired`) is put back in
+    // force now that a link is up and the server's clock vouches for it.
+    if (grace_.link_up() && grace_.state() != LicenseState::licensed) grace_.on_license(true);
+    return;
+  }
+  // Out of its window by the server's clock: stop using it, keep the record
+  // (a newer grant replaces it).
+  has_license_ = false;
+  grace_.on_license(false);
+  push_event(EventKind::license_refused, Severity::major, license_refusal_name(r));
+  notify();
+}
+
+void Agent::on_grant(const LicenseGrant& g, Millis now) {
+  LicenseContext context{config_.customer_id, config_.system_id, server_now(now),
+                         has_license_ ? held_.get() : nullptr};
+  LicenseDecision d = accept_license_grant(key_, {g.license, g.sig, g.alg}, context, *scratch_);
+  if (!d.accepted()) {
+    log("license refused", license_refusal_name(d.refusal));
+    push_event(EventKind::license_refused, Severity::warning, license_refusal_name(d.refusal));
+    return;
+  }
+  // Durable first: features must never run on a license that a power cut
+  // could take back.
+  Result<size_t> size = write_license_record(scratch_->signed_form, record_);
+  Status stored = size.ok() ? storage_.write(RecordId::license, {record_.data(), *size}) : size.status();
+  if (!stored.ok()) {
+    log("license not stored", reason_name(stored.reason()));
+    push_event(EventKind::license_refused, Severity::major, "not_stored");
+    return;
+  }
+  std::swap(held_, scratch_);
+  has_license_ = true;
+  grace_.on_license(true);
+  push_event(EventKind::license_applied, Severity::info, held_->terms.serial.view());
+  pump_grace();
+  notify();
+}
+
+void Agent::on_revoke(const LicenseRevoke& r, const std::optional<int64_t>& id, Millis /*now*/) {
+  bool held = has_license_ && held_->terms.serial == r.serial;
+  if (held) {
+    // Features go off at once even when the record cannot be erased: the
+    // revoke is in force in memory and is repeated by the server if needed.
+    Status s = storage_.write(RecordId::license, {});
+    if (!s.ok()) log("revoked license not erased", reason_name(s.reason()));
+    has_license_ = false;
+    grace_.on_revoke();
+    push_event(EventKind::license_revoked, Severity::major, r.serial);
+    pump_grace();
+    notify();
+  }
+  if (!id) {
+    log("license_revoke without id: no answer");
+    return;
+  }
+  if (held) {
+    send(build_response_ok(out_, *id, [](JsonWriter& w) { w.begin_object().end_object(); }));
+  } else {
+    send(build_response_error(out_, *id, "not_held", "no license with this serial is held"));
+  }
+}
+
+bool Agent::method_allowed(std::string_view method) const {
+  return std::find(config_.allowed_methods.begin(), config_.allowed_methods.end(), method) !=
+         config_.allowed_methods.end();
+}
+
+void Agent::on_request(const Request& q, int64_t id, Millis now) {
+  auto error = [&](std::string_view code, std::string_view message) {
+    send(build_response_error(out_, id, code, message));
+  };
+  auto ok_empty = [&] { send(build_response_ok(out_, id, [](JsonWriter& w) { w.begin_object().end_object(); })); };
+  if (std::find(std::begin(kKnownMethods), std::end(kKnownMethods), q.method) == std::end(kKnownMethods)) {
+    return error("unknown_method", q.method);
+  }
+  if (!method_allowed(q.method)) return error("not_allowed", q.method);
+  if (q.method == "tunnel.open" || q.method == "tunnel.close") {
+    JsonReader r(q.params);
+    if (q.method == "tunnel.open") {
+      (void)r.string("service");
+    } else {
+      (void)r.integer("channel", 0, 65535);
+    }
+    if (!r.ok()) return error("bad_params", r.error().field != nullptr ? r.error().field : "params");
+    return error("not_allowed", "tunnels are not supported by this agent yet");
+  }
+  if (!params_empty_or_object(q.params)) return error("bad_params", "params must be an object");
+  if (q.method == "status.get") {
+    AgentStatus s = snapshot();
+    send(build_response_ok(out_, id, [&](JsonWriter& w) { write_status_json(w, s); }));
+  } else if (q.method == "license.refresh") {
+    ok_empty();
+    send_license_request();
+  } else if (q.method == "audit.now") {
+    if (!has_license_) return error("bad_params", "no license held: nothing to audit");
+    ok_empty();
+    send_audit(now);
+    next_audit_ = saturating_add(now, audit_ms_);
+  } else if (q.method == "events.get") {
+    int64_t after = 0;
+    if (json_type_of(q.params) == JsonType::object) {
+      JsonReader r(q.params);
+      after = r.integer_or("after", 0, 0);
+      if (!r.ok()) return error("bad_params", "after must be a seq (integer >= 0)");
+    }
+    std::span<const Event> pending = events_.batch(8, static_cast<uint64_t>(after));
+    send(build_response_ok(out_, id, [&](JsonWriter& w) {
+      w.begin_object().key("pending").integer(static_cast<int64_t>(events_.size())).key("events").begin_array();
+      for (const Event& e : pending) {
+        WireEvent wire;
+        to_wire_event(e, wire);
+        write_event_object(w, wire.message);
+      }
+      w.end_array().end_object();
+    }));
+  }
+}
+
+// ---- Application -----------------------------------------------------------------
+
+bool Agent::feature_enabled(std::string_view name) const {
+  return has_license_ && grace_.features_on() && held_->terms.feature_on(name);
+}
+
+uint32_t Agent::feature_quantity(std::string_view name) const {
+  return feature_enabled(name) ? held_->terms.quantity(name) : 0;
+}
+
+Status Agent::report_usage(std::string_view name, int64_t in_use) { return usage_.report(name, in_use); }
+
+AgentStatus Agent::snapshot() const {
+  AgentStatus s;
+  s.state = grace_.state();
+  s.link_up = welcomed_;
+  s.port = welcomed_ ? port_ : 0;
+  s.grace_elapsed_s = grace_.elapsed_ms() / 1000;
+  s.grace_remaining_s = grace_.remaining_ms() / 1000;
+  s.alarm = grace_.alarm_active();
+  s.license_held = has_license_;
+  if (has_license_) {
+    s.serial = held_->terms.serial.view();
+    s.expires = held_->terms.expires;
+    s.features = held_->terms.feature_list();
+  }
+  s.events_pending = events_.size();
+  s.boot = boot_count_;
+  s.audit_overuse = audit_overuse_;
+  return s;
+}
+
+}  // namespace sublink

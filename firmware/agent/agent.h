@@ -1,0 +1,183 @@
+// The agent: the sublink/1 state machine of PROTOCOL.md sections 4 and 5 on
+// top of a MessageChannel. It says hello, keeps the link alive with
+// heartbeats and drops it when the server falls silent, applies, stores and
+// revokes licenses, audits usage, delivers the durable event log, answers
+// management requests, and runs the grace clock that decides whether the
+// application's subscription features are on.
+//
+// Sans-I/O: it never blocks and never reads a clock on its own schedule.
+// Inputs are boot(), step() and the LinkListener callbacks; outputs are
+// messages on the channel, records in Storage and the state callback.
+//
+// Hosting it (single-threaded: every call from one thread or task):
+//  - Super-loop: agent.boot(now); then forever
+//        Millis deadline = std::min(agent.step(now), link.poll(now));
+//        wait for a socket event or the deadline (WFI, poll(2), ...);
+//    and route the Link's listener to the agent (the Link is constructed
+//    with the agent as its LinkListener), then channel.start(now).
+//  - FreeRTOS / Zephyr: one task owns the Link and the agent; it blocks on
+//    its queue / k_poll with the timeout min(agent.step(now), link.poll(now))
+//    - now, and network callbacks post to that queue instead of calling the
+//    agent from another context. The application reads feature_enabled()
+//    from other tasks only through the state callback (post a copy) or with
+//    the task's mutex held: the agent itself takes no locks.
+//
+// Memory: everything is fixed at construction (the event queue and its
+// record buffer are allocated there); steady state allocates nothing.
+// Parsing uses whatever JsonArena the board installed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "firmware/agent/agent_config.h"
+#include "firmware/agent/agent_status.h"
+#include "firmware/agent/usage_tracker.h"
+#include "firmware/events/event_queue.h"
+#include "firmware/grace/grace_clock.h"
+#include "firmware/license/license.h"
+#include "firmware/license/license_key.h"
+#include "firmware/license/license_record.h"
+#include "firmware/protocol/server_messages.h"
+#include "hal/clock.h"
+#include "hal/status.h"
+#include "hal/storage.h"
+#include "net/link/link.h"
+#include "net/link/message_channel.h"
+
+namespace sublink {
+
+/// Called after every licensing state change and every change of the
+/// license held (features may differ while the state stays `licensed`).
+using StateCallback = void (*)(void* ctx, LicenseState state);
+
+class Agent final : public LinkListener {
+ public:
+  /// Largest message the agent writes (a status answer with 32 features, an
+  /// event batch of 8 summaries fit with room to spare).
+  static constexpr size_t kOutputBytes = 4096;
+
+  /// Everything referenced must outlive the agent. `key` must be loaded.
+  Agent(const AgentConfig& config, MessageChannel& channel, Storage& storage, MonotonicClock& mono,
+        WallClock& wall, const LicenseKey& key);
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  /// Restores the durable records and counts this boot. A missing record is
+  /// a fresh device; a damaged one is reported as an event (record_damaged,
+  /// or license_refused for a license that no longer verifies) and replaced
+  /// by a safe default. Returns the first platform storage error (io_error
+  /// with errno) while still starting safely, else Ok. Call once, before
+  /// step() and before starting the channel.
+  Status boot(Millis now);
+
+  /// Does what is due at `now` (heartbeat, audit, dead-link check, grace
+  /// alarms and checkpoints, restarting the channel after a disconnect);
+  /// returns when it wants to be called again at the latest.
+  Millis step(Millis now);
+
+  // ---- LinkListener ---------------------------------------------------------
+  /// The WebSocket is open: sends hello and, right behind it, license_request.
+  void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
+  /// One server message.
+  void on_text(std::string_view message) override;
+  /// The link closed: a held license enters grace.
+  void on_link_down(Status why) override;
+
+  // ---- Application API ------------------------------------------------------
+  /// True when `name` is licensed with a quantity above zero and the state
+  /// lets features run (licensed or grace).
+  bool feature_enabled(std::string_view name) const;
+  /// Licensed quantity of `name` while features run, else 0.
+  uint32_t feature_quantity(std::string_view name) const;
+  LicenseState state() const { return grace_.state(); }
+  /// The section 7 status (views valid until the next call into the agent).
+  AgentStatus snapshot() const;
+  /// `fn(ctx, state)` after every state or license change; nullptr clears it.
+  void set_state_callback(StateCallback fn, void* ctx) {
+    callback_ = fn;
+    callback_ctx_ = ctx;
+  }
+  /// The application has `in_use` of feature `name` now; the audit reports
+  /// it and the peak of the period. invalid_argument for a feature that is
+  /// not configured or a negative count.
+  Status report_usage(std::string_view name, int64_t in_use);
+
+ private:
+  void log(std::string_view what, std::string_view detail = {}) const;
+  std::optional<Millis> server_now(Millis now) const;
+  std::optional<Millis> best_utc(Millis now);
+  void pump_grace();
+  void push_event(EventKind kind, Severity severity, std::string_view text = {});
+  void persist_events();
+  void persist_usage();
+  void notify();
+  bool send(const Result<size_t>& built);
+  void send_hello();
+  void send_license_request();
+  void send_audit(Millis now);
+  void send_events();
+  void link_lost(Millis now);
+  void learn_server_time(Millis now, Millis utc);
+  void check_license_window(Millis now);
+  void close_for_violation(const Status& why, Millis now);
+  void handle(ServerMessage& message, Millis now);
+  void on_welcome(const Welcome& welcome, Millis now);
+  void on_grant(const LicenseGrant& grant, Millis now);
+  void on_revoke(const LicenseRevoke& revoke, const std::optional<int64_t>& id, Millis now);
+  void on_request(const Request& request, int64_t id, Millis now);
+  bool method_allowed(std::string_view method) const;
+
+  AgentConfig config_;
+  MessageChannel& channel_;
+  Storage& storage_;
+  MonotonicClock& mono_;
+  WallClock& wall_;
+  const LicenseKey& key_;
+
+  GraceClock grace_;
+  EventQueue events_;
+  std::unique_ptr<uint8_t[]> event_record_;
+  size_t event_record_size_;
+  UsageTracker usage_;
+  std::unique_ptr<License> held_;     // valid while has_license_
+  std::unique_ptr<License> scratch_;  // a grant under test
+  bool has_license_ = false;
+
+  StateCallback callback_ = nullptr;
+  void* callback_ctx_ = nullptr;
+
+  uint64_t boot_count_ = 0;
+  Millis boot_mono_ = 0;
+  Millis next_wall_read_ = 0;
+  Millis restart_at_ = kNever;
+
+  // The current connection.
+  bool channel_up_ = false;
+  bool welcomed_ = false;
+  uint16_t port_ = 0;
+  int64_t next_id_ = 1;
+  Millis heartbeat_ms_ = kDefaultHeartbeatS * 1000;
+  Millis audit_ms_ = kDefaultAuditS * 1000;
+  Millis last_contact_ = 0;
+  Millis next_heartbeat_ = kNever;
+  Millis next_audit_ = kNever;
+  int64_t heartbeat_seq_ = 0;
+  std::optional<int64_t> events_request_;  // id of the batch awaiting event_ack
+  std::optional<int64_t> audit_request_;   // id of the audit awaiting audit_ack
+  Millis audit_to_ = 0;
+  bool audit_overuse_ = false;
+
+  // The server's clock: UTC at a monotonic instant.
+  bool server_known_ = false;
+  Millis server_utc_ = 0;
+  Millis server_mono_ = 0;
+
+  std::array<char, kOutputBytes> out_{};
+  std::array<uint8_t, kMaxLicenseRecordBytes> record_{};
+};
+
+}  // namespace sublink

@@ -1,0 +1,51 @@
+// What the agent needs from the device's configuration (PROTOCOL.md section
+// 7) and its build. Plain data: the JSON configuration parser fills it, a
+// board can also fill it by hand. Every view must outlive the Agent.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "firmware/grace/grace_config.h"
+#include "firmware/protocol/device_messages.h"
+#include "hal/clock.h"
+
+namespace sublink {
+
+/// Management methods allowed when the configuration says nothing: the
+/// read-only and self-service ones. Tunnels must be allowed explicitly.
+inline constexpr std::string_view kDefaultAllowedMethods[] = {"status.get", "license.refresh", "audit.now",
+                                                              "events.get"};
+
+/// Where the agent's log lines go (a UART, syslog, a test). `what` says what
+/// happened, `detail` names the thing (a message type, a reason).
+struct LogSink {
+  void (*write)(void* ctx, std::string_view what, std::string_view detail) = nullptr;
+  void* ctx = nullptr;
+};
+
+struct AgentConfig {
+  std::string_view customer_id;
+  std::string_view system_id;
+  std::string_view agent_version = "0.1.0";
+  std::string_view fw;  // the appliance firmware version, as sent in hello
+  /// Features asked for in license_request and counted for audits (at most
+  /// kMaxLicenseFeatures; the rest is ignored).
+  std::span<const FeatureRequest> features;
+  /// Request methods the server may call; anything else is not_allowed.
+  std::span<const std::string_view> allowed_methods = kDefaultAllowedMethods;
+  GraceConfig grace;
+  /// Undelivered events kept (older ones are summarised, see EventQueue).
+  size_t event_capacity = 64;
+  /// Events per `event` message.
+  size_t event_batch = 8;
+  /// How often the device clock is read for rollback/skew detection.
+  Millis wall_clock_poll_ms = 60 * 1000;
+  /// After the agent closed the link for a protocol violation (1002/1007/
+  /// 1009), it starts connecting again after this long.
+  Millis violation_retry_ms = 60 * 1000;
+  LogSink log;
+};
+
+}  // namespace sublink

@@ -1,0 +1,29 @@
+#include "firmware/agent/agent_status.h"
+
+namespace sublink {
+
+void write_status_json(JsonWriter& w, const AgentStatus& s) {
+  w.begin_object()
+      .key("state").string(state_name(s.state))
+      .key("link").string(s.link_up ? "up" : "down");
+  if (s.link_up) w.key("port").integer(s.port);
+  w.key("grace_elapsed_s").integer(s.grace_elapsed_s)
+      .key("grace_remaining_s").integer(s.grace_remaining_s)
+      .key("alarm").boolean(s.alarm)
+      .key("license");
+  if (s.license_held) {
+    w.begin_object().key("serial").string(s.serial).key("expires").integer(s.expires).key("features").begin_array();
+    for (const LicensedFeature& f : s.features) {
+      w.begin_object().key("name").string(f.name.view()).key("qty").integer(f.qty).end_object();
+    }
+    w.end_array().end_object();
+  } else {
+    w.null();
+  }
+  w.key("events_pending").integer(static_cast<int64_t>(s.events_pending))
+      .key("boot").integer(static_cast<int64_t>(s.boot))
+      .key("audit_overuse").boolean(s.audit_overuse)
+      .end_object();
+}
+
+}  // namespace sublink

@@ -1,0 +1,38 @@
+#include "firmware/agent/event_wire.h"
+
+namespace sublink {
+
+namespace {
+// The payload text means a different thing per kind; the wire name says which.
+std::string_view text_name(EventKind kind) {
+  switch (kind) {
+    case EventKind::license_applied:
+    case EventKind::license_revoked: return "serial";
+    case EventKind::license_refused: return "reason";
+    case EventKind::license_denied: return "code";
+    case EventKind::record_damaged: return "record";
+    default: return "text";
+  }
+}
+}  // namespace
+
+void to_wire_event(const Event& e, WireEvent& out) {
+  size_t n = 0;
+  out.attributes[n++] = EventAttribute::of("severity", severity_name(e.severity));
+  const EventPayload& p = e.payload;
+  if (p.days_left >= 0) out.attributes[n++] = EventAttribute::of("days_left", int64_t{p.days_left});
+  if (p.detail != 0) out.attributes[n++] = EventAttribute::of("detail", p.detail);
+  if (e.kind == EventKind::events_summarised) {
+    out.attributes[n++] = EventAttribute::of("count", int64_t{p.count});
+    out.attributes[n++] = EventAttribute::of("first_seq", static_cast<int64_t>(p.first_seq));
+    out.attributes[n++] = EventAttribute::of("last_seq", static_cast<int64_t>(p.last_seq));
+  } else if (!p.text_view().empty()) {
+    out.attributes[n++] = EventAttribute::of(text_name(e.kind), p.text_view());
+  }
+  out.message.seq = static_cast<int64_t>(e.seq);
+  out.message.time = e.time_utc_ms;
+  out.message.kind = kind_name(e.kind);
+  out.message.attributes = {out.attributes.data(), n};
+}
+
+}  // namespace sublink

@@ -1,0 +1,114 @@
+#include "firmware/agent/usage_tracker.h"
+
+#include <algorithm>
+
+#include "firmware/events/record_codec.h"
+
+namespace sublink {
+
+namespace {
+constexpr RecordMagic kMagic = {'S', 'L', 'U', 'S'};
+constexpr uint16_t kVersion = 1;
+
+void put_optional(RecordWriter& w, const std::optional<Millis>& v) {
+  w.u8(v ? 1 : 0);
+  w.i64(v.value_or(0));
+}
+
+bool get_optional(RecordReader& r, std::optional<Millis>& v) {
+  uint8_t has = r.u8();
+  Millis value = r.i64();
+  if (has > 1) return false;
+  v = has ? std::optional<Millis>(value) : std::nullopt;
+  return true;
+}
+}  // namespace
+
+void UsageTracker::configure(std::span<const FeatureRequest> features) {
+  count_ = std::min(features.size(), usage_.size());
+  for (size_t i = 0; i < count_; ++i) usage_[i] = FeatureUsage{features[i].name, 0, 0};
+}
+
+FeatureUsage* UsageTracker::find(std::string_view name) {
+  for (size_t i = 0; i < count_; ++i) {
+    if (usage_[i].name == name) return &usage_[i];
+  }
+  return nullptr;
+}
+
+Status UsageTracker::report(std::string_view name, int64_t in_use) {
+  FeatureUsage* u = find(name);
+  if (u == nullptr || in_use < 0) return Status(Reason::invalid_argument);
+  u->in_use = in_use;
+  if (in_use > u->peak) {
+    u->peak = in_use;
+    dirty_ = true;
+  }
+  return Status::Ok();
+}
+
+void UsageTracker::start_period(Millis utc_ms) {
+  if (from_) return;
+  from_ = utc_ms;
+  dirty_ = true;
+}
+
+void UsageTracker::acknowledge(Millis to) {
+  from_ = to;
+  last_ack_ = to;
+  for (size_t i = 0; i < count_; ++i) usage_[i].peak = usage_[i].in_use;
+  dirty_ = true;
+}
+
+Result<size_t> UsageTracker::encode(std::span<uint8_t> out) {
+  RecordWriter w(out, kMagic, kVersion);
+  put_optional(w, from_);
+  put_optional(w, last_ack_);
+  w.u8(static_cast<uint8_t>(count_));
+  for (size_t i = 0; i < count_; ++i) {
+    std::string_view name = usage_[i].name.substr(0, kMaxFeatureNameLength);
+    w.u8(static_cast<uint8_t>(name.size()));
+    w.bytes({reinterpret_cast<const uint8_t*>(name.data()), name.size()});
+    w.i64(usage_[i].peak);
+  }
+  Result<size_t> size = w.finish();
+  if (size.ok()) dirty_ = false;
+  return size;
+}
+
+Status UsageTracker::restore(std::span<const uint8_t> record) {
+  Result<std::span<const uint8_t>> body = open_record(record, kMagic, kVersion);
+  if (!body.ok()) return body.status();
+  RecordReader r(*body);
+  std::optional<Millis> from, last_ack;
+  if (!get_optional(r, from) || !get_optional(r, last_ack)) return record_error(RecordFault::bad_value);
+  size_t n = r.u8();
+  if (n > kMaxLicenseFeatures) return record_error(RecordFault::bad_value);
+  std::array<char, kMaxFeatureNameLength> name{};
+  std::array<int64_t, kMaxLicenseFeatures> peaks{};
+  std::array<int8_t, kMaxLicenseFeatures> match{};
+  match.fill(-1);
+  for (size_t i = 0; i < n; ++i) {
+    size_t len = r.u8();
+    if (len > name.size()) return record_error(RecordFault::bad_value);
+    r.bytes({reinterpret_cast<uint8_t*>(name.data()), len});
+    int64_t peak = r.i64();
+    if (peak < 0) return record_error(RecordFault::bad_value);
+    for (size_t j = 0; j < count_; ++j) {
+      if (usage_[j].name == std::string_view(name.data(), len)) {
+        match[j] = 1;
+        peaks[j] = peak;
+      }
+    }
+  }
+  if (r.overrun() || r.remaining() != 0) return record_error(RecordFault::bad_length);
+  from_ = from;
+  last_ack_ = last_ack;
+  for (size_t j = 0; j < count_; ++j) {
+    if (match[j] == 1) usage_[j].peak = std::max(usage_[j].peak, peaks[j]);
+  }
+  dirty_ = false;
+  return Status::Ok();
+}
+
+}  // namespace sublink

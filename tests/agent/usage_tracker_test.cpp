@@ -1,0 +1,56 @@
+#include "firmware/agent/usage_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace sublink {
+namespace {
+
+const FeatureRequest kFeatures[] = {{"trunks", 30}, {"recording", 1}};
+
+TEST(UsageTracker, TracksPeakAndRestartsItOnAcknowledge) {
+  UsageTracker u;
+  u.configure(kFeatures);
+  ASSERT_TRUE(u.report("trunks", 9).ok());
+  ASSERT_TRUE(u.report("trunks", 4).ok());
+  EXPECT_EQ(u.usage()[0].peak, 9);
+  EXPECT_EQ(u.usage()[0].in_use, 4);
+  u.start_period(100);
+  u.start_period(200);
+  EXPECT_EQ(u.period_from(), 100) << "an open period keeps its start";
+  u.acknowledge(500);
+  EXPECT_EQ(u.period_from(), 500);
+  EXPECT_EQ(u.last_ack(), 500);
+  EXPECT_EQ(u.usage()[0].peak, 4);
+}
+
+TEST(UsageTracker, RecordRoundTripsAndRejectsDamage) {
+  UsageTracker u;
+  u.configure(kFeatures);
+  ASSERT_TRUE(u.report("recording", 1).ok());
+  u.start_period(42);
+  std::vector<uint8_t> bytes(kMaxUsageRecordBytes);
+  auto size = u.encode(bytes);
+  ASSERT_TRUE(size.ok());
+  bytes.resize(*size);
+  UsageTracker back;
+  back.configure(kFeatures);
+  ASSERT_TRUE(back.restore(bytes).ok());
+  EXPECT_EQ(back.period_from(), 42);
+  EXPECT_EQ(back.usage()[1].peak, 1);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::vector<uint8_t> bad = bytes;
+    bad[i] ^= 0x01;
+    UsageTracker t;
+    t.configure(kFeatures);
+    EXPECT_FALSE(t.restore(bad).ok()) << "flipped byte " << i;
+    EXPECT_FALSE(t.period_from().has_value());
+  }
+  UsageTracker t;
+  t.configure(kFeatures);
+  EXPECT_FALSE(t.restore({bytes.data(), bytes.size() - 1}).ok());
+}
+
+}  // namespace
+}  // namespace sublink
