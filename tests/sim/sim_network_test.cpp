@@ -1,0 +1,201 @@
+// SimNetwork through its public interface, with a recording client and a
+// plain byte server: timing, faults and ordering.
+#include "net/sim/sim_network.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace sublink {
+namespace {
+
+const IpAddress kServer = IpAddress::parse("10.0.0.1");
+const IpAddress kDevice = IpAddress::parse("10.0.0.2");
+
+std::span<const uint8_t> bytes_of(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+
+struct Recorder : SocketEvents {
+  SimNetwork* net = nullptr;
+  std::vector<std::string> log;
+  std::string received;
+  AddressList resolved;
+  void add(const std::string& s) { log.push_back(std::to_string(net->now()) + " " + s); }
+  void on_resolved(Status status, const AddressList& a) override {
+    resolved = a;
+    add(std::string("resolved ") + reason_name(status.reason()) + " " + std::to_string(a.count));
+  }
+  void on_connected(SocketId id) override { add("connected " + std::to_string(id)); }
+  void on_received(SocketId, std::span<const uint8_t> b) override {
+    received.append(reinterpret_cast<const char*>(b.data()), b.size());
+    add("received " + std::to_string(b.size()));
+  }
+  void on_writable(SocketId id) override { add("writable " + std::to_string(id)); }
+  void on_socket_error(SocketId id, Status s) override {
+    add("error " + std::to_string(id) + " " + reason_name(s.reason()));
+  }
+};
+
+// Echoes what it gets; records closes.
+struct EchoServer : SimConnectionHandler {
+  std::vector<std::string> log;
+  SimConnection* last = nullptr;
+  void on_data(SimConnection& c, std::span<const uint8_t> b) override { c.send(b); }
+  void on_closed(SimConnection&, Status why) override { log.push_back(reason_name(why.reason())); last = nullptr; }
+};
+
+struct NetFixture : ::testing::Test {
+  VirtualClock clock{1'700'000'000'000};
+  SimNetwork net{clock};
+  Recorder rec;
+  EchoServer echo;
+  SimSocketDriver* driver = nullptr;
+  void SetUp() override {
+    rec.net = &net;
+    driver = &net.client(kDevice);
+    driver->set_events(&rec);
+    net.set_default_path(SimPath{100, 0});
+    net.listen(kServer, 443, [this](SimConnection& c) {
+      c.set_handler(&echo);
+      echo.last = &c;
+    });
+  }
+};
+
+TEST_F(NetFixture, ConnectTakesOneRoundTripAndEchoAnother) {
+  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  net.run_until(1000);
+  ASSERT_EQ(rec.log.size(), 1u);
+  EXPECT_EQ(rec.log[0], "200 connected 1");
+  ASSERT_EQ(*driver->send(1, bytes_of("ping")), 4u);
+  net.run_until(5000);
+  EXPECT_EQ(rec.log.back(), "1200 received 4");
+  EXPECT_EQ(rec.received, "ping");
+}
+
+TEST_F(NetFixture, BandwidthDelaysBigTransfers) {
+  net.set_path(kDevice, kServer, SimPath{100, 128'000});
+  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  net.run_until(200);
+  // 16000 bytes at 128 kbit/s: 1000 ms on the wire and 100 ms latency each
+  // way, sent at 200: at the server at 1300, back at 2400.
+  std::string blob(16000, 'b');
+  ASSERT_EQ(*driver->send(1, bytes_of(blob)), blob.size());
+  net.run_until(10'000);
+  EXPECT_EQ(rec.log.back(), "2400 received 16000");
+}
+
+TEST_F(NetFixture, WindowBoundsBytesInFlightThenWritable) {
+  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  net.run_until(200);
+  std::string blob(SimNetwork::kWindowBytes + 10, 'w');
+  EXPECT_EQ(*driver->send(1, bytes_of(blob)), SimNetwork::kWindowBytes);
+  EXPECT_EQ(*driver->send(1, bytes_of("x")), 0u);
+  net.run_until(400);
+  EXPECT_NE(std::find(rec.log.begin(), rec.log.end(), "300 writable 1"), rec.log.end());
+}
+
+TEST_F(NetFixture, DnsAnswersInOrderFailsWhenToldAndForUnknownNames) {
+  net.set_dns("sub.example", {kServer, kDevice});
+  driver->resolve("sub.example");
+  net.run_until(100);
+  ASSERT_EQ(rec.resolved.count, 2u);
+  EXPECT_EQ(rec.resolved.items[0], kServer);
+  net.set_dns_failure("sub.example", true);
+  driver->resolve("sub.example");
+  driver->resolve("nobody.example");
+  driver->resolve("10.9.8.7");
+  net.run_until(200);
+  ASSERT_EQ(rec.log.size(), 4u);
+  // Answers take the default 5 ms DNS delay from the time asked (100).
+  EXPECT_EQ(rec.log[1], "105 resolved dns_failed 0");
+  EXPECT_EQ(rec.log[2], "105 resolved dns_failed 0");
+  EXPECT_EQ(rec.log[3], "105 resolved ok 1");
+}
+
+TEST_F(NetFixture, PortModes) {
+  net.set_port_mode(kServer, 444, SimPortMode::blackhole);
+  net.set_port_mode(kServer, 445, SimPortMode::accept_silent);
+  net.set_port_mode(kServer, 443, SimPortMode::normal);
+  ASSERT_TRUE(driver->open(1, kServer, 8443).ok());  // nobody listens
+  ASSERT_TRUE(driver->open(2, kServer, 444).ok());
+  ASSERT_TRUE(driver->open(3, kServer, 445).ok());
+  net.run_until(300);
+  ASSERT_EQ(*driver->send(3, bytes_of("hello?")), 6u);
+  net.run_until(60'000);
+  EXPECT_EQ(rec.log, (std::vector<std::string>{"200 error 1 connect_refused", "200 connected 3"}));
+  EXPECT_EQ(driver->open_sockets(), 2u) << "the blackholed and the silent socket stay open";
+  driver->close(2);
+  driver->close(3);
+  net.run_until(61'000);
+  EXPECT_EQ(net.open_connections(), 0u);
+}
+
+TEST_F(NetFixture, BlackholeSilencesAnEstablishedConnection) {
+  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  net.run_until(200);
+  net.set_blackhole(kServer, true);
+  driver->send(1, bytes_of("lost"));
+  net.run_until(10'000);
+  EXPECT_EQ(rec.received, "");
+  net.set_blackhole(kServer, false);
+  driver->send(1, bytes_of("back"));
+  net.run_until(20'000);
+  EXPECT_EQ(rec.received, "back");
+}
+
+TEST_F(NetFixture, LinkLossResetsBothEndsAndRefusesConnectsUntilBack) {
+  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  net.run_until(200);
+  net.set_link_down(kDevice, true);
+  EXPECT_EQ(rec.log.back(), "200 error 1 connection_reset");
+  EXPECT_EQ(echo.log, std::vector<std::string>{"connection_reset"});
+  EXPECT_EQ(driver->open(2, kServer, 443).reason(), Reason::connect_unreachable);
+  net.set_link_down(kDevice, false);
+  EXPECT_TRUE(driver->open(3, kServer, 443).ok());
+  net.run_until(1000);
+  EXPECT_EQ(rec.log.back(), "400 connected 3");
+}
+
+TEST_F(NetFixture, ServerRestartResetsThenRefusesThenAccepts) {
+  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  net.run_until(200);
+  net.restart(kServer, 1000);
+  EXPECT_EQ(rec.log.back(), "200 error 1 connection_reset");
+  ASSERT_TRUE(driver->open(2, kServer, 443).ok());
+  net.run_until(1300);
+  ASSERT_TRUE(driver->open(3, kServer, 443).ok());
+  net.run_until(2000);
+  ASSERT_EQ(rec.log.size(), 4u);
+  EXPECT_EQ(rec.log[2], "400 error 2 connect_refused");
+  EXPECT_EQ(rec.log[3], "1500 connected 3");
+}
+
+TEST_F(NetFixture, ServerCloseArrivesAfterItsData) {
+  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  net.run_until(200);
+  ASSERT_NE(echo.last, nullptr);
+  echo.last->send(bytes_of("bye"));
+  echo.last->close();
+  net.run_until(1000);
+  EXPECT_EQ(rec.log[1], "300 received 3");
+  EXPECT_EQ(rec.log[2], "300 error 1 connection_closed");
+  EXPECT_EQ(net.open_connections(), 0u);
+  EXPECT_EQ(net.queued_events(), 0u);
+}
+
+TEST_F(NetFixture, EventsAtTheSameTimeRunInSchedulingOrder) {
+  std::string order;
+  for (char c : std::string("abcdef")) net.at(50, [&order, c] { order.push_back(c); });
+  net.at(10, [&order] { order.push_back('0'); });
+  EXPECT_EQ(net.next_event_time(), 10);
+  net.run_until(49);
+  EXPECT_EQ(order, "0");
+  net.run_until(50);
+  EXPECT_EQ(order, "0abcdef");
+  EXPECT_EQ(clock.now_ms(), 50);
+}
+
+}  // namespace
+}  // namespace sublink
