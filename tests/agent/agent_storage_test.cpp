@@ -161,7 +161,7 @@ TEST(AgentStorage, PowerCutAtEveryFlashOperationLeavesASafeState) {
     license_and_drop(rig);
     flash.restore_power();
     FlashRecordStore after(flash, layout);
-    ASSERT_TRUE(rig.boot(&after).ok() || true);
+    (void)rig.boot(&after);  // a record cut mid-write may read as damaged: reported, not fatal
     LicenseState s = rig.agent->state();
     EXPECT_TRUE(s == LicenseState::unlicensed || s == LicenseState::grace || s == LicenseState::expired)
         << "cut after " << cut;
@@ -171,7 +171,9 @@ TEST(AgentStorage, PowerCutAtEveryFlashOperationLeavesASafeState) {
     }
     ++checked;
   }
+  EXPECT_GT(checked, 20);
   RecordProperty("power_cut_points", checked);
+  RecordProperty("flash_operations_in_scenario", static_cast<int>(total));
 }
 
 }  // namespace

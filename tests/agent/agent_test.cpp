@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "agent/agent_rig.h"
 
@@ -417,6 +418,15 @@ TEST_F(AgentTest, GraceAfterLinkLossThenExpiryTurnsFeaturesOff) {
   EXPECT_TRUE(contains(kinds, "grace_alarm"));
   EXPECT_TRUE(contains(kinds, "grace_expired"));
   EXPECT_EQ(rig.agent->state(), LicenseState::licensed) << "link up with a valid license held ends expired";
+}
+
+TEST_F(AgentTest, ReportsItsFootprint) {
+  licensed();
+  rig.run_for(3600 * kSec);
+  RecordProperty("sizeof_agent", static_cast<int>(sizeof(Agent)));
+  RecordProperty("event_queue_capacity", static_cast<int>(rig.config.event_capacity));
+  std::printf("sizeof(Agent)=%zu bytes (+2 License on the heap at set-up: %zu each)\n", sizeof(Agent), sizeof(License));
+  EXPECT_LT(sizeof(Agent), 16384u);
 }
 
 TEST_F(AgentTest, WelcomeEndsGraceAndClearsTheAlarm) {
