@@ -8,7 +8,8 @@ namespace sublink {
 namespace {
 
 std::vector<uint8_t> bytes_of(std::string_view text) {
-  auto v = IpAddress::parse(text).view();
+  IpAddress ip = IpAddress::parse(text);
+  auto v = ip.view();
   return {v.begin(), v.end()};
 }
 
