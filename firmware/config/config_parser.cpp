@@ -136,7 +136,7 @@ bool printable(std::string_view s) {
 
 class Parser {
  public:
-  explicit Parser(AgentConfig& config) : c_(config) {}
+  explicit Parser(DeviceConfig& config) : c_(config) {}
 
   ConfigError run(const cJSON* root);
 
@@ -169,7 +169,7 @@ class Parser {
   bool parse_methods(const cJSON* item, const Path& p);
   bool check_together();
 
-  AgentConfig& c_;
+  DeviceConfig& c_;
   ConfigError error_;
 };
 
@@ -519,8 +519,8 @@ void add_position(ConfigError& e, std::string_view text, size_t offset) {
 
 }  // namespace
 
-ConfigError parse_agent_config(std::string_view json, AgentConfig& config) {
-  // In place: a temporary AgentConfig would cost kilobytes of device stack.
+ConfigError parse_device_config(std::string_view json, DeviceConfig& config) {
+  // In place: a temporary DeviceConfig would cost kilobytes of device stack.
   std::destroy_at(&config);
   std::construct_at(&config);
   JsonResult<JsonDocument> doc = JsonDocument::parse(json);

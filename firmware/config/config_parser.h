@@ -10,7 +10,7 @@
 
 #include <string_view>
 
-#include "firmware/config/agent_config.h"
+#include "firmware/config/device_config.h"
 #include "firmware/config/config_error.h"
 
 namespace sublink {
@@ -30,6 +30,6 @@ namespace sublink {
 /// 1..kMaxConfigSeconds), `stagger_ms` (0 allowed), `max_message_bytes`,
 /// `max_channels`. Also: retry_min_s <= retry_max_s and
 /// grace_alarm_delay_s <= grace_period_s.
-ConfigError parse_agent_config(std::string_view json, AgentConfig& config);
+ConfigError parse_device_config(std::string_view json, DeviceConfig& config);
 
 }  // namespace sublink

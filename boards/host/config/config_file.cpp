@@ -100,7 +100,7 @@ ConfigError check_private_key_mode(std::string_view path_view) {
 
 // The device certificate and key, parsed: they must belong together and
 // name the configured system_id.
-ConfigError check_device_identity(const AgentConfig& config, const HostConfig& files) {
+ConfigError check_device_identity(const DeviceConfig& config, const HostConfig& files) {
   mbedtls_x509_crt chain;
   mbedtls_pk_context key;
   mbedtls_x509_crt_init(&chain);
@@ -141,7 +141,7 @@ ConfigError check_device_identity(const AgentConfig& config, const HostConfig& f
   return error;
 }
 
-ConfigError check_trust_anchors(const AgentConfig& config, const std::string& pem) {
+ConfigError check_trust_anchors(const DeviceConfig& config, const std::string& pem) {
   mbedtls_x509_crt anchors;
   mbedtls_x509_crt_init(&anchors);
   Status s = load_certificates(anchors, pem);
@@ -153,7 +153,7 @@ ConfigError check_trust_anchors(const AgentConfig& config, const std::string& pe
       .add(")");
 }
 
-ConfigError check_license_key(const AgentConfig& config, const std::string& pem) {
+ConfigError check_license_key(const DeviceConfig& config, const std::string& pem) {
   LicenseKey key;
   if (key.load(pem).ok()) return {};
   return about(Reason::invalid_argument, "license_key_file", config.license_key_file.view())
@@ -187,7 +187,7 @@ ConfigError prepare_state_dir(std::string_view path_view) {
 
 }  // namespace
 
-HostConfig::HostConfig() : config(std::make_unique<AgentConfig>()) {}
+HostConfig::HostConfig() : config(std::make_unique<DeviceConfig>()) {}
 
 HostConfig::~HostConfig() { mbedtls_platform_zeroize(key_pem.data(), key_pem.size()); }
 
@@ -195,9 +195,9 @@ ConfigError load_config_file(std::string_view path, HostConfig& out) {
   std::string text;
   ConfigError error = read_file("config file", std::string(path), text);
   if (!error.ok()) return error;
-  error = parse_agent_config(text, *out.config);
+  error = parse_device_config(text, *out.config);
   if (!error.ok()) return error;
-  const AgentConfig& c = *out.config;
+  const DeviceConfig& c = *out.config;
   if (!(error = read_pem("ca_file", c.ca_file.view(), out.ca_pem)).ok()) return error;
   if (!(error = check_trust_anchors(c, out.ca_pem)).ok()) return error;
   if (!(error = read_pem("cert_file", c.cert_file.view(), out.cert_pem)).ok()) return error;

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "firmware/config/agent_config.h"
+#include "firmware/config/device_config.h"
 #include "firmware/config/config_error.h"
 
 namespace sublink {
@@ -22,7 +22,7 @@ struct HostConfig {
   HostConfig& operator=(const HostConfig&) = delete;
 
   /// On the heap: a few kilobytes of fixed storage.
-  std::unique_ptr<AgentConfig> config;
+  std::unique_ptr<DeviceConfig> config;
   std::string ca_pem;           // ca_file
   std::string cert_pem;         // cert_file
   std::string key_pem;          // key_file
@@ -34,7 +34,7 @@ struct HostConfig {
 inline constexpr size_t kMaxConfigFileBytes = 256 * 1024;
 
 /// Reads and checks the configuration at `path` into `out`:
-///  - the file is readable and valid (parse_agent_config);
+///  - the file is readable and valid (parse_device_config);
 ///  - ca_file, cert_file and license_key_file are readable PEM that parse
 ///    (certificates; an EC P-256 public key);
 ///  - key_file is readable PEM, not readable by group or others, parses,

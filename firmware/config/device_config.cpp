@@ -1,4 +1,4 @@
-#include "firmware/config/agent_config.h"
+#include "firmware/config/device_config.h"
 
 namespace sublink {
 
@@ -25,19 +25,19 @@ bool find_management_method(std::string_view name, ManagementMethod& method) {
   return false;
 }
 
-const ServiceEndpoint* AgentConfig::find_service(std::string_view name) const {
+const ServiceEndpoint* DeviceConfig::find_service(std::string_view name) const {
   for (const ServiceEndpoint& s : service_list()) {
     if (s.name == name) return &s;
   }
   return nullptr;
 }
 
-bool AgentConfig::allows(std::string_view method) const {
+bool DeviceConfig::allows(std::string_view method) const {
   ManagementMethod m{};
   return find_management_method(method, m) && allows(m);
 }
 
-ConnectConfig to_connect_config(const AgentConfig& config) {
+ConnectConfig to_connect_config(const DeviceConfig& config) {
   ConnectConfig out;
   out.ports = config.ports;
   out.port_count = config.port_count;
@@ -48,7 +48,7 @@ ConnectConfig to_connect_config(const AgentConfig& config) {
   return out;
 }
 
-GraceConfig to_grace_config(const AgentConfig& config) {
+GraceConfig to_grace_config(const DeviceConfig& config) {
   GraceConfig out;
   out.grace_period = config.grace_period;
   out.alarm_delay = config.grace_alarm_delay;

@@ -36,13 +36,13 @@ std::string minimal(const std::string& extra = "") {
 }
 
 struct Parsed {
-  std::unique_ptr<AgentConfig> config = std::make_unique<AgentConfig>();
+  std::unique_ptr<DeviceConfig> config = std::make_unique<DeviceConfig>();
   ConfigError error;
 };
 
 Parsed parse(const std::string& text) {
   Parsed p;
-  p.error = parse_agent_config(text, *p.config);
+  p.error = parse_device_config(text, *p.config);
   return p;
 }
 
@@ -54,10 +54,10 @@ std::string error_for(const std::string& extra) {
   return std::string(p.error.message());
 }
 
-TEST(AgentConfig, MinimalFileGetsProtocolDefaults) {
+TEST(DeviceConfig, MinimalFileGetsProtocolDefaults) {
   Parsed p = parse(minimal());
   ASSERT_TRUE(p.error.ok()) << p.error.message();
-  const AgentConfig& c = *p.config;
+  const DeviceConfig& c = *p.config;
   EXPECT_EQ(c.server.view(), "subs.example.com");
   EXPECT_EQ(c.customer_id.view(), "CUST-1");
   EXPECT_EQ(c.system_id.view(), "SYS-0001");
@@ -88,7 +88,7 @@ TEST(AgentConfig, MinimalFileGetsProtocolDefaults) {
   EXPECT_FALSE(c.allows("system.reboot"));
 }
 
-TEST(AgentConfig, EveryKeyIsRead) {
+TEST(DeviceConfig, EveryKeyIsRead) {
   Parsed p = parse(minimal(
       R"("ports":[8443,443,9443],"proxy":"http://bob:s%40cret@proxy.lan:3128",)"
       R"("features":[{"name":"sip_trunks","qty":20},{"qty":1,"name":"recording"}],)"
@@ -98,7 +98,7 @@ TEST(AgentConfig, EveryKeyIsRead) {
       R"("grace_alarm_delay_s":10,"grace_alarm_interval_s":20,"checkpoint_s":5,)"
       R"("max_message_bytes":4096,"max_channels":2)"));
   ASSERT_TRUE(p.error.ok()) << p.error.message();
-  const AgentConfig& c = *p.config;
+  const DeviceConfig& c = *p.config;
   ASSERT_EQ(c.port_list().size(), 3u);
   EXPECT_EQ(c.port_list()[0], 8443);
   EXPECT_EQ(c.port_list()[2], 9443);
@@ -134,7 +134,7 @@ TEST(AgentConfig, EveryKeyIsRead) {
   EXPECT_EQ(c.max_channels, 2u);
 }
 
-TEST(AgentConfig, ConvertsToConnectAndGraceConfigInMilliseconds) {
+TEST(DeviceConfig, ConvertsToConnectAndGraceConfigInMilliseconds) {
   Parsed p = parse(minimal(R"("ports":[4433],"connect_timeout_s":3,"stagger_ms":150,"retry_min_s":4,)"
                            R"("retry_max_s":40,"grace_period_s":90,"grace_alarm_delay_s":9,)"
                            R"("grace_alarm_interval_s":30,"checkpoint_s":15)"));
@@ -154,7 +154,7 @@ TEST(AgentConfig, ConvertsToConnectAndGraceConfigInMilliseconds) {
   EXPECT_EQ(gc.skew_limit, GraceConfig{}.skew_limit);  // not configurable: kept
 }
 
-TEST(AgentConfig, DurationsOfYearsDoNotOverflow) {
+TEST(DeviceConfig, DurationsOfYearsDoNotOverflow) {
   // 10 years in seconds is beyond 2^31 once in milliseconds many times over.
   const int64_t ten_years_s = int64_t{10} * 365 * 86400;
   Parsed p = parse(minimal(R"("grace_period_s":315360000,"grace_alarm_interval_s":315360000,"retry_max_s":315360000)"));
@@ -170,13 +170,13 @@ TEST(AgentConfig, DurationsOfYearsDoNotOverflow) {
               HasSubstr("'grace_period_s': expected integer 1..3153600000 (seconds), got 3153600001"));
 }
 
-TEST(AgentConfig, SmallDurationsAreAccepted) {
+TEST(DeviceConfig, SmallDurationsAreAccepted) {
   Parsed p = parse(minimal(R"("grace_period_s":3,"grace_alarm_delay_s":1,"grace_alarm_interval_s":1,"checkpoint_s":1)"));
   ASSERT_TRUE(p.error.ok()) << p.error.message();
   EXPECT_EQ(p.config->grace_period, 3000);
 }
 
-TEST(AgentConfig, ExampleErrorLineIsExact) {
+TEST(DeviceConfig, ExampleErrorLineIsExact) {
   EXPECT_EQ(error_for(R"("ports":[443,"x"])"), R"(config: 'ports[1]': expected integer 1..65535, got "x")");
 }
 
@@ -284,19 +284,19 @@ const BadValue kProxyErrors[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Proxy, TypeAndRangeErrors, ::testing::ValuesIn(kProxyErrors));
 
-TEST(AgentConfig, ProxyErrorNeverShowsThePassword) {
+TEST(DeviceConfig, ProxyErrorNeverShowsThePassword) {
   std::string message = error_for(R"("proxy":"http://bob:hunter2@proxy:99999")");
   EXPECT_THAT(message, HasSubstr("'proxy'"));
   EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
 }
 
-TEST(AgentConfig, NullProxyMeansNone) {
+TEST(DeviceConfig, NullProxyMeansNone) {
   Parsed p = parse(minimal(R"("proxy":null)"));
   ASSERT_TRUE(p.error.ok()) << p.error.message();
   EXPECT_FALSE(p.config->has_proxy);
 }
 
-TEST(AgentConfig, UnknownAndRepeatedKeysAreErrors) {
+TEST(DeviceConfig, UnknownAndRepeatedKeysAreErrors) {
   EXPECT_EQ(error_for(R"("retry_max":300)"), "config: 'retry_max': unknown key");
   EXPECT_EQ(error_for(R"("Server":"x")"), "config: 'Server': unknown key");
   EXPECT_EQ(parse(minimal(R"("retry_max_s":30,"retry_max_s":40)")).error.message(), "config: 'retry_max_s': given twice");
@@ -304,7 +304,7 @@ TEST(AgentConfig, UnknownAndRepeatedKeysAreErrors) {
   EXPECT_EQ(error_for(R"("a\nb'c":1)"), "config: 'a?b?c': unknown key");
 }
 
-TEST(AgentConfig, EachRequiredKeyIsNamedWhenMissing) {
+TEST(DeviceConfig, EachRequiredKeyIsNamedWhenMissing) {
   const char* keys[] = {"server", "customer_id", "system_id", "ca_file", "cert_file",
                         "key_file", "license_key_file", "state_dir"};
   for (const char* key : keys) {
@@ -324,7 +324,7 @@ TEST(AgentConfig, EachRequiredKeyIsNamedWhenMissing) {
   EXPECT_EQ(parse("{}").error.message(), "config: 'server': missing (required)");
 }
 
-TEST(AgentConfig, SettingsThatContradictEachOtherAreErrors) {
+TEST(DeviceConfig, SettingsThatContradictEachOtherAreErrors) {
   EXPECT_EQ(error_for(R"("retry_min_s":600)"), "config: 'retry_min_s': 600 is above 'retry_max_s' (300)");
   EXPECT_EQ(error_for(R"("retry_min_s":10,"retry_max_s":5)"), "config: 'retry_min_s': 10 is above 'retry_max_s' (5)");
   EXPECT_EQ(error_for(R"("grace_period_s":60)"),
@@ -333,7 +333,7 @@ TEST(AgentConfig, SettingsThatContradictEachOtherAreErrors) {
   EXPECT_TRUE(equal.error.ok()) << equal.error.message();
 }
 
-TEST(AgentConfig, BoundsOfStoredStrings) {
+TEST(DeviceConfig, BoundsOfStoredStrings) {
   std::string longest(kMaxConfigPath, 'p');
   Parsed p = parse(minimal(R"("state_dir":")" + longest + "\""));
   ASSERT_TRUE(p.error.ok()) << p.error.message();
@@ -346,7 +346,7 @@ TEST(AgentConfig, BoundsOfStoredStrings) {
   EXPECT_EQ(error_for(features + "]"), "config: 'features': at most 32 features, got 33");
 }
 
-TEST(AgentConfig, NotJsonNamesLineAndColumn) {
+TEST(DeviceConfig, NotJsonNamesLineAndColumn) {
   Parsed p = parse("{\n  \"server\": \"a\",\n  \"ports\": [443,]\n}");
   EXPECT_FALSE(p.error.ok());
   EXPECT_THAT(std::string(p.error.message()), HasSubstr("config: not valid JSON at line 3"));
@@ -357,7 +357,7 @@ TEST(AgentConfig, NotJsonNamesLineAndColumn) {
   EXPECT_EQ(parse(deep).error.message(), "config: JSON nested deeper than 16 levels");
 }
 
-TEST(AgentConfig, LongHostileValuesAreCutAndEscaped) {
+TEST(DeviceConfig, LongHostileValuesAreCutAndEscaped) {
   std::string text = minimal(R"("ports":[")" + std::string(3000, 'x') + "\x01\"]");
   Parsed p = parse(text);
   EXPECT_FALSE(p.error.ok());
@@ -366,10 +366,10 @@ TEST(AgentConfig, LongHostileValuesAreCutAndEscaped) {
   EXPECT_THAT(std::string(p.error.message()), HasSubstr("...\""));
 }
 
-TEST(AgentConfig, ReparseStartsFromDefaults) {
-  AgentConfig config;
-  ASSERT_TRUE(parse_agent_config(minimal(R"("ports":[1],"proxy":"http://p:1","features":[{"name":"a","qty":1}])"), config).ok());
-  ASSERT_TRUE(parse_agent_config(minimal(), config).ok());
+TEST(DeviceConfig, ReparseStartsFromDefaults) {
+  DeviceConfig config;
+  ASSERT_TRUE(parse_device_config(minimal(R"("ports":[1],"proxy":"http://p:1","features":[{"name":"a","qty":1}])"), config).ok());
+  ASSERT_TRUE(parse_device_config(minimal(), config).ok());
   EXPECT_EQ(config.port_count, 2u);
   EXPECT_FALSE(config.has_proxy);
   EXPECT_EQ(config.feature_count, 0u);

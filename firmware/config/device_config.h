@@ -1,5 +1,5 @@
 // The agent configuration (PROTOCOL.md section 7) in fixed-size storage, as
-// parse_agent_config (config_parser.h) fills it. Every string has a
+// parse_device_config (config_parser.h) fills it. Every string has a
 // documented maximum length so the whole configuration is one object of
 // known size, with no heap; durations are kept in 64-bit milliseconds so a
 // grace period of years cannot overflow.
@@ -54,7 +54,7 @@ struct ServiceEndpoint {
 };
 
 /// The management methods the agent answers (PROTOCOL.md section 4), as bits
-/// of AgentConfig::management_methods.
+/// of DeviceConfig::management_methods.
 enum class ManagementMethod : uint8_t {
   status_get = 0,
   license_refresh,
@@ -71,7 +71,7 @@ std::string_view management_method_name(ManagementMethod method);
 /// The method called `name`, or false when the agent knows no such method.
 bool find_management_method(std::string_view name, ManagementMethod& method);
 
-struct AgentConfig {
+struct DeviceConfig {
   BoundedString<kMaxConfigServer> server;
   std::array<uint16_t, ConnectConfig::kMaxPorts> ports{443, 8443};
   size_t port_count = 2;
@@ -120,9 +120,9 @@ struct AgentConfig {
 };
 
 /// Ports and timing of a connection round, in the policy's units.
-ConnectConfig to_connect_config(const AgentConfig& config);
+ConnectConfig to_connect_config(const DeviceConfig& config);
 
 /// Grace timing; the clock-trust limits keep GraceConfig's defaults.
-GraceConfig to_grace_config(const AgentConfig& config);
+GraceConfig to_grace_config(const DeviceConfig& config);
 
 }  // namespace sublink
