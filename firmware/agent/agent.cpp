@@ -329,6 +329,22 @@ void Agent::send_events() {
   if (send(build_event_batch(out_, id, {messages.data(), batch.size()}))) events_request_ = id;
 }
 
+void Agent::shutdown(Millis now) {
+  if (channel_up_) {
+    channel_.close(1001, "going away");
+    link_lost(now);
+  }
+  restart_at_ = kNever;
+  grace_.advance(now);
+  pump_grace();
+  GraceRecordBytes record = encode_grace_record(grace_.record());
+  Status s = storage_.write(RecordId::grace, record);
+  if (!s.ok()) log("grace checkpoint not stored", reason_name(s.reason()));
+  if (usage_.dirty()) persist_usage();
+  persist_events();
+  log("stopped");
+}
+
 // ---- Link ------------------------------------------------------------------------
 
 void Agent::on_link_up(const AttemptInfo& attempt, bool /*tls_resumed*/) {

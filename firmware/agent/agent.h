@@ -79,6 +79,12 @@ class Agent final : public LinkListener {
   /// returns when it wants to be called again at the latest.
   Millis step(Millis now);
 
+  /// An orderly stop (the daemon's SIGTERM, a board's power-down warning):
+  /// closes the link with 1001 (going away), so grace starts as for any
+  /// interruption, and stores the grace account, usage and events as of
+  /// `now`, so a clean stop loses no grace time. Call step() no more.
+  void shutdown(Millis now);
+
   // ---- LinkListener ---------------------------------------------------------
   /// The WebSocket is open: sends hello and, right behind it, license_request.
   void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;

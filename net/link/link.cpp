@@ -18,7 +18,7 @@ const char* link_step_name(LinkStep step) {
 Link::Link(const LinkConfig& config, TlsClientConfig& tls, SocketDriver& driver, Random& random,
            LinkListener& listener)
     : config_(config),
-      tls_(tls),
+      tls_(&tls),
       driver_(driver),
       random_(random),
       listener_(listener),
@@ -196,7 +196,7 @@ void Link::on_connected(SocketId id) {
 
 void Link::begin_tls(Chain& c, std::span<const uint8_t> early) {
   c.stage = Stage::tls;
-  c.tls.emplace(tls_, 4096, 4096);
+  c.tls.emplace(*tls_, 4096, 4096);
   Status st = c.tls->start(config_.server);
   if (!st.ok()) {
     fail_attempt(c, st, c.tls->failure_text());

@@ -112,6 +112,12 @@ class Link final : public SocketEvents, public MessageChannel {
   /// round after the backoff.
   void drop(Status why) override;
 
+  /// Credentials for attempts started from now on (a certificate renewal).
+  /// Attempts already under way and the open link keep the configuration
+  /// they started with, so `tls` and the previous one must both outlive
+  /// them: keep the previous one until the next set_tls() at least.
+  void set_tls(TlsClientConfig& tls) { tls_ = &tls; }
+
   /// A server-given delay: the next wait is at least `delay_ms`.
   void set_retry_floor(Millis delay_ms) override { policy_.set_retry_floor(delay_ms); }
 
@@ -157,7 +163,7 @@ class Link final : public SocketEvents, public MessageChannel {
   void release(Chain& c);
 
   LinkConfig config_;
-  TlsClientConfig& tls_;
+  TlsClientConfig* tls_;
   SocketDriver& driver_;
   Random& random_;
   LinkListener& listener_;

@@ -45,6 +45,27 @@ TEST(AgentStorage, LicenseAndGraceSurviveAReboot) {
   EXPECT_EQ(rig.agent->snapshot().serial, "L-1");
 }
 
+TEST(AgentStorage, OrderlyShutdownClosesWith1001AndKeepsEveryGraceSecond) {
+  AgentRig rig;
+  rig.config.grace.checkpoint_interval = 3600 * kSec;
+  ASSERT_TRUE(rig.boot().ok());
+  license_and_drop(rig);
+  rig.link_up();
+  rig.welcome(kT0 + kSec);
+  rig.link_down();
+  rig.run_for(50 * 60 * kSec);  // 50 minutes: no hourly checkpoint yet
+  rig.agent->shutdown(rig.mono.now);
+  ASSERT_TRUE(rig.boot().ok());
+  EXPECT_GE(rig.agent->snapshot().grace_elapsed_s, 50 * 60) << "a clean stop stores the grace time up to the stop";
+
+  rig.link_up();
+  rig.welcome(kT0 + 2 * kSec);
+  rig.agent->shutdown(rig.mono.now);
+  ASSERT_FALSE(rig.channel.closes.empty());
+  EXPECT_EQ(rig.channel.closes.back(), 1001) << "going away";
+  EXPECT_EQ(rig.agent->state(), LicenseState::grace) << "a stop interrupts the link like any other";
+}
+
 TEST(AgentStorage, MissingGraceRecordDoesNotGrantAFreshGrace) {
   AgentRig rig;
   ASSERT_TRUE(rig.boot().ok());
