@@ -1,0 +1,81 @@
+// A Directory held in memory: the records of tests and of the virtual-time
+// simulation, where a fleet of devices talks to one server in one process.
+// Besides the Directory interface it lets the caller register systems,
+// change entitlements and read back everything the sessions recorded.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tools/server/core/directory.h"
+
+namespace sublink {
+
+/// A revocation as recorded.
+struct RevocationRecord {
+  std::string system_id;
+  std::string serial;
+  std::string reason;
+  Millis at = 0;
+};
+
+/// A connection with its end, once known.
+struct ConnectionHistory {
+  int64_t id = 0;
+  ConnectionRecord record;
+  std::optional<Millis> down;
+  std::string down_reason;
+};
+
+class MemoryDirectory final : public Directory {
+ public:
+  /// Registers a system (or replaces its record): entitlements, term and
+  /// suspension take effect at the next lookup.
+  void put_system(SystemRecord record);
+  /// Registers a customer with no systems yet.
+  void put_customer(std::string customer_id);
+  /// The record of `system_id`, nullptr when not registered. Changes made
+  /// through it take effect at the next lookup.
+  SystemRecord* system(std::string_view system_id);
+
+  /// While true every Directory method fails with io_error, as a database
+  /// that is down would (tests of the session's `busy` path).
+  void set_failing(bool failing) { failing_ = failing; }
+
+  // ---- What the sessions recorded -------------------------------------------
+  const std::vector<IssuedLicense>& issued() const { return issued_; }
+  const std::vector<RevocationRecord>& revocations() const { return revocations_; }
+  const std::vector<ConnectionHistory>& connections() const { return connections_; }
+  const std::vector<AuditRecord>& audits() const { return audits_; }
+  /// Events stored for `system_id`, in seq order (empty when none).
+  const std::vector<DeviceEvent>& events(std::string_view system_id) const;
+
+  // ---- Directory --------------------------------------------------------------
+  Result<SystemLookup> find_system(std::string_view customer_id, std::string_view system_id) override;
+  Result<std::string> next_serial(std::string_view system_id) override;
+  Status record_issued(const IssuedLicense& license) override;
+  Result<std::optional<IssuedLicense>> last_issued(std::string_view system_id) override;
+  Status record_revoked(std::string_view system_id, std::string_view serial, std::string_view reason,
+                        Millis at) override;
+  Result<bool> is_revoked(std::string_view system_id, std::string_view serial) override;
+  Result<int64_t> connection_up(const ConnectionRecord& connection) override;
+  Status connection_down(int64_t id, Millis at, std::string_view reason) override;
+  Status record_audit(const AuditRecord& audit) override;
+  Result<int64_t> store_events(std::string_view system_id, std::span<const DeviceEvent> events) override;
+
+ private:
+  std::set<std::string, std::less<>> customers_;
+  std::map<std::string, SystemRecord, std::less<>> systems_;
+  uint64_t serial_counter_ = 0;
+  std::vector<IssuedLicense> issued_;
+  std::vector<RevocationRecord> revocations_;
+  std::vector<ConnectionHistory> connections_;
+  std::vector<AuditRecord> audits_;
+  std::map<std::string, std::vector<DeviceEvent>, std::less<>> events_;
+  bool failing_ = false;
+};
+
+}  // namespace sublink

@@ -1,0 +1,227 @@
+// One device connection on the server side of sublink/1 (PROTOCOL.md
+// sections 4 and 5), sans-I/O: text messages and the time come in, text
+// messages to send and at most one close request go out. The transport (a
+// poll(2) server, the simulated network, a test) owns the socket, TLS and
+// WebSocket; the session owns what the messages mean.
+//
+// Driving it (single-threaded):
+//   ServerSession s(settings, directory, signer, peer, now);
+//   on every text message:  s.on_text(text, now);
+//   at s.step(now)'s deadline: s.step(now);
+//   after each of those and after any operator action:
+//       SessionOutput out = s.take_output();
+//       send out.messages in order, then close with out.close if set;
+//   when the connection is gone (either side):  s.on_closed(now, why);
+// Times are server UTC milliseconds. Nothing here blocks or reads a clock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hal/clock.h"
+#include "tools/server/core/directory.h"
+#include "tools/server/core/license_signer.h"
+
+namespace sublink {
+
+/// What the server tells devices and how it issues licenses.
+struct SessionSettings {
+  int64_t heartbeat_s = 60;       // welcome.heartbeat_s
+  int64_t audit_s = 86400;        // welcome.audit_s
+  /// A grant is valid this long from its issue (capped by the subscription
+  /// end); the session pushes a fresh one when half of it has passed.
+  Millis license_lifetime_ms = 90LL * 86400 * 1000;
+  /// not_before lies this far before `issued`, so a device whose estimate of
+  /// the server clock trails a little still accepts the grant.
+  Millis not_before_slack_ms = 5LL * 60 * 1000;
+  std::string kid;                // license_grant.kid: which signing key
+  /// A connection that has not said hello within this long is closed.
+  Millis hello_timeout_ms = 30 * 1000;
+  /// retry_after_s of the `busy` error sent when the records fail.
+  int64_t busy_retry_s = 60;
+};
+
+/// The connection as the transport knows it.
+struct PeerInfo {
+  std::string certificate_cn;  // subject CN of the device certificate (TLS)
+  std::string address;         // the device's address, for the records
+  uint16_t port = 0;           // the server port it reached
+};
+
+/// A WebSocket close the transport must perform after sending the messages.
+struct CloseRequest {
+  uint16_t code = 1000;
+  std::string reason;  // a short name (at most 123 bytes)
+};
+
+/// Everything the session produced since the last take_output().
+struct SessionOutput {
+  std::vector<std::string> messages;  // text messages, in order
+  std::optional<CloseRequest> close;  // after the messages; at most once
+};
+
+/// The device's `response` to a server request (or to license_revoke).
+struct DeviceResponse {
+  int64_t id = 0;               // the request's id
+  bool ok = false;
+  std::string result_json;      // `result` as JSON text when ok ("null" when absent)
+  std::string error_code;       // when not ok
+  std::string error_message;
+};
+
+/// What the device said about itself in hello.
+struct HelloInfo {
+  std::string agent;
+  std::string fw;
+  std::string role;
+  int64_t boot = 0;
+  std::optional<Millis> device_time;
+  std::string state;
+  int64_t grace_elapsed_s = 0;
+  std::optional<std::string> license_serial;
+};
+
+/// The session as an operator listing shows it.
+struct SessionInfo {
+  std::string system_id;    // empty before hello
+  std::string customer_id;
+  std::string peer;
+  uint16_t port = 0;
+  bool welcomed = false;
+  bool closing = false;     // a close was requested
+  bool blackholed = false;
+  Millis opened = 0;        // transport handed the connection over
+  std::optional<Millis> connected_since;  // the welcome
+  Millis last_contact = 0;  // the latest message from the device
+  std::optional<std::string> license_serial;  // granted on this link, else from hello
+  std::optional<AuditResult> last_audit;
+  HelloInfo hello;
+  int64_t connection_id = 0;  // Directory::connection_up id, 0 before welcome
+};
+
+class ServerSession {
+ public:
+  /// Called with every device response as it arrives (after it is kept
+  /// for take_response).
+  using ResponseCallback = std::function<void(const DeviceResponse&)>;
+
+  /// `directory` and `signer` (with a key) must outlive the session.
+  /// `now` is when the transport accepted the connection.
+  ServerSession(SessionSettings settings, Directory& directory, LicenseSigner& signer, PeerInfo peer, Millis now);
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+  // ---- Transport ---------------------------------------------------------------
+  /// One text message from the device. Not JSON (or not UTF-8): close 1007
+  /// `invalid_payload`. Valid JSON that breaks the contract (not an object,
+  /// no type, a mistyped field): close 1002 naming the problem. Before a
+  /// good hello: `error` + close 1008. Ignored once a close is requested.
+  void on_text(std::string_view message, Millis now);
+
+  /// Timers: the hello timeout (close 1008 `hello_timeout`), the dead link
+  /// (no message for 3 heartbeat intervals: close 1001 `no_contact`) and
+  /// the renewal of a license half-way through its life. Returns when it
+  /// wants to be called again (kNever: no timer).
+  Millis step(Millis now);
+
+  /// Drains what to send: messages in order, then the close if any.
+  SessionOutput take_output();
+  /// True when take_output() would return something.
+  bool has_output() const;
+
+  /// The connection is gone (either side closed it, or it broke). Records
+  /// its end once; the session produces nothing afterwards.
+  void on_closed(Millis now, std::string_view reason);
+
+  // ---- Operator actions (only on a welcomed, open, non-blackholed link) ----------
+  /// Sends an unsolicited license_grant built from the current entitlements
+  /// (after they changed). False when nothing was sent (link not ready,
+  /// nothing entitled: a license_denied goes out instead, records failing).
+  bool push_grant(Millis now);
+
+  /// Sends license_revoke {serial, reason} and records the revocation; the
+  /// device answers with a `response` under the returned id. nullopt when
+  /// the link is not ready.
+  std::optional<int64_t> revoke(std::string_view serial, std::string_view reason, Millis now);
+
+  /// Sends `disconnect` (the device closes with 1000 and waits at least
+  /// `retry_after_s` before reconnecting). False when the link is not ready.
+  bool disconnect(std::string_view reason, std::optional<int64_t> retry_after_s, Millis now);
+
+  /// Sends `request` {method, params} and returns its id. `params_json` is
+  /// one JSON value, or empty for none. nullopt when the link is not ready
+  /// or params is not JSON.
+  std::optional<int64_t> request(std::string_view method, std::string_view params_json, Millis now);
+
+  /// The device's answer to request/revoke `id`, once; nullopt while none.
+  std::optional<DeviceResponse> take_response(int64_t id);
+
+  /// Hands every response to `callback` as well (empty: none).
+  void set_response_callback(ResponseCallback callback) { on_response_ = std::move(callback); }
+
+  // ---- Fault hooks ---------------------------------------------------------------
+  /// While on, the session behaves like a hung server: it answers nothing,
+  /// drops what the device sends unprocessed (no records, no acks), sends no
+  /// operator messages and runs no timers, but keeps the connection.
+  void set_blackhole(bool on) { blackhole_ = on; }
+
+  // ---- State -------------------------------------------------------------------------
+  SessionInfo info() const;
+  bool welcomed() const { return welcomed_; }
+  /// True once a close was requested or the connection is gone.
+  bool closing() const { return close_requested_ || closed_; }
+
+ private:
+  struct Incoming;
+
+  bool ready() const;
+  void send(std::string message);
+  void close(uint16_t code, std::string reason);
+  void refuse(std::optional<int64_t> re, std::string_view code, std::string_view message,
+              std::optional<int64_t> retry_after_s = std::nullopt);
+  void busy(std::optional<int64_t> re, const Status& why);
+  void handle(const Incoming& message, Millis now);
+  void on_hello(const Incoming& message, Millis now);
+  void on_license_request(const Incoming& message, Millis now);
+  void on_audit(const Incoming& message, Millis now);
+  void on_events(const Incoming& message, Millis now);
+  void on_response(const Incoming& message);
+  /// Grants what `requested` asks for (all entitlements when nullopt).
+  void grant(std::optional<int64_t> re, const std::optional<std::map<std::string, uint32_t>>& requested, Millis now);
+  void revoke_again_if_revoked(Millis now);
+
+  SessionSettings settings_;
+  Directory& directory_;
+  LicenseSigner& signer_;
+  PeerInfo peer_;
+
+  SessionOutput output_;
+  bool close_requested_ = false;
+  bool closed_ = false;
+  bool blackhole_ = false;
+
+  bool welcomed_ = false;
+  Millis opened_ = 0;
+  Millis last_contact_ = 0;
+  std::optional<Millis> connected_since_;
+  int64_t connection_id_ = 0;
+  std::string customer_id_;
+  std::string system_id_;
+  HelloInfo hello_;
+  std::optional<std::string> license_serial_;
+  std::optional<AuditResult> last_audit_;
+  /// The features the device asked for, for renewals and pushed grants.
+  std::optional<std::map<std::string, uint32_t>> requested_;
+  Millis renew_at_ = kNever;
+
+  int64_t next_id_ = 1;
+  std::map<int64_t, std::optional<DeviceResponse>> pending_;  // sent requests -> answer
+  ResponseCallback on_response_;
+};
+
+}  // namespace sublink
