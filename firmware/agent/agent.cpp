@@ -45,8 +45,41 @@ Agent::Agent(const AgentConfig& config, MessageChannel& channel, Storage& storag
   usage_.configure(config_.features);
 }
 
-void Agent::log(std::string_view what, std::string_view detail) const {
-  if (config_.log.write != nullptr) config_.log.write(config_.log.ctx, what, detail);
+void Agent::log(LogLevel level, std::string_view what, std::string_view detail) const {
+  if (config_.log.write != nullptr) config_.log.write(config_.log.ctx, level, what, detail);
+}
+
+void Agent::log_event(EventKind kind, Severity severity, const EventPayload& payload) const {
+  if (config_.log.write == nullptr) return;
+  // A site engineer reads grace alarms in the log first: say how long is left.
+  LogLevel level = severity == Severity::critical ? LogLevel::critical
+                   : severity == Severity::major  ? LogLevel::error
+                   : severity == Severity::info   ? LogLevel::notice
+                                                  : LogLevel::warning;
+  std::array<char, 64> text{};
+  size_t n = 0;
+  auto put = [&](std::string_view s) {
+    for (char c : s) {
+      if (n + 1 < text.size()) text[n++] = c;
+    }
+  };
+  put(kind_name(kind));
+  put(" (");
+  put(severity_name(severity));
+  if (payload.days_left >= 0) {
+    char digits[12];
+    size_t d = 0;
+    uint32_t v = static_cast<uint32_t>(payload.days_left);
+    do {
+      digits[d++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    put(", ");
+    while (d > 0) put({&digits[--d], 1});
+    put(payload.days_left == 1 ? " day left" : " days left");
+  }
+  put(")");
+  config_.log.write(config_.log.ctx, level, "event", {text.data(), n});
 }
 
 // ---- Boot ----------------------------------------------------------------------
@@ -191,7 +224,7 @@ Millis Agent::step(Millis now) {
   grace_.advance(now);
   pump_grace();
   if (channel_up_ && now - last_contact_ >= 3 * heartbeat_ms_) {
-    log("dead link: no frame for 3 heartbeats");
+    log(LogLevel::warning, "dead link: no frame for 3 heartbeats");
     channel_.drop(Status(Reason::connect_timeout));
     link_lost(now);
   }
@@ -219,10 +252,13 @@ void Agent::pump_grace() {
   while (std::optional<GraceOutput> out = grace_.poll()) {
     switch (out->type) {
       case GraceOutputType::state_changed: changed = true; break;
-      case GraceOutputType::event: events_.push(out->event, out->severity, out->utc_ms, out->payload); break;
+      case GraceOutputType::event:
+        log_event(out->event, out->severity, out->payload);
+        events_.push(out->event, out->severity, out->utc_ms, out->payload);
+        break;
       case GraceOutputType::checkpoint: {
         Status s = storage_.write(RecordId::grace, out->record);
-        if (!s.ok()) log("grace checkpoint not stored", reason_name(s.reason()));
+        if (!s.ok()) log(LogLevel::error, "grace checkpoint not stored", reason_name(s.reason()));
         // Peaks ride along with the grace checkpoint (hourly and at every
         // state change) instead of wearing the flash at every call.
         if (usage_.dirty()) persist_usage();
@@ -237,6 +273,7 @@ void Agent::pump_grace() {
 void Agent::push_event(EventKind kind, Severity severity, std::string_view text) {
   EventPayload p;
   p.set_text(text);
+  log_event(kind, severity, p);
   events_.push(kind, severity, best_utc(mono_.now_ms()), p);
 }
 
@@ -248,7 +285,7 @@ void Agent::persist_events() {
   if (s.ok()) {
     events_.mark_persisted();
   } else {
-    log("events not stored", reason_name(s.reason()));
+    log(LogLevel::error, "events not stored", reason_name(s.reason()));
   }
 }
 
@@ -257,7 +294,7 @@ void Agent::persist_usage() {
   Result<size_t> size = usage_.encode(bytes);
   if (!size.ok()) return;
   Status s = storage_.write(RecordId::usage, {bytes.data(), *size});
-  if (!s.ok()) log("usage not stored", reason_name(s.reason()));
+  if (!s.ok()) log(LogLevel::error, "usage not stored", reason_name(s.reason()));
 }
 
 void Agent::notify() {
@@ -266,11 +303,11 @@ void Agent::notify() {
 
 bool Agent::send(const Result<size_t>& built) {
   if (!built.ok()) {
-    log("message not built", reason_name(built.status().reason()));
+    log(LogLevel::error, "message not built", reason_name(built.status().reason()));
     return false;
   }
   Status s = channel_.send_text({out_.data(), *built});
-  if (!s.ok()) log("message not sent", reason_name(s.reason()));
+  if (!s.ok()) log(LogLevel::warning, "message not sent", reason_name(s.reason()));
   return s.ok();
 }
 
@@ -339,10 +376,10 @@ void Agent::shutdown(Millis now) {
   pump_grace();
   GraceRecordBytes record = encode_grace_record(grace_.record());
   Status s = storage_.write(RecordId::grace, record);
-  if (!s.ok()) log("grace checkpoint not stored", reason_name(s.reason()));
+  if (!s.ok()) log(LogLevel::error, "grace checkpoint not stored", reason_name(s.reason()));
   if (usage_.dirty()) persist_usage();
   persist_events();
-  log("stopped");
+  log(LogLevel::info, "stopped");
 }
 
 // ---- Link ------------------------------------------------------------------------
@@ -376,12 +413,12 @@ void Agent::link_lost(Millis now) {
 }
 
 void Agent::on_link_down(Status why) {
-  log("link down", reason_name(why.reason()));
+  log(LogLevel::notice, "link down", reason_name(why.reason()));
   link_lost(mono_.now_ms());
 }
 
 void Agent::close_for_violation(const Status& why, Millis now) {
-  log("closing: bad message from server", reason_name(why.reason()));
+  log(LogLevel::warning, "closing: bad message from server", reason_name(why.reason()));
   channel_.close(close_code_for(why), reason_name(why.reason()));
   link_lost(now);
   restart_at_ = saturating_add(now, config_.violation_retry_ms);
@@ -411,13 +448,13 @@ void Agent::handle(ServerMessage& m, Millis now) {
   } else if (auto* g = std::get_if<LicenseGrant>(&m.body)) {
     on_grant(*g, now);
   } else if (auto* d = std::get_if<LicenseDenied>(&m.body)) {
-    log("license denied", d->code);
+    log(LogLevel::warning, "license denied", d->code);
     push_event(EventKind::license_denied, Severity::warning, d->code);
   } else if (auto* r = std::get_if<LicenseRevoke>(&m.body)) {
     on_revoke(*r, m.id, now);
   } else if (auto* a = std::get_if<AuditAck>(&m.body)) {
     if (!audit_request_ || m.re != audit_request_) {
-      log("audit_ack for no audit in flight");
+      log(LogLevel::warning, "audit_ack for no audit in flight");
       return;
     }
     audit_request_.reset();
@@ -427,7 +464,7 @@ void Agent::handle(ServerMessage& m, Millis now) {
     if (a->overuse) push_event(EventKind::audit_overuse, Severity::major);
   } else if (auto* e = std::get_if<EventAck>(&m.body)) {
     if (e->upto < 0 || !events_.ack(static_cast<uint64_t>(e->upto)).ok()) {
-      log("event_ack names events never sent");
+      log(LogLevel::warning, "event_ack names events never sent");
       return;
     }
     events_request_.reset();
@@ -436,16 +473,16 @@ void Agent::handle(ServerMessage& m, Millis now) {
     on_request(*q, *m.id, now);
   } else if (auto* dc = std::get_if<Disconnect>(&m.body)) {
     Millis delay = dc->retry_after_s.value_or(0) * 1000;
-    log("server asked to disconnect", dc->reason);
+    log(LogLevel::notice, "server asked to disconnect", dc->reason);
     channel_.set_retry_floor(delay);
     channel_.close(1000, "disconnect");
     link_lost(now);
     restart_at_ = saturating_add(now, delay);
   } else if (auto* err = std::get_if<ServerError>(&m.body)) {
-    log("server error", err->code);
+    log(LogLevel::warning, "server error", err->code);
     if (err->retry_after_s) channel_.set_retry_floor(*err->retry_after_s * 1000);
   } else if (auto* u = std::get_if<UnknownMessage>(&m.body)) {
-    log("unknown message type ignored", u->type);
+    log(LogLevel::info, "unknown message type ignored", u->type);
   }
 }
 
@@ -485,7 +522,7 @@ void Agent::on_grant(const LicenseGrant& g, Millis now) {
                          has_license_ ? held_.get() : nullptr};
   LicenseDecision d = accept_license_grant(key_, {g.license, g.sig, g.alg}, context, *scratch_);
   if (!d.accepted()) {
-    log("license refused", license_refusal_name(d.refusal));
+    log(LogLevel::warning, "license refused", license_refusal_name(d.refusal));
     push_event(EventKind::license_refused, Severity::warning, license_refusal_name(d.refusal));
     return;
   }
@@ -494,7 +531,7 @@ void Agent::on_grant(const LicenseGrant& g, Millis now) {
   Result<size_t> size = write_license_record(scratch_->signed_form, record_);
   Status stored = size.ok() ? storage_.write(RecordId::license, {record_.data(), *size}) : size.status();
   if (!stored.ok()) {
-    log("license not stored", reason_name(stored.reason()));
+    log(LogLevel::error, "license not stored", reason_name(stored.reason()));
     push_event(EventKind::license_refused, Severity::major, "not_stored");
     return;
   }
@@ -512,7 +549,7 @@ void Agent::on_revoke(const LicenseRevoke& r, const std::optional<int64_t>& id, 
     // Features go off at once even when the record cannot be erased: the
     // revoke is in force in memory and is repeated by the server if needed.
     Status s = storage_.write(RecordId::license, {});
-    if (!s.ok()) log("revoked license not erased", reason_name(s.reason()));
+    if (!s.ok()) log(LogLevel::error, "revoked license not erased", reason_name(s.reason()));
     has_license_ = false;
     grace_.on_revoke();
     push_event(EventKind::license_revoked, Severity::major, r.serial);
@@ -520,7 +557,7 @@ void Agent::on_revoke(const LicenseRevoke& r, const std::optional<int64_t>& id, 
     notify();
   }
   if (!id) {
-    log("license_revoke without id: no answer");
+    log(LogLevel::warning, "license_revoke without id: no answer");
     return;
   }
   if (held) {

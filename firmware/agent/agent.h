@@ -113,7 +113,8 @@ class Agent final : public LinkListener {
   Status report_usage(std::string_view name, int64_t in_use);
 
  private:
-  void log(std::string_view what, std::string_view detail = {}) const;
+  void log(LogLevel level, std::string_view what, std::string_view detail = {}) const;
+  void log_event(EventKind kind, Severity severity, const EventPayload& payload) const;
   std::optional<Millis> server_now(Millis now) const;
   std::optional<Millis> best_utc(Millis now);
   void pump_grace();

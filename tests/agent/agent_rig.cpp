@@ -35,8 +35,9 @@ AgentRig::AgentRig() {
   config.fw = "pbx-9.2";
   config.features = features;
   config.allowed_methods = allowed;
-  config.log.write = [](void* ctx, std::string_view what, std::string_view detail) {
+  config.log.write = [](void* ctx, LogLevel level, std::string_view what, std::string_view detail) {
     static_cast<AgentRig*>(ctx)->logs.emplace_back(what, detail);
+    static_cast<AgentRig*>(ctx)->levels.push_back(level);
   };
   config.log.ctx = this;
 }

@@ -119,6 +119,7 @@ class AgentRig {
 
   bool auto_ack = true;
   std::vector<std::pair<std::string, std::string>> logs;
+  std::vector<LogLevel> levels;  // of each line in logs
   std::vector<LicenseState> callbacks;
   std::vector<FeatureRequest> features = {{"trunks", 30}, {"recording", 1}};
   std::vector<std::string_view> allowed = {"status.get", "license.refresh", "audit.now", "events.get", "tunnel.open"};

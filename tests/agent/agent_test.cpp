@@ -420,6 +420,24 @@ TEST_F(AgentTest, GraceAfterLinkLossThenExpiryTurnsFeaturesOff) {
   EXPECT_EQ(rig.agent->state(), LicenseState::licensed) << "link up with a valid license held ends expired";
 }
 
+TEST_F(AgentTest, EveryEventIsLoggedAtItsSeverityWithTheDaysLeft) {
+  licensed();
+  rig.link_down();
+  rig.run_for(601 * kSec);
+  rig.run_for(25LL * 86400 * kSec);
+  auto logged = [&](LogLevel level, const std::string& detail) {
+    for (size_t i = 0; i < rig.logs.size(); ++i) {
+      if (rig.logs[i].first == "event" && rig.logs[i].second == detail) return rig.levels[i] == level;
+    }
+    return false;
+  };
+  EXPECT_TRUE(logged(LogLevel::notice, "license_applied (info)"));
+  EXPECT_TRUE(logged(LogLevel::warning, "grace_alarm (warning, 30 days left)"));
+  EXPECT_TRUE(logged(LogLevel::error, "grace_alarm (major, 9 days left)"));
+  EXPECT_TRUE(logged(LogLevel::critical, "grace_alarm (critical, 5 days left)"));
+
+}
+
 TEST_F(AgentTest, ReportsItsFootprint) {
   licensed();
   rig.run_for(3600 * kSec);

@@ -1,0 +1,27 @@
+#include "firmware/agent/device_settings.h"
+
+namespace sublink {
+
+void derive_device_settings(const DeviceConfig& config, DeviceSettings& out) {
+  AgentConfig& a = out.agent;
+  a.customer_id = config.customer_id.view();
+  a.system_id = config.system_id.view();
+  size_t n = 0;
+  for (const ConfiguredFeature& f : config.feature_list()) out.features[n++] = {f.name.view(), f.qty};
+  a.features = {out.features.data(), n};
+  n = 0;
+  for (size_t i = 0; i < kManagementMethodCount; ++i) {
+    auto method = static_cast<ManagementMethod>(i);
+    if (config.allows(method)) out.methods[n++] = management_method_name(method);
+  }
+  a.allowed_methods = {out.methods.data(), n};
+  a.grace = to_grace_config(config);
+
+  LinkConfig& l = out.link;
+  l.server = config.server.view();
+  l.connect = to_connect_config(config);
+  l.proxy = config.has_proxy ? &config.proxy : nullptr;
+  l.max_message_bytes = config.max_message_bytes;
+}
+
+}  // namespace sublink
