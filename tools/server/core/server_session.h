@@ -29,6 +29,8 @@
 
 namespace sublink {
 
+struct DeviceMessage;
+
 /// What the server tells devices and how it issues licenses.
 struct SessionSettings {
   int64_t heartbeat_s = 60;       // welcome.heartbeat_s
@@ -177,23 +179,27 @@ class ServerSession {
   bool closing() const { return close_requested_ || closed_; }
 
  private:
-  struct Incoming;
+  enum class GrantOutcome : uint8_t { granted, denied, failed };
 
   bool ready() const;
-  void send(std::string message);
+  void send(Result<std::string> message);
   void close(uint16_t code, std::string reason);
+  /// `error` {code, message} and close 1008: the device is not served.
   void refuse(std::optional<int64_t> re, std::string_view code, std::string_view message,
               std::optional<int64_t> retry_after_s = std::nullopt);
-  void busy(std::optional<int64_t> re, const Status& why);
-  void handle(const Incoming& message, Millis now);
-  void on_hello(const Incoming& message, Millis now);
-  void on_license_request(const Incoming& message, Millis now);
-  void on_audit(const Incoming& message, Millis now);
-  void on_events(const Incoming& message, Millis now);
-  void on_response(const Incoming& message);
-  /// Grants what `requested` asks for (all entitlements when nullopt).
-  void grant(std::optional<int64_t> re, const std::optional<std::map<std::string, uint32_t>>& requested, Millis now);
-  void revoke_again_if_revoked(Millis now);
+  /// The records or the signer failed: `error` busy with a retry delay.
+  void busy(std::optional<int64_t> re);
+  void handle(const DeviceMessage& message, Millis now);
+  void on_hello(const DeviceMessage& message, Millis now);
+  void on_license_request(const DeviceMessage& message, Millis now);
+  void on_audit(const DeviceMessage& message, Millis now);
+  void on_events(const DeviceMessage& message);
+  void on_response(const DeviceMessage& message);
+  /// Grants the features asked for on this link (all entitlements when the
+  /// device has not asked yet), or answers license_denied.
+  GrantOutcome grant(std::optional<int64_t> re, Millis now);
+  /// A device that comes back holding a revoked serial is told again.
+  bool revoke_again_if_revoked(Millis now);
 
   SessionSettings settings_;
   Directory& directory_;
@@ -218,6 +224,8 @@ class ServerSession {
   /// The features the device asked for, for renewals and pushed grants.
   std::optional<std::map<std::string, uint32_t>> requested_;
   Millis renew_at_ = kNever;
+  /// After `disconnect`, the device should close; past this the server does.
+  Millis disconnect_deadline_ = kNever;
 
   int64_t next_id_ = 1;
   std::map<int64_t, std::optional<DeviceResponse>> pending_;  // sent requests -> answer

@@ -1,0 +1,355 @@
+#include "tools/server/core/server_session.h"
+
+#include <algorithm>
+#include <array>
+#include <variant>
+
+#include "firmware/json/json_document.h"
+#include "firmware/json/json_writer.h"
+#include "firmware/protocol/device_messages.h"
+#include "firmware/protocol/server_messages.h"
+#include "tools/server/core/device_message_parser.h"
+#include "tools/server/core/server_message_writer.h"
+
+namespace sublink {
+
+namespace {
+
+// RFC 6455: a close frame's reason fits in 123 bytes.
+constexpr size_t kMaxCloseReason = 123;
+
+std::string close_reason_for(const JsonError& error) {
+  if (error.status.reason() == Reason::invalid_payload) return "invalid_payload";
+  std::array<char, kMaxCloseReason + 1> text{};
+  size_t n = error.describe(text);
+  return std::string(text.data(), std::min(n, kMaxCloseReason));
+}
+
+Millis saturating_add(Millis a, Millis b) {
+  Millis r;
+  return __builtin_add_overflow(a, b, &r) ? kNever : r;
+}
+
+}  // namespace
+
+ServerSession::ServerSession(SessionSettings settings, Directory& directory, LicenseSigner& signer, PeerInfo peer,
+                             Millis now)
+    : settings_(std::move(settings)),
+      directory_(directory),
+      signer_(signer),
+      peer_(std::move(peer)),
+      opened_(now),
+      last_contact_(now) {}
+
+// ---- Output ------------------------------------------------------------------------
+
+bool ServerSession::ready() const { return welcomed_ && !closing() && !blackhole_; }
+
+void ServerSession::send(Result<std::string> message) {
+  // Every string the session writes was read from valid UTF-8 or checked by
+  // the operator action, so a build failure is a bug worth a loud close.
+  if (!message.ok()) return close(1011, "message_not_built");
+  output_.messages.push_back(std::move(*message));
+}
+
+void ServerSession::close(uint16_t code, std::string reason) {
+  if (close_requested_ || closed_) return;
+  close_requested_ = true;
+  if (reason.size() > kMaxCloseReason) reason.resize(kMaxCloseReason);
+  output_.close = CloseRequest{code, std::move(reason)};
+}
+
+void ServerSession::refuse(std::optional<int64_t> re, std::string_view code, std::string_view message,
+                           std::optional<int64_t> retry_after_s) {
+  send(build_error(re, code, message, retry_after_s));
+  close(1008, std::string(code));
+}
+
+void ServerSession::busy(std::optional<int64_t> re) {
+  refuse(re, "busy", "the server cannot serve this request now", settings_.busy_retry_s);
+}
+
+SessionOutput ServerSession::take_output() {
+  SessionOutput out = std::move(output_);
+  output_ = SessionOutput{};
+  return out;
+}
+
+bool ServerSession::has_output() const { return !output_.messages.empty() || output_.close.has_value(); }
+
+// ---- Transport ---------------------------------------------------------------------
+
+void ServerSession::on_text(std::string_view text, Millis now) {
+  if (closing()) return;
+  last_contact_ = now;
+  if (blackhole_) return;
+  JsonResult<DeviceMessage> parsed = parse_device_message(text);
+  if (!parsed.ok()) return close(close_code_for(parsed.status()), close_reason_for(parsed.error()));
+  handle(parsed.value(), now);
+}
+
+void ServerSession::handle(const DeviceMessage& m, Millis now) {
+  if (!welcomed_) {
+    if (!std::holds_alternative<HelloRequest>(m.body)) {
+      return refuse(m.id, "hello_expected", "the first message must be hello");
+    }
+    return on_hello(m, now);
+  }
+  if (std::holds_alternative<HelloRequest>(m.body)) return close(1002, "hello_repeated");
+  if (std::holds_alternative<HeartbeatRequest>(m.body)) {
+    send(build_heartbeat_ack(m.id, now));
+  } else if (std::holds_alternative<LicenseRequestMessage>(m.body)) {
+    on_license_request(m, now);
+  } else if (std::holds_alternative<LicenseAuditMessage>(m.body)) {
+    on_audit(m, now);
+  } else if (std::holds_alternative<EventBatchMessage>(m.body)) {
+    on_events(m);
+  } else if (std::holds_alternative<ResponseMessage>(m.body)) {
+    on_response(m);
+  }
+  // Unknown types are ignored (forward compatibility).
+}
+
+Millis ServerSession::step(Millis now) {
+  if (closing() || blackhole_) return kNever;
+  if (!welcomed_) {
+    Millis deadline = saturating_add(opened_, settings_.hello_timeout_ms);
+    if (now < deadline) return deadline;
+    close(1008, "hello_timeout");
+    return kNever;
+  }
+  Millis dead_at = saturating_add(last_contact_, 3 * settings_.heartbeat_s * 1000);
+  if (now >= dead_at) {
+    close(1001, "no_contact");
+    return kNever;
+  }
+  if (now >= disconnect_deadline_) {
+    close(1000, "disconnect");
+    return kNever;
+  }
+  if (now >= renew_at_) {
+    renew_at_ = kNever;  // once per license, whatever the outcome
+    grant(std::nullopt, now);
+    if (closing()) return kNever;
+  }
+  return std::min({dead_at, renew_at_, disconnect_deadline_});
+}
+
+void ServerSession::on_closed(Millis now, std::string_view reason) {
+  if (closed_) return;
+  closed_ = true;
+  output_ = SessionOutput{};
+  // Nobody is left to tell when this fails; the record just lacks its end.
+  if (connection_id_ != 0) (void)directory_.connection_down(connection_id_, now, reason);
+}
+
+// ---- Device messages -----------------------------------------------------------------
+
+void ServerSession::on_hello(const DeviceMessage& m, Millis now) {
+  const auto& hello = std::get<HelloRequest>(m.body);
+  if (hello.proto != kProtocolVersion) {
+    return refuse(m.id, "unsupported_proto", "this server speaks sublink/1 (proto 1)");
+  }
+  if (hello.system_id != peer_.certificate_cn) {
+    return refuse(m.id, "system_mismatch", "system_id differs from the device certificate");
+  }
+  Result<SystemLookup> lookup = directory_.find_system(hello.customer_id, hello.system_id);
+  if (!lookup.ok()) return busy(m.id);
+  switch (lookup->match) {
+    case SystemMatch::found: break;
+    case SystemMatch::unknown_customer: return refuse(m.id, "unknown_customer", "no such customer");
+    case SystemMatch::unknown_system: return refuse(m.id, "system_mismatch", "system not registered");
+    case SystemMatch::other_customer:
+      return refuse(m.id, "system_mismatch", "system registered to another customer");
+  }
+  ConnectionRecord record{hello.system_id, hello.customer_id, peer_.port, peer_.address, now};
+  Result<int64_t> id = directory_.connection_up(record);
+  if (!id.ok()) return busy(m.id);
+  connection_id_ = *id;
+  customer_id_ = hello.customer_id;
+  system_id_ = hello.system_id;
+  hello_ = hello.info;
+  license_serial_ = hello.info.license_serial;
+  welcomed_ = true;
+  connected_since_ = now;
+  send(build_welcome(m.id, now, settings_.heartbeat_s, settings_.audit_s, std::to_string(connection_id_)));
+  if (!revoke_again_if_revoked(now)) busy(std::nullopt);
+}
+
+bool ServerSession::revoke_again_if_revoked(Millis now) {
+  if (!hello_.license_serial) return true;
+  Result<bool> revoked = directory_.is_revoked(system_id_, *hello_.license_serial);
+  if (!revoked.ok()) return false;
+  if (*revoked) (void)revoke(*hello_.license_serial, "revoked", now);
+  return true;
+}
+
+void ServerSession::on_license_request(const DeviceMessage& m, Millis now) {
+  const auto& request = std::get<LicenseRequestMessage>(m.body);
+  std::map<std::string, uint32_t> asked;
+  for (const LicensedQuantity& f : request.features) asked[f.name] = f.qty;
+  requested_ = std::move(asked);
+  if (grant(m.id, now) == GrantOutcome::failed) busy(m.id);
+}
+
+ServerSession::GrantOutcome ServerSession::grant(std::optional<int64_t> re, Millis now) {
+  Result<SystemLookup> lookup = directory_.find_system(customer_id_, system_id_);
+  if (!lookup.ok()) return GrantOutcome::failed;
+  auto deny = [&](std::string_view code, std::string_view message) {
+    send(build_license_denied(re, code, message));
+    return GrantOutcome::denied;
+  };
+  if (lookup->match != SystemMatch::found) return deny("not_entitled", "system no longer registered");
+  const SystemRecord& system = lookup->record;
+  if (system.suspended) return deny("suspended", "the subscription is suspended");
+
+  LicenseContent content;
+  // Quantities are the lower of what was asked and what is paid for; a
+  // feature with nothing to grant is left out rather than granted as 0.
+  auto add = [&](const std::string& name, uint32_t asked) {
+    auto entitled = system.entitlements.find(name);
+    if (entitled == system.entitlements.end()) return;
+    uint32_t qty = std::min(asked, entitled->second);
+    if (qty > 0) content.features.push_back({name, qty});
+  };
+  if (requested_) {
+    for (const auto& [name, qty] : *requested_) add(name, qty);
+  } else {
+    for (const auto& [name, qty] : system.entitlements) add(name, qty);
+  }
+  if (content.features.empty()) return deny("not_entitled", "none of the requested features is entitled");
+
+  Result<std::optional<IssuedLicense>> last = directory_.last_issued(system_id_);
+  if (!last.ok()) return GrantOutcome::failed;
+  // The device refuses a grant not issued after the one it holds (replay),
+  // so issue times only grow, even when grants follow within a millisecond.
+  Millis issued = now;
+  if (*last && (*last)->issued >= issued) issued = (*last)->issued + 1;
+  Millis expires = std::min(saturating_add(issued, settings_.license_lifetime_ms), system.subscription_end);
+  if (expires <= issued) return deny("subscription_ended", "the subscription term is over");
+
+  Result<std::string> serial = directory_.next_serial(system_id_);
+  if (!serial.ok()) return GrantOutcome::failed;
+  content.serial = *serial;
+  content.customer_id = customer_id_;
+  content.system_id = system_id_;
+  content.issued = issued;
+  content.not_before = issued - settings_.not_before_slack_ms;
+  content.expires = expires;
+  Result<SignedGrant> signed_grant = signer_.sign_license(content);
+  if (!signed_grant.ok()) return GrantOutcome::failed;
+  IssuedLicense record{system_id_, content.serial, issued, expires, content.features};
+  if (!directory_.record_issued(record).ok()) return GrantOutcome::failed;
+
+  send(build_license_grant(re, *signed_grant, settings_.kid));
+  license_serial_ = content.serial;
+  renew_at_ = issued + (expires - issued) / 2;
+  return GrantOutcome::granted;
+}
+
+void ServerSession::on_audit(const DeviceMessage& m, Millis now) {
+  const auto& audit = std::get<LicenseAuditMessage>(m.body);
+  Result<SystemLookup> lookup = directory_.find_system(customer_id_, system_id_);
+  if (!lookup.ok()) return busy(m.id);
+  AuditRecord record;
+  record.system_id = system_id_;
+  record.serial = audit.serial;
+  record.from = audit.from;
+  record.to = audit.to;
+  record.usage = audit.usage;
+  record.received = now;
+  // Usage is judged against what the system is paid for now.
+  for (const FeatureUsageReport& u : audit.usage) {
+    uint32_t licensed = 0;
+    if (lookup->match == SystemMatch::found) {
+      auto it = lookup->record.entitlements.find(u.name);
+      if (it != lookup->record.entitlements.end()) licensed = it->second;
+    }
+    int64_t highest = std::max(u.in_use, u.peak);
+    if (highest > static_cast<int64_t>(licensed)) record.over.push_back({u.name, highest, licensed});
+  }
+  record.result = record.over.empty() ? AuditResult::ok : AuditResult::overuse;
+  if (!directory_.record_audit(record).ok()) return busy(m.id);
+  last_audit_ = record.result;
+  send(build_audit_ack(m.id, record.result, record.over));
+}
+
+void ServerSession::on_events(const DeviceMessage& m) {
+  const auto& batch = std::get<EventBatchMessage>(m.body);
+  Result<int64_t> upto = directory_.store_events(system_id_, batch.events);
+  if (!upto.ok()) return busy(m.id);
+  send(build_event_ack(m.id, *upto));
+}
+
+void ServerSession::on_response(const DeviceMessage& m) {
+  const DeviceResponse& response = std::get<ResponseMessage>(m.body).response;
+  auto it = pending_.find(response.id);
+  // An answer to nothing this session asked (or asked twice) is ignored.
+  if (it == pending_.end() || it->second) return;
+  it->second = response;
+  if (on_response_) on_response_(response);
+}
+
+// ---- Operator actions ------------------------------------------------------------------
+
+bool ServerSession::push_grant(Millis now) {
+  if (!ready()) return false;
+  return grant(std::nullopt, now) == GrantOutcome::granted;
+}
+
+std::optional<int64_t> ServerSession::revoke(std::string_view serial, std::string_view reason, Millis now) {
+  if (!ready() || !is_valid_utf8(serial) || !is_valid_utf8(reason)) return std::nullopt;
+  if (!directory_.record_revoked(system_id_, serial, reason, now).ok()) return std::nullopt;
+  int64_t id = next_id_++;
+  pending_[id] = std::nullopt;
+  send(build_license_revoke(id, serial, reason));
+  if (license_serial_ == serial) license_serial_.reset();
+  return id;
+}
+
+bool ServerSession::disconnect(std::string_view reason, std::optional<int64_t> retry_after_s, Millis now) {
+  if (!ready() || !is_valid_utf8(reason) || (retry_after_s && *retry_after_s < 0)) return false;
+  send(build_disconnect(reason, retry_after_s));
+  disconnect_deadline_ = saturating_add(now, settings_.hello_timeout_ms);
+  return true;
+}
+
+std::optional<int64_t> ServerSession::request(std::string_view method, std::string_view params_json, Millis) {
+  if (!ready() || !is_valid_utf8(method) || !is_valid_utf8(params_json)) return std::nullopt;
+  if (!params_json.empty() && !JsonDocument::parse(params_json).ok()) return std::nullopt;
+  int64_t id = next_id_++;
+  pending_[id] = std::nullopt;
+  send(build_request(id, method, params_json));
+  return id;
+}
+
+std::optional<DeviceResponse> ServerSession::take_response(int64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end() || !it->second) return std::nullopt;
+  DeviceResponse response = std::move(*it->second);
+  pending_.erase(it);
+  return response;
+}
+
+// ---- State ---------------------------------------------------------------------------------
+
+SessionInfo ServerSession::info() const {
+  SessionInfo i;
+  i.system_id = system_id_;
+  i.customer_id = customer_id_;
+  i.peer = peer_.address;
+  i.port = peer_.port;
+  i.welcomed = welcomed_;
+  i.closing = closing();
+  i.blackholed = blackhole_;
+  i.opened = opened_;
+  i.connected_since = connected_since_;
+  i.last_contact = last_contact_;
+  i.license_serial = license_serial_;
+  i.last_audit = last_audit_;
+  i.hello = hello_;
+  i.connection_id = connection_id_;
+  return i;
+}
+
+}  // namespace sublink
