@@ -1,0 +1,329 @@
+// The real daemon (sublinkd) against an independent sublink/1 server
+// (tests/peers/sublink1_server.py, written from PROTOCOL.md alone) on
+// loopback. What the daemon does is read from two places a user relies on:
+// the server's journal of every frame, and `sublinkctl status --json`.
+// Time bounds are lower bounds taken from the server's own clock (the daemon
+// must not be early); upper bounds are only generous timeouts.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "integration/sublinkd_rig.h"
+
+namespace sublink::test {
+namespace {
+
+bool licensed_and_up(const Json& s) { return s.at("state").str() == "licensed" && s.at("link").str() == "up"; }
+
+class SublinkdTest : public ::testing::Test {
+ protected:
+  void start(PeerServer::Options server_options = {}, Daemon::Config config = {}) {
+    server = std::make_unique<PeerServer>(dir.path(), std::move(server_options));
+    if (config.ports.empty()) config.ports = {server->port()};
+    daemon = std::make_unique<Daemon>(dir.path(), config);
+  }
+
+  Json wait_licensed() {
+    Json s = daemon->wait_status(licensed_and_up);
+    EXPECT_TRUE(licensed_and_up(s)) << "status: " << s.text() << "\n" << context();
+    return s;
+  }
+
+  /// The connect record of the n-th link the server accepted (1-based).
+  std::optional<Record> link(int64_t n, int timeout_ms = 15000) {
+    return server->wait_for([n](const Record& r) { return r.is("connect") && r.conn() == n; }, timeout_ms);
+  }
+
+  std::string context() const {
+    std::string s;
+    if (daemon) s += "--- sublinkd log ---\n" + daemon->log();
+    if (server) s += "--- server journal ---\n" + server->journal_text();
+    return s;
+  }
+
+  void TearDown() override {
+    // The daemon first, so it sees the server to the end.
+    daemon.reset();
+    server.reset();
+  }
+
+  TempDir dir;
+  std::unique_ptr<PeerServer> server;
+  std::unique_ptr<Daemon> daemon;
+};
+
+TEST_F(SublinkdTest, LinkUpSendsHelloThenLicenseRequestAndBecomesLicensed) {
+  start();
+  Json s = wait_licensed();
+  ASSERT_TRUE(licensed_and_up(s));
+  EXPECT_EQ(s.at("port").num(), server->port());
+  EXPECT_EQ(feature_list(s.at("license.features")), "seats=5,trunks=1") << s.text();
+  EXPECT_FALSE(s.at("alarm").is_true());
+  EXPECT_TRUE(s.at("grace_elapsed_s").is_number()) << s.text();
+  EXPECT_TRUE(s.at("grace_remaining_s").is_number()) << s.text();
+  EXPECT_TRUE(s.at("events_pending").is_number()) << s.text();
+  auto license = server->records("license");
+  ASSERT_EQ(license.size(), 1u) << context();
+  EXPECT_EQ(s.at("license.serial").str(), license[0].json.at("serial").str());
+
+  auto up = server->records("upgrade");
+  ASSERT_FALSE(up.empty());
+  EXPECT_EQ(up[0].json.at("path").str(), "/sublink/v1");
+  auto c = link(1);
+  ASSERT_TRUE(c) << context();
+  EXPECT_EQ(c->json.at("cn").str(), "SYS-0001");
+  EXPECT_EQ(c->json.at("tls").str(), "TLSv1.2");
+  EXPECT_EQ(c->json.at("subprotocol").str(), "sublink.v1");
+  EXPECT_EQ(c->json.at("user_agent").str().rfind("sublink/", 0), 0u) << c->json.text();
+
+  std::vector<Record> received;
+  for (auto& r : server->records("recv")) {
+    if (r.conn() == 1) received.push_back(r);
+  }
+  ASSERT_GE(received.size(), 2u) << context();
+  Json hello = received[0].msg();
+  EXPECT_EQ(received[0].type(), "hello");
+  EXPECT_EQ(hello.at("proto").num(), 1);
+  EXPECT_EQ(hello.at("customer_id").str(), "CUST-1");
+  EXPECT_EQ(hello.at("system_id").str(), "SYS-0001");
+  EXPECT_FALSE(hello.at("agent").str().empty()) << hello.text();
+  EXPECT_TRUE(hello.at("fw").is_string()) << hello.text();
+  EXPECT_EQ(hello.at("role").str(), "primary");
+  EXPECT_GE(hello.at("boot").num(), 0) << hello.text();
+  EXPECT_TRUE(hello.at("time").is_null() || hello.at("time").is_number()) << hello.text();
+  EXPECT_EQ(hello.at("state").str(), "unlicensed");
+  EXPECT_EQ(hello.at("grace_elapsed_s").num(), 0) << hello.text();
+  EXPECT_TRUE(hello.at("license_serial").is_null()) << hello.text();
+
+  // The request may go right behind hello, before the welcome.
+  EXPECT_EQ(received[1].type(), "license_request") << received[1].json.text();
+  EXPECT_EQ(feature_list(received[1].msg().at("features")), "seats=5,trunks=1");
+}
+
+TEST_F(SublinkdTest, HeartbeatsCountUpAtTheWelcomeIntervalAndAuditsAreAcked) {
+  PeerServer::Options fast;
+  fast.heartbeat_s = 1;
+  fast.audit_s = 2;
+  start(fast);
+  wait_licensed();
+  ASSERT_TRUE(eventually([&] { return server->records("recv", "heartbeat").size() >= 4; }, 20000)) << context();
+  auto beats = server->records("recv", "heartbeat");
+  for (size_t i = 1; i < beats.size(); ++i) {
+    EXPECT_GT(beats[i].msg().at("seq").num(), beats[i - 1].msg().at("seq").num()) << context();
+    EXPECT_TRUE(beats[i].msg().at("uptime_s").is_number()) << beats[i].json.text();
+  }
+  // Never faster than heartbeat_s (receive times may bunch by a little).
+  int64_t span = beats[3].t() - beats[0].t();
+  EXPECT_GE(span, 3 * 1000 - 300) << context();
+  // Each heartbeat is answered (the last answer may still be on its way).
+  EXPECT_GE(server->records("send", "heartbeat_ack").size() + 1, beats.size());
+
+  ASSERT_TRUE(eventually([&] { return server->records("recv", "license_audit").size() >= 2; }, 20000)) << context();
+  auto audits = server->records("recv", "license_audit");
+  EXPECT_GE(audits[1].t() - audits[0].t(), 2000 - 300) << context();
+  Json audit = audits[0].msg();
+  EXPECT_TRUE(audit.at("from").is_number() && audit.at("to").is_number()) << audit.text();
+  EXPECT_GT(audit.at("usage").size(), 0u) << audit.text();
+  auto acks = server->records("send", "audit_ack");
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks[0].msg().at("status").str(), "ok") << acks[0].json.text();
+}
+
+TEST_F(SublinkdTest, ServerGoneMeansGraceAndItsReturnRestoresTheLinkAndDeliversEventsOnce) {
+  start();
+  wait_licensed();
+  ASSERT_TRUE(server->command(R"({"cmd":"stop_listening","drop":true})"));
+
+  Json s = daemon->wait_status([](const Json& j) { return j.at("state").str() == "grace"; });
+  EXPECT_EQ(s.at("state").str(), "grace") << s.text() << context();
+  EXPECT_EQ(s.at("link").str(), "down");
+  EXPECT_GT(s.at("grace_remaining_s").num(), 0) << s.text();
+  EXPECT_EQ(feature_list(s.at("license.features")), "seats=5,trunks=1") << "features stay on in grace";
+  s = daemon->wait_status([](const Json& j) { return j.at("alarm").is_true(); });
+  EXPECT_TRUE(s.at("alarm").is_true()) << "grace_alarm_delay_s is 1: " << s.text();
+
+  ASSERT_TRUE(server->command(R"({"cmd":"listen"})"));
+  s = daemon->wait_status([](const Json& j) { return licensed_and_up(j) && !j.at("alarm").is_true(); }, 20000);
+  EXPECT_TRUE(licensed_and_up(s)) << s.text() << context();
+  EXPECT_FALSE(s.at("alarm").is_true());
+
+  s = daemon->wait_status([](const Json& j) { return j.at("events_pending").num() == 0; });
+  EXPECT_EQ(s.at("events_pending").num(), 0) << s.text();
+  auto kinds_stored = [&] {
+    std::multiset<std::string> kinds;
+    for (auto& r : server->records("event_stored")) kinds.insert(r.json.at("event.kind").str());
+    return kinds;
+  };
+  ASSERT_TRUE(eventually([&] { return kinds_stored().count("grace_cleared") > 0; }, 10000)) << context();
+  auto kinds = kinds_stored();
+  EXPECT_EQ(kinds.count("grace_started"), 1u) << context();
+  EXPECT_EQ(kinds.count("grace_alarm"), 1u) << context();
+  EXPECT_EQ(kinds.count("grace_cleared"), 1u) << context();
+  // Acknowledged events are not sent again.
+  EXPECT_TRUE(server->records("event_duplicate").empty()) << context();
+}
+
+TEST_F(SublinkdTest, RevokeTurnsTheFeaturesOffAtOnce) {
+  start();
+  Json before = wait_licensed();
+  auto r = server->command(R"({"cmd":"revoke","reason":"test revoke"})");
+  ASSERT_TRUE(r && r->json.at("ok").is_true()) << context();
+  EXPECT_EQ(r->json.at("detail.serial").str(), before.at("license.serial").str());
+
+  Json s = daemon->wait_status([](const Json& j) { return j.at("state").str() != "licensed"; });
+  EXPECT_EQ(s.at("state").str(), "unlicensed") << s.text() << context();
+  EXPECT_EQ(feature_list(s.at("license.features")), "") << s.text();
+  EXPECT_EQ(s.at("link").str(), "up") << "a revoke is no reason to drop the link";
+
+  auto revoke = server->records("send", "license_revoke");
+  ASSERT_EQ(revoke.size(), 1u);
+  int64_t id = revoke[0].msg().at("id").num();
+  auto answer = server->wait_for([id](const Record& x) { return x.is("recv", "response") && x.msg().at("re").num() == id; });
+  ASSERT_TRUE(answer) << "license_revoke must be answered with a response\n" << context();
+  EXPECT_TRUE(answer->msg().at("ok").is_true()) << answer->json.text();
+  auto revoked = server->wait_for(
+      [](const Record& x) { return x.is("event_stored") && x.json.at("event.kind").str() == "license_revoked"; });
+  EXPECT_TRUE(revoked) << context();
+}
+
+TEST_F(SublinkdTest, DisconnectRetryAfterIsAFloorForTheNextConnect) {
+  start();
+  wait_licensed();
+  ASSERT_TRUE(server->command(R"({"cmd":"disconnect","retry_after_s":4,"reason":"maintenance"})"));
+  auto sent = server->wait_message("send", "disconnect");
+  ASSERT_TRUE(sent);
+  auto closed = server->wait_for([](const Record& r) { return r.is("closed") && r.conn() == 1; });
+  ASSERT_TRUE(closed) << context();
+  EXPECT_EQ(closed->json.at("code").num(), 1000) << "the device closes with 1000 after disconnect";
+
+  auto again = link(2, 20000);
+  ASSERT_TRUE(again) << context();
+  EXPECT_GE(again->t() - sent->t(), 4000 - 10) << "reconnected before retry_after_s\n" << context();
+  EXPECT_TRUE(licensed_and_up(daemon->wait_status(licensed_and_up)));
+}
+
+TEST_F(SublinkdTest, ServerRequestsAreAnswered) {
+  start();
+  wait_licensed();
+  auto r = server->command(R"({"cmd":"request","method":"status.get","id":4242})");
+  ASSERT_TRUE(r && r->json.at("ok").is_true()) << context();
+  auto answer =
+      server->wait_for([](const Record& x) { return x.is("recv", "response") && x.msg().at("re").num() == 4242; });
+  ASSERT_TRUE(answer) << context();
+  EXPECT_TRUE(answer->msg().at("ok").is_true()) << answer->json.text();
+  EXPECT_EQ(answer->msg().at("result.state").str(), "licensed") << answer->json.text();
+
+  server->command(R"({"cmd":"request","method":"no.such.method","id":4243})");
+  answer = server->wait_for([](const Record& x) { return x.is("recv", "response") && x.msg().at("re").num() == 4243; });
+  ASSERT_TRUE(answer) << context();
+  EXPECT_FALSE(answer->msg().at("ok").is_true()) << answer->json.text();
+  EXPECT_EQ(answer->msg().at("error.code").str(), "unknown_method") << answer->json.text();
+}
+
+TEST_F(SublinkdTest, SilentServerIsDeclaredDeadAfterThreeHeartbeatIntervals) {
+  PeerServer::Options fast;
+  fast.heartbeat_s = 1;
+  start(fast);
+  wait_licensed();
+  ASSERT_TRUE(server->wait_message("send", "heartbeat_ack", 1)) << context();
+  auto hole = server->command(R"({"cmd":"blackhole"})");
+  ASSERT_TRUE(hole);
+  int64_t last_frame = 0;
+  for (auto& r : server->records("send")) {
+    if (r.conn() == 1 && r.t() <= hole->t()) last_frame = std::max(last_frame, r.t());
+  }
+
+  auto again = link(2, 20000);
+  ASSERT_TRUE(again) << context();
+  int64_t silent_for = again->t() - last_frame;
+  EXPECT_GE(silent_for, 3 * 1000 - 10) << "declared dead too early\n" << context();
+  EXPECT_LT(silent_for, 3 * 1000 + 8000) << context();
+  EXPECT_TRUE(licensed_and_up(daemon->wait_status(licensed_and_up))) << context();
+}
+
+TEST_F(SublinkdTest, SigtermClosesTheLinkWith1001AndExitsZero) {
+  start();
+  wait_licensed();
+  int status = daemon->stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status << "\n" << context();
+  auto closed = server->wait_for([](const Record& r) { return r.is("closed") && r.conn() == 1; });
+  ASSERT_TRUE(closed) << context();
+  EXPECT_EQ(closed->json.at("code").num(), 1001) << context();
+}
+
+TEST_F(SublinkdTest, SighupReloadsTheDeviceCertificate) {
+  start();
+  wait_licensed();
+  auto first = link(1);
+  ASSERT_TRUE(first);
+  // A second valid device certificate (new key, same CN, known serial).
+  const std::string& pki = rig_pki_dir();
+  const std::string d = dir.path();
+  std::string make = "cd '" + d + "' && umask 077 && " +
+                     "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out new.key 2>/dev/null && " +
+                     "openssl req -new -key new.key -subj /CN=SYS-0001 -out new.csr 2>/dev/null && " +
+                     "printf 'basicConstraints=critical,CA:false\\nkeyUsage=critical,digitalSignature\\n"
+                     "extendedKeyUsage=clientAuth\\n' > new.ext && " +
+                     "openssl x509 -req -in new.csr -CA '" + pki + "/ca.crt' -CAkey '" + pki +
+                     "/ca.key' -set_serial 0x5EED0001 -days 30 -extfile new.ext -out new.crt 2>/dev/null && " +
+                     "chmod 0644 new.crt && mv new.key device.key && mv new.crt device.crt";
+  ASSERT_EQ(run_command(make), 0);
+  ASSERT_NE(first->json.at("serial").str(), "5EED0001");
+
+  ASSERT_EQ(kill(daemon->pid(), SIGHUP), 0);
+  // The log names the reload; give the daemon a moment either way.
+  eventually([&] { return daemon->log().find("reload") != std::string::npos; }, 3000);
+  ASSERT_TRUE(daemon->running()) << "SIGHUP must not end the daemon\n" << context();
+  ASSERT_TRUE(server->command(R"({"cmd":"drop"})"));
+
+  auto second = link(2, 20000);
+  ASSERT_TRUE(second) << context();
+  EXPECT_EQ(second->json.at("serial").str(), "5EED0001") << context();
+  EXPECT_EQ(second->json.at("cn").str(), "SYS-0001");
+  EXPECT_TRUE(licensed_and_up(daemon->wait_status(licensed_and_up))) << context();
+}
+
+TEST_F(SublinkdTest, RefusedFirstPortFallsThroughToTheSecond) {
+  int refused = free_port();  // nothing listens there
+  server = std::make_unique<PeerServer>(dir.path(), PeerServer::Options{});
+  Daemon::Config config;
+  config.ports = {refused, server->port()};
+  daemon = std::make_unique<Daemon>(dir.path(), config);
+  Json s = wait_licensed();
+  EXPECT_EQ(s.at("port").num(), server->port()) << s.text();
+  auto c = link(1);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->json.at("port").num(), server->port());
+}
+
+TEST_F(SublinkdTest, RestartKeepsTheLicenseAndCountsTheBoot) {
+  start();
+  Json s = wait_licensed();
+  std::string serial = s.at("license.serial").str();
+  ASSERT_FALSE(serial.empty()) << s.text();
+  auto hello1 = server->wait_message("recv", "hello", 1);
+  ASSERT_TRUE(hello1);
+  int status = daemon->stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+  // From now on the server grants nothing: the license must come from state_dir.
+  ASSERT_TRUE(server->command(R"({"cmd":"entitle","features":{}})"));
+  daemon->restart();
+  auto hello2 = server->wait_message("recv", "hello", 2, 20000);
+  ASSERT_TRUE(hello2) << context();
+  EXPECT_EQ(hello2->msg().at("boot").num(), hello1->msg().at("boot").num() + 1) << context();
+  EXPECT_EQ(hello2->msg().at("license_serial").str(), serial) << hello2->json.text();
+  EXPECT_EQ(hello2->msg().at("state").str(), "licensed") << hello2->json.text();
+
+  s = wait_licensed();
+  EXPECT_EQ(s.at("license.serial").str(), serial) << s.text();
+  EXPECT_EQ(feature_list(s.at("license.features")), "seats=5,trunks=1") << s.text();
+}
+
+}  // namespace
+}  // namespace sublink::test
