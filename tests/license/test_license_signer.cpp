@@ -1,68 +1,47 @@
 #include "test_license_signer.h"
 
 #include <mbedtls/asn1.h>
-#include <mbedtls/ecdsa.h>
-#include <mbedtls/sha256.h>
+#include <mbedtls/ecp.h>
 
-#include <random>
 #include <stdexcept>
 
 namespace sublink::test {
 
 namespace {
-int test_entropy(void*, unsigned char* out, size_t len) {
-  std::random_device rd;
-  for (size_t i = 0; i < len; ++i) out[i] = static_cast<unsigned char>(rd());
-  return 0;
-}
-
 void check(int rc, const char* what) {
   if (rc != 0) throw std::runtime_error(std::string(what) + " failed: " + std::to_string(rc));
 }
+
+void check(const Status& s, const char* what) {
+  if (!s.ok()) throw std::runtime_error(std::string(what) + " failed: " + reason_name(s.reason()));
+}
+
+/// The P-256 group, for its order n.
+struct P256 {
+  P256() {
+    mbedtls_ecp_group_init(&group);
+    check(mbedtls_ecp_group_load(&group, MBEDTLS_ECP_DP_SECP256R1), "load P-256");
+  }
+  ~P256() { mbedtls_ecp_group_free(&group); }
+  mbedtls_ecp_group group;
+};
 }  // namespace
 
-TestLicenseSigner::TestLicenseSigner() {
-  mbedtls_pk_init(&pk_);
-  mbedtls_ctr_drbg_init(&drbg_);
-  check(mbedtls_ctr_drbg_seed(&drbg_, test_entropy, nullptr, nullptr, 0), "drbg seed");
-  check(mbedtls_pk_setup(&pk_, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), "pk setup");
-  check(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk_), mbedtls_ctr_drbg_random, &drbg_),
-        "key generation");
-}
-
-TestLicenseSigner::~TestLicenseSigner() {
-  mbedtls_pk_free(&pk_);
-  mbedtls_ctr_drbg_free(&drbg_);
-}
-
-std::string TestLicenseSigner::public_key_pem() {
-  unsigned char buf[1024];
-  check(mbedtls_pk_write_pubkey_pem(&pk_, buf, sizeof buf), "write public key");
-  return reinterpret_cast<const char*>(buf);
-}
+TestLicenseSigner::TestLicenseSigner() { check(signer_.generate(), "key generation"); }
 
 std::array<uint8_t, 64> TestLicenseSigner::sign(std::string_view message) {
-  unsigned char hash[32];
-  check(mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(message.data()), message.size(), hash, 0), "sha256");
-  mbedtls_ecp_keypair* key = mbedtls_pk_ec(pk_);
-  mbedtls_mpi r, s;
-  mbedtls_mpi_init(&r);
-  mbedtls_mpi_init(&s);
-  check(mbedtls_ecdsa_sign(&key->grp, &r, &s, &key->d, hash, sizeof hash, mbedtls_ctr_drbg_random, &drbg_), "sign");
-  std::array<uint8_t, 64> raw{};
-  check(mbedtls_mpi_write_binary(&r, raw.data(), 32), "write r");
-  check(mbedtls_mpi_write_binary(&s, raw.data() + 32, 32), "write s");
-  mbedtls_mpi_free(&r);
-  mbedtls_mpi_free(&s);
-  return raw;
+  Result<Es256Signature> signature = signer_.sign(message);
+  check(signature.status(), "sign");
+  return *signature;
 }
 
 std::array<uint8_t, 64> TestLicenseSigner::other_s_form(const std::array<uint8_t, 64>& signature) {
+  P256 p256;
   mbedtls_mpi s, other;
   mbedtls_mpi_init(&s);
   mbedtls_mpi_init(&other);
   check(mbedtls_mpi_read_binary(&s, signature.data() + 32, 32), "read s");
-  check(mbedtls_mpi_sub_mpi(&other, &mbedtls_pk_ec(pk_)->grp.N, &s), "n - s");
+  check(mbedtls_mpi_sub_mpi(&other, &p256.group.N, &s), "n - s");
   std::array<uint8_t, 64> out = signature;
   check(mbedtls_mpi_write_binary(&other, out.data() + 32, 32), "write s");
   mbedtls_mpi_free(&s);
@@ -71,30 +50,10 @@ std::array<uint8_t, 64> TestLicenseSigner::other_s_form(const std::array<uint8_t
 }
 
 std::array<uint8_t, 32> TestLicenseSigner::group_order() {
+  P256 p256;
   std::array<uint8_t, 32> n{};
-  check(mbedtls_mpi_write_binary(&mbedtls_pk_ec(pk_)->grp.N, n.data(), n.size()), "write n");
+  check(mbedtls_mpi_write_binary(&p256.group.N, n.data(), n.size()), "write n");
   return n;
-}
-
-std::string base64url_encode(std::span<const uint8_t> bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (uint8_t b : bytes) {
-    bits = (bits << 8) | b;
-    count += 8;
-    while (count >= 6) {
-      count -= 6;
-      out += kAlphabet[(bits >> count) & 0x3F];
-    }
-  }
-  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 0x3F];
-  return out;
-}
-
-std::string base64url_encode(std::string_view text) {
-  return base64url_encode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
 std::vector<uint8_t> der_signature_to_raw(std::span<const uint8_t> der) {

@@ -1,6 +1,6 @@
-// Test-only license signer: a fresh P-256 key pair made with Mbed TLS at
-// test time (never committed), ES256 signatures in the raw r||s form
-// sublink/1 uses, and the conversions tests need to build hostile input.
+// Test-only license signer: the server's LicenseSigner with a fresh P-256
+// key made at test time (never committed), plus what tests need to build
+// hostile input: the other valid s, the group order, DER to raw r||s.
 #pragma once
 
 #include <array>
@@ -10,35 +10,36 @@
 #include <string_view>
 #include <vector>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/pk.h>
+#include "hal/posix/system_random.h"
+#include "tools/server/core/base64url_encode.h"
+#include "tools/server/core/license_signer.h"
 
 namespace sublink::test {
 
+using sublink::base64url_encode;
+
 class TestLicenseSigner {
  public:
+  /// Generates the key; a failure throws (the test cannot go on).
   TestLicenseSigner();
-  ~TestLicenseSigner();
   TestLicenseSigner(const TestLicenseSigner&) = delete;
   TestLicenseSigner& operator=(const TestLicenseSigner&) = delete;
 
   /// The public key as "-----BEGIN PUBLIC KEY-----" PEM.
-  std::string public_key_pem();
-  /// ES256 signature of `message`, raw r||s.
+  std::string public_key_pem() const { return signer_.public_key_pem(); }
+  /// ES256 signature of `message`, raw r||s; a failure throws.
   std::array<uint8_t, 64> sign(std::string_view message);
   /// The same signature with s replaced by n - s (the other valid form).
   std::array<uint8_t, 64> other_s_form(const std::array<uint8_t, 64>& signature);
   /// The group order n, big endian.
   std::array<uint8_t, 32> group_order();
+  /// The signer itself, for a server session signing with the test key.
+  LicenseSigner& license_signer() { return signer_; }
 
  private:
-  mbedtls_pk_context pk_;
-  mbedtls_ctr_drbg_context drbg_;
+  SystemRandom entropy_;
+  LicenseSigner signer_{entropy_};
 };
-
-/// base64url without padding.
-std::string base64url_encode(std::span<const uint8_t> bytes);
-std::string base64url_encode(std::string_view text);
 
 /// DER ECDSA-Sig-Value (as openssl dgst -sign writes it) to raw r||s;
 /// empty on malformed input.

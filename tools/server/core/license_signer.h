@@ -63,10 +63,6 @@ class LicenseSigner {
   /// make_license_json + sign + base64url: the fields of a license_grant.
   Result<SignedGrant> sign_license(const LicenseContent& content);
 
- protected:
-  /// The key, for helpers built on top (tests forge variants with it).
-  const mbedtls_pk_context& key() const { return pk_; }
-
  private:
   Status seed_once();
 
