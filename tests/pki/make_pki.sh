@@ -34,6 +34,7 @@ fi
 
 mkdir -p "$out"
 cd "$out"
+out=$(pwd)  # the CA configurations name their directories absolutely
 umask 077
 
 ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
@@ -130,4 +131,4 @@ openssl pkey -in license.key -pubout -out license.pub
 
 chmod 0600 ./*.key
 chmod 0644 ./*.crt license.pub
-echo "$system_id" > "$stamp"
+echo "$system_id" > .complete
