@@ -15,20 +15,33 @@ const char* where(const AttemptInfo& a, char (&buf)[80]) {
 
 LinkNarrator::LinkNarrator(FILE* out, MonotonicClock& clock) : out_(out), clock_(clock), origin_(clock.now_ms()) {}
 
-void LinkNarrator::say(const char* fmt, ...) {
+void LinkNarrator::emit(LogLevel /*level*/, const char* line) {
   Millis t = clock_.now_ms() - origin_;
-  fprintf(out_, "[%4lld.%03lld] ", static_cast<long long>(t / 1000), static_cast<long long>(t % 1000));
+  fprintf(out_, "[%4lld.%03lld] %s\n", static_cast<long long>(t / 1000), static_cast<long long>(t % 1000), line);
+  fflush(out_);
+}
+
+void LinkNarrator::say(const char* fmt, ...) {
+  char line[768];
   va_list ap;
   va_start(ap, fmt);
-  vfprintf(out_, fmt, ap);
+  vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  fputc('\n', out_);
-  fflush(out_);
+  emit(LogLevel::info, line);
+}
+
+void LinkNarrator::tell(LogLevel level, const char* fmt, ...) {
+  char line[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  emit(level, line);
 }
 
 void LinkNarrator::on_resolved(std::string_view name, Status status, const AddressList& addresses) {
   if (!status.ok()) {
-    say("resolve %.*s: FAILED (%s) - %s", static_cast<int>(name.size()), name.data(), reason_name(status.reason()),
+    tell(LogLevel::warning, "resolve %.*s: FAILED (%s) - %s", static_cast<int>(name.size()), name.data(), reason_name(status.reason()),
         reason_hint(status.reason()));
     return;
   }
@@ -56,31 +69,31 @@ void LinkNarrator::on_attempt_step(const AttemptInfo& attempt, LinkStep step) {
 
 void LinkNarrator::on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) {
   char w[80];
-  say("attempt #%u to %s FAILED: %s (%d)%s%.*s - %s", attempt.id, where(attempt, w), reason_name(why.reason()),
+  tell(LogLevel::warning, "attempt #%u to %s FAILED: %s (%d)%s%.*s - %s", attempt.id, where(attempt, w), reason_name(why.reason()),
       static_cast<int>(why.detail()), text.empty() ? "" : ", ", static_cast<int>(text.size()), text.data(),
       reason_hint(why.reason()));
 }
 
 void LinkNarrator::on_round_failed(Status last, Millis retry_at) {
   Millis wait = retry_at - clock_.now_ms();
-  say("every address and port failed (last: %s); next round in %lld ms (backoff with jitter)",
+  tell(LogLevel::notice, "every address and port failed (last: %s); next round in %lld ms (backoff with jitter)",
       reason_name(last.reason()), static_cast<long long>(wait < 0 ? 0 : wait));
 }
 
 void LinkNarrator::on_link_up(const AttemptInfo& attempt, bool tls_resumed) {
   char w[80];
-  say("LINK UP on %s%s", where(attempt, w), tls_resumed ? " (TLS session resumed)" : "");
+  tell(LogLevel::notice, "LINK UP on %s%s", where(attempt, w), tls_resumed ? " (TLS session resumed)" : "");
 }
 
 void LinkNarrator::on_text(std::string_view message) {
-  say("received: %.*s", static_cast<int>(message.size() > 200 ? 200 : message.size()), message.data());
+  tell(LogLevel::debug, "received: %.*s", static_cast<int>(message.size() > 200 ? 200 : message.size()), message.data());
 }
 
 void LinkNarrator::on_link_down(Status why) {
   if (why.ok()) {
     say("link closed by us");
   } else {
-    say("LINK DOWN: %s (%d) - %s", reason_name(why.reason()), static_cast<int>(why.detail()),
+    tell(LogLevel::warning, "LINK DOWN: %s (%d) - %s", reason_name(why.reason()), static_cast<int>(why.detail()),
         reason_hint(why.reason()));
   }
 }

@@ -1,10 +1,12 @@
 // Tells what the link does, one line per step, in words a field engineer
 // understands: which address and port, why an attempt failed and what to
-// check, when the link is up.
+// check, when the link is up. sublink-connect prints the lines with a
+// timestamp; sublinkd sends them to its log with their level (emit()).
 #pragma once
 
 #include <cstdio>
 
+#include "firmware/agent/agent_config.h"
 #include "net/link/link.h"
 
 namespace sublink {
@@ -22,10 +24,17 @@ class LinkNarrator : public LinkListener {
   void on_text(std::string_view message) override;
   void on_link_down(Status why) override;
 
-  /// Writes a free-form line in the same format.
+  /// Writes a free-form line (level info) in the same format.
   void say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
+ protected:
+  /// Where every line goes. The default prints it to `out`, prefixed with
+  /// the time since construction; `line` has no newline.
+  virtual void emit(LogLevel level, const char* line);
+
  private:
+  void tell(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+
   FILE* out_;
   MonotonicClock& clock_;
   Millis origin_;

@@ -379,7 +379,7 @@ void Agent::shutdown(Millis now) {
   if (!s.ok()) log(LogLevel::error, "grace checkpoint not stored", reason_name(s.reason()));
   if (usage_.dirty()) persist_usage();
   persist_events();
-  log(LogLevel::info, "stopped");
+  log(LogLevel::info, "shut down: grace account, usage and events stored");
 }
 
 // ---- Link ------------------------------------------------------------------------

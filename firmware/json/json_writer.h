@@ -48,7 +48,4 @@ class JsonWriter {
   bool bad_utf8_ = false;
 };
 
-/// True when `text` is well-formed UTF-8 (no overlongs, no surrogates).
-bool is_valid_utf8(std::string_view text);
-
 }  // namespace sublink

@@ -7,6 +7,7 @@
 #include "firmware/json/json_document.h"
 #include "firmware/json/json_reader.h"
 #include "firmware/json/json_writer.h"
+#include "net/websocket/utf8_validator.h"
 
 namespace sublink {
 namespace {

@@ -1,0 +1,86 @@
+#include "boards/host/sublinkctl/status_text.h"
+
+#include <cJSON.h>
+
+#include <cstdio>
+#include <ctime>
+
+namespace sublink {
+
+namespace {
+
+const cJSON* item(const cJSON* o, const char* name) { return cJSON_GetObjectItemCaseSensitive(o, name); }
+
+long long number(const cJSON* o, const char* name) {
+  return static_cast<long long>(cJSON_GetNumberValue(item(o, name)));
+}
+
+std::string line(const char* name, const std::string& value) {
+  char head[32];
+  snprintf(head, sizeof head, "%-10s", (std::string(name) + ":").c_str());
+  return head + value + "\n";
+}
+
+std::string utc_text(long long ms) {
+  time_t t = static_cast<time_t>(ms / 1000);
+  tm parts{};
+  char out[32];
+  if (gmtime_r(&t, &parts) == nullptr || strftime(out, sizeof out, "%Y-%m-%d %H:%M:%SZ", &parts) == 0) return "?";
+  return out;
+}
+
+}  // namespace
+
+std::string duration_text(long long seconds) {
+  if (seconds < 0) seconds = 0;
+  long long d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60;
+  char out[64];
+  if (d > 0) {
+    snprintf(out, sizeof out, "%lldd %lldh %lldm", d, h, m);
+  } else if (h > 0) {
+    snprintf(out, sizeof out, "%lldh %lldm", h, m);
+  } else {
+    snprintf(out, sizeof out, "%lldm", m);
+  }
+  return out;
+}
+
+std::string status_text(const cJSON* s) {
+  std::string out;
+  if (const cJSON* state = item(s, "state"); cJSON_IsString(state)) out += line("state", state->valuestring);
+  if (const cJSON* link = item(s, "link"); cJSON_IsString(link)) {
+    std::string v = link->valuestring;
+    if (cJSON_IsNumber(item(s, "port"))) v += " (port " + std::to_string(number(s, "port")) + ")";
+    out += line("link", v);
+  }
+  if (cJSON_IsNumber(item(s, "grace_elapsed_s"))) {
+    out += line("grace", duration_text(number(s, "grace_elapsed_s")) + " used, " +
+                             duration_text(number(s, "grace_remaining_s")) + " left");
+  }
+  if (const cJSON* alarm = item(s, "alarm"); cJSON_IsBool(alarm)) {
+    out += line("alarm", cJSON_IsTrue(alarm) ? "RAISED (the link is down: see the log)" : "none");
+  }
+  const cJSON* license = item(s, "license");
+  if (cJSON_IsObject(license)) {
+    const cJSON* serial = item(license, "serial");
+    out += line("license", std::string(cJSON_IsString(serial) ? serial->valuestring : "?") + ", expires " +
+                               utc_text(number(license, "expires")));
+    std::string features;
+    const cJSON* f = nullptr;
+    cJSON_ArrayForEach(f, item(license, "features")) {
+      const cJSON* name = item(f, "name");
+      if (!features.empty()) features += ", ";
+      features += std::string(cJSON_IsString(name) ? name->valuestring : "?") + " " + std::to_string(number(f, "qty"));
+    }
+    out += line("features", features.empty() ? "none" : features);
+  } else if (license != nullptr) {
+    out += line("license", "none held");
+  }
+  if (cJSON_IsNumber(item(s, "events_pending"))) {
+    out += line("events", std::to_string(number(s, "events_pending")) + " waiting for delivery");
+  }
+  if (cJSON_IsNumber(item(s, "boot"))) out += line("boot", std::to_string(number(s, "boot")));
+  return out;
+}
+
+}  // namespace sublink
