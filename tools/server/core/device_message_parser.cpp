@@ -6,8 +6,8 @@
 
 #include "firmware/json/json_document.h"
 #include "firmware/json/json_reader.h"
-#include "firmware/json/json_writer.h"
 #include "firmware/protocol/device_messages.h"
+#include "net/websocket/utf8_validator.h"
 
 namespace sublink {
 

@@ -5,9 +5,9 @@
 #include <variant>
 
 #include "firmware/json/json_document.h"
-#include "firmware/json/json_writer.h"
 #include "firmware/protocol/device_messages.h"
 #include "firmware/protocol/server_messages.h"
+#include "net/websocket/utf8_validator.h"
 #include "tools/server/core/device_message_parser.h"
 #include "tools/server/core/server_message_writer.h"
 
