@@ -144,6 +144,40 @@ void SimNetwork::restart(const IpAddress& host, Millis down_for_ms) {
   });
 }
 
+void SimNetwork::set_host_power(const IpAddress& host, bool on) {
+  note(std::string("power ") + text(host) + (on ? " on" : " off"));
+  unpowered_[text(host)] = !on;
+  if (on) return;
+  for (auto& [id, c] : connections_) {
+    if (c->client_addr_ != host || !c->client_open_) continue;
+    c->client_open_ = false;
+    c->client_vanished_ = true;
+    c->client_->sockets_.erase(c->socket_);
+  }
+  std::vector<uint64_t> done;
+  for (auto& [id, c] : connections_) {
+    if (!c->client_open_ && !c->server_open_) done.push_back(id);
+  }
+  for (uint64_t id : done) {
+    if (SimConnection* c = find(id)) release_if_done(*c);
+  }
+}
+
+bool SimNetwork::host_powered(const IpAddress& host) const {
+  auto it = unpowered_.find(text(host));
+  return it == unpowered_.end() || !it->second;
+}
+
+void SimNetwork::answer_vanished(SimConnection& c) {
+  if (!host_powered(c.client_addr_) || !c.server_open_) return;  // nobody there to answer
+  note("rst from rebooted " + text(c.client_addr_));
+  const uint64_t id = c.id_;
+  at(now() + path(c.client_addr_, c.server_addr_).latency_ms, [this, id] {
+    SimConnection* r = find(id);
+    if (r) reset_connection(*r, Status(Reason::connection_reset));
+  });
+}
+
 void SimNetwork::listen(const IpAddress& host, uint16_t port, SimAcceptHandler on_accept) {
   listeners_[{text(host), port}] = Listener{std::move(on_accept), true};
 }
@@ -160,7 +194,14 @@ void SimNetwork::at(Millis t, std::function<void()> fn) {
   queue_.push(Event{std::max(t, now()), seq_++, std::move(fn)});
 }
 
-void SimNetwork::add_pollable(std::function<Millis(Millis)> poll) { pollables_.push_back(std::move(poll)); }
+uint64_t SimNetwork::add_pollable(std::function<Millis(Millis)> poll) {
+  pollables_.emplace_back(next_pollable_, std::move(poll));
+  return next_pollable_++;
+}
+
+void SimNetwork::remove_pollable(uint64_t id) {
+  std::erase_if(pollables_, [id](const auto& p) { return p.first == id; });
+}
 
 Millis SimNetwork::next_event_time() const { return queue_.empty() ? kNever : queue_.top().at; }
 
@@ -170,7 +211,7 @@ void SimNetwork::run_until(Millis t) {
     released_.clear();
     const Millis current = now();
     Millis next = kNever;
-    for (auto& p : pollables_) next = std::min(next, p(current));
+    for (size_t i = 0; i < pollables_.size(); ++i) next = std::min(next, pollables_[i].second(current));
     const Millis event_time = next_event_time();
     if (event_time <= current) {
       Event e = queue_.top();
@@ -191,7 +232,7 @@ void SimNetwork::run_until(Millis t) {
     clock_.advance_to(next);
   }
   clock_.advance_to(t);
-  for (auto& p : pollables_) p(now());
+  for (size_t i = 0; i < pollables_.size(); ++i) pollables_[i].second(now());
   released_.clear();
 }
 
@@ -208,7 +249,9 @@ void SimNetwork::resolve_for(SimSocketDriver& driver, std::string_view host) {
     const IpAddress literal = IpAddress::parse(name);
     auto failing = dns_failing_.find(name);
     auto known = dns_.find(name);
-    if (link_down(driver.host())) {
+    if (!host_powered(driver.host())) {
+      return;  // the asker is gone
+    } else if (link_down(driver.host())) {
       status = Reason::dns_failed;
     } else if (literal.family != 0) {
       list.add(literal);
@@ -224,7 +267,7 @@ void SimNetwork::resolve_for(SimSocketDriver& driver, std::string_view host) {
 
 Status SimNetwork::connect(SimSocketDriver& driver, SocketId id, const IpAddress& address, uint16_t port) {
   if (driver.sockets_.count(id)) return Reason::invalid_argument;
-  if (link_down(driver.host())) return Reason::connect_unreachable;
+  if (link_down(driver.host()) || !host_powered(driver.host())) return Reason::connect_unreachable;
   auto c = std::make_unique<SimConnection>();
   c->net_ = this;
   c->id_ = next_connection_++;
@@ -315,6 +358,8 @@ void SimNetwork::deliver(uint64_t id, bool to_server, std::vector<uint8_t> bytes
       c->handler_->on_data(*c, bytes);
     } else if (!to_server && c->client_open_ && c->client_->events_) {
       c->client_->events_->on_received(c->socket_, bytes);
+    } else if (!to_server && c->client_vanished_) {
+      answer_vanished(*c);
     }
   }
   c = find(id);  // a handler may have closed it

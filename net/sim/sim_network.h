@@ -11,7 +11,9 @@
 // everything (blackhole), a port that accepts TCP and never answers, a host
 // blackholed (connects time out, established connections go silent), a
 // host whose link is lost (every connection reset, connects unreachable),
-// and a server restart (its connections reset, its listeners gone and back).
+// a server restart (its connections reset, its listeners gone and back),
+// and a client host that loses power (its connections vanish without a FIN
+// or RST; what its peers send later is lost, or reset once it is back on).
 //
 // Host-only: it allocates per connection and per event (events are freed
 // when run), never per byte kept.
@@ -104,6 +106,7 @@ class SimConnection {
   bool established_ = false;
   bool silent_ = false;  // accepted by an accept_silent port: no server end
   bool client_open_ = true;
+  bool client_vanished_ = false;  // the client host lost power with this open
   bool server_open_ = false;
   SimConnectionHandler* handler_ = nullptr;
   Direction to_server_;
@@ -169,6 +172,14 @@ class SimNetwork {
   /// listeners are gone (connects refused) for `down_for_ms`, then back
   /// with the same accept handlers.
   void restart(const IpAddress& host, Millis down_for_ms);
+  /// A client host loses power (false) or is powered on again (true). Off:
+  /// its sockets are forgotten at once and nobody is told (no FIN, no RST),
+  /// its pending answers (DNS, connects, data) are dropped, and opening a
+  /// socket fails with connect_unreachable. A peer that sends on a vanished
+  /// connection later gets nothing while the host is off, and a reset once
+  /// it is on again (the new boot does not know the connection).
+  void set_host_power(const IpAddress& host, bool on);
+  bool host_powered(const IpAddress& host) const;
 
   // --- Endpoints ---
   /// A listener on (host, port). Replaces an earlier one.
@@ -184,7 +195,10 @@ class SimNetwork {
   void at(Millis at, std::function<void()> fn);
   /// Something that does work at times of its own (a Link): called with
   /// now after every event; returns when it wants to be called at the latest.
-  void add_pollable(std::function<Millis(Millis)> poll);
+  /// Returns an id for remove_pollable().
+  uint64_t add_pollable(std::function<Millis(Millis)> poll);
+  /// Stops calling a pollable (its owner is going away). Unknown ids are ignored.
+  void remove_pollable(uint64_t id);
   /// The time of the earliest queued event, kNever when none.
   Millis next_event_time() const;
   /// Runs every event and pollable deadline up to and including `t`,
@@ -222,6 +236,7 @@ class SimNetwork {
   const SimPath& path(const IpAddress& client, const IpAddress& server) const;
   bool dropped(const IpAddress& a, const IpAddress& b) const;
   bool link_down(const IpAddress& a) const;
+  void answer_vanished(SimConnection& c);
   SimConnection* find(uint64_t id);
   void resolve_for(SimSocketDriver& driver, std::string_view host);
   Status connect(SimSocketDriver& driver, SocketId id, const IpAddress& address, uint16_t port);
@@ -245,11 +260,13 @@ class SimNetwork {
   std::map<Endpoint, SimPortMode> port_modes_;
   std::map<std::string, bool> blackholed_;
   std::map<std::string, bool> down_;
+  std::map<std::string, bool> unpowered_;
   std::map<Endpoint, Listener> listeners_;
   std::map<std::string, std::unique_ptr<SimSocketDriver>> clients_;
   std::map<uint64_t, std::unique_ptr<SimConnection>> connections_;
   std::vector<std::unique_ptr<SimConnection>> released_;  // freed after the current event
-  std::vector<std::function<Millis(Millis)>> pollables_;
+  std::vector<std::pair<uint64_t, std::function<Millis(Millis)>>> pollables_;
+  uint64_t next_pollable_ = 1;
   std::vector<std::string>* log_ = nullptr;
 };
 

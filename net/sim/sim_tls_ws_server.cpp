@@ -7,7 +7,13 @@ namespace sublink {
 class SimTlsWsServer::Session final : public SimConnectionHandler {
  public:
   Session(SimTlsWsServer& owner, SimSessionId id, SimConnection& connection)
-      : owner_(owner), id_(id), connection_(&connection), tls_(owner.tls_), ws_(owner.ws_) {}
+      : owner_(owner),
+        id_(id),
+        connection_(&connection),
+        peer_(connection.peer()),
+        port_(connection.local_port()),
+        tls_(owner.tls_),
+        ws_(owner.ws_) {}
 
   void start() {
     connection_->set_handler(this);
@@ -50,6 +56,16 @@ class SimTlsWsServer::Session final : public SimConnectionHandler {
     return s;
   }
   std::string_view client_cn() const { return tls_.client_common_name(); }
+  void reset() {
+    if (connection_) {
+      connection_->set_handler(nullptr);
+      connection_->reset();
+      connection_ = nullptr;
+    }
+    end(Status(Reason::connection_reset), false);
+  }
+  const IpAddress& peer() const { return peer_; }
+  uint16_t port() const { return port_; }
 
  private:
   void step() {
@@ -156,6 +172,8 @@ class SimTlsWsServer::Session final : public SimConnectionHandler {
   SimTlsWsServer& owner_;
   SimSessionId id_;
   SimConnection* connection_;
+  IpAddress peer_;
+  uint16_t port_;
   TlsServerSession tls_;
   WsServer ws_;
   bool ended_ = false;
@@ -208,9 +226,30 @@ Status SimTlsWsServer::close(SimSessionId session, uint16_t code, std::string_vi
   return it == sessions_.end() ? Status(Reason::invalid_argument) : it->second->close(code, reason);
 }
 
+Status SimTlsWsServer::reset(SimSessionId session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return Status(Reason::invalid_argument);
+  it->second->reset();
+  return Status::Ok();
+}
+
 std::string_view SimTlsWsServer::client_common_name(SimSessionId session) const {
   auto it = sessions_.find(session);
   return it == sessions_.end() ? std::string_view() : it->second->client_cn();
+}
+
+}  // namespace sublink
+
+namespace sublink {
+
+IpAddress SimTlsWsServer::peer(SimSessionId session) const {
+  auto it = sessions_.find(session);
+  return it == sessions_.end() ? IpAddress() : it->second->peer();
+}
+
+uint16_t SimTlsWsServer::local_port(SimSessionId session) const {
+  auto it = sessions_.find(session);
+  return it == sessions_.end() ? 0 : it->second->port();
 }
 
 }  // namespace sublink

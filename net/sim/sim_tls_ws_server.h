@@ -69,10 +69,19 @@ class SimTlsWsServer {
   /// Starts the close handshake with `code`; as WsServer::close.
   Status close(SimSessionId session, uint16_t code, std::string_view reason = {});
 
+  /// Resets the session's connection at once (RST), as a crash or a
+  /// middlebox would; on_closed follows with connection_reset.
+  /// invalid_argument for an unknown session.
+  Status reset(SimSessionId session);
+
   /// Sessions alive now (accepted, not yet ended).
   size_t sessions() const { return sessions_.size(); }
   /// The client CN of a session's verified certificate, empty if unknown.
   std::string_view client_common_name(SimSessionId session) const;
+  /// The client's address and the server port a session came in on
+  /// (no address and port 0 for an unknown session).
+  IpAddress peer(SimSessionId session) const;
+  uint16_t local_port(SimSessionId session) const;
 
  private:
   class Session;

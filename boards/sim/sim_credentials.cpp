@@ -1,0 +1,39 @@
+#include "boards/sim/sim_credentials.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace sublink {
+
+namespace {
+bool read_text(const std::string& path, std::string& out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::stringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return !out.empty();
+}
+}  // namespace
+
+bool load_sim_credentials(const std::string& dir, SimCredentials& out, std::string& error) {
+  const std::pair<const char*, std::string*> files[] = {
+      {"ca.crt", &out.ca_pem},
+      {"device.crt", &out.device_cert_pem},
+      {"device.key", &out.device_key_pem},
+      {"server.crt", &out.server_cert_pem},
+      {"server.key", &out.server_key_pem},
+      {"license.pub", &out.license_public_pem},
+      {"license.key", &out.license_private_pem},
+  };
+  for (const auto& [name, text] : files) {
+    if (!read_text(dir + "/" + name, *text)) {
+      error = "cannot read " + dir + "/" + name + " (make it with tests/pki/make_pki.sh " + dir + ")";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace sublink

@@ -1,0 +1,180 @@
+// One simulated device, wired exactly as a real board wires it: the Agent
+// on a Link (real TLS 1.2 with the device certificate) over the simulated
+// network's SocketDriver, durable records in a FlashRecordStore on a NOR
+// flash that survives reboots and power cuts, a monotonic clock that starts
+// again at every boot, a battery-backed RTC that keeps running while the
+// device is off (and can be set, jumped, lost, or synchronised by NTP), and
+// a fixed JSON arena for cJSON.
+//
+// What a scenario does to it: boot, orderly reboot, power off (for a while),
+// power cut inside the Nth storage write, clock changes. What it shows:
+// the agent's status, the events it has durably recorded, a timeline line
+// for every state change, link change, event and log line.
+//
+// The device lives in the world's virtual time: poll() is registered with
+// the network as a pollable and returns min(agent.step, link.poll), so the
+// run loop jumps straight to the next deadline. Host-only (std containers).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "boards/sim/sim_credentials.h"
+#include "boards/sim/sim_storage.h"
+#include "boards/sim/sim_timeline.h"
+#include "firmware/agent/agent.h"
+#include "firmware/agent/device_settings.h"
+#include "firmware/config/device_config.h"
+#include "firmware/events/event_queue.h"
+#include "firmware/json/json_arena.h"
+#include "hal/sim/deterministic_random.h"
+#include "hal/sim/device_clocks.h"
+#include "net/link/link.h"
+#include "net/sim/sim_network.h"
+
+namespace sublink {
+
+struct SimDeviceSetup {
+  /// The configuration as a board parses it; the file names in it are not
+  /// used (the PEM texts come from `credentials`), everything else is.
+  DeviceConfig config;
+  const SimCredentials* credentials = nullptr;  // must outlive the device
+  IpAddress address = IpAddress::parse("10.0.0.2");
+  std::string fw = "sim-1";
+  /// Flash part and record layout (two slots of whole sectors per record).
+  NorGeometry flash{4096, 4, 64};
+  FlashLayout layout{0, 5, 8192};
+  /// Bytes of the cJSON arena (what a board reserves for its messages).
+  size_t json_arena_bytes = 48 * 1024;
+  /// Undelivered events kept (AgentConfig::event_capacity).
+  size_t event_capacity = 64;
+  /// Seeds the device's random source (TLS, WebSocket keys, backoff jitter)
+  /// and the bits an interrupted flash operation leaves.
+  uint64_t seed = 1;
+  /// When >= 0, NTP answers this long after every boot (the RTC becomes
+  /// correct and trusted); < 0: no NTP server is reachable.
+  Millis ntp_after_boot_ms = -1;
+};
+
+/// When a boot observer is called.
+enum class SimBootPhase : uint8_t {
+  mounted,  // storage mounted, the agent not yet built: records as the cut left them
+  booted,   // Agent::boot() returned, the link not yet started
+};
+
+class SimDevice final : private SocketEvents {
+ public:
+  using BootObserver = std::function<void(SimDevice&, SimBootPhase)>;
+
+  /// Registers with `net` (client host at setup.address, a pollable). `net`
+  /// and `timeline` must outlive the device. Starts powered off.
+  SimDevice(SimNetwork& net, const SimDeviceSetup& setup, SimTimeline& timeline);
+  ~SimDevice() override;
+  SimDevice(const SimDevice&) = delete;
+  SimDevice& operator=(const SimDevice&) = delete;
+
+  // ---- Power --------------------------------------------------------------
+  /// Powers on and boots: mounts storage, loads credentials, boots the agent
+  /// and starts the link. A failure to load credentials or mount leaves the
+  /// device off and is returned; a storage error of Agent::boot is only noted.
+  Status boot();
+  /// Orderly reboot: the agent shuts down (link closed with 1001, grace
+  /// account stored), and once the close handshake is done (at most kRebootCloseMs of virtual time later)
+  /// the device boots again. Takes effect as the world runs.
+  void reboot();
+  static constexpr Millis kRebootCloseMs = 2000;
+  /// The power goes now: no close, no FIN; sockets vanish. With `for_ms`
+  /// the power comes back (and the device boots) after that long.
+  void power_off(Millis for_ms = kNever);
+  /// Cuts the power inside storage write `write_index` (1-based over the
+  /// device's life) after `operations_in` of its flash operations.
+  void cut_power_in_write(uint64_t write_index, uint64_t operations_in);
+  /// After a power cut the power comes back after `delay_ms` (kNever: stays off).
+  void set_power_back_after_cut(Millis delay_ms) { power_back_after_cut_ = delay_ms; }
+  /// Called at each boot phase (checks of a power-cut sweep).
+  void set_boot_observer(BootObserver observer) { boot_observer_ = std::move(observer); }
+  bool on() const { return running_ != nullptr; }
+  uint64_t power_cuts() const { return power_cuts_; }
+
+  // ---- The device's real-time clock ------------------------------------------
+  void set_clock(Millis utc_ms);
+  void jump_clock(Millis delta_ms);
+  void lose_clock();
+  void ntp_sync();
+  const SimRtc& rtc() const { return rtc_; }
+
+  // ---- Observation ---------------------------------------------------------
+  /// The running agent, nullptr while off.
+  Agent* agent();
+  Link* link();
+  /// The agent's status (state unlicensed, link down while off).
+  AgentStatus status() const;
+  /// The events in the durable event record now (empty while off).
+  std::vector<Event> stored_events();
+  /// Storage ledger and flash (persist across boots).
+  SimStorage& storage() { return storage_; }
+  /// Monotonic time of the current boot.
+  Millis uptime_ms() { return boot_clock_.now_ms(); }
+  /// Connection rounds that failed, over the device's life.
+  uint64_t failed_rounds() const { return failed_rounds_; }
+  /// Peak use of the JSON arena.
+  size_t json_high_water() const { return arena_.high_water(); }
+  const IpAddress& address() const { return setup_.address; }
+
+  /// The pollable: does what is due at world time `world_now`; returns the
+  /// world time of the next deadline.
+  Millis poll(Millis world_now);
+
+ private:
+  struct Running;
+  class Listener;
+  class Scope;
+
+  void note(std::string what);
+  void after_entry();
+  void finish_reboot();
+  void lose_power(const std::string& why);
+  void schedule_boot(Millis at_world, const char* why);
+  void schedule_ntp();
+  void record_events(std::span<const uint8_t> record);
+
+  // SocketEvents: the network reaches the link through the device, so each
+  // call runs with the device's arena and clock installed.
+  void on_resolved(Status status, const AddressList& addresses) override;
+  void on_connected(SocketId id) override;
+  void on_received(SocketId id, std::span<const uint8_t> bytes) override;
+  void on_writable(SocketId id) override;
+  void on_socket_error(SocketId id, Status status) override;
+
+  SimNetwork& net_;
+  SimDeviceSetup setup_;
+  SimTimeline& timeline_;
+  SimBootClock boot_clock_;
+  SimRtc rtc_;
+  DeterministicRandom random_;
+  SimStorage storage_;
+  std::vector<uint8_t> arena_bytes_;
+  JsonArena arena_;
+  DeviceSettings settings_;  // the agent's and the link's configuration
+  std::unique_ptr<Running> running_;
+  std::unique_ptr<Listener> listener_;
+  EventQueue scratch_events_;  // decodes event records for the timeline
+  uint64_t last_logged_seq_ = 0;
+  uint64_t boots_ = 0;            // boots in this simulation (the agent counts its own)
+  uint64_t power_epoch_ = 0;      // changes at every power change: stale timers see it
+  uint64_t power_cuts_ = 0;
+  uint64_t failed_rounds_ = 0;
+  bool cut_pending_ = false;
+  bool rebooting_ = false;
+  Millis reboot_deadline_ = kNever;
+  uint64_t pollable_ = 0;
+  Millis power_back_after_cut_ = kNever;
+  BootObserver boot_observer_;
+  std::optional<LicenseState> last_state_;
+};
+
+}  // namespace sublink

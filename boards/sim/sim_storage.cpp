@@ -1,0 +1,50 @@
+#include "boards/sim/sim_storage.h"
+
+namespace sublink {
+
+SimStorage::SimStorage(const NorGeometry& geometry, const FlashLayout& layout, uint64_t seed)
+    : layout_(layout), flash_(geometry, seed) {}
+
+Status SimStorage::mount() {
+  flash_.restore_power();
+  store_ = std::make_unique<FlashRecordStore>(flash_, layout_);
+  return store_->layout_status();
+}
+
+Result<size_t> SimStorage::read(RecordId id, std::span<uint8_t> out) {
+  if (!store_) return Status(Reason::io_error, flash_detail::kPowerLost);
+  return store_->read(id, out);
+}
+
+Status SimStorage::write(RecordId id, std::span<const uint8_t> data) {
+  SimWrite w;
+  w.index = writes_.size() + 1;
+  w.record = id;
+  w.bytes = data.size();
+  const bool cut_here = planned_cut_ && planned_cut_->first == w.index;
+  if (cut_here) flash_.cut_power_after(planned_cut_->second);
+  const uint64_t before = flash_.operations();
+  w.result = store_ ? store_->write(id, data) : Status(Reason::io_error, flash_detail::kPowerLost);
+  w.flash_operations = flash_.operations() - before;
+  writes_.push_back(w);
+  if (cut_here) {
+    planned_cut_.reset();
+    if (!flash_.power_lost()) {
+      flash_.restore_power();  // cancels the pending cut: the write was shorter
+      cut_missed_ = true;
+    }
+  }
+  if (flash_.power_lost()) {
+    if (cut_here && on_cut_) on_cut_(w);
+    return w.result;
+  }
+  if (w.result.ok() && on_write_) on_write_(w, data);
+  return w.result;
+}
+
+void SimStorage::cut_power_in_write(uint64_t write_index, uint64_t operations_in) {
+  planned_cut_ = std::make_pair(write_index, operations_in);
+  cut_missed_ = false;
+}
+
+}  // namespace sublink

@@ -1,0 +1,77 @@
+// The durable storage of one simulated device: a NOR flash part that
+// survives reboots and power cuts, the FlashRecordStore the board mounts on
+// it at every boot, and a ledger of every storage write across the device's
+// life, so a scenario can cut the power inside the Nth write, part-way
+// through its flash operations (a half-programmed word or a half-erased
+// sector), and know what each record held before and after each write.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "hal/flash/flash_record_store.h"
+#include "hal/flash/sim_nor_flash.h"
+#include "hal/storage.h"
+
+namespace sublink {
+
+/// One storage write as the ledger saw it.
+struct SimWrite {
+  uint64_t index = 0;      // 1-based, counted over the device's life
+  RecordId record = RecordId::license;
+  size_t bytes = 0;
+  uint64_t flash_operations = 0;  // word programs and sector erases it took
+  Status result;
+};
+
+class SimStorage final : public Storage {
+ public:
+  /// Told right after a write ended because the power was cut in it.
+  using PowerCutHandler = std::function<void(const SimWrite&)>;
+  /// Told after every write that stored its value (index, record, bytes).
+  using WriteObserver = std::function<void(const SimWrite&, std::span<const uint8_t>)>;
+
+  SimStorage(const NorGeometry& geometry, const FlashLayout& layout, uint64_t seed);
+
+  /// The board mounts the record store at boot and restores the power
+  /// (a cut power stays off until then). Returns the layout status.
+  Status mount();
+  /// The device is off: the record store is gone until the next mount().
+  void unmount() { store_.reset(); }
+
+  Result<size_t> read(RecordId id, std::span<uint8_t> out) override;
+  Status write(RecordId id, std::span<const uint8_t> data) override;
+  size_t max_record_size() const override { return layout_.max_record_size; }
+
+  /// Cuts the power inside write number `write_index` (1-based, over the
+  /// device's life) after `operations_in` of its flash operations complete:
+  /// the next operation is the interrupted one. When the write needs fewer
+  /// operations, it completes and the cut is cancelled (cut_missed()).
+  void cut_power_in_write(uint64_t write_index, uint64_t operations_in);
+  /// True when the last planned cut found its write too short.
+  bool cut_missed() const { return cut_missed_; }
+  bool power_lost() const { return flash_.power_lost(); }
+
+  void on_power_cut(PowerCutHandler handler) { on_cut_ = std::move(handler); }
+  void on_write(WriteObserver observer) { on_write_ = std::move(observer); }
+
+  /// Writes so far (including failed ones).
+  uint64_t writes() const { return writes_.size(); }
+  const std::vector<SimWrite>& ledger() const { return writes_; }
+  SimNorFlash& flash() { return flash_; }
+
+ private:
+  FlashLayout layout_;
+  SimNorFlash flash_;
+  std::unique_ptr<FlashRecordStore> store_;
+  std::vector<SimWrite> writes_;
+  std::optional<std::pair<uint64_t, uint64_t>> planned_cut_;  // (write index, operations in)
+  bool cut_missed_ = false;
+  PowerCutHandler on_cut_;
+  WriteObserver on_write_;
+};
+
+}  // namespace sublink
