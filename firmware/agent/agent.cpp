@@ -367,10 +367,9 @@ void Agent::send_events() {
 }
 
 void Agent::shutdown(Millis now) {
-  if (channel_up_) {
-    channel_.close(1001, "going away");
-    link_lost(now);
-  }
+  // Also when the link is down: close() stops the reconnection rounds.
+  channel_.close(1001, "going away");
+  link_lost(now);
   restart_at_ = kNever;
   grace_.advance(now);
   pump_grace();

@@ -55,6 +55,7 @@ TEST(AgentStorage, OrderlyShutdownClosesWith1001AndKeepsEveryGraceSecond) {
   rig.link_down();
   rig.run_for(50 * 60 * kSec);  // 50 minutes: no hourly checkpoint yet
   rig.agent->shutdown(rig.mono.now);
+  EXPECT_EQ(rig.channel.closes.size(), 1u) << "a link that is down stops reconnecting too";
   ASSERT_TRUE(rig.boot().ok());
   EXPECT_GE(rig.agent->snapshot().grace_elapsed_s, 50 * 60) << "a clean stop stores the grace time up to the stop";
 

@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
       config_path = argv[++i];
     } else if (a == "--json") {
       json = true;
-    } else if (!a.empty() && a[0] == '-') {
+    } else if (a.size() > 1 && a[0] == '-' && !(a[1] >= '0' && a[1] <= '9')) {  // "-3" is a count
       fprintf(stderr, "sublinkctl: unknown option '%s' (see --help)\n", a.c_str());
       return kExitUsage;
     } else {

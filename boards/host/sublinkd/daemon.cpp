@@ -77,6 +77,22 @@ bool Daemon::load_tls(const HostConfig& files, std::unique_ptr<TlsClientConfig>&
 }
 
 int Daemon::start() {
+  // Signals arrive as readable data on the poll loop, never in the middle
+  // of the agent's work; blocked first, so a SIGTERM during start-up waits
+  // for the loop instead of killing the process half-way.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd_ < 0 || !net_.watch(signal_fd_, static_cast<FdHandler*>(this))) {
+    log_.write(LogLevel::error, "cannot watch for signals: %s", strerror(errno));
+    return kExitFailure;
+  }
+
   ConfigError e = load_config_file(config_path_, host_);
   if (!e.ok()) {
     log_.write(LogLevel::error, "%.*s", static_cast<int>(e.message().size()), e.message().data());
@@ -124,20 +140,6 @@ int Daemon::start() {
     return kExitFailure;
   }
 
-  // Signals arrive as readable data on the poll loop, never in the middle
-  // of the agent's work.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (signal_fd_ < 0 || !net_.watch(signal_fd_, this)) {
-    log_.write(LogLevel::error, "cannot watch for signals: %s", strerror(errno));
-    return kExitFailure;
-  }
 
   Millis now = mono_.now_ms();
   s = agent_->boot(now);

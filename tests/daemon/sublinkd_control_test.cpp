@@ -1,0 +1,307 @@
+// sublinkd and sublinkctl, run as the real programs: what an operator sees
+// when the configuration is wrong, what the control socket allows, and how
+// the daemon answers signals. The server is a closed port: the link stays
+// down and the agent unlicensed, which is all these checks need.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <cJSON.h>
+
+#include "support/process.h"
+
+namespace sublink::test {
+namespace {
+
+struct Output {
+  int status = -1;  // exit status, or -1 when killed
+  std::string out;
+  std::string err;
+};
+
+// Runs `cmd` through the shell, capturing stdout and stderr separately.
+Output run(const std::string& cmd, const TempDir& tmp) {
+  Output o;
+  std::string out = tmp.file("run.out"), err = tmp.file("run.err");
+  int w = std::system((cmd + " >" + out + " 2>" + err).c_str());
+  o.status = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  o.out = slurp(out);
+  o.err = slurp(err);
+  return o;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool wait_until(const std::function<bool()>& done, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 20) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+class SublinkdControl : public ::testing::Test {
+ protected:
+  // One PKI for the suite: making it is the slow part of every test.
+  static void SetUpTestSuite() {
+    pki_dir_ = new TempDir();
+    ASSERT_EQ(run_command("sh " + source_path("tests/pki/make_pki.sh") + " " + pki_dir_->path() + " >/dev/null 2>&1"), 0);
+  }
+  static void TearDownTestSuite() {
+    delete pki_dir_;
+    pki_dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    pki_ = tmp_.file("pki");
+    ASSERT_EQ(run_command("cp -a " + pki_dir_->path() + " " + pki_), 0);
+    closed_port_ = free_port();
+    write_config(config_json());
+  }
+
+  std::string config_json(const std::string& extra = "") const {
+    return R"({"server":"127.0.0.1","ports":[)" + std::to_string(closed_port_) +
+           R"(],"customer_id":"C-1","system_id":"SYS-0001",)"
+           R"("ca_file":")" + pki_ + R"(/ca.crt","cert_file":")" + pki_ + R"(/device.crt",)"
+           R"("key_file":")" + pki_ + R"(/device.key","license_key_file":")" + pki_ + R"(/license.pub",)"
+           R"("state_dir":")" + tmp_.file("state") + R"(","features":[{"name":"trunks","qty":10}],)"
+           R"("retry_min_s":1,"retry_max_s":2)" + extra + "}";
+  }
+  void write_config(const std::string& text) {
+    std::ofstream(config()) << text;
+  }
+  std::string config() const { return tmp_.file("sublink.json"); }
+  std::string socket_path() const { return tmp_.file("state") + "/sublinkd.sock"; }
+  std::string ctl(const std::string& args) const { return std::string(SUBLINKCTL_PATH) + " -c " + config() + " " + args; }
+
+  // Starts the daemon and waits for its control socket.
+  ChildProcess start_daemon(const std::string& log_name = "sublinkd.log") {
+    ChildProcess d({SUBLINKD_PATH, "--config", config()}, tmp_.file(log_name));
+    bool up = wait_until([&] { return access(socket_path().c_str(), F_OK) == 0; }, 10000);
+    EXPECT_TRUE(up) << d.log();
+    return d;
+  }
+
+  cJSON* status_json() {
+    Output o = run(ctl("status --json"), tmp_);
+    EXPECT_EQ(o.status, 0) << o.err;
+    return cJSON_Parse(o.out.c_str());
+  }
+
+  static TempDir* pki_dir_;
+  TempDir tmp_;
+  std::string pki_;
+  int closed_port_ = 0;
+};
+
+TempDir* SublinkdControl::pki_dir_ = nullptr;
+
+TEST_F(SublinkdControl, StatusJsonHasEverySection7Field) {
+  ChildProcess d = start_daemon();
+  cJSON* s = status_json();
+  ASSERT_NE(s, nullptr);
+  for (const char* name : {"state", "link", "grace_elapsed_s", "grace_remaining_s", "alarm", "license", "events_pending"}) {
+    EXPECT_NE(cJSON_GetObjectItemCaseSensitive(s, name), nullptr) << name;
+  }
+  EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(s, "state")), "unlicensed");
+  EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(s, "link")), "down");
+  EXPECT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(s, "license")));
+  EXPECT_FALSE(cJSON_IsTrue(cJSON_GetObjectItem(s, "alarm")));
+  cJSON_Delete(s);
+
+  Output text = run(ctl("status"), tmp_);
+  EXPECT_EQ(text.status, 0);
+  EXPECT_NE(text.out.find("state:    unlicensed"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("license:  none held"), std::string::npos) << text.out;
+}
+
+TEST_F(SublinkdControl, SocketIsOwnerOnlyInAnOwnerOnlyDirectory) {
+  ChildProcess d = start_daemon();
+  struct stat sock {}, dir {};
+  ASSERT_EQ(lstat(socket_path().c_str(), &sock), 0);
+  ASSERT_EQ(stat(tmp_.file("state").c_str(), &dir), 0);
+  EXPECT_TRUE(S_ISSOCK(sock.st_mode));
+  EXPECT_EQ(sock.st_mode & 0777, 0600u);
+  EXPECT_EQ(dir.st_mode & 0777, 0700u);
+}
+
+TEST_F(SublinkdControl, FeatureAndUsageAnswerTheApplication) {
+  ChildProcess d = start_daemon();
+  Output off = run(ctl("feature trunks"), tmp_);
+  EXPECT_EQ(off.status, 1) << "exit status 1: the feature is off while unlicensed";
+  EXPECT_NE(off.out.find("trunks: off, quantity 0 (state unlicensed)"), std::string::npos) << off.out;
+
+  EXPECT_EQ(run(ctl("usage trunks 4"), tmp_).status, 0);
+  Output unknown = run(ctl("usage voicemail 1"), tmp_);
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_NE(unknown.err.find("'voicemail' is not a configured feature"), std::string::npos) << unknown.err;
+  Output bad = run(ctl("usage trunks many"), tmp_);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("COUNT must be a whole number, got 'many'"), std::string::npos) << bad.err;
+  Output negative = run(ctl("usage trunks -3"), tmp_);
+  EXPECT_EQ(negative.status, 1) << "a negative count is refused";
+}
+
+TEST_F(SublinkdControl, UnknownRequestOnTheSocketIsNamed) {
+  ChildProcess d = start_daemon();
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path().c_str());
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const char req[] = "reboot now\n";
+  ASSERT_EQ(write(fd, req, sizeof req - 1), static_cast<ssize_t>(sizeof req - 1));
+  char buf[512] = {};
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_NE(std::string(buf).find("unknown request 'reboot now'"), std::string::npos) << buf;
+}
+
+TEST_F(SublinkdControl, WatchStreamsTheStatusUntilTheClientLeaves) {
+  ChildProcess d = start_daemon();
+  ChildProcess watch({"sh", "-c", ctl("watch")}, tmp_.file("watch.out"));
+  ASSERT_TRUE(wait_until([&] { return read_all(tmp_.file("watch.out")).find("\"state\"") != std::string::npos; }, 5000));
+  EXPECT_TRUE(watch.running()) << "watch stays connected";
+}
+
+TEST_F(SublinkdControl, SublinkctlSaysWhenNoAgentRuns) {
+  Output o = run(ctl("status"), tmp_);
+  EXPECT_EQ(o.status, 3);
+  EXPECT_NE(o.err.find("sublinkd is not running"), std::string::npos) << o.err;
+}
+
+TEST_F(SublinkdControl, SublinkctlRefusesBadUsage) {
+  EXPECT_EQ(run(ctl(""), tmp_).status, 2);
+  EXPECT_EQ(run(ctl("feature"), tmp_).status, 2);
+  Output o = run(ctl("frobnicate"), tmp_);
+  EXPECT_EQ(o.status, 2);
+  EXPECT_NE(o.err.find("bad command 'frobnicate'"), std::string::npos) << o.err;
+}
+
+TEST_F(SublinkdControl, ConfigurationErrorsStopTheStartWithOneLine) {
+  struct Case {
+    std::string config;
+    std::string expected;
+  };
+  std::string key = pki_ + "/device.key";
+  const Case cases[] = {
+      {config_json(R"(,"colour":"blue")"), "'colour'"},
+      {config_json(R"(,"stagger_ms":"fast")"), "'stagger_ms'"},
+      {"{not json", "config"},
+  };
+  for (const Case& c : cases) {
+    write_config(c.config);
+    Output o = run(std::string(SUBLINKD_PATH) + " --config " + config(), tmp_);
+    EXPECT_EQ(o.status, 78) << c.config << "\n" << o.err;
+    EXPECT_NE(o.err.find(c.expected), std::string::npos) << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << "one line: " << o.err;
+  }
+
+  write_config(config_json());
+  ASSERT_EQ(chmod(key.c_str(), 0640), 0);
+  Output loose = run(std::string(SUBLINKD_PATH) + " --config " + config(), tmp_);
+  EXPECT_EQ(loose.status, 78);
+  EXPECT_NE(loose.err.find("key_file"), std::string::npos) << loose.err;
+  ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+
+  Output missing = run(std::string(SUBLINKD_PATH) + " --config " + tmp_.file("nope.json"), tmp_);
+  EXPECT_EQ(missing.status, 78);
+  EXPECT_NE(missing.err.find("nope.json"), std::string::npos) << missing.err;
+
+  Output usage = run(std::string(SUBLINKD_PATH), tmp_);
+  EXPECT_EQ(usage.status, 2);
+  EXPECT_NE(usage.err.find("--config FILE is required"), std::string::npos);
+}
+
+TEST_F(SublinkdControl, SecondDaemonOnTheSameStateDirIsRefused) {
+  ChildProcess first = start_daemon();
+  Output second = run(std::string(SUBLINKD_PATH) + " --config " + config(), tmp_);
+  EXPECT_EQ(second.status, 1);
+  EXPECT_NE(second.err.find("another sublinkd is running"), std::string::npos) << second.err;
+  EXPECT_TRUE(first.running());
+  EXPECT_EQ(run(ctl("status"), tmp_).status, 0) << "the first one still answers";
+}
+
+TEST_F(SublinkdControl, StaleSocketFromACrashIsReplaced) {
+  {
+    ChildProcess crashed = start_daemon("crashed.log");
+    kill(crashed.pid(), SIGKILL);
+    ASSERT_TRUE(wait_until([&] { return !crashed.running(); }, 5000));
+  }
+  ASSERT_EQ(access(socket_path().c_str(), F_OK), 0) << "SIGKILL leaves the socket behind";
+  ChildProcess d = start_daemon();
+  ASSERT_TRUE(wait_until([&] { return run(ctl("status"), tmp_).status == 0; }, 5000)) << d.log();
+  cJSON* s = status_json();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(s, "boot")), 2) << "the boot counter survived the crash";
+  cJSON_Delete(s);
+}
+
+TEST_F(SublinkdControl, SigtermStopsCleanlyAndRemovesTheSocket) {
+  ChildProcess d = start_daemon();
+  pid_t pid = d.pid();
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(access(socket_path().c_str(), F_OK), 0) << "the socket is removed";
+  std::string log = d.log();
+  size_t stopping = log.find("stopping");
+  ASSERT_NE(stopping, std::string::npos) << log;
+  EXPECT_EQ(log.find("connecting to", stopping), std::string::npos) << "no new attempt once stopping:\n" << log;
+  EXPECT_NE(log.find("stopped", stopping), std::string::npos) << log;
+}
+
+TEST_F(SublinkdControl, SighupWithABrokenCertificateKeepsTheCurrentOne) {
+  ChildProcess d = start_daemon();
+  std::string cert = pki_ + "/device.crt";
+  std::string good = read_all(cert);
+  std::ofstream(cert) << "-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n";
+  ASSERT_EQ(kill(d.pid(), SIGHUP), 0);
+  EXPECT_TRUE(wait_until([&] { return d.log().find("reload refused") != std::string::npos; }, 5000)) << d.log();
+  EXPECT_TRUE(d.running()) << "a bad reload does not stop the agent";
+  std::ofstream(cert) << good;
+  ASSERT_EQ(kill(d.pid(), SIGHUP), 0);
+  EXPECT_TRUE(wait_until([&] { return d.log().find("reloaded cert_file") != std::string::npos; }, 5000)) << d.log();
+  EXPECT_EQ(run(ctl("status"), tmp_).status, 0);
+}
+
+TEST_F(SublinkdControl, HelpDescribesEveryCommand) {
+  Output d = run(std::string(SUBLINKD_PATH) + " --help", tmp_);
+  EXPECT_EQ(d.status, 0);
+  for (const char* word : {"--config", "SIGTERM", "SIGHUP", "Exit status"}) {
+    EXPECT_NE(d.out.find(word), std::string::npos) << word;
+  }
+  Output c = run(std::string(SUBLINKCTL_PATH) + " --help", tmp_);
+  EXPECT_EQ(c.status, 0);
+  for (const char* word : {"status [--json]", "feature NAME", "usage NAME COUNT", "watch", "Exit status"}) {
+    EXPECT_NE(c.out.find(word), std::string::npos) << word;
+  }
+}
+
+}  // namespace
+}  // namespace sublink::test
