@@ -3,11 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <utility>
 #include <string>
 
 #include "firmware/config/config_parser.h"
+#include "support/process.h"
 
 namespace sublink {
 namespace {
@@ -381,6 +384,27 @@ TEST(ConfigErrorText, IntegersAndQuotingAreExact) {
   EXPECT_EQ(e.message(), R"(config: -9223372036854775808 0 9223372036854775807 "a\"b\\c\x09d")");
   EXPECT_TRUE(ConfigError().ok());
   EXPECT_TRUE(ConfigError().message().empty());
+}
+
+}  // namespace
+}  // namespace sublink
+
+namespace sublink {
+namespace {
+
+// The sample shipped for installers must stay a configuration the agent
+// accepts, with every timing name spelled as the parser knows it.
+TEST(SampleConfiguration, ParsesWithTheProtocolDefaults) {
+  std::ifstream in(test::source_path("boards/host/sublink.sample.json"));
+  ASSERT_TRUE(in) << "boards/host/sublink.sample.json is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto config = std::make_unique<DeviceConfig>();
+  ConfigError e = parse_device_config(text.str(), *config);
+  ASSERT_TRUE(e.ok()) << e.message();
+  EXPECT_EQ(config->port_count, 2u);
+  EXPECT_EQ(config->grace_period, 30 * kDayMs);
+  EXPECT_EQ(config->feature_count, 2u);
 }
 
 }  // namespace
