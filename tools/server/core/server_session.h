@@ -13,6 +13,9 @@
 //       send out.messages in order, then close with out.close if set;
 //   when the connection is gone (either side):  s.on_closed(now, why);
 // Times are server UTC milliseconds. Nothing here blocks or reads a clock.
+// Parsing uses the installed JsonArena, if any (as the device does), and
+// releases it before on_text returns, so a simulation may host sessions and
+// agents on one arena.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +45,8 @@ struct SessionSettings {
   /// the server clock trails a little still accepts the grant.
   Millis not_before_slack_ms = 5LL * 60 * 1000;
   std::string kid;                // license_grant.kid: which signing key
-  /// A connection that has not said hello within this long is closed.
+  /// A connection that has not said hello within this long is closed, and
+  /// so is a device still connected this long after `disconnect`.
   Millis hello_timeout_ms = 30 * 1000;
   /// retry_after_s of the `busy` error sent when the records fail.
   int64_t busy_retry_s = 60;
@@ -126,8 +130,9 @@ class ServerSession {
   void on_text(std::string_view message, Millis now);
 
   /// Timers: the hello timeout (close 1008 `hello_timeout`), the dead link
-  /// (no message for 3 heartbeat intervals: close 1001 `no_contact`) and
-  /// the renewal of a license half-way through its life. Returns when it
+  /// (no message for 3 heartbeat intervals: close 1001 `no_contact`), a
+  /// device that ignores `disconnect` (close 1000) and the renewal of a
+  /// license half-way through its life. Returns when it
   /// wants to be called again (kNever: no timer).
   Millis step(Millis now);
 
@@ -152,7 +157,8 @@ class ServerSession {
   std::optional<int64_t> revoke(std::string_view serial, std::string_view reason, Millis now);
 
   /// Sends `disconnect` (the device closes with 1000 and waits at least
-  /// `retry_after_s` before reconnecting). False when the link is not ready.
+  /// `retry_after_s` before reconnecting; step() closes a device that does
+  /// not). False when the link is not ready or the delay is negative.
   bool disconnect(std::string_view reason, std::optional<int64_t> retry_after_s, Millis now);
 
   /// Sends `request` {method, params} and returns its id. `params_json` is
