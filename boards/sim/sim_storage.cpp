@@ -35,11 +35,23 @@ Status SimStorage::write(RecordId id, std::span<const uint8_t> data) {
     }
   }
   if (flash_.power_lost()) {
-    if (cut_here && on_cut_) on_cut_(w);
+    if (cut_here) {
+      interrupted_ = Interrupted{w, std::vector<uint8_t>(data.begin(), data.end())};
+      if (on_cut_) on_cut_(w);
+    }
     return w.result;
   }
-  if (w.result.ok() && on_write_) on_write_(w, data);
+  if (w.result.ok()) {
+    committed_[id].assign(data.begin(), data.end());
+    if (on_write_) on_write_(w, data);
+  }
   return w.result;
+}
+
+std::optional<std::vector<uint8_t>> SimStorage::committed(RecordId id) const {
+  auto it = committed_.find(id);
+  if (it == committed_.end()) return std::nullopt;
+  return it->second;
 }
 
 void SimStorage::cut_power_in_write(uint64_t write_index, uint64_t operations_in) {

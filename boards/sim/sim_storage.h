@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -58,6 +59,16 @@ class SimStorage final : public Storage {
   void on_power_cut(PowerCutHandler handler) { on_cut_ = std::move(handler); }
   void on_write(WriteObserver observer) { on_write_ = std::move(observer); }
 
+  /// The value of the last write of `id` that returned Ok (what the device
+  /// was told is durable), nullopt when there was none.
+  std::optional<std::vector<uint8_t>> committed(RecordId id) const;
+  /// The write the last power cut interrupted and the value it carried.
+  struct Interrupted {
+    SimWrite write;
+    std::vector<uint8_t> value;
+  };
+  const std::optional<Interrupted>& interrupted() const { return interrupted_; }
+
   /// Writes so far (including failed ones).
   uint64_t writes() const { return writes_.size(); }
   const std::vector<SimWrite>& ledger() const { return writes_; }
@@ -68,6 +79,8 @@ class SimStorage final : public Storage {
   SimNorFlash flash_;
   std::unique_ptr<FlashRecordStore> store_;
   std::vector<SimWrite> writes_;
+  std::map<RecordId, std::vector<uint8_t>> committed_;
+  std::optional<Interrupted> interrupted_;
   std::optional<std::pair<uint64_t, uint64_t>> planned_cut_;  // (write index, operations in)
   bool cut_missed_ = false;
   PowerCutHandler on_cut_;

@@ -4,9 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,7 +14,7 @@
 #include "net/sim/sim_network.h"
 #include "net/sim/sim_tls_ws_server.h"
 #include "net/tls/tls_time.h"
-#include "support/process.h"
+#include "sim/sim_pki.h"
 
 namespace sublink {
 namespace {
@@ -24,21 +22,12 @@ namespace {
 const IpAddress kServer = IpAddress::parse("10.0.0.1");
 const IpAddress kDevice = IpAddress::parse("10.0.0.2");
 
-const std::string& pki() {
-  static test::TempDir* dir = new test::TempDir();
-  static const std::string path = [] {
-    const std::string out = dir->path() + "/pki";
-    EXPECT_EQ(test::run_command("sh '" + test::source_path("tests/pki/make_pki.sh") + "' '" + out + "' >/dev/null"), 0);
-    return out;
-  }();
-  return path;
-}
-
-std::string pem(const std::string& name) {
-  std::ifstream in(pki() + "/" + name);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+const SimCredentials& credentials() {
+  std::string error;
+  const SimCredentials* c = test::sim_credentials(&error);
+  EXPECT_NE(c, nullptr) << error;
+  static const SimCredentials none;
+  return c ? *c : none;
 }
 
 // One fixed wall time per test program, so two runs with one seed match.
@@ -75,11 +64,10 @@ class Scenario : public LinkListener {
   explicit Scenario(uint64_t seed, std::vector<uint16_t> listen_ports = {443, 8443})
       : clock_(start_wall()), net_(clock_), server_random_(seed), device_random_(seed ^ 0x5eed) {
     install_tls_wall_clock(&clock_);
-    const std::string ca = pem("ca.crt"), cert = pem("server.crt"), key = pem("server.key");
-    TlsServerCredentials sc{cert, key, {}, ca};
+    const SimCredentials& pki = credentials();
+    TlsServerCredentials sc{pki.server_cert_pem, pki.server_key_pem, {}, pki.ca_pem};
     EXPECT_TRUE(server_tls_.load(sc, server_random_).ok());
-    const std::string dcert = pem("device.crt"), dkey = pem("device.key");
-    TlsClientCredentials cc{ca, dcert, dkey};
+    TlsClientCredentials cc{pki.ca_pem, pki.device_cert_pem, pki.device_key_pem};
     EXPECT_TRUE(device_tls_.load(cc, device_random_).ok());
     handler_.net = &net_;
     server_ = std::make_unique<SimTlsWsServer>(net_, server_tls_, WsServerConfig{}, handler_);

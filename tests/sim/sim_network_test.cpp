@@ -185,6 +185,44 @@ TEST_F(NetFixture, ServerCloseArrivesAfterItsData) {
   EXPECT_EQ(net.queued_events(), 0u);
 }
 
+TEST_F(NetFixture, HostPowerLossVanishesSilentlyAndTheRebootedHostResets) {
+  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  net.run_until(200);
+  ASSERT_NE(echo.last, nullptr);
+  SimConnection* server_end = echo.last;
+  driver->resolve("10.9.8.7");  // its answer would come at 205
+  net.set_host_power(kDevice, false);
+  EXPECT_FALSE(net.host_powered(kDevice));
+  EXPECT_EQ(driver->open_sockets(), 0u);
+  EXPECT_EQ(driver->open(2, kServer, 443).reason(), Reason::connect_unreachable);
+  net.run_until(1000);
+  EXPECT_EQ(rec.log, std::vector<std::string>{"200 connected 1"}) << "a dead host hears nothing";
+  EXPECT_TRUE(echo.log.empty()) << "no FIN, no RST: the server does not know";
+  server_end->send(bytes_of("anyone?"));  // lost while the host is off
+  net.run_until(2000);
+  EXPECT_TRUE(echo.log.empty());
+  net.set_host_power(kDevice, true);
+  server_end->send(bytes_of("still there?"));  // the new boot knows no such connection
+  net.run_until(3000);
+  EXPECT_EQ(echo.log, std::vector<std::string>{"connection_reset"});
+  EXPECT_EQ(rec.received, "");
+  EXPECT_EQ(net.open_connections(), 0u);
+}
+
+TEST_F(NetFixture, RemovedPollableIsNotCalledAgain) {
+  int calls = 0;
+  const uint64_t id = net.add_pollable([&calls](Millis) {
+    ++calls;
+    return kNever;
+  });
+  net.run_until(10);
+  const int before = calls;
+  EXPECT_GT(before, 0);
+  net.remove_pollable(id);
+  net.run_until(20);
+  EXPECT_EQ(calls, before);
+}
+
 TEST_F(NetFixture, EventsAtTheSameTimeRunInSchedulingOrder) {
   std::string order;
   for (char c : std::string("abcdef")) net.at(50, [&order, c] { order.push_back(c); });
