@@ -118,8 +118,25 @@ Status Agent::boot(Millis now) {
   note(storage_.write(RecordId::boot, boot_record));
 
   // Event log.
+  bool events_lost = false;
+  size_t damage_before = damaged_count;
   if (auto bytes = read(RecordId::events, {event_record_.get(), event_record_size_})) {
-    if (!events_.restore(*bytes).ok()) damaged[damaged_count++] = record_name(RecordId::events);
+    if (!events_.restore(*bytes).ok()) {
+      damaged[damaged_count++] = record_name(RecordId::events);
+      events_lost = true;
+    }
+  } else {
+    events_lost = damaged_count > damage_before;  // unreadable, not merely missing
+  }
+  if (events_lost) {
+    // The seq counter went with the record, and the server may hold seqs
+    // up to anything issued before. Restart above all of them: the boot
+    // counter (its own record) times 2^32, or the wall clock in ms when it
+    // is set and larger; either grows from boot to boot.
+    uint64_t base = boot_count_ << 32;
+    WallTime w = wall_.now();
+    if (w.set && w.utc_ms > 0 && static_cast<uint64_t>(w.utc_ms) > base) base = static_cast<uint64_t>(w.utc_ms);
+    events_.skip_to(base);
   }
   for (size_t i = 0; i < damaged_count; ++i) push_event(EventKind::record_damaged, Severity::major, damaged[i]);
   damaged_count = 0;

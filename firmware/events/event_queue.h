@@ -51,6 +51,17 @@ class EventQueue {
   /// Tells the queue its current contents are on storage.
   void mark_persisted() { dirty_ = false; }
 
+  /// Makes the next seq at least `seq` (never lowers it). After the record
+  /// holding the seq counter was lost, the agent moves past every seq the
+  /// server may already hold, so new events are not mistaken for duplicates
+  /// and acknowledgements of them are not refused as never issued.
+  void skip_to(uint64_t seq) {
+    if (seq > next_seq_) {
+      next_seq_ = seq;
+      dirty_ = true;
+    }
+  }
+
   /// Appends an event with the next seq, summarising old events first when
   /// full. Returns the seq given to it.
   uint64_t push(EventKind kind, Severity severity, std::optional<Millis> time_utc_ms,
