@@ -1,0 +1,109 @@
+// SqliteDirectory beyond the shared contract: what the file keeps across a
+// restart, how the database itself enforces the rules, and its schema.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "server_db/directory_backends.h"
+#include "tools/server/db/sqlite_schema.h"
+
+namespace sublink {
+namespace {
+
+class SqliteDirectoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { backend.put_system({"C-42", "SYS-7", {{"trunks", 30}}, 5000, false}); }
+
+  /// Runs `sql` on a second connection to the file, as an operator would.
+  int raw(const char* sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(backend.path().c_str(), &db);
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return rc;
+  }
+
+  SqliteBackend backend;
+};
+
+TEST_F(SqliteDirectoryTest, EverythingSurvivesAReopen) {
+  Directory& d = backend.directory();
+  const std::string serial = *d.next_serial("SYS-7");
+  ASSERT_TRUE(d.record_issued({"SYS-7", serial, 100, 200, {{"trunks", 30}}}).ok());
+  ASSERT_TRUE(d.record_revoked("SYS-7", "L-old", "fraud", 7).ok());
+  const int64_t connection = *d.connection_up({"SYS-7", "C-42", 8443, "127.0.0.1:4000", 50});
+  ASSERT_TRUE(d.record_audit({"SYS-7", serial, 1, 2, {{"trunks", 3, 4}}, AuditResult::ok, {}, 60}).ok());
+  DeviceEvent e{1, 1001, "license_applied", R"({"seq":1})"};
+  ASSERT_TRUE(d.store_events("SYS-7", std::span<const DeviceEvent>(&e, 1)).ok());
+
+  backend.reopen();
+  Directory& again = backend.directory();
+  Result<SystemLookup> lookup = again.find_system("C-42", "SYS-7");
+  ASSERT_EQ(lookup->match, SystemMatch::found);
+  EXPECT_EQ(lookup->record.entitlements.at("trunks"), 30u);
+  EXPECT_EQ(lookup->record.subscription_end, 5000);
+  EXPECT_EQ((*again.last_issued("SYS-7"))->serial, serial);
+  EXPECT_TRUE(*again.is_revoked("SYS-7", "L-old"));
+  EXPECT_TRUE(again.connection_down(connection, 70, "closed").ok()) << "a connection's id outlives a restart";
+  EXPECT_EQ(backend.audits("SYS-7").size(), 1u);
+  EXPECT_NE(*again.next_serial("SYS-7"), serial) << "serials are not reused after a restart";
+  DeviceEvent repeat = e;
+  EXPECT_EQ(*again.store_events("SYS-7", std::span<const DeviceEvent>(&repeat, 1)), 1);
+  EXPECT_EQ(backend.events("SYS-7").size(), 1u) << "an event resent after a restart is stored once";
+}
+
+TEST_F(SqliteDirectoryTest, TheDatabaseRefusesADuplicateEventSeq) {
+  DeviceEvent e{1, 1001, "license_applied", R"({"seq":1})"};
+  ASSERT_TRUE(backend.directory().store_events("SYS-7", std::span<const DeviceEvent>(&e, 1)).ok());
+  EXPECT_EQ(raw("INSERT INTO events (system_id, seq, kind, json) VALUES ('SYS-7', 1, 'x', '{}')"), SQLITE_CONSTRAINT);
+  EXPECT_EQ(raw("INSERT INTO events (system_id, seq, kind, json) VALUES ('SYS-8', 1, 'x', '{}')"), SQLITE_OK)
+      << "the same seq from another system is another event";
+}
+
+TEST_F(SqliteDirectoryTest, SetEntitlementChangesOneFeatureOfAKnownSystem) {
+  SqliteDirectory& d = backend.sqlite();
+  ASSERT_TRUE(d.set_entitlement("SYS-7", "trunks", 12).ok());
+  ASSERT_TRUE(d.set_entitlement("SYS-7", "apps", 3).ok());
+  EXPECT_EQ(d.set_entitlement("SYS-404", "apps", 3).reason(), Reason::invalid_argument);
+  const std::map<std::string, uint32_t> want{{"apps", 3}, {"trunks", 12}};
+  EXPECT_EQ(d.find_system("C-42", "SYS-7")->record.entitlements, want);
+}
+
+TEST_F(SqliteDirectoryTest, AnotherSchemaVersionIsRefusedNotGuessedAt) {
+  ASSERT_EQ(raw("UPDATE schema_version SET version = 99"), SQLITE_OK);
+  Result<std::unique_ptr<SqliteDirectory>> opened = SqliteDirectory::open(backend.path());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status(), Status(Reason::invalid_argument, 99));
+}
+
+TEST_F(SqliteDirectoryTest, AFileThatIsNoDatabaseIsAnErrorNotACrash) {
+  const std::string path = backend.path() + ".junk";
+  FILE* f = fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("this is not an SQLite database, but long enough to have a header page....................", f);
+  fclose(f);
+  Result<std::unique_ptr<SqliteDirectory>> opened = SqliteDirectory::open(path);
+  std::remove(path.c_str());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().reason(), Reason::io_error);
+  EXPECT_EQ(opened.status().detail() & 0xff, SQLITE_NOTADB);
+}
+
+TEST_F(SqliteDirectoryTest, AMissingFolderIsAnError) {
+  Result<std::unique_ptr<SqliteDirectory>> opened = SqliteDirectory::open("/nonexistent-dir/x/server.db");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().detail() & 0xff, SQLITE_CANTOPEN);
+}
+
+TEST_F(SqliteDirectoryTest, AFreshDatabaseRecordsItsSchemaVersion) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(backend.path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(stmt, 0), kSqliteSchemaVersion);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+}  // namespace
+}  // namespace sublink

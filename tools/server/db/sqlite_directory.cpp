@@ -1,0 +1,365 @@
+#include "tools/server/db/sqlite_directory.h"
+
+#include <sqlite3.h>
+
+#include "tools/server/db/sqlite_schema.h"
+#include "tools/server/db/sqlite_statement.h"
+
+namespace sublink {
+
+namespace {
+
+std::optional<int64_t> optional_time(Millis t) {
+  return t == kNever ? std::nullopt : std::optional<int64_t>(t);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteDirectory>> SqliteDirectory::open(const std::string& path, int busy_timeout_ms) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  std::unique_ptr<SqliteDirectory> directory(new SqliteDirectory(db));  // closes db on every return below
+  if (rc != SQLITE_OK) return sqlite_failure(rc);
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  Status s = sqlite_exec(db, "PRAGMA foreign_keys = ON");
+  if (!s.ok()) return s;
+  s = ensure_sqlite_schema(db);
+  if (!s.ok()) return s;
+  return directory;
+}
+
+SqliteDirectory::~SqliteDirectory() { sqlite3_close(db_); }
+
+std::string SqliteDirectory::error_message() const { return db_ ? sqlite3_errmsg(db_) : "out of memory"; }
+
+Status SqliteDirectory::put_customer(std::string_view customer_id) {
+  SqliteStatement insert(db_, "INSERT OR IGNORE INTO customers (id) VALUES (?1)");
+  return insert.bind(1, customer_id).run();
+}
+
+Status SqliteDirectory::put_system(const SystemRecord& record) {
+  SqliteTransaction tx(db_);
+  if (!tx.status().ok()) return tx.status();
+  Status s = put_customer(record.customer_id);
+  if (!s.ok()) return s;
+  SqliteStatement upsert(db_,
+                         "INSERT INTO systems (id, customer_id, subscription_end, suspended) VALUES (?1, ?2, ?3, ?4) "
+                         "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, "
+                         "subscription_end = excluded.subscription_end, suspended = excluded.suspended");
+  s = upsert.bind(1, record.system_id)
+          .bind(2, record.customer_id)
+          .bind(3, optional_time(record.subscription_end))
+          .bind(4, int64_t{record.suspended ? 1 : 0})
+          .run();
+  if (!s.ok()) return s;
+  SqliteStatement clear(db_, "DELETE FROM entitlements WHERE system_id = ?1");
+  s = clear.bind(1, record.system_id).run();
+  if (!s.ok()) return s;
+  for (const auto& [feature, qty] : record.entitlements) {
+    SqliteStatement insert(db_, "INSERT INTO entitlements (system_id, feature, qty) VALUES (?1, ?2, ?3)");
+    s = insert.bind(1, record.system_id).bind(2, feature).bind(3, int64_t{qty}).run();
+    if (!s.ok()) return s;
+  }
+  return tx.commit();
+}
+
+Status SqliteDirectory::set_entitlement(std::string_view system_id, std::string_view feature, uint32_t qty) {
+  SqliteStatement insert(db_,
+                         "INSERT INTO entitlements (system_id, feature, qty) "
+                         "SELECT id, ?2, ?3 FROM systems WHERE id = ?1 "
+                         "ON CONFLICT (system_id, feature) DO UPDATE SET qty = excluded.qty");
+  Status s = insert.bind(1, system_id).bind(2, feature).bind(3, int64_t{qty}).run();
+  if (!s.ok()) return s;
+  return sqlite3_changes(db_) == 0 ? Status(Reason::invalid_argument) : Status::Ok();
+}
+
+Result<SystemLookup> SqliteDirectory::find_system(std::string_view customer_id, std::string_view system_id) {
+  SystemLookup lookup;
+  SqliteStatement customer(db_, "SELECT count(*) FROM customers WHERE id = ?1");
+  Result<bool> row = customer.bind(1, customer_id).step();
+  if (!row.ok()) return row.status();
+  if (customer.column_int(0) == 0) {
+    lookup.match = SystemMatch::unknown_customer;
+    return lookup;
+  }
+  SqliteStatement system(db_, "SELECT customer_id, subscription_end, suspended FROM systems WHERE id = ?1");
+  row = system.bind(1, system_id).step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    lookup.match = SystemMatch::unknown_system;
+    return lookup;
+  }
+  if (system.column_text(0) != customer_id) {
+    lookup.match = SystemMatch::other_customer;
+    return lookup;
+  }
+  lookup.match = SystemMatch::found;
+  lookup.record.customer_id = std::string(customer_id);
+  lookup.record.system_id = std::string(system_id);
+  lookup.record.subscription_end = system.column_optional_int(1).value_or(kNever);
+  lookup.record.suspended = system.column_int(2) != 0;
+  SqliteStatement entitlements(db_, "SELECT feature, qty FROM entitlements WHERE system_id = ?1");
+  entitlements.bind(1, system_id);
+  for (;;) {
+    row = entitlements.step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    lookup.record.entitlements[entitlements.column_text(0)] = static_cast<uint32_t>(entitlements.column_int(1));
+  }
+  return lookup;
+}
+
+Result<std::string> SqliteDirectory::next_serial(std::string_view system_id) {
+  // AUTOINCREMENT never hands out a number twice, even after deletes.
+  SqliteStatement insert(db_, "INSERT INTO serials (system_id) VALUES (?1)");
+  const Status s = insert.bind(1, system_id).run();
+  if (!s.ok()) return s;
+  return "L-" + std::to_string(sqlite3_last_insert_rowid(db_));
+}
+
+Status SqliteDirectory::record_issued(const IssuedLicense& license) {
+  SqliteTransaction tx(db_);
+  if (!tx.status().ok()) return tx.status();
+  SqliteStatement insert(db_, "INSERT INTO licenses (serial, system_id, issued, expires) VALUES (?1, ?2, ?3, ?4)");
+  Status s = insert.bind(1, license.serial)
+                 .bind(2, license.system_id)
+                 .bind(3, license.issued)
+                 .bind(4, license.expires)
+                 .run();
+  if (!s.ok()) return s;
+  int64_t position = 0;
+  for (const LicensedQuantity& f : license.features) {
+    SqliteStatement feature(db_, "INSERT INTO license_features (serial, position, name, qty) VALUES (?1, ?2, ?3, ?4)");
+    s = feature.bind(1, license.serial).bind(2, position++).bind(3, f.name).bind(4, int64_t{f.qty}).run();
+    if (!s.ok()) return s;
+  }
+  return tx.commit();
+}
+
+Result<std::vector<LicensedQuantity>> SqliteDirectory::license_features(std::string_view serial) {
+  std::vector<LicensedQuantity> features;
+  SqliteStatement select(db_, "SELECT name, qty FROM license_features WHERE serial = ?1 ORDER BY position");
+  select.bind(1, serial);
+  for (;;) {
+    Result<bool> row = select.step();
+    if (!row.ok()) return row.status();
+    if (!*row) return features;
+    features.push_back({select.column_text(0), static_cast<uint32_t>(select.column_int(1))});
+  }
+}
+
+Result<std::vector<IssuedLicense>> SqliteDirectory::issued(std::string_view system_id) {
+  std::vector<IssuedLicense> licenses;
+  SqliteStatement select(db_,
+                         "SELECT serial, issued, expires FROM licenses WHERE system_id = ?1 ORDER BY issued, rowid");
+  select.bind(1, system_id);
+  for (;;) {
+    Result<bool> row = select.step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    licenses.push_back({std::string(system_id), select.column_text(0), select.column_int(1), select.column_int(2), {}});
+  }
+  for (IssuedLicense& license : licenses) {
+    Result<std::vector<LicensedQuantity>> features = license_features(license.serial);
+    if (!features.ok()) return features.status();
+    license.features = std::move(*features);
+  }
+  return licenses;
+}
+
+Result<std::optional<IssuedLicense>> SqliteDirectory::last_issued(std::string_view system_id) {
+  // The latest recorded, as the in-memory directory answers: issue times
+  // only grow, and rowid breaks a tie.
+  SqliteStatement select(db_,
+                         "SELECT serial, issued, expires FROM licenses WHERE system_id = ?1 "
+                         "ORDER BY rowid DESC LIMIT 1");
+  Result<bool> row = select.bind(1, system_id).step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<IssuedLicense>();
+  IssuedLicense license{std::string(system_id), select.column_text(0), select.column_int(1), select.column_int(2), {}};
+  Result<std::vector<LicensedQuantity>> features = license_features(license.serial);
+  if (!features.ok()) return features.status();
+  license.features = std::move(*features);
+  return std::optional<IssuedLicense>(std::move(license));
+}
+
+Status SqliteDirectory::record_revoked(std::string_view system_id, std::string_view serial, std::string_view reason,
+                                       Millis at) {
+  SqliteStatement insert(db_,
+                         "INSERT OR IGNORE INTO revocations (system_id, serial, reason, at) VALUES (?1, ?2, ?3, ?4)");
+  return insert.bind(1, system_id).bind(2, serial).bind(3, reason).bind(4, at).run();
+}
+
+Result<bool> SqliteDirectory::is_revoked(std::string_view system_id, std::string_view serial) {
+  SqliteStatement select(db_, "SELECT count(*) FROM revocations WHERE system_id = ?1 AND serial = ?2");
+  Result<bool> row = select.bind(1, system_id).bind(2, serial).step();
+  if (!row.ok()) return row.status();
+  return select.column_int(0) > 0;
+}
+
+Result<std::vector<StoredRevocation>> SqliteDirectory::revocations() {
+  std::vector<StoredRevocation> out;
+  SqliteStatement select(db_, "SELECT system_id, serial, reason, at FROM revocations ORDER BY rowid");
+  for (;;) {
+    Result<bool> row = select.step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({select.column_text(0), select.column_text(1), select.column_text(2), select.column_int(3)});
+  }
+}
+
+Result<int64_t> SqliteDirectory::connection_up(const ConnectionRecord& connection) {
+  SqliteStatement insert(db_,
+                         "INSERT INTO connections (system_id, customer_id, port, peer, up) VALUES (?1, ?2, ?3, ?4, ?5)");
+  const Status s = insert.bind(1, connection.system_id)
+                       .bind(2, connection.customer_id)
+                       .bind(3, int64_t{connection.port})
+                       .bind(4, connection.peer)
+                       .bind(5, connection.up)
+                       .run();
+  if (!s.ok()) return s;
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Status SqliteDirectory::connection_down(int64_t id, Millis at, std::string_view reason) {
+  SqliteStatement update(db_, "UPDATE connections SET down = ?2, down_reason = ?3 WHERE id = ?1");
+  const Status s = update.bind(1, id).bind(2, at).bind(3, reason).run();
+  if (!s.ok()) return s;
+  return sqlite3_changes(db_) == 0 ? Status(Reason::invalid_argument) : Status::Ok();
+}
+
+Result<std::vector<StoredConnection>> SqliteDirectory::connections() {
+  std::vector<StoredConnection> out;
+  SqliteStatement select(db_,
+                         "SELECT id, system_id, customer_id, port, peer, up, down, down_reason FROM connections "
+                         "ORDER BY id");
+  for (;;) {
+    Result<bool> row = select.step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    StoredConnection c;
+    c.id = select.column_int(0);
+    c.record = {select.column_text(1), select.column_text(2), static_cast<uint16_t>(select.column_int(3)),
+                select.column_text(4), select.column_int(5)};
+    c.down = select.column_optional_int(6);
+    c.down_reason = select.column_text(7);
+    out.push_back(std::move(c));
+  }
+}
+
+Status SqliteDirectory::record_audit(const AuditRecord& audit) {
+  SqliteTransaction tx(db_);
+  if (!tx.status().ok()) return tx.status();
+  SqliteStatement insert(db_,
+                         "INSERT INTO audits (system_id, serial, from_ms, to_ms, result, received) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  Status s = insert.bind(1, audit.system_id)
+                 .bind(2, audit.serial)
+                 .bind(3, audit.from)
+                 .bind(4, audit.to)
+                 .bind(5, audit_result_name(audit.result))
+                 .bind(6, audit.received)
+                 .run();
+  if (!s.ok()) return s;
+  const int64_t id = sqlite3_last_insert_rowid(db_);
+  int64_t position = 0;
+  for (const FeatureUsageReport& u : audit.usage) {
+    SqliteStatement usage(db_,
+                          "INSERT INTO audit_usage (audit_id, position, name, in_use, peak) VALUES (?1, ?2, ?3, ?4, ?5)");
+    s = usage.bind(1, id).bind(2, position++).bind(3, u.name).bind(4, u.in_use).bind(5, u.peak).run();
+    if (!s.ok()) return s;
+  }
+  position = 0;
+  for (const Overuse& o : audit.over) {
+    SqliteStatement over(db_,
+                         "INSERT INTO audit_overuse (audit_id, position, name, peak, licensed) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)");
+    s = over.bind(1, id).bind(2, position++).bind(3, o.name).bind(4, o.peak).bind(5, int64_t{o.licensed}).run();
+    if (!s.ok()) return s;
+  }
+  return tx.commit();
+}
+
+Status SqliteDirectory::read_audit_details(int64_t audit_id, AuditRecord& audit) {
+  SqliteStatement usage(db_, "SELECT name, in_use, peak FROM audit_usage WHERE audit_id = ?1 ORDER BY position");
+  usage.bind(1, audit_id);
+  for (;;) {
+    Result<bool> row = usage.step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    audit.usage.push_back({usage.column_text(0), usage.column_int(1), usage.column_int(2)});
+  }
+  SqliteStatement over(db_, "SELECT name, peak, licensed FROM audit_overuse WHERE audit_id = ?1 ORDER BY position");
+  over.bind(1, audit_id);
+  for (;;) {
+    Result<bool> row = over.step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    audit.over.push_back({over.column_text(0), over.column_int(1), static_cast<uint32_t>(over.column_int(2))});
+  }
+}
+
+Result<std::vector<AuditRecord>> SqliteDirectory::audits(std::string_view system_id) {
+  std::vector<std::pair<int64_t, AuditRecord>> found;
+  SqliteStatement select(db_,
+                         "SELECT id, serial, from_ms, to_ms, result, received FROM audits WHERE system_id = ?1 "
+                         "ORDER BY id");
+  select.bind(1, system_id);
+  for (;;) {
+    Result<bool> row = select.step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    AuditRecord a;
+    a.system_id = std::string(system_id);
+    a.serial = select.column_text(1);
+    a.from = select.column_int(2);
+    a.to = select.column_int(3);
+    a.result = select.column_text(4) == audit_result_name(AuditResult::overuse) ? AuditResult::overuse : AuditResult::ok;
+    a.received = select.column_int(5);
+    found.emplace_back(select.column_int(0), std::move(a));
+  }
+  std::vector<AuditRecord> out;
+  for (auto& [id, audit] : found) {
+    const Status s = read_audit_details(id, audit);
+    if (!s.ok()) return s;
+    out.push_back(std::move(audit));
+  }
+  return out;
+}
+
+Result<int64_t> SqliteDirectory::store_events(std::string_view system_id, std::span<const DeviceEvent> events) {
+  SqliteTransaction tx(db_);
+  if (!tx.status().ok()) return tx.status();
+  SqliteStatement highest(db_, "SELECT coalesce(max(seq), 0) FROM events WHERE system_id = ?1");
+  Result<bool> row = highest.bind(1, system_id).step();
+  if (!row.ok()) return row.status();
+  int64_t upto = highest.column_int(0);
+  for (const DeviceEvent& e : events) {
+    // Only seqs above the highest stored are new (the device sends them in
+    // order); UNIQUE(system_id, seq) backs that up.
+    if (e.seq <= upto) continue;
+    SqliteStatement insert(db_,
+                           "INSERT OR IGNORE INTO events (system_id, seq, time, kind, json) VALUES (?1, ?2, ?3, ?4, ?5)");
+    const Status s = insert.bind(1, system_id).bind(2, e.seq).bind(3, e.time).bind(4, e.kind).bind(5, e.json).run();
+    if (!s.ok()) return s;
+    upto = e.seq;
+  }
+  const Status s = tx.commit();
+  if (!s.ok()) return s;
+  return upto;
+}
+
+Result<std::vector<DeviceEvent>> SqliteDirectory::events(std::string_view system_id) {
+  std::vector<DeviceEvent> out;
+  SqliteStatement select(db_, "SELECT seq, time, kind, json FROM events WHERE system_id = ?1 ORDER BY seq");
+  select.bind(1, system_id);
+  for (;;) {
+    Result<bool> row = select.step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({select.column_int(0), select.column_optional_int(1), select.column_text(2), select.column_text(3)});
+  }
+}
+
+}  // namespace sublink

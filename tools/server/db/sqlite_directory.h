@@ -1,0 +1,96 @@
+// The reference server's records in an SQLite database: customers, systems
+// and their entitlements (which the operator maintains), and everything the
+// sessions record (licenses issued and revoked, connections, audits, events
+// kept once per seq). Every SQLite failure is a Status (io_error, detail:
+// the SQLite result code; error_message() says more), never a crash, so a
+// session answers `busy` and the server keeps running.
+//
+// Single-threaded, one connection. Another process holding the write lock
+// makes calls fail at once with SQLITE_BUSY unless a busy timeout is given.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tools/server/core/directory.h"
+
+struct sqlite3;
+
+namespace sublink {
+
+/// A revocation as stored.
+struct StoredRevocation {
+  std::string system_id;
+  std::string serial;
+  std::string reason;
+  Millis at = 0;
+};
+
+/// A connection as stored, with its end once known.
+struct StoredConnection {
+  int64_t id = 0;
+  ConnectionRecord record;
+  std::optional<Millis> down;
+  std::string down_reason;
+};
+
+class SqliteDirectory final : public Directory {
+ public:
+  /// Opens (creating when missing) the database at `path` and creates or
+  /// checks its schema. `busy_timeout_ms` is how long a call waits for a
+  /// lock another process holds. io_error (detail: SQLite code) or
+  /// invalid_argument (detail: the schema version found).
+  static Result<std::unique_ptr<SqliteDirectory>> open(const std::string& path, int busy_timeout_ms = 0);
+  ~SqliteDirectory() override;
+  SqliteDirectory(const SqliteDirectory&) = delete;
+  SqliteDirectory& operator=(const SqliteDirectory&) = delete;
+
+  /// SQLite's description of the latest failure on this database.
+  std::string error_message() const;
+
+  // ---- The operator's records ---------------------------------------------------
+  /// Adds a customer (no change when it exists).
+  Status put_customer(std::string_view customer_id);
+  /// Adds or replaces a system with its whole record, entitlements included;
+  /// the customer is added when missing.
+  Status put_system(const SystemRecord& record);
+  /// Sets one entitlement of an existing system (qty 0 keeps the feature at
+  /// zero). invalid_argument when the system is unknown.
+  Status set_entitlement(std::string_view system_id, std::string_view feature, uint32_t qty);
+
+  // ---- What the sessions recorded ---------------------------------------------------
+  /// Licenses issued to `system_id`, oldest first.
+  Result<std::vector<IssuedLicense>> issued(std::string_view system_id);
+  Result<std::vector<StoredRevocation>> revocations();
+  Result<std::vector<StoredConnection>> connections();
+  /// Audits of `system_id` in the order received.
+  Result<std::vector<AuditRecord>> audits(std::string_view system_id);
+  /// Events stored for `system_id`, in seq order.
+  Result<std::vector<DeviceEvent>> events(std::string_view system_id);
+
+  // ---- Directory --------------------------------------------------------------
+  Result<SystemLookup> find_system(std::string_view customer_id, std::string_view system_id) override;
+  Result<std::string> next_serial(std::string_view system_id) override;
+  Status record_issued(const IssuedLicense& license) override;
+  Result<std::optional<IssuedLicense>> last_issued(std::string_view system_id) override;
+  Status record_revoked(std::string_view system_id, std::string_view serial, std::string_view reason,
+                        Millis at) override;
+  Result<bool> is_revoked(std::string_view system_id, std::string_view serial) override;
+  Result<int64_t> connection_up(const ConnectionRecord& connection) override;
+  Status connection_down(int64_t id, Millis at, std::string_view reason) override;
+  Status record_audit(const AuditRecord& audit) override;
+  Result<int64_t> store_events(std::string_view system_id, std::span<const DeviceEvent> events) override;
+
+ private:
+  explicit SqliteDirectory(sqlite3* db) : db_(db) {}
+  /// The features of license `serial`, in the order granted.
+  Result<std::vector<LicensedQuantity>> license_features(std::string_view serial);
+  /// Usage and overuse rows of one audit.
+  Status read_audit_details(int64_t audit_id, AuditRecord& audit);
+
+  sqlite3* db_;
+};
+
+}  // namespace sublink

@@ -1,0 +1,130 @@
+#include "tools/server/db/sqlite_schema.h"
+
+#include <sqlite3.h>
+
+#include "tools/server/db/sqlite_statement.h"
+
+namespace sublink {
+
+namespace {
+
+// Times are UTC milliseconds. Child rows go with their parent (CASCADE) so
+// removing a system leaves nothing dangling; history tables (licenses,
+// audits, events, connections) name the system without a foreign key, so
+// the history outlives a system that was removed.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE customers (
+  id TEXT PRIMARY KEY
+);
+CREATE TABLE systems (
+  id TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL REFERENCES customers(id),
+  subscription_end INTEGER,
+  suspended INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE entitlements (
+  system_id TEXT NOT NULL REFERENCES systems(id) ON DELETE CASCADE,
+  feature TEXT NOT NULL,
+  qty INTEGER NOT NULL CHECK (qty >= 0),
+  PRIMARY KEY (system_id, feature)
+);
+CREATE TABLE serials (
+  n INTEGER PRIMARY KEY AUTOINCREMENT,
+  system_id TEXT NOT NULL
+);
+CREATE TABLE licenses (
+  serial TEXT PRIMARY KEY,
+  system_id TEXT NOT NULL,
+  issued INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+);
+CREATE INDEX licenses_by_system ON licenses (system_id, issued);
+CREATE TABLE license_features (
+  serial TEXT NOT NULL REFERENCES licenses(serial) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  qty INTEGER NOT NULL,
+  PRIMARY KEY (serial, position)
+);
+CREATE TABLE revocations (
+  system_id TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (system_id, serial)
+);
+CREATE TABLE audits (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  system_id TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  from_ms INTEGER NOT NULL,
+  to_ms INTEGER NOT NULL,
+  result TEXT NOT NULL,
+  received INTEGER NOT NULL
+);
+CREATE TABLE audit_usage (
+  audit_id INTEGER NOT NULL REFERENCES audits(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  in_use INTEGER NOT NULL,
+  peak INTEGER NOT NULL,
+  PRIMARY KEY (audit_id, position)
+);
+CREATE TABLE audit_overuse (
+  audit_id INTEGER NOT NULL REFERENCES audits(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  peak INTEGER NOT NULL,
+  licensed INTEGER NOT NULL,
+  PRIMARY KEY (audit_id, position)
+);
+CREATE TABLE events (
+  system_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  time INTEGER,
+  kind TEXT NOT NULL,
+  json TEXT NOT NULL,
+  UNIQUE (system_id, seq)
+);
+CREATE TABLE connections (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  system_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  peer TEXT NOT NULL,
+  up INTEGER NOT NULL,
+  down INTEGER,
+  down_reason TEXT
+);
+)sql";
+
+}  // namespace
+
+Status ensure_sqlite_schema(sqlite3* db) {
+  SqliteStatement exists(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  Result<bool> row = exists.step();
+  if (!row.ok()) return row.status();
+  if (exists.column_int(0) == 0) {
+    Status s = sqlite_exec(db, "BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    s = sqlite_exec(db, kSchema);
+    if (s.ok()) {
+      SqliteStatement version(db, "INSERT INTO schema_version (version) VALUES (?1)");
+      s = version.bind(1, kSqliteSchemaVersion).run();
+    }
+    if (!s.ok()) {
+      sqlite_exec(db, "ROLLBACK");
+      return s;
+    }
+    return sqlite_exec(db, "COMMIT");
+  }
+  SqliteStatement version(db, "SELECT version FROM schema_version");
+  row = version.step();
+  if (!row.ok()) return row.status();
+  const int64_t found = *row ? version.column_int(0) : 0;
+  if (found != kSqliteSchemaVersion) return Status(Reason::invalid_argument, static_cast<int32_t>(found));
+  return Status::Ok();
+}
+
+}  // namespace sublink
