@@ -131,7 +131,12 @@ SimDevice::~SimDevice() {
   net_.client(setup_.address).set_events(nullptr);
 }
 
-void SimDevice::note(std::string what) { timeline_.add(net_.now(), "device", std::move(what)); }
+void SimDevice::note(std::string what) {
+  // After a power cut the CPU is dead: what the code still does until the
+  // call unwinds never happened.
+  if (cut_pending_) return;
+  timeline_.add(net_.now(), "device", std::move(what));
+}
 
 // ---- Power ---------------------------------------------------------------------
 
@@ -318,6 +323,7 @@ void SimDevice::record_events(std::span<const uint8_t> record) {
   for (const Event& e : scratch_events_.events()) {
     if (e.seq <= last_logged_seq_) continue;
     last_logged_seq_ = e.seq;
+    recorded_.push_back(e);
     note(describe(e));
   }
 }

@@ -115,6 +115,10 @@ class SimDevice final : private SocketEvents {
   AgentStatus status() const;
   /// The events in the durable event record now (empty while off).
   std::vector<Event> stored_events();
+  /// Every event the device stored durably over its life, in the order first
+  /// stored: what must reach the server (an event folded into a summary by
+  /// a full queue reaches it only as part of that summary).
+  const std::vector<Event>& recorded_events() const { return recorded_; }
   /// Storage ledger and flash (persist across boots).
   SimStorage& storage() { return storage_; }
   /// Monotonic time of the current boot.
@@ -164,6 +168,7 @@ class SimDevice final : private SocketEvents {
   std::unique_ptr<Listener> listener_;
   EventQueue scratch_events_;  // decodes event records for the timeline
   uint64_t last_logged_seq_ = 0;
+  std::vector<Event> recorded_;
   uint64_t boots_ = 0;            // boots in this simulation (the agent counts its own)
   uint64_t power_epoch_ = 0;      // changes at every power change: stale timers see it
   uint64_t power_cuts_ = 0;

@@ -167,6 +167,45 @@ bool link_faults(SimWorld& world, const SimDayHook& /*each_day*/) {
 
 bool grace_to_expiry(SimWorld& world, const SimDayHook& each_day) { return sim_grace_to_expiry(world, each_day); }
 
+void short_life_timing(SimWorldSetup& setup) {
+  DeviceConfig& c = setup.device_config;
+  c.grace_period = 4 * kHourMs;
+  c.grace_alarm_delay = 10 * 60 * kSecondMs;
+  c.grace_alarm_interval = 30 * 60 * kSecondMs;
+  c.checkpoint = 15 * 60 * kSecondMs;
+  c.retry_max = 60 * kSecondMs;
+  setup.server_settings.audit_s = 3600;
+}
+
+// Every kind of storage write a device makes, in one short life; each step
+// tolerates a device that lost power on the way (the power-cut sweep reruns
+// it with a cut at every write), and the end waits for the device to be
+// licensed with every event delivered.
+bool full_life(SimWorld& world, const SimDayHook& /*each_day*/) {
+  SimServer& server = world.server();
+  SimDevice& device = world.device();
+  sim_until_licensed(world);
+  sim_until_events_delivered(world);
+  world.run_for(kHourMs);  // audits: usage records
+  server.stop();           // grace: checkpoints, alarms
+  world.run_for(kHourMs);
+  device.reboot();
+  world.run_for(30 * 60 * kSecondMs);
+  device.power_off(30 * 60 * kSecondMs);
+  world.run_for(kHourMs);
+  server.start();
+  sim_until_licensed(world, 30 * 60 * kSecondMs);
+  sim_until_events_delivered(world);
+  server.revoke("sweep");  // the license record emptied
+  world.run_for(kSecondMs);
+  server.push_grant();
+  sim_until_licensed(world);
+  server.stop();  // grace to expiry
+  world.run_for(5 * kHourMs);
+  if (!server.listening()) server.start();
+  return sim_until_licensed(world, 30 * 60 * kSecondMs) && sim_until_events_delivered(world);
+}
+
 }  // namespace
 
 const std::vector<SimScenario>& sim_scenarios() {
@@ -187,6 +226,8 @@ const std::vector<SimScenario>& sim_scenarios() {
        replayed_license},
       {"link-faults", "port refused, blackhole, server restart, link loss, disconnect with retry_after", nullptr,
        link_faults},
+      {"full-life", "short timings: license, audits, grace, reboot, power off, revoke, new grant, expiry, back",
+       short_life_timing, full_life},
   };
   return all;
 }
