@@ -2,9 +2,9 @@
 
 namespace sublink {
 
-// One accepted connection: ciphertext from the network into TLS, plaintext
-// into the WebSocket, and each layer's output back down.
-class SimTlsWsServer::Session final : public SimConnectionHandler {
+// One accepted connection: ciphertext between the network and the chained
+// TLS and WebSocket layers, whose events go to the owner's handler.
+class SimTlsWsServer::Session final : public SimConnectionHandler, private TlsWsServerChainHandler {
  public:
   Session(SimTlsWsServer& owner, SimSessionId id, SimConnection& connection)
       : owner_(owner),
@@ -12,155 +12,83 @@ class SimTlsWsServer::Session final : public SimConnectionHandler {
         connection_(&connection),
         peer_(connection.peer()),
         port_(connection.local_port()),
-        tls_(owner.tls_),
-        ws_(owner.ws_) {}
+        chain_(owner.tls_, owner.ws_, *this) {}
 
   void start() {
     connection_->set_handler(this);
-    const Status s = tls_.start();
-    if (!s.ok()) end(s, true);
+    chain_.start();
+    after_chain();
   }
 
   void on_data(SimConnection& /*connection*/, std::span<const uint8_t> bytes) override {
-    while (!bytes.empty() && connection_) {
-      const size_t n = tls_.feed(bytes);
-      bytes = bytes.subspan(n);
-      step();
-      if (n == 0 && connection_) {  // TLS took nothing even after a step: give up rather than spin
-        end(Status(Reason::out_of_memory), true);
-        return;
-      }
-    }
+    chain_.receive(bytes);
+    after_chain();
   }
 
-  void on_writable(SimConnection& /*connection*/) override { flush(); }
+  void on_writable(SimConnection& /*connection*/) override { after_chain(); }
 
   void on_closed(SimConnection& /*connection*/, Status why) override {
     connection_ = nullptr;  // the network released its end
-    end(why, false);
+    chain_.finish(why);
+    end(why);
   }
 
-  Status send_text(std::string_view message) {
-    const Status s = ws_.send_text(message);
-    if (s.ok()) flush();
-    return s;
-  }
-  Status send_binary(std::span<const uint8_t> message) {
-    const Status s = ws_.send_binary(message);
-    if (s.ok()) flush();
-    return s;
-  }
-  Status close(uint16_t code, std::string_view reason) {
-    const Status s = ws_.close(code, reason);
-    if (s.ok()) flush();
-    return s;
-  }
-  std::string_view client_cn() const { return tls_.client_common_name(); }
+  Status send_text(std::string_view message) { return after(chain_.send_text(message)); }
+  Status send_binary(std::span<const uint8_t> message) { return after(chain_.send_binary(message)); }
+  Status close(uint16_t code, std::string_view reason) { return after(chain_.close(code, reason)); }
+  std::string_view client_cn() const { return chain_.client_cn(); }
   void reset() {
     if (connection_) {
       connection_->set_handler(nullptr);
       connection_->reset();
       connection_ = nullptr;
     }
-    end(Status(Reason::connection_reset), false);
+    chain_.finish(Status(Reason::connection_reset));
+    end(Status(Reason::connection_reset));
   }
   const IpAddress& peer() const { return peer_; }
   uint16_t port() const { return port_; }
 
  private:
-  void step() {
-    if (!tls_.handshake_done()) {
-      const Status s = tls_.handshake();
-      flush();
-      if (s.reason() == Reason::would_block) return;
-      if (!s.ok()) {
-        end(s, true);
-        return;
-      }
-    }
-    uint8_t plain[2048];
-    for (;;) {
-      const Result<size_t> r = tls_.read(plain);
-      if (!r.ok()) {
-        if (r.status().reason() != Reason::would_block) end(r.status(), true);
-        break;
-      }
-      std::span<const uint8_t> rest(plain, *r);
-      while (!rest.empty() && connection_) {
-        const size_t n = ws_.feed(rest);
-        rest = rest.subspan(n);
-        if (!process()) return;
-        if (n == 0) break;
-      }
-      if (!connection_) return;
-    }
-    process();
+  // ---- TlsWsServerChainHandler: the chain's events, named by session ----
+  WsUpgradeDecision on_upgrade(std::string_view client_cn, const WsUpgradeRequestInfo& request) override {
+    const SimUpgradeDecision d = owner_.handler_.on_upgrade(id_, client_cn, request);
+    return {d.http_status, d.retry_after_s};
   }
-
-  // Reports WebSocket events; false once the session has ended.
-  bool process() {
-    WsServerEvent e;
-    while (connection_ && ws_.next_event(e)) {
-      switch (e.type) {
-        case WsServerEventType::request: {
-          const SimUpgradeDecision d = owner_.handler_.on_upgrade(id_, tls_.client_common_name(), e.request);
-          if (d.http_status == 101) {
-            ws_.accept();
-            flush();
-            owner_.handler_.on_open(id_);
-          } else {
-            ws_.refuse(d.http_status, d.retry_after_s);
-          }
-          break;
-        }
-        case WsServerEventType::text:
-          owner_.handler_.on_text(id_, e.text());
-          break;
-        case WsServerEventType::binary:
-          owner_.handler_.on_binary(id_, e.data);
-          break;
-        case WsServerEventType::pong:
-          break;
-        case WsServerEventType::closed:
-          flush();
-          end(e.status, true);
-          return false;
-      }
-    }
+  void on_open() override {
     flush();
-    if (connection_ && ws_.state() == WsServerState::closed) {
-      end(ws_.failure(), true);
-      return false;
-    }
-    return connection_ != nullptr;
+    owner_.handler_.on_open(id_);
+  }
+  void on_text(std::string_view message) override { owner_.handler_.on_text(id_, message); }
+  void on_binary(std::span<const uint8_t> message) override { owner_.handler_.on_binary(id_, message); }
+
+  Status after(Status s) {
+    after_chain();
+    return s;
   }
 
-  // Moves the WebSocket's output through TLS onto the connection.
+  // Sends what the chain produced; once it has ended, closes our end.
+  void after_chain() {
+    flush();
+    if (chain_.ended()) end(chain_.end_status());
+  }
+
+  // Moves the chain's ciphertext onto the connection as far as it takes it
+  // (on_writable resumes).
   void flush() {
-    if (!connection_) return;
-    for (;;) {
-      while (!tls_.output().empty()) {
-        const size_t n = connection_->send(tls_.output());
-        tls_.consume_output(n);
-        if (n == 0) return;  // on_writable resumes
-      }
-      if (!tls_.handshake_done() || ws_.output().empty()) return;
-      const Result<size_t> w = tls_.write(ws_.output());
-      if (!w.ok()) {
-        if (w.status().reason() != Reason::would_block) end(w.status(), true);
-        if (!tls_.output().empty()) continue;
-        return;
-      }
-      ws_.consume_output(*w);
+    while (connection_ && !chain_.output().empty()) {
+      const size_t n = connection_->send(chain_.output());
+      chain_.consume_output(n);
+      if (n == 0) return;
     }
   }
 
   // The session is over: tell the owner once, close our end politely.
-  void end(Status why, bool close_connection) {
+  void end(Status why) {
     if (ended_) return;
     ended_ = true;
-    if (close_connection && connection_) {
-      if (tls_.handshake_done() && tls_.close_notify().ok()) flush();
+    if (connection_) {
+      flush();
       connection_->set_handler(nullptr);
       connection_->close();
     }
@@ -174,8 +102,7 @@ class SimTlsWsServer::Session final : public SimConnectionHandler {
   SimConnection* connection_;
   IpAddress peer_;
   uint16_t port_;
-  TlsServerSession tls_;
-  WsServer ws_;
+  TlsWsServerChain chain_;
   bool ended_ = false;
 };
 

@@ -16,6 +16,7 @@
 
 #include "net/sim/sim_network.h"
 #include "net/tls/tls_server.h"
+#include "net/tls_ws/tls_ws_server_chain.h"
 #include "net/websocket/ws_server.h"
 
 namespace sublink {
