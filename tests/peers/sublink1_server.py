@@ -24,8 +24,9 @@ object with "cmd" (applies to every open connection unless said otherwise):
       keep_entitlement, entitlements are cleared so the next request is denied
   {"cmd":"entitle","features":{"name":qty,...}}   replace entitlements
   {"cmd":"grant","features":{...}?,"expires_in_s":N?,"not_before_in_s":N?,
-   "replay":false}  unsolicited license_grant (no `re`); features also become
-      the entitlement; replay re-sends the last grant's exact bytes
+   "replay":N?}  unsolicited license_grant (no `re`); features also become
+      the entitlement; replay re-sends the exact grant number N of those
+      issued so far (0 the first, -1 the latest)
   {"cmd":"disconnect","retry_after_s":N,"reason":R?}
   {"cmd":"request","method":M,"params":{...}?,"id":N?}  the answer is the
       journaled `recv` whose msg.re is that id (id is journaled as sent)
@@ -52,7 +53,8 @@ closed (code, reason), control, control_result (ok, detail).
 usage: sublink1_server.py --port P [--port P2 ...] --cert C --key K --ca CA
          --license-key L --journal J --control F [--host 127.0.0.1]
          [--heartbeat-s 60] [--audit-s 86400] [--entitle NAME=QTY ...]
-         [--customer ID] [--license-days 365] [--kid KID] [--b64-padding]
+         [--customer ID] [--license-days 365] [--backdate-s 60] [--kid KID]
+         [--b64-padding]
 """
 import argparse
 import asyncio
@@ -90,6 +92,8 @@ def parse_args(argv=None):
     p.add_argument("--entitle", action="append", default=[], metavar="NAME=QTY")
     p.add_argument("--customer")
     p.add_argument("--license-days", type=int, default=365)
+    p.add_argument("--backdate-s", type=int, default=60,
+                   help="not_before this far before issued (0: valid from the instant of issue)")
     p.add_argument("--kid")
     p.add_argument("--b64-padding", action="store_true")
     args = p.parse_args(argv)
@@ -172,7 +176,7 @@ class Server:
         self.connections = {}
         self.conn_counter = 0
         self.last_issued = 0
-        self.last_grant = None  # (serial, grant fields) of the newest license
+        self.grants = []  # (serial, grant fields) of every license issued, oldest first
         self.stored_events = {}  # system_id -> {seq: event}
         self.done = asyncio.Event()
 
@@ -339,12 +343,19 @@ class Server:
         # not newer than the one it holds.
         issued = max(now, self.last_issued + 1)
         self.last_issued = issued
-        not_before = issued + 1000 * (not_before_in_s or 0)
+        # The device judges not_before by its estimate of this clock, which
+        # lags by the transport delay: a license valid from the instant of
+        # issue may look early to it, so by default it is valid a little
+        # before (as certificate authorities backdate notBefore).
+        if not_before_in_s is None:
+            not_before = issued - 1000 * self.args.backdate_s
+        else:
+            not_before = issued + 1000 * not_before_in_s
         expires = issued + 1000 * (expires_in_s if expires_in_s is not None else self.args.license_days * 86400)
         serial = "L%d" % issued
         data = license_bytes(serial, conn.customer_id, conn.system_id, issued, not_before, expires, features)
         fields = self.signer.grant_fields(data)
-        self.last_grant = (serial, fields)
+        self.grants.append((serial, fields))
         self.journal.write("license", conn.number, serial=serial, license=json.loads(data))
         return fields
 
@@ -411,7 +422,7 @@ class Server:
             self.journal.write("control_result", ok=False, cmd=name, detail="%s: %s" % (type(e).__name__, e))
 
     async def ctl_revoke(self, cmd):
-        serial = cmd.get("serial") or (self.last_grant[0] if self.last_grant else None)
+        serial = cmd.get("serial") or (self.grants[-1][0] if self.grants else None)
         if not cmd.get("keep_entitlement"):
             self.entitled = {}
         links = self.open_links()
@@ -427,10 +438,8 @@ class Server:
     async def ctl_grant(self, cmd):
         links = self.open_links()
         for c in links:
-            if cmd.get("replay"):
-                if self.last_grant is None:
-                    raise ValueError("nothing to replay")
-                fields = self.last_grant[1]
+            if cmd.get("replay") is not None:
+                fields = self.grants[cmd["replay"]][1]
             else:
                 if "features" in cmd:
                     self.entitled = features_map(cmd["features"])

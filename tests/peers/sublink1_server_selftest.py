@@ -219,7 +219,8 @@ class ServerTest(unittest.TestCase):
             await ws.send(json.dumps({"type": "response", "re": req["id"], "ok": True, "result": {"state": "x"}}))
             r = await self.server.wait_record(lambda r: r["kind"] == "recv" and r["msg"].get("re") == req["id"])
             self.assertEqual(r["msg"]["result"], {"state": "x"})
-            await self.call(ws, {"type": "license_request", "id": 2, "features": [{"name": "seats", "qty": 1}]})
+            first = await self.call(ws, {"type": "license_request", "id": 2,
+                                         "features": [{"name": "seats", "qty": 1}]})
             self.server.control(cmd="revoke", reason="unpaid")
             rv = json.loads(await asyncio.wait_for(ws.recv(), 3))
             self.assertEqual((rv["type"], rv["reason"]), ("license_revoke", "unpaid"))
@@ -231,6 +232,11 @@ class ServerTest(unittest.TestCase):
             self.assertEqual(g["type"], "license_grant")
             self.assertNotIn("re", g)
             self.assertEqual(json.loads(b64url_decode(g["license"]))["features"], [{"name": "seats", "qty": 4}])
+            self.server.control(cmd="replay", features={})  # unknown commands are reported, not fatal
+            self.server.control(cmd="grant", replay=0)
+            again = json.loads(await asyncio.wait_for(ws.recv(), 3))
+            self.assertEqual((again["license"], again["sig"]), (first["license"], first["sig"]))
+            await self.server.wait_record(lambda r: r["kind"] == "control_result" and not r["ok"])
             self.server.control(cmd="disconnect", retry_after_s=30)
             dc = json.loads(await asyncio.wait_for(ws.recv(), 3))
             self.assertEqual((dc["type"], dc["retry_after_s"]), ("disconnect", 30))
