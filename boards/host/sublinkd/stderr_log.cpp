@@ -16,7 +16,7 @@ void StderrLog::write(LogLevel level, const char* format, ...) {
 void StderrLog::vwrite(LogLevel level, const char* format, va_list args) {
   if (static_cast<int>(level) > static_cast<int>(max_level_)) return;
   char line[1024];
-  int head = snprintf(line, sizeof(line), "<%d>sublinkd: ", static_cast<int>(level));
+  int head = snprintf(line, sizeof(line), "<%d>%s: ", static_cast<int>(level), program_);
   int body = vsnprintf(line + head, sizeof(line) - head - 1, format, args);
   size_t size = static_cast<size_t>(head) + (body < 0 ? 0 : static_cast<size_t>(body));
   if (size > sizeof(line) - 2) size = sizeof(line) - 2;

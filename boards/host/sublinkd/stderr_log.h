@@ -1,6 +1,6 @@
-// sublinkd's log: one line per entry on stderr with the "<N>" level prefix
-// of sd-daemon(3), so journald files each line at its level and a plain
-// terminal still reads well. Lines are written whole, in one write(2).
+// The log of sublinkd and sublink-server: one line per entry on stderr with
+// the "<N>" level prefix of sd-daemon(3), so journald files each line at its
+// level and a plain terminal still reads well. Lines are written whole, in one write(2).
 #pragma once
 
 #include <cstdarg>
@@ -13,7 +13,9 @@ namespace sublink {
 class StderrLog {
  public:
   /// Lines above `max_level` (LogLevel::debug shows all) are left out.
-  explicit StderrLog(LogLevel max_level = LogLevel::info) : max_level_(max_level) {}
+  /// Each line names `program` (a literal: it is kept, not copied).
+  explicit StderrLog(LogLevel max_level = LogLevel::info, const char* program = "sublinkd")
+      : max_level_(max_level), program_(program) {}
 
   void set_max_level(LogLevel level) { max_level_ = level; }
   void write(LogLevel level, const char* format, ...) __attribute__((format(printf, 3, 4)));
@@ -24,6 +26,7 @@ class StderrLog {
 
  private:
   LogLevel max_level_;
+  const char* program_;
 };
 
 }  // namespace sublink

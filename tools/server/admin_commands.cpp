@@ -1,0 +1,109 @@
+#include "tools/server/admin_commands.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tools/server/db/sqlite_directory.h"
+
+namespace sublink {
+
+namespace {
+
+constexpr const char* kCommands[] = {"init-db", "add-customer", "add-system", "entitle"};
+
+struct AdminArgs {
+  std::string db;
+  std::string customer;
+  std::optional<int64_t> until;
+  bool suspended = false;
+  std::vector<std::string> positional;
+};
+
+bool parse(int argc, char** argv, AdminArgs& args) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--suspended") {
+      args.suspended = true;
+    } else if ((a == "--db" || a == "--customer" || a == "--until") && i + 1 < argc) {
+      const char* value = argv[++i];
+      if (a == "--db") args.db = value;
+      if (a == "--customer") args.customer = value;
+      if (a == "--until") {
+        char* end = nullptr;
+        args.until = std::strtoll(value, &end, 10);
+        if (*end != '\0') return false;
+      }
+    } else if (a.rfind("--", 0) == 0) {
+      return false;
+    } else {
+      args.positional.push_back(a);
+    }
+  }
+  return !args.db.empty();
+}
+
+int failed(const char* command, SqliteDirectory* db, Status s) {
+  fprintf(stderr, "sublink-server %s: %s (%d)%s%s\n", command, reason_name(s.reason()), s.detail(), db ? ": " : "",
+          db ? db->error_message().c_str() : "");
+  return 1;
+}
+
+}  // namespace
+
+bool is_admin_command(const char* name) {
+  for (const char* c : kCommands) {
+    if (std::strcmp(c, name) == 0) return true;
+  }
+  return false;
+}
+
+int run_admin_command(int argc, char** argv) {
+  const std::string command = argv[0];
+  AdminArgs args;
+  const size_t want = command == "init-db" ? 0 : command == "entitle" ? 3 : 1;
+  if (!parse(argc, argv, args) || args.positional.size() != want || (command == "add-system" && args.customer.empty())) {
+    fprintf(stderr,
+            "usage: sublink-server init-db --db FILE\n"
+            "       sublink-server add-customer --db FILE CUSTOMER_ID\n"
+            "       sublink-server add-system --db FILE --customer CUSTOMER_ID [--until UTC_MS] [--suspended] "
+            "SYSTEM_ID\n"
+            "       sublink-server entitle --db FILE SYSTEM_ID FEATURE QTY\n");
+    return 2;
+  }
+  Result<std::unique_ptr<SqliteDirectory>> opened = SqliteDirectory::open(args.db);
+  if (!opened.ok()) return failed(command.c_str(), nullptr, opened.status());
+  SqliteDirectory& db = **opened;
+  Status s;
+  if (command == "add-customer") {
+    s = db.put_customer(args.positional[0]);
+  } else if (command == "add-system") {
+    SystemRecord record;
+    record.customer_id = args.customer;
+    record.system_id = args.positional[0];
+    record.subscription_end = args.until.value_or(kNever);
+    record.suspended = args.suspended;
+    // Re-adding a system keeps what it is entitled to.
+    Result<SystemLookup> known = db.find_system(args.customer, record.system_id);
+    if (!known.ok()) return failed(command.c_str(), &db, known.status());
+    if (known->match == SystemMatch::found) record.entitlements = known->record.entitlements;
+    s = db.put_system(record);
+  } else if (command == "entitle") {
+    char* end = nullptr;
+    const long long qty = std::strtoll(args.positional[2].c_str(), &end, 10);
+    if (*end != '\0' || qty < 0 || qty > UINT32_MAX) {
+      fprintf(stderr, "sublink-server entitle: QTY must be a whole number >= 0\n");
+      return 2;
+    }
+    s = db.set_entitlement(args.positional[0], args.positional[1], static_cast<uint32_t>(qty));
+    if (s.reason() == Reason::invalid_argument) {
+      fprintf(stderr, "sublink-server entitle: no system '%s'\n", args.positional[0].c_str());
+      return 1;
+    }
+  }
+  return s.ok() ? 0 : failed(command.c_str(), &db, s);
+}
+
+}  // namespace sublink

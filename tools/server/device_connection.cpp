@@ -1,0 +1,214 @@
+#include "tools/server/device_connection.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace sublink {
+
+namespace {
+
+// How long a closing connection may take to finish its close handshake and
+// drain its last bytes before the socket is simply closed.
+constexpr Millis kLingerMs = 5000;
+
+// "closed_by_peer 1000", "tls_alert 48", "connection_closed": what the log
+// and the connection record say about the end.
+std::string describe(Status why) {
+  std::string text = reason_name(why.reason());
+  if (why.detail() != 0) text += " " + std::to_string(why.detail());
+  return text;
+}
+
+}  // namespace
+
+DeviceConnection::DeviceConnection(ServerContext& context, int fd, std::string address, uint16_t port, Millis now)
+    : context_(context),
+      fd_(fd),
+      address_(std::move(address)),
+      port_(port),
+      opened_(now),
+      chain_(context.tls, context.ws, *this) {
+  now_ = now;
+  chain_.start();
+  settle(now);
+}
+
+DeviceConnection::~DeviceConnection() {
+  if (!ended_) end(now_, "server_stopped");
+  ::close(fd_);
+}
+
+void DeviceConnection::on_readable(Millis now) {
+  now_ = now;
+  uint8_t buffer[16 * 1024];
+  while (!chain_.ended()) {
+    const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n > 0) {
+      chain_.receive(std::span<const uint8_t>(buffer, static_cast<size_t>(n)));
+      // Output produced on the way (acks, the close) goes out between reads.
+      settle(now);
+      continue;
+    }
+    if (n == 0) {
+      socket_failed_ = true;
+      chain_.finish(Status(Reason::connection_closed));
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      break;
+    } else if (errno != EINTR) {
+      socket_failed_ = true;
+      chain_.finish(Status(Reason::connection_reset, errno));
+    }
+  }
+  settle(now);
+}
+
+void DeviceConnection::on_writable(Millis now) {
+  now_ = now;
+  settle(now);
+}
+
+Millis DeviceConnection::step(Millis now) {
+  now_ = now;
+  Millis next = kNever;
+  if (session_) {
+    next = session_->step(now);
+  } else if (!chain_.ended()) {
+    // No upgrade yet: a connection that never completes TLS and the upgrade
+    // must not hold its memory forever.
+    const Millis deadline = opened_ + context_.session.hello_timeout_ms;
+    if (now >= deadline) {
+      chain_.finish(Status(Reason::connect_timeout));
+    } else {
+      next = deadline;
+    }
+  }
+  settle(now);
+  if (linger_until_ != kNever) {
+    if (now >= linger_until_) {
+      chain_.finish(Status(Reason::connect_timeout));
+      end(now, "close_timeout");
+      done_ = true;
+    }
+    next = std::min(next, linger_until_);
+  }
+  return done_ ? kNever : next;
+}
+
+void DeviceConnection::shut_down(Millis now) {
+  now_ = now;
+  pending_.clear();
+  pending_bytes_ = 0;
+  pending_close_.reset();
+  (void)chain_.close(1001, "server_shutdown");
+  if (linger_until_ == kNever) linger_until_ = now + kLingerMs;
+  settle(now);
+}
+
+WsUpgradeDecision DeviceConnection::on_upgrade(std::string_view client_cn, const WsUpgradeRequestInfo& request) {
+  if (request.path != kSublinkPath) {
+    context_.log.write(LogLevel::info, "%s: upgrade for %.*s refused (404)", address_.c_str(),
+                       static_cast<int>(request.path.size()), request.path.data());
+    return {404, -1};
+  }
+  if (client_cn.empty()) return {403, -1};  // only when client certificates are optional
+  PeerInfo peer{std::string(client_cn), address_, port_};
+  session_ = std::make_unique<ServerSession>(context_.session, context_.directory, context_.signer, std::move(peer),
+                                             now_);
+  context_.log.write(LogLevel::info, "%s: device %.*s on port %u", address_.c_str(), static_cast<int>(client_cn.size()),
+                     client_cn.data(), static_cast<unsigned>(port_));
+  return {};
+}
+
+void DeviceConnection::on_text(std::string_view message) {
+  context_.log.write(LogLevel::debug, "%s: received %.*s", address_.c_str(), static_cast<int>(message.size()),
+                     message.data());
+  if (session_) session_->on_text(message, now_);
+  // Answers go out in order right here, so a burst of messages does not
+  // pile up more output than one settle can queue.
+  take_session_output();
+  send_pending();
+}
+
+void DeviceConnection::settle(Millis now) {
+  take_session_output();
+  send_pending();
+  flush_socket();
+  if (chain_.ended()) {
+    end(now, describe(chain_.end_status()));
+    if (chain_.output().empty() || socket_failed_) {
+      done_ = true;
+    } else if (linger_until_ == kNever) {
+      linger_until_ = now + kLingerMs;
+    }
+  }
+}
+
+void DeviceConnection::take_session_output() {
+  if (!session_ || !session_->has_output()) return;
+  SessionOutput out = session_->take_output();
+  for (std::string& m : out.messages) {
+    pending_bytes_ += m.size();
+    pending_.push_back(std::move(m));
+  }
+  if (out.close) pending_close_ = std::move(out.close);
+  if (pending_bytes_ > context_.max_pending_bytes) {
+    context_.log.write(LogLevel::warning, "%s: device does not read its messages, dropped", address_.c_str());
+    pending_.clear();
+    pending_bytes_ = 0;
+    chain_.finish(Status(Reason::out_of_memory));
+  }
+}
+
+void DeviceConnection::send_pending() {
+  while (!pending_.empty() && !chain_.ended()) {
+    const Status s = chain_.send_text(pending_.front());
+    if (s.reason() == Reason::would_block) return;  // room comes back as the socket drains
+    if (!s.ok()) {
+      context_.log.write(LogLevel::error, "%s: cannot send a message: %s", address_.c_str(), reason_name(s.reason()));
+    }
+    pending_bytes_ -= pending_.front().size();
+    pending_.pop_front();
+  }
+  if (pending_.empty() && pending_close_ && !chain_.ended()) {
+    (void)chain_.close(pending_close_->code, pending_close_->reason);
+    pending_close_.reset();
+    linger_until_ = now_ + kLingerMs;
+  }
+}
+
+void DeviceConnection::flush_socket() {
+  while (!socket_failed_ && !chain_.output().empty()) {
+    const std::span<const uint8_t> out = chain_.output();
+    const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      chain_.consume_output(static_cast<size_t>(n));
+      send_pending();  // the freed room takes the next waiting message
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0 && errno == EINTR) continue;
+    socket_failed_ = true;
+    chain_.finish(Status(Reason::connection_reset, errno));
+  }
+}
+
+void DeviceConnection::end(Millis now, std::string_view why) {
+  if (ended_) return;
+  ended_ = true;
+  if (session_) {
+    session_->on_closed(now, why);
+    const SessionInfo info = session_->info();
+    context_.log.write(info.welcomed ? LogLevel::notice : LogLevel::info, "%s: %s%s closed (%.*s)", address_.c_str(),
+                       info.system_id.empty() ? "device " : "system ",
+                       info.system_id.empty() ? "before hello" : info.system_id.c_str(),
+                       static_cast<int>(why.size()), why.data());
+  } else {
+    context_.log.write(LogLevel::info, "%s: closed before the upgrade (%.*s)", address_.c_str(),
+                       static_cast<int>(why.size()), why.data());
+  }
+}
+
+}  // namespace sublink

@@ -1,0 +1,81 @@
+// One device's TCP connection to the reference server: the socket, the
+// chained TLS and WebSocket layers and the ServerSession, which is created
+// once the upgrade request arrives with a verified device certificate.
+// Driven by the server's poll loop; never blocks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "hal/clock.h"
+#include "net/tls_ws/tls_ws_server_chain.h"
+#include "tools/server/core/server_session.h"
+#include "tools/server/server_context.h"
+
+namespace sublink {
+
+/// The path of PROTOCOL.md section 3; any other is answered 404.
+inline constexpr std::string_view kSublinkPath = "/sublink/v1";
+
+class DeviceConnection final : private TlsWsServerChainHandler {
+ public:
+  /// Takes ownership of the connected, non-blocking socket `fd`. `address`
+  /// is the device's "ip:port", `port` the server port it reached, `now`
+  /// server UTC ms.
+  DeviceConnection(ServerContext& context, int fd, std::string address, uint16_t port, Millis now);
+  /// Records the end (once) and closes the socket.
+  ~DeviceConnection() override;
+  DeviceConnection(const DeviceConnection&) = delete;
+  DeviceConnection& operator=(const DeviceConnection&) = delete;
+
+  int fd() const { return fd_; }
+  /// The socket has data (or an end): reads what is there and runs it.
+  void on_readable(Millis now);
+  /// The socket takes data again.
+  void on_writable(Millis now);
+  /// Runs the timers; returns when it wants to run again (kNever: none).
+  Millis step(Millis now);
+  /// Closes the WebSocket with 1001 (the server is stopping).
+  void shut_down(Millis now);
+
+  /// True while ciphertext waits for the socket (poll for POLLOUT).
+  bool wants_write() const { return !chain_.output().empty(); }
+  /// True when the connection is over and the socket can go.
+  bool done() const { return done_; }
+
+ private:
+  WsUpgradeDecision on_upgrade(std::string_view client_cn, const WsUpgradeRequestInfo& request) override;
+  void on_text(std::string_view message) override;
+
+  /// Queues the session's output on the WebSocket, sends what the socket
+  /// takes, and finishes the connection once the chain has ended.
+  void settle(Millis now);
+  void take_session_output();
+  void send_pending();
+  void flush_socket();
+  void end(Millis now, std::string_view why);
+
+  ServerContext& context_;
+  int fd_;
+  std::string address_;
+  uint16_t port_;
+  Millis opened_;
+  TlsWsServerChain chain_;
+  std::unique_ptr<ServerSession> session_;
+  std::deque<std::string> pending_;  // session messages the WebSocket had no room for
+  size_t pending_bytes_ = 0;
+  std::optional<CloseRequest> pending_close_;
+  Millis now_ = 0;  // the time of the call being handled, for chain callbacks
+  /// Once we closed (or the chain ended with bytes left for the socket), a
+  /// device that does not answer or read is dropped at this time.
+  Millis linger_until_ = kNever;
+  bool socket_failed_ = false;
+  bool done_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace sublink

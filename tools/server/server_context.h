@@ -1,0 +1,29 @@
+// What every device connection of the reference server shares: the TLS and
+// WebSocket configuration, the session settings, the records, the license
+// signer and the log. Owned by main; outlives every connection.
+#pragma once
+
+#include <cstddef>
+
+#include "boards/host/sublinkd/stderr_log.h"
+#include "net/tls/tls_server.h"
+#include "net/websocket/ws_server.h"
+#include "tools/server/core/directory.h"
+#include "tools/server/core/license_signer.h"
+#include "tools/server/core/server_session.h"
+
+namespace sublink {
+
+struct ServerContext {
+  TlsServerConfig& tls;
+  WsServerConfig ws;
+  SessionSettings session;
+  Directory& directory;
+  LicenseSigner& signer;
+  StderrLog& log;
+  /// Bytes of session messages a connection may hold while the device does
+  /// not read them; beyond that the device is too slow and is dropped.
+  size_t max_pending_bytes = 256 * 1024;
+};
+
+}  // namespace sublink

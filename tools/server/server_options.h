@@ -1,0 +1,29 @@
+// sublink-server's command line when it serves devices.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sublink {
+
+struct ServeOptions {
+  std::string db;
+  std::string ca;           // device CA: device certificates must chain to it
+  std::string cert;         // server certificate chain
+  std::string key;          // server private key
+  std::string license_key;  // ES256 private key that signs licenses
+  std::string kid = "sublink-1";
+  std::string bind = "0.0.0.0";
+  std::vector<uint16_t> ports;  // empty: 443 and 8443
+  int64_t heartbeat_s = 60;
+  int64_t audit_s = 86400;
+  size_t max_connections = 4096;
+  bool verbose = false;
+};
+
+/// Parses the arguments after the program name. On failure returns false
+/// with `error` naming the argument.
+bool parse_serve_options(int argc, char** argv, ServeOptions& options, std::string& error);
+
+}  // namespace sublink
