@@ -302,7 +302,7 @@ TEST_F(SublinkdTest, SighupReloadsTheDeviceCertificate) {
 
   ASSERT_EQ(kill(daemon->pid(), SIGHUP), 0);
   // The log names the reload; give the daemon a moment either way.
-  eventually([&] { return daemon->log().find("reload") != std::string::npos; }, 3000);
+  eventually([&] { return daemon->log().find("reloaded") != std::string::npos; }, 3000);
   ASSERT_TRUE(daemon->running()) << "SIGHUP must not end the daemon\n" << context();
   ASSERT_TRUE(server->command(R"({"cmd":"drop"})"));
 
