@@ -63,7 +63,8 @@ struct MountedRecords {
   std::set<uint64_t> event_seqs;
 };
 
-MountedRecords check_records_at_mount(SimDevice& device, const std::string& where) {
+MountedRecords check_records_at_mount(SimWorld& world, const std::string& where) {
+  SimDevice& device = world.device();
   MountedRecords seen;
   const SimStorage& storage = device.storage();
   for (RecordId id : {RecordId::license, RecordId::grace, RecordId::usage, RecordId::events, RecordId::boot}) {
@@ -87,6 +88,22 @@ MountedRecords check_records_at_mount(SimDevice& device, const std::string& wher
     }
   }
   for (const Event& e : device.stored_events()) seen.event_seqs.insert(e.seq);
+  // A license, once stored, goes only by a revoke: when the last license
+  // event the device recorded is license_applied, its license must still be
+  // there unless the server revoked it (the cut may have come between
+  // erasing the record and recording license_revoked).
+  const Event* last_license_event = nullptr;
+  for (const Event& e : device.recorded_events()) {
+    if (e.kind == EventKind::license_applied || e.kind == EventKind::license_revoked) last_license_event = &e;
+  }
+  if (last_license_event && last_license_event->kind == EventKind::license_applied &&
+      !(seen.license && !seen.license->empty())) {
+    bool revoked = false;
+    for (const RevocationRecord& r : world.server().directory().revocations()) {
+      revoked = revoked || r.serial == last_license_event->payload.text_view();
+    }
+    EXPECT_TRUE(revoked) << where << ": license " << last_license_event->payload.text_view() << " was lost";
+  }
   return seen;
 }
 
@@ -143,7 +160,7 @@ TEST(PowerCut, EveryStorageWriteOfAFullScenario) {
     device.set_boot_observer([&](SimDevice& d, SimBootPhase phase) {
       if (d.power_cuts() == 0 || checked_this_run) return;
       if (phase == SimBootPhase::mounted) {
-        seen = check_records_at_mount(d, where);
+        seen = check_records_at_mount(world, where);
       } else {
         check_agent_after_boot(d, seen, where);
         checked_this_run = true;
