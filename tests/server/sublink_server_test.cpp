@@ -127,6 +127,8 @@ TEST_F(SublinkServerTest, DeviceGetsItsEntitlementAndTheServerKeepsAuditsAndEven
   EXPECT_EQ(links[0].record.system_id, "SYS-0001");
   EXPECT_EQ(links[0].record.port, port);
   EXPECT_TRUE(up_on(daemon.status(), port)) << "heartbeats kept the link up";
+  EXPECT_EQ(server.stop(), 0) << "SIGTERM: links closed, exit 0\n" << server.log();
+  EXPECT_NE(server.log().find("stopped"), std::string::npos) << server.log();
 }
 
 TEST_F(SublinkServerTest, AClosedFirstPortFallsBackToTheSecondAndEventsAreStoredOnce) {
@@ -137,7 +139,7 @@ TEST_F(SublinkServerTest, AClosedFirstPortFallsBackToTheSecondAndEventsAreStored
     ServerProcess both(tmp_.path(), {first, second});
     Json s = daemon.wait_status([&](const Json& j) { return up_on(j, first) && j.at("events_pending").num() == 0; });
     ASSERT_TRUE(up_on(s, first)) << s.text() << "\n" << both.log();
-    both.stop();
+    EXPECT_EQ(both.stop(), 0) << both.log();
   }
   // The server comes back on the second port only.
   ServerProcess second_only(tmp_.path(), {second});
