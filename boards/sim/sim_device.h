@@ -93,6 +93,8 @@ class SimDevice final : private SocketEvents {
   /// Cuts the power inside storage write `write_index` (1-based over the
   /// device's life) after `operations_in` of its flash operations.
   void cut_power_in_write(uint64_t write_index, uint64_t operations_in);
+  /// Cuts the power inside writes at random (see SimStorage::cut_power_randomly).
+  void cut_power_randomly(uint64_t one_in, uint64_t seed) { storage_.cut_power_randomly(one_in, seed); }
   /// After a power cut the power comes back after `delay_ms` (kNever: stays off).
   void set_power_back_after_cut(Millis delay_ms) { power_back_after_cut_ = delay_ms; }
   /// Called at each boot phase (checks of a power-cut sweep).

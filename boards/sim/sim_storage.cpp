@@ -21,6 +21,11 @@ Status SimStorage::write(RecordId id, std::span<const uint8_t> data) {
   w.index = writes_.size() + 1;
   w.record = id;
   w.bytes = data.size();
+  if (!planned_cut_ && random_one_in_ > 0 && store_ && random_.uniform(random_one_in_ - 1) == 0) {
+    // Operations of a write: its payload and header words, maybe an erase.
+    const uint64_t words = (data.size() + 64) / flash_.geometry().word_size + 1;
+    planned_cut_ = std::make_pair(w.index, random_.uniform(words));
+  }
   const bool cut_here = planned_cut_ && planned_cut_->first == w.index;
   if (cut_here) flash_.cut_power_after(planned_cut_->second);
   const uint64_t before = flash_.operations();
@@ -52,6 +57,11 @@ std::optional<std::vector<uint8_t>> SimStorage::committed(RecordId id) const {
   auto it = committed_.find(id);
   if (it == committed_.end()) return std::nullopt;
   return it->second;
+}
+
+void SimStorage::cut_power_randomly(uint64_t one_in, uint64_t seed) {
+  random_one_in_ = one_in;
+  random_ = DeterministicRandom(seed);
 }
 
 void SimStorage::cut_power_in_write(uint64_t write_index, uint64_t operations_in) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hal/flash/flash_record_store.h"
+#include "hal/sim/deterministic_random.h"
 #include "hal/flash/sim_nor_flash.h"
 #include "hal/storage.h"
 
@@ -52,6 +53,10 @@ class SimStorage final : public Storage {
   /// the next operation is the interrupted one. When the write needs fewer
   /// operations, it completes and the cut is cancelled (cut_missed()).
   void cut_power_in_write(uint64_t write_index, uint64_t operations_in);
+  /// From now on, each write is cut with a chance of 1 in `one_in` (0: never),
+  /// after a random number of its flash operations, drawn from `seed`. A
+  /// draw beyond the write's length lets it complete (the cut is missed).
+  void cut_power_randomly(uint64_t one_in, uint64_t seed);
   /// True when the last planned cut found its write too short.
   bool cut_missed() const { return cut_missed_; }
   bool power_lost() const { return flash_.power_lost(); }
@@ -83,6 +88,8 @@ class SimStorage final : public Storage {
   std::optional<Interrupted> interrupted_;
   std::optional<std::pair<uint64_t, uint64_t>> planned_cut_;  // (write index, operations in)
   bool cut_missed_ = false;
+  uint64_t random_one_in_ = 0;
+  DeterministicRandom random_{0};
   PowerCutHandler on_cut_;
   WriteObserver on_write_;
 };

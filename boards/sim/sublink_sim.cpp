@@ -14,7 +14,7 @@ using namespace sublink;
 namespace {
 
 const char kUsage[] =
-    "usage: sublink-sim --pki DIR [--seed N] [--quiet] SCENARIO\n"
+    "usage: sublink-sim --pki DIR [--seed N] [--cut-write N[:OP] | --cut-random K] [--quiet] SCENARIO\n"
     "       sublink-sim --list\n"
     "\n"
     "Runs SCENARIO in virtual time and prints what happened, line by line\n"
@@ -22,6 +22,10 @@ const char kUsage[] =
     "\n"
     "  --pki DIR   certificates and keys made by tests/pki/make_pki.sh DIR\n"
     "  --seed N    seed of every random stream (default 1)\n"
+    "  --cut-write N[:OP]  cut the power inside the device's Nth storage write,\n"
+    "              after OP of its flash operations (default 0); back 1 s later\n"
+    "  --cut-random K      cut the power inside about one write in K, at random\n"
+    "              (from the seed); back 1 s later each time\n"
     "  --quiet     print only the summary\n"
     "  --list      list the scenarios\n"
     "\n"
@@ -37,6 +41,7 @@ void list() {
 int main(int argc, char** argv) {
   std::string pki, name;
   uint64_t seed = 1;
+  uint64_t cut_write = 0, cut_operations = 0, cut_one_in = 0;
   bool quiet = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -48,18 +53,22 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--quiet") {
       quiet = true;
-    } else if ((a == "--pki" || a == "--seed") && i + 1 < argc) {
+    } else if ((a == "--pki" || a == "--seed" || a == "--cut-write" || a == "--cut-random") && i + 1 < argc) {
       const char* v = argv[++i];
+      char* end = nullptr;
       if (a == "--pki") {
         pki = v;
-      } else {
-        char* end = nullptr;
-        seed = std::strtoull(v, &end, 10);
-        if (*v == '\0' || *end != '\0') {
-          std::fprintf(stderr, "sublink-sim: --seed: '%s' is not a number\n", v);
-          return 2;
-        }
+        continue;
       }
+      const uint64_t n = std::strtoull(v, &end, 10);
+      if (a == "--cut-write" && *end == ':') cut_operations = std::strtoull(end + 1, &end, 10);
+      if (*v == '\0' || *end != '\0' || (a != "--seed" && n == 0)) {
+        std::fprintf(stderr, "sublink-sim: %s: '%s' is not a valid value\n", a.c_str(), v);
+        return 2;
+      }
+      if (a == "--seed") seed = n;
+      if (a == "--cut-write") cut_write = n;
+      if (a == "--cut-random") cut_one_in = n;
     } else if (!a.empty() && a[0] != '-' && name.empty()) {
       name = a;
     } else {
@@ -90,6 +99,9 @@ int main(int argc, char** argv) {
   if (scenario->configure) scenario->configure(setup);
   const auto wall_start = std::chrono::steady_clock::now();
   SimWorld world(setup);
+  if (cut_write > 0) world.device().cut_power_in_write(cut_write, cut_operations);
+  if (cut_one_in > 0) world.device().cut_power_randomly(cut_one_in, seed);
+  world.device().set_power_back_after_cut(kSecondMs);
   if (!quiet) world.timeline().echo_to(stdout);
   const Status started = world.start();
   bool ok = started.ok() && scenario->run(world, nullptr);
@@ -100,9 +112,10 @@ int main(int argc, char** argv) {
   const AgentStatus s = world.device().status();
   std::printf("--\nscenario %s, seed %" PRIu64 ": %s\n", scenario->name, seed, ok ? "ran as scripted" : "FAILED");
   std::printf("virtual time %s in %.3f s of wall time\n", SimTimeline::format_time(world.now()).c_str(), wall_s);
-  std::printf("device: state %s, link %s, grace_elapsed_s %" PRId64 ", events_pending %zu, boot %" PRIu64 "\n",
+  std::printf("device: state %s, link %s, grace_elapsed_s %" PRId64 ", events_pending %zu, boot %" PRIu64
+              ", storage writes %" PRIu64 ", power cuts %" PRIu64 "\n",
               std::string(state_name(s.state)).c_str(), s.link_up ? "up" : "down", s.grace_elapsed_s,
-              s.events_pending, s.boot);
+              s.events_pending, s.boot, world.device().storage().writes(), world.device().power_cuts());
   std::printf("server: %zu events stored, %" PRIu64 " welcomes, %zu grants\n",
               world.server().directory().events(world.setup().device_config.system_id.view()).size(),
               world.server().welcomes(), world.server().grants_sent().size());

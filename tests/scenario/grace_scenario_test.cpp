@@ -188,6 +188,22 @@ TEST(GraceScenario, PowerLossLosesAtMostOneCheckpointInterval) {
   EXPECT_EQ(world.device().status().state, LicenseState::grace);
 }
 
+TEST(GraceScenario, ExpiryIsStoredAtOnceNotAtTheNextCheckpoint) {
+  SimWorld world(scenario_setup());
+  ASSERT_TRUE(world.start().ok());
+  ASSERT_TRUE(sim_until_licensed(world));
+  world.server().stop();
+  ASSERT_TRUE(world.run_until([&] { return world.device().status().state == LicenseState::grace; }, 10'000, 1));
+  world.run_for(30 * kDayMs + 60 * kSecondMs);  // a minute into `expired`
+  ASSERT_EQ(world.device().status().state, LicenseState::expired);
+  world.device().power_off();
+  world.device().boot();
+  // The state change was checkpointed when it happened: the device does not
+  // come back in grace with features on until the next hourly checkpoint.
+  EXPECT_EQ(world.device().status().state, LicenseState::expired) << timeline_text(world);
+  EXPECT_FALSE(world.device().agent()->feature_enabled("trunks"));
+}
+
 TEST(GraceScenario, ExpiredDeviceWithAnExpiredLicenseStaysOffUntilANewGrant) {
   SimWorldSetup setup = scenario_setup();
   setup.server_settings.license_lifetime_ms = 20 * kDayMs;  // ends inside the grace period
