@@ -80,9 +80,7 @@ void SimServer::stop() {
   // The host stays up and answers connects with resets; the process and
   // its connections are gone.
   for (uint16_t port : setup_.ports) net_.unlisten(setup_.address, port);
-  std::vector<SimSessionId> ids;
-  for (auto& [id, entry] : sessions_) ids.push_back(id);
-  for (SimSessionId id : ids) server_->reset(id);
+  server_->reset_all();
 }
 
 void SimServer::restart(Millis down_for_ms) {
@@ -113,26 +111,24 @@ void SimServer::blackhole(bool on) {
 void SimServer::hang(bool on) {
   hung_ = on;
   note(on ? "hung: answers nothing" : "answers again");
-  for (auto& [id, entry] : sessions_) {
-    if (entry.session) entry.session->set_blackhole(on);
-  }
+  for (auto& [id, session] : sessions_) session->set_blackhole(on);
 }
 
 // ---- Operator ------------------------------------------------------------------
 
 ServerSession* SimServer::welcomed_session(SimSessionId* id_out) {
-  for (auto& [id, entry] : sessions_) {
-    if (entry.session && entry.session->welcomed() && !entry.session->closing()) {
+  for (auto& [id, session] : sessions_) {
+    if (session->welcomed() && !session->closing()) {
       if (id_out) *id_out = id;
-      return entry.session.get();
+      return session.get();
     }
   }
   return nullptr;
 }
 
 std::optional<SessionInfo> SimServer::current() const {
-  for (const auto& [id, entry] : sessions_) {
-    if (entry.session && entry.session->welcomed() && !entry.session->closing()) return entry.session->info();
+  for (const auto& [id, session] : sessions_) {
+    if (session->welcomed() && !session->closing()) return session->info();
   }
   return std::nullopt;
 }
@@ -204,31 +200,28 @@ void SimServer::on_open(SimSessionId id) {
   peer.certificate_cn = std::string(server_->client_common_name(id));
   peer.address = text_of(server_->peer(id));
   peer.port = server_->local_port(id);
-  Entry& e = sessions_[id];
-  e.session = std::make_unique<ServerSession>(setup_.settings, directory_, signer_, peer, utc());
-  e.session->set_blackhole(hung_);
-  e.session->set_response_callback([this](const DeviceResponse& r) { responses_.push_back(r); });
-  e.opened = true;
+  auto session = std::make_unique<ServerSession>(setup_.settings, directory_, signer_, peer, utc());
+  session->set_blackhole(hung_);
+  session->set_response_callback([this](const DeviceResponse& r) { responses_.push_back(r); });
+  sessions_[id] = std::move(session);
 }
 
 void SimServer::on_text(SimSessionId id, std::string_view message) {
   auto it = sessions_.find(id);
-  if (it == sessions_.end() || !it->second.session) return;
+  if (it == sessions_.end()) return;
   observe_in(message);
-  it->second.session->on_text(message, utc());
+  it->second->on_text(message, utc());
   flush(id);
 }
 
 void SimServer::on_closed(SimSessionId id, Status why) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  if (it->second.session) {
-    if (it->second.session->welcomed()) {
-      note(std::string("session closed: ") + reason_name(why.reason()) +
-           (why.reason() == Reason::closed_by_peer ? " " + std::to_string(why.detail()) : ""));
-    }
-    it->second.session->on_closed(utc(), reason_name(why.reason()));
+  if (it->second->welcomed()) {
+    note(std::string("session closed: ") + reason_name(why.reason()) +
+         (why.reason() == Reason::closed_by_peer ? " " + std::to_string(why.detail()) : ""));
   }
+  it->second->on_closed(utc(), reason_name(why.reason()));
   sessions_.erase(it);
 }
 
@@ -236,11 +229,11 @@ Millis SimServer::poll(Millis world_now) {
   Millis next = kNever;
   const Millis now_utc = utc();
   std::vector<SimSessionId> ids;
-  for (auto& [id, entry] : sessions_) ids.push_back(id);
+  for (auto& [id, session] : sessions_) ids.push_back(id);
   for (SimSessionId id : ids) {
     auto it = sessions_.find(id);
-    if (it == sessions_.end() || !it->second.session) continue;
-    const Millis due = it->second.session->step(now_utc);
+    if (it == sessions_.end()) continue;
+    const Millis due = it->second->step(now_utc);
     flush(id);
     if (due != kNever) next = std::min(next, world_now + std::max<Millis>(0, due - now_utc));
   }
@@ -249,8 +242,8 @@ Millis SimServer::poll(Millis world_now) {
 
 void SimServer::flush(SimSessionId id) {
   auto it = sessions_.find(id);
-  if (it == sessions_.end() || !it->second.session) return;
-  SessionOutput out = it->second.session->take_output();
+  if (it == sessions_.end()) return;
+  SessionOutput out = it->second->take_output();
   for (const std::string& m : out.messages) {
     observe_out(m);
     if (!server_->send_text(id, m).ok()) break;

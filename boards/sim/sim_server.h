@@ -107,11 +107,6 @@ class SimServer final : private SimServerHandler {
   Millis poll(Millis world_now);
 
  private:
-  struct Entry {
-    std::unique_ptr<ServerSession> session;
-    bool opened = false;
-  };
-
   Millis utc() const;
   void note(std::string what);
   void flush(SimSessionId id);
@@ -132,7 +127,7 @@ class SimServer final : private SimServerHandler {
   LicenseSigner signer_;
   MemoryDirectory directory_;
   std::unique_ptr<SimTlsWsServer> server_;
-  std::map<SimSessionId, Entry> sessions_;
+  std::map<SimSessionId, std::unique_ptr<ServerSession>> sessions_;  // opened (upgraded) sessions
   bool loaded_ = false;
   bool listening_ = false;
   bool hung_ = false;

@@ -160,6 +160,12 @@ Status SimTlsWsServer::reset(SimSessionId session) {
   return Status::Ok();
 }
 
+void SimTlsWsServer::reset_all() {
+  std::vector<SimSessionId> ids;
+  for (const auto& [id, session] : sessions_) ids.push_back(id);
+  for (SimSessionId id : ids) reset(id);
+}
+
 std::string_view SimTlsWsServer::client_common_name(SimSessionId session) const {
   auto it = sessions_.find(session);
   return it == sessions_.end() ? std::string_view() : it->second->client_cn();

@@ -74,6 +74,8 @@ class SimTlsWsServer {
   /// middlebox would; on_closed follows with connection_reset.
   /// invalid_argument for an unknown session.
   Status reset(SimSessionId session);
+  /// Resets every session, handshakes under way included (the process died).
+  void reset_all();
 
   /// Sessions alive now (accepted, not yet ended).
   size_t sessions() const { return sessions_.size(); }

@@ -88,6 +88,20 @@ TEST(LinkScenario, BlackholedPortIsOvertakenAfterTheStagger) {
   EXPECT_EQ(first_line_at(world, "device", "link up", 0), 5 + 300 + 160);
 }
 
+TEST(LinkScenario, ServerStoppedMidHandshakeLeavesNothingBehind) {
+  SimWorld world(scenario_setup());
+  ASSERT_TRUE(world.start().ok());
+  world.run_until(100);  // TCP is up (45 ms), TLS under way
+  ASSERT_TRUE(world.device().status().state == LicenseState::unlicensed);
+  world.server().stop();
+  world.run_for(10 * kSecondMs);
+  EXPECT_EQ(world.server().welcomes(), 0u) << timeline_text(world);
+  EXPECT_EQ(world.server().open_sessions(), 0u);
+  EXPECT_FALSE(world.device().status().link_up);
+  ASSERT_TRUE(world.server().start().ok());
+  ASSERT_TRUE(sim_until_licensed(world, 10 * 60 * kSecondMs)) << timeline_text(world);
+}
+
 TEST(LinkScenario, LostEventAckDeliversTheEventsOnce) {
   SimWorld world(scenario_setup());
   ASSERT_TRUE(world.start().ok());
