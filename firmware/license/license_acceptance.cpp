@@ -35,7 +35,13 @@ LicenseDecision check_signed(const LicenseKey& key, std::string_view customer_id
 }  // namespace
 
 LicenseRefusal license_window_refusal(const LicenseTerms& terms, Millis now) {
-  if (now < terms.not_before) return LicenseRefusal::not_yet_valid;
+  // `now` is the device's estimate of the server's clock, the server time
+  // of the latest welcome/heartbeat_ack carried forward: it trails the
+  // server's real clock by that message's transit time. A license issued
+  // with not_before == issued, right after the welcome, could be refused for
+  // that lag alone, so not_before gets kServerClockLagMs of slack. expires
+  // gets none: the lag already errs on the device's side there.
+  if (now < terms.not_before - kServerClockLagMs) return LicenseRefusal::not_yet_valid;
   if (now > terms.expires) return LicenseRefusal::expired;
   return LicenseRefusal::none;
 }

@@ -51,8 +51,12 @@ LicenseDecision accept_license_grant(const LicenseKey& key, const LicenseGrantFi
 LicenseDecision verify_stored_license(const LicenseKey& key, const SignedLicense& stored,
                                       std::string_view customer_id, std::string_view system_id, License& out);
 
-/// not_yet_valid, expired, or none for `now` within [not_before, expires]
-/// (both ends included).
+/// How far the device's estimate of the server clock may trail the server
+/// (the transit time of the message it was taken from, on a slow link).
+inline constexpr Millis kServerClockLagMs = 60 * 1000;
+
+/// not_yet_valid, expired, or none for `now` within
+/// [not_before - kServerClockLagMs, expires] (both ends included).
 LicenseRefusal license_window_refusal(const LicenseTerms& terms, Millis now);
 
 }  // namespace sublink

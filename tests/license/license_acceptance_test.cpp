@@ -154,7 +154,9 @@ TEST_F(LicenseAcceptance, RefusesAnotherCustomerOrSystem) {
 
 TEST_F(LicenseAcceptance, AppliesTheValidityWindowInclusivelyByServerTime) {
   auto grant = grant_for(Spec{}.json());
-  EXPECT_EQ(accept(grant, kNotBefore - 1).refusal, LicenseRefusal::not_yet_valid);
+  EXPECT_EQ(accept(grant, kNotBefore - kServerClockLagMs - 1).refusal, LicenseRefusal::not_yet_valid);
+  EXPECT_EQ(accept(grant, kNotBefore - kServerClockLagMs).refusal, LicenseRefusal::none)
+      << "the device's estimate of the server clock trails it by a message's transit time";
   EXPECT_EQ(accept(grant, kNotBefore).refusal, LicenseRefusal::none);
   EXPECT_EQ(accept(grant, kExpires).refusal, LicenseRefusal::none);
   EXPECT_EQ(accept(grant, kExpires + 1).refusal, LicenseRefusal::expired);

@@ -47,7 +47,7 @@ TEST_F(LicenseRecordTest, RoundTripsAndVerifiesAgainAtBoot) {
   EXPECT_EQ(restored->terms.quantity("trunks"), 8u);
   EXPECT_EQ(restored->terms.issued, 5);
   // The window is judged later, by the server's clock.
-  EXPECT_EQ(license_window_refusal(restored->terms, 9), LicenseRefusal::not_yet_valid);
+  EXPECT_EQ(license_window_refusal(restored->terms, 9 - kServerClockLagMs), LicenseRefusal::not_yet_valid);
   EXPECT_EQ(license_window_refusal(restored->terms, 20), LicenseRefusal::none);
   EXPECT_EQ(license_window_refusal(restored->terms, 21), LicenseRefusal::expired);
 }
