@@ -77,10 +77,10 @@ class SublinkServerTest : public ::testing::Test {
     Result<std::vector<AuditRecord>> a = db->audits("SYS-0001");
     return a.ok() ? *a : std::vector<AuditRecord>{};
   }
-  std::vector<StoredConnection> connections() {
+  std::vector<ConnectionHistory> connections() {
     auto db = records();
-    Result<std::vector<StoredConnection>> c = db->connections();
-    return c.ok() ? *c : std::vector<StoredConnection>{};
+    Result<std::vector<ConnectionHistory>> c = db->connections();
+    return c.ok() ? *c : std::vector<ConnectionHistory>{};
   }
 
   static bool up_on(const Json& s, int port) { return s.at("link").str() == "up" && s.at("port").num() == port; }
@@ -122,7 +122,7 @@ TEST_F(SublinkServerTest, DeviceGetsItsEntitlementAndTheServerKeepsAuditsAndEven
     }
     return false;
   }, 10000)) << server.log();
-  const std::vector<StoredConnection> links = connections();
+  const std::vector<ConnectionHistory> links = connections();
   ASSERT_EQ(links.size(), 1u);
   EXPECT_EQ(links[0].record.system_id, "SYS-0001");
   EXPECT_EQ(links[0].record.port, port);
@@ -152,7 +152,7 @@ TEST_F(SublinkServerTest, AClosedFirstPortFallsBackToTheSecondAndEventsAreStored
   for (size_t i = 0; i < stored.size(); ++i) {
     EXPECT_EQ(stored[i].seq, static_cast<int64_t>(i + 1)) << "every event once, none lost";
   }
-  const std::vector<StoredConnection> links = connections();
+  const std::vector<ConnectionHistory> links = connections();
   ASSERT_GE(links.size(), 2u);
   EXPECT_EQ(links.front().record.port, first);
   EXPECT_TRUE(links.front().down.has_value()) << "the first link's end is recorded";

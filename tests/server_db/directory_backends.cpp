@@ -54,8 +54,8 @@ void SqliteBackend::set_failing(bool failing) {
   }
 }
 
-std::vector<StoredRevocation> SqliteBackend::revocations() { return value_or_fail(directory_->revocations()); }
-std::vector<StoredConnection> SqliteBackend::connections() { return value_or_fail(directory_->connections()); }
+std::vector<RevocationRecord> SqliteBackend::revocations() { return value_or_fail(directory_->revocations()); }
+std::vector<ConnectionHistory> SqliteBackend::connections() { return value_or_fail(directory_->connections()); }
 std::vector<DeviceEvent> SqliteBackend::events(const std::string& system_id) {
   return value_or_fail(directory_->events(system_id));
 }

@@ -23,13 +23,13 @@ class MemoryBackend {
   void put_customer(const std::string& id) { directory_.put_customer(id); }
   void set_failing(bool failing) { directory_.set_failing(failing); }
 
-  std::vector<StoredRevocation> revocations() {
-    std::vector<StoredRevocation> out;
+  std::vector<RevocationRecord> revocations() {
+    std::vector<RevocationRecord> out;
     for (const RevocationRecord& r : directory_.revocations()) out.push_back({r.system_id, r.serial, r.reason, r.at});
     return out;
   }
-  std::vector<StoredConnection> connections() {
-    std::vector<StoredConnection> out;
+  std::vector<ConnectionHistory> connections() {
+    std::vector<ConnectionHistory> out;
     for (const ConnectionHistory& c : directory_.connections()) out.push_back({c.id, c.record, c.down, c.down_reason});
     return out;
   }
@@ -62,8 +62,8 @@ class SqliteBackend {
   void reopen();
   const std::string& path() const { return path_; }
 
-  std::vector<StoredRevocation> revocations();
-  std::vector<StoredConnection> connections();
+  std::vector<RevocationRecord> revocations();
+  std::vector<ConnectionHistory> connections();
   std::vector<DeviceEvent> events(const std::string& system_id);
   std::vector<AuditRecord> audits(const std::string& system_id);
   size_t issued_count();

@@ -98,7 +98,7 @@ TYPED_TEST(DirectoryContractTest, RevocationsAreRecordedOnce) {
   ASSERT_TRUE(d.record_revoked("SYS-7", "L-1", "again", 6).ok());
   EXPECT_TRUE(*d.is_revoked("SYS-7", "L-1"));
   EXPECT_FALSE(*d.is_revoked("SYS-8", "L-1")) << "a serial is revoked for its own system";
-  const std::vector<StoredRevocation> revocations = this->backend.revocations();
+  const std::vector<RevocationRecord> revocations = this->backend.revocations();
   ASSERT_EQ(revocations.size(), 1u);
   EXPECT_EQ(revocations[0].reason, "fraud");
   EXPECT_EQ(revocations[0].at, 5);
@@ -111,7 +111,7 @@ TYPED_TEST(DirectoryContractTest, ConnectionsGetIdsAndTheirEnd) {
   EXPECT_NE(a, b);
   ASSERT_TRUE(d.connection_down(a, 30, "closed").ok());
   EXPECT_EQ(d.connection_down(99, 30, "closed").reason(), Reason::invalid_argument);
-  const std::vector<StoredConnection> connections = this->backend.connections();
+  const std::vector<ConnectionHistory> connections = this->backend.connections();
   ASSERT_EQ(connections.size(), 2u);
   EXPECT_EQ(connections[0].down, 30);
   EXPECT_EQ(connections[0].down_reason, "closed");

@@ -63,6 +63,23 @@ struct ConnectionRecord {
   Millis up = 0;       // UTC ms of the welcome
 };
 
+/// A revocation as recorded (what an operator listing shows, whatever keeps
+/// the records).
+struct RevocationRecord {
+  std::string system_id;
+  std::string serial;
+  std::string reason;
+  Millis at = 0;
+};
+
+/// A connection with its end, once known.
+struct ConnectionHistory {
+  int64_t id = 0;
+  ConnectionRecord record;
+  std::optional<Millis> down;
+  std::string down_reason;
+};
+
 /// One feature's figures in a license_audit.
 struct FeatureUsageReport {
   std::string name;

@@ -14,22 +14,6 @@
 
 namespace sublink {
 
-/// A revocation as recorded.
-struct RevocationRecord {
-  std::string system_id;
-  std::string serial;
-  std::string reason;
-  Millis at = 0;
-};
-
-/// A connection with its end, once known.
-struct ConnectionHistory {
-  int64_t id = 0;
-  ConnectionRecord record;
-  std::optional<Millis> down;
-  std::string down_reason;
-};
-
 class MemoryDirectory final : public Directory {
  public:
   /// Registers a system (or replaces its record): entitlements, term and

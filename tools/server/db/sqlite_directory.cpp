@@ -198,8 +198,8 @@ Result<bool> SqliteDirectory::is_revoked(std::string_view system_id, std::string
   return select.column_int(0) > 0;
 }
 
-Result<std::vector<StoredRevocation>> SqliteDirectory::revocations() {
-  std::vector<StoredRevocation> out;
+Result<std::vector<RevocationRecord>> SqliteDirectory::revocations() {
+  std::vector<RevocationRecord> out;
   SqliteStatement select(db_, "SELECT system_id, serial, reason, at FROM revocations ORDER BY rowid");
   for (;;) {
     Result<bool> row = select.step();
@@ -229,8 +229,8 @@ Status SqliteDirectory::connection_down(int64_t id, Millis at, std::string_view 
   return sqlite3_changes(db_) == 0 ? Status(Reason::invalid_argument) : Status::Ok();
 }
 
-Result<std::vector<StoredConnection>> SqliteDirectory::connections() {
-  std::vector<StoredConnection> out;
+Result<std::vector<ConnectionHistory>> SqliteDirectory::connections() {
+  std::vector<ConnectionHistory> out;
   SqliteStatement select(db_,
                          "SELECT id, system_id, customer_id, port, peer, up, down, down_reason FROM connections "
                          "ORDER BY id");
@@ -238,7 +238,7 @@ Result<std::vector<StoredConnection>> SqliteDirectory::connections() {
     Result<bool> row = select.step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    StoredConnection c;
+    ConnectionHistory c;
     c.id = select.column_int(0);
     c.record = {select.column_text(1), select.column_text(2), static_cast<uint16_t>(select.column_int(3)),
                 select.column_text(4), select.column_int(5)};

@@ -20,22 +20,6 @@ struct sqlite3;
 
 namespace sublink {
 
-/// A revocation as stored.
-struct StoredRevocation {
-  std::string system_id;
-  std::string serial;
-  std::string reason;
-  Millis at = 0;
-};
-
-/// A connection as stored, with its end once known.
-struct StoredConnection {
-  int64_t id = 0;
-  ConnectionRecord record;
-  std::optional<Millis> down;
-  std::string down_reason;
-};
-
 class SqliteDirectory final : public Directory {
  public:
   /// Opens (creating when missing) the database at `path` and creates or
@@ -63,8 +47,8 @@ class SqliteDirectory final : public Directory {
   // ---- What the sessions recorded ---------------------------------------------------
   /// Licenses issued to `system_id`, oldest first.
   Result<std::vector<IssuedLicense>> issued(std::string_view system_id);
-  Result<std::vector<StoredRevocation>> revocations();
-  Result<std::vector<StoredConnection>> connections();
+  Result<std::vector<RevocationRecord>> revocations();
+  Result<std::vector<ConnectionHistory>> connections();
   /// Audits of `system_id` in the order received.
   Result<std::vector<AuditRecord>> audits(std::string_view system_id);
   /// Events stored for `system_id`, in seq order.
