@@ -3,6 +3,7 @@
 #include <cJSON.h>
 
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "firmware/json/json_document.h"
@@ -41,6 +42,7 @@ enum class Key : uint8_t {
   checkpoint_s,
   max_message_bytes,
   max_channels,
+  ntp,
 };
 
 struct KeySpec {
@@ -74,6 +76,7 @@ constexpr KeySpec kKeys[] = {
     {"checkpoint_s", false},
     {"max_message_bytes", false},
     {"max_channels", false},
+    {"ntp", false},
 };
 constexpr size_t kKeyCount = sizeof kKeys / sizeof kKeys[0];
 
@@ -165,7 +168,9 @@ class Parser {
   bool parse_features(const cJSON* item, const Path& p);
   bool parse_feature(const cJSON* item, const Path& p, ConfiguredFeature& out);
   bool parse_services(const cJSON* item, const Path& p);
-  bool parse_endpoint(std::string_view text, const Path& p, ServiceEndpoint& out);
+  bool parse_endpoint(std::string_view text, const Path& p, uint16_t default_port,
+                      BoundedString<kMaxServiceHost>& host, uint16_t& port);
+  bool parse_ntp(const cJSON* item, const Path& p);
   bool parse_methods(const cJSON* item, const Path& p);
   bool check_together();
 
@@ -339,30 +344,38 @@ bool Parser::parse_features(const cJSON* item, const Path& p) {
   return true;
 }
 
-bool Parser::parse_endpoint(std::string_view text, const Path& p, ServiceEndpoint& out) {
+// `default_port` 0: the port is required; otherwise "host" (or "[v6]")
+// alone means that port.
+bool Parser::parse_endpoint(std::string_view text, const Path& p, uint16_t default_port,
+                            BoundedString<kMaxServiceHost>& host, uint16_t& port) {
   // One host:port grammar for the whole agent: the proxy URL parser's,
   // behind a scheme, minus what only a URL may have.
   char url[8 + kMaxServiceHost + 16];
   constexpr std::string_view kScheme = "http://";
-  bool fits = text.size() + kScheme.size() < sizeof url;
+  bool fits = text.size() + kScheme.size() + 6 < sizeof url;
+  bool port_given = !text.empty() && text.back() != ']' && text.find(':') != std::string_view::npos;
   Result<ProxyUrl> parsed = Status(Reason::invalid_argument);
   if (fits && text.find_first_of("@/") == std::string_view::npos) {
     size_t n = 0;
     for (char ch : kScheme) url[n++] = ch;
     for (char ch : text) url[n++] = ch;
+    if (!port_given && default_port != 0) {
+      n += static_cast<size_t>(std::snprintf(url + n, sizeof url - n, ":%u", static_cast<unsigned>(default_port)));
+    }
     parsed = parse_proxy_url(std::string_view(url, n));
   }
   if (!parsed.ok() || parsed->host().size() > kMaxServiceHost) {
-    const char* why = "expected \"host:port\"";
-    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::host)) why = "expected \"host:port\", the host is not a valid name or IP literal";
-    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_missing)) why = "expected \"host:port\", the port is missing";
-    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_invalid)) why = "expected \"host:port\", the port is not a number";
-    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_range)) why = "expected \"host:port\", the port is outside 1..65535";
-    at(p).add(why).add(", got ").add_quoted(text);
+    const char* why = "";
+    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::host)) why = ", the host is not a valid name or IP literal";
+    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_missing)) why = ", the port is missing";
+    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_invalid)) why = ", the port is not a number";
+    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_range)) why = ", the port is outside 1..65535";
+    at(p).add(default_port != 0 ? "expected \"host\" or \"host:port\"" : "expected \"host:port\"").add(why);
+    error_.add(", got ").add_quoted(text);
     return false;
   }
-  out.host.assign(parsed->host());
-  out.port = parsed->port();
+  host.assign(parsed->host());
+  port = parsed->port();
   return true;
 }
 
@@ -387,9 +400,27 @@ bool Parser::parse_services(const cJSON* item, const Path& p) {
       return false;
     }
     if (json_type_of(m) != JsonType::string) return expected(here, "string \"host:port\"", m);
-    if (!parse_endpoint(m->valuestring, here, s)) return false;
+    if (!parse_endpoint(m->valuestring, here, 0, s.host, s.port)) return false;
     s.name.assign(name);
     ++c_.service_count;
+  }
+  return true;
+}
+
+bool Parser::parse_ntp(const cJSON* item, const Path& p) {
+  if (json_type_of(item) != JsonType::array) return expected(p, "array of \"host\" or \"host:port\"", item);
+  int count = cJSON_GetArraySize(item);
+  if (count > static_cast<int>(kMaxConfigNtpServers)) {
+    at(p).add("at most ").add_int(kMaxConfigNtpServers).add(" NTP servers, got ").add_int(count);
+    return false;
+  }
+  c_.ntp_count = 0;
+  size_t i = 0;
+  for (const cJSON* e = item->child; e != nullptr; e = e->next, ++i) {
+    if (json_type_of(e) != JsonType::string) return expected(p.index(i), "string \"host\" or \"host:port\"", e);
+    NtpServer& s = c_.ntp[c_.ntp_count];
+    if (!parse_endpoint(e->valuestring, p.index(i), kNtpPort, s.host, s.port)) return false;
+    ++c_.ntp_count;
   }
   return true;
 }
@@ -450,6 +481,7 @@ bool Parser::parse_key(Key key, const cJSON* item) {
       if (!read_int(item, p, 1, kMaxChannels, "", n)) return false;
       c_.max_channels = static_cast<uint32_t>(n);
       return true;
+    case Key::ntp: return parse_ntp(item, p);
   }
   return false;
 }

@@ -25,6 +25,12 @@ bool find_management_method(std::string_view name, ManagementMethod& method) {
   return false;
 }
 
+std::array<NtpServer, kMaxConfigNtpServers> default_ntp_servers() {
+  std::array<NtpServer, kMaxConfigNtpServers> servers{};
+  servers[0].host.assign(kDefaultNtpServer);
+  return servers;
+}
+
 const ServiceEndpoint* DeviceConfig::find_service(std::string_view name) const {
   for (const ServiceEndpoint& s : service_list()) {
     if (s.name == name) return &s;

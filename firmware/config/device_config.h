@@ -53,6 +53,24 @@ struct ServiceEndpoint {
   uint16_t port = 0;
 };
 
+/// Most `ntp` servers. The agent itself does not set the clock (the
+/// platform does: an NTP daemon on Linux, lwIP's SNTP on a board); the list
+/// says which servers the platform uses, so diagnostics can query them and
+/// the firewall rules can name them.
+inline constexpr size_t kMaxConfigNtpServers = 4;
+/// The NTP server used when `ntp` is not given.
+inline constexpr std::string_view kDefaultNtpServer = "pool.ntp.org";
+inline constexpr uint16_t kNtpPort = 123;
+
+/// One `ntp` entry: "host" or "host:port" (IPv6 literals in brackets).
+struct NtpServer {
+  BoundedString<kMaxServiceHost> host;
+  uint16_t port = kNtpPort;
+};
+
+/// The `ntp` list when the key is absent: kDefaultNtpServer alone.
+std::array<NtpServer, kMaxConfigNtpServers> default_ntp_servers();
+
 /// The management methods the agent answers (PROTOCOL.md section 4), as bits
 /// of DeviceConfig::management_methods.
 enum class ManagementMethod : uint8_t {
@@ -88,6 +106,8 @@ struct DeviceConfig {
   size_t feature_count = 0;
   std::array<ServiceEndpoint, kMaxConfigServices> services{};
   size_t service_count = 0;
+  std::array<NtpServer, kMaxConfigNtpServers> ntp = default_ntp_servers();
+  size_t ntp_count = 1;  // 0: the clock is not set over NTP
 
   // Timing (PROTOCOL.md defaults), converted from the file's units.
   Millis connect_timeout = 5 * kSecondMs;      // connect_timeout_s
@@ -108,6 +128,7 @@ struct DeviceConfig {
   std::span<const uint16_t> port_list() const { return {ports.data(), port_count}; }
   std::span<const ConfiguredFeature> feature_list() const { return {features.data(), feature_count}; }
   std::span<const ServiceEndpoint> service_list() const { return {services.data(), service_count}; }
+  std::span<const NtpServer> ntp_list() const { return {ntp.data(), ntp_count}; }
   /// The endpoint configured for service `name`, or nullptr: a tunnel.open
   /// for any other name is refused.
   const ServiceEndpoint* find_service(std::string_view name) const;
