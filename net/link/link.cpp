@@ -340,6 +340,7 @@ bool Link::process_ws_events(Chain& c) {
         if (c.stage == Stage::open) listener_.on_binary(ev.data);
         break;
       case WsEventType::pong:
+        if (c.stage == Stage::open) listener_.on_pong(ev.data);
         break;
       case WsEventType::closed: {
         flush(c);  // the close frame we answered with
@@ -460,6 +461,13 @@ Status Link::send_text(std::string_view message) {
 Status Link::send_binary(std::span<const uint8_t> message) {
   if (!up()) return {Reason::would_block, 0};
   Status st = winner_->ws->send_binary(message);
+  if (st.ok()) flush(*winner_);
+  return st;
+}
+
+Status Link::send_ping(std::span<const uint8_t> payload) {
+  if (!up()) return {Reason::would_block, 0};
+  Status st = winner_->ws->send_ping(payload);
   if (st.ok()) flush(*winner_);
   return st;
 }

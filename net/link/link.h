@@ -73,6 +73,8 @@ class LinkListener {
   /// A complete message arrived (valid only during the call).
   virtual void on_text(std::string_view /*message*/) {}
   virtual void on_binary(std::span<const uint8_t> /*message*/) {}
+  /// A pong arrived (its payload, valid only during the call).
+  virtual void on_pong(std::span<const uint8_t> /*payload*/) {}
   /// The link went down: why.ok() after our own close(), closed_by_peer
   /// (detail: close code), or the failure.
   virtual void on_link_down(Status /*why*/) {}
@@ -103,6 +105,10 @@ class Link final : public SocketEvents, public MessageChannel {
   /// the output is full; other statuses as WsClient::send_text.
   Status send_text(std::string_view message) override;
   Status send_binary(std::span<const uint8_t> message);
+  /// Queues a WebSocket ping (payload up to 125 bytes) on the open link;
+  /// the server's pong comes back through LinkListener::on_pong. Statuses
+  /// as send_text.
+  Status send_ping(std::span<const uint8_t> payload);
 
   /// Closes the open link with `code` (1000, 1001 at shutdown) and stops
   /// making new rounds until start() is called again.
