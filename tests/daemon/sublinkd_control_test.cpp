@@ -293,7 +293,7 @@ TEST_F(SublinkdControl, SighupWithABrokenCertificateKeepsTheCurrentOne) {
 TEST_F(SublinkdControl, HelpDescribesEveryCommand) {
   Output d = run(std::string(SUBLINKD_PATH) + " --help", tmp_);
   EXPECT_EQ(d.status, 0);
-  for (const char* word : {"--config", "SIGTERM", "SIGHUP", "Exit status"}) {
+  for (const char* word : {"--config", "SIGTERM", "SIGHUP", "EXIT STATUS"}) {
     EXPECT_NE(d.out.find(word), std::string::npos) << word;
   }
   Output c = run(std::string(SUBLINKCTL_PATH) + " --help", tmp_);

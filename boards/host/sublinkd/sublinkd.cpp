@@ -1,5 +1,5 @@
 // sublinkd: runs the sublink agent on Linux, in the foreground (systemd
-// Type=simple or a terminal). See --help.
+// Type=exec or a terminal). See --help.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -11,29 +11,53 @@ using namespace sublink;
 namespace {
 
 const char kUsage[] =
-    "usage: sublinkd --config FILE [--verbose]\n"
+    "NAME\n"
+    "    sublinkd - the sublink agent: keeps this appliance's subscription link\n"
     "\n"
-    "Runs the sublink agent in the foreground: keeps the subscription link to the\n"
-    "server named in FILE (TLS 1.2 with the device certificate, WebSocket), holds\n"
-    "the license, counts grace time while the link is down, and answers\n"
-    "sublinkctl on a UNIX socket in state_dir.\n"
+    "SYNOPSIS\n"
+    "    sublinkd --config FILE [--verbose]\n"
+    "    sublinkd --help | --version\n"
     "\n"
-    "  -c, --config FILE   the JSON configuration (PROTOCOL.md section 7)\n"
-    "  -v, --verbose       also log every received message (debug level)\n"
-    "  -h, --help          this text\n"
-    "      --version       print the version\n"
+    "DESCRIPTION\n"
+    "    Runs the sublink agent in the foreground (systemd Type=exec or a terminal).\n"
+    "    It keeps the subscription link to the server named in FILE (TLS 1.2 with\n"
+    "    the device certificate, then a WebSocket), holds the license, counts grace\n"
+    "    time while the link is down, raises alarms as grace runs out, and answers\n"
+    "    sublinkctl on a UNIX socket in state_dir.\n"
     "\n"
-    "Logs go to stderr, one line each, with sd-daemon level prefixes (<3> error ...\n"
-    "<6> info) that journald understands.\n"
+    "    Logs go to stderr, one line each, with sd-daemon level prefixes (<3> error\n"
+    "    ... <7> debug) that journald understands.\n"
     "\n"
-    "Signals: SIGTERM or SIGINT close the link (code 1001, going away), store the\n"
-    "grace account and exit 0. SIGHUP reloads cert_file, key_file and ca_file\n"
-    "(checked as at start; a bad set is refused and the current one kept); the\n"
-    "next connection uses them.\n"
+    "    SIGTERM or SIGINT close the link (code 1001, going away), store the grace\n"
+    "    account and exit 0. SIGHUP reloads cert_file, key_file and ca_file,\n"
+    "    checked as at start: a bad set is refused and the current one kept; the\n"
+    "    next connection uses the new set.\n"
     "\n"
-    "Exit status: 0 after SIGTERM/SIGINT, 78 when the configuration or a file it\n"
-    "names stops the start (the log line names the problem), 1 for other\n"
-    "failures, 2 for bad usage.\n";
+    "OPTIONS\n"
+    "    -c, --config FILE   the JSON configuration (PROTOCOL.md section 7)\n"
+    "    -v, --verbose       also log every received message (debug level)\n"
+    "    -h, --help          print this text and exit\n"
+    "        --version       print the version and exit\n"
+    "\n"
+    "FILES\n"
+    "    /etc/sublink/sublink.json   the configuration the packaged service uses\n"
+    "    STATE_DIR/sublinkd.sock     the control socket for sublinkctl (mode 0600)\n"
+    "    STATE_DIR                   license, grace account, events (mode 0700;\n"
+    "                                /var/lib/sublink in the packaged service)\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   stopped by SIGTERM or SIGINT\n"
+    "    1   could not keep running (another sublinkd holds state_dir, ...)\n"
+    "    2   bad usage\n"
+    "    78  the configuration or a file it names stops the start (the log line\n"
+    "        names the problem); systemd does not restart on 78\n"
+    "\n"
+    "EXAMPLES\n"
+    "    Check a configuration in a terminal, with every message logged:\n"
+    "        sublinkd --config /etc/sublink/sublink.json --verbose\n"
+    "    Run the packaged service and read its log:\n"
+    "        systemctl enable --now sublinkd\n"
+    "        journalctl -u sublinkd -f\n";
 
 }  // namespace
 
@@ -57,13 +81,13 @@ int main(int argc, char** argv) {
     } else if (a.rfind("--config=", 0) == 0) {
       config = a.substr(9);
     } else {
-      fprintf(stderr, "sublinkd: %s '%s' (see --help)\n",
+      fprintf(stderr, "sublinkd: %s '%s'; try 'sublinkd --help'\n",
               a == "--config" || a == "-c" ? "missing FILE after" : "unknown option", a.c_str());
       return 2;
     }
   }
   if (config.empty()) {
-    fprintf(stderr, "sublinkd: --config FILE is required (see --help)\n");
+    fprintf(stderr, "sublinkd: --config FILE is required; try 'sublinkd --help'\n");
     return 2;
   }
   StderrLog log(verbose ? LogLevel::debug : LogLevel::info);
