@@ -39,8 +39,10 @@ std::string hex_code(int32_t code) {
   return text;
 }
 
-// Reads a regular file of at most kMaxConfigFileBytes into `out`.
-ConfigError read_file(std::string_view key, const std::string& path, std::string& out) {
+}  // namespace
+
+ConfigError read_config_file(std::string_view key, std::string_view path_view, std::string& out) {
+  std::string path(path_view);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return about(Reason::io_error, key, path).add(": cannot read: ").add(std::strerror(errno));
   struct stat st {};
@@ -73,9 +75,9 @@ ConfigError read_file(std::string_view key, const std::string& path, std::string
   return error;
 }
 
-ConfigError read_pem(std::string_view key, std::string_view path_view, std::string& out) {
+ConfigError read_config_pem(std::string_view key, std::string_view path_view, std::string& out) {
   std::string path(path_view);
-  ConfigError error = read_file(key, path, out);
+  ConfigError error = read_config_file(key, path, out);
   if (!error.ok()) return error;
   if (out.find("-----BEGIN ") == std::string::npos) {
     return about(Reason::invalid_argument, key, path).add(" is not PEM (no \"-----BEGIN\" line)");
@@ -160,11 +162,11 @@ ConfigError check_license_key(const DeviceConfig& config, const std::string& pem
       .add(" is not an EC P-256 public key");
 }
 
-ConfigError prepare_state_dir(std::string_view path_view) {
+ConfigError check_state_dir(std::string_view path_view, bool create) {
   std::string path(path_view);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) {
+    if (errno != ENOENT || !create) {
       return about(Reason::io_error, "state_dir", path).add(": cannot use: ").add(std::strerror(errno));
     }
     if (::mkdir(path.c_str(), 0700) != 0 || ::chmod(path.c_str(), 0700) != 0) {
@@ -185,28 +187,26 @@ ConfigError prepare_state_dir(std::string_view path_view) {
   return {};
 }
 
-}  // namespace
-
 HostConfig::HostConfig() : config(std::make_unique<DeviceConfig>()) {}
 
 HostConfig::~HostConfig() { mbedtls_platform_zeroize(key_pem.data(), key_pem.size()); }
 
 ConfigError load_config_file(std::string_view path, HostConfig& out) {
   std::string text;
-  ConfigError error = read_file("config file", std::string(path), text);
+  ConfigError error = read_config_file("config file", path, text);
   if (!error.ok()) return error;
   error = parse_device_config(text, *out.config);
   if (!error.ok()) return error;
   const DeviceConfig& c = *out.config;
-  if (!(error = read_pem("ca_file", c.ca_file.view(), out.ca_pem)).ok()) return error;
+  if (!(error = read_config_pem("ca_file", c.ca_file.view(), out.ca_pem)).ok()) return error;
   if (!(error = check_trust_anchors(c, out.ca_pem)).ok()) return error;
-  if (!(error = read_pem("cert_file", c.cert_file.view(), out.cert_pem)).ok()) return error;
+  if (!(error = read_config_pem("cert_file", c.cert_file.view(), out.cert_pem)).ok()) return error;
   if (!(error = check_private_key_mode(c.key_file.view())).ok()) return error;
-  if (!(error = read_pem("key_file", c.key_file.view(), out.key_pem)).ok()) return error;
+  if (!(error = read_config_pem("key_file", c.key_file.view(), out.key_pem)).ok()) return error;
   if (!(error = check_device_identity(c, out)).ok()) return error;
-  if (!(error = read_pem("license_key_file", c.license_key_file.view(), out.license_key_pem)).ok()) return error;
+  if (!(error = read_config_pem("license_key_file", c.license_key_file.view(), out.license_key_pem)).ok()) return error;
   if (!(error = check_license_key(c, out.license_key_pem)).ok()) return error;
-  return prepare_state_dir(c.state_dir.view());
+  return check_state_dir(c.state_dir.view(), true);
 }
 
 }  // namespace sublink

@@ -47,4 +47,25 @@ inline constexpr size_t kMaxConfigFileBytes = 256 * 1024;
 /// invalid_argument for the rest.
 ConfigError load_config_file(std::string_view path, HostConfig& out);
 
+// The steps of load_config_file one by one, for tools that report each of
+// them rather than stop at the first (sublinkctl doctor). Same errors.
+
+/// Reads a regular file of at most kMaxConfigFileBytes; `key` names it in
+/// the error ("config file", "ca_file").
+ConfigError read_config_file(std::string_view key, std::string_view path, std::string& out);
+/// read_config_file, and the text must hold a PEM block.
+ConfigError read_config_pem(std::string_view key, std::string_view path, std::string& out);
+/// key_file must not be readable by group or others.
+ConfigError check_private_key_mode(std::string_view path);
+/// ca_file's text (`pem`) holds only valid certificates.
+ConfigError check_trust_anchors(const DeviceConfig& config, const std::string& pem);
+/// files.cert_pem and files.key_pem parse, belong together and name
+/// config.system_id as the certificate's CN.
+ConfigError check_device_identity(const DeviceConfig& config, const HostConfig& files);
+/// license_key_file's text (`pem`) is an EC P-256 public key.
+ConfigError check_license_key(const DeviceConfig& config, const std::string& pem);
+/// state_dir is a directory of its owner alone and writable; when missing it
+/// is created 0700 if `create` (else io_error ENOENT).
+ConfigError check_state_dir(std::string_view path, bool create);
+
 }  // namespace sublink
