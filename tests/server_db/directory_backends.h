@@ -30,7 +30,7 @@ class MemoryBackend {
   }
   std::vector<ConnectionHistory> connections() {
     std::vector<ConnectionHistory> out;
-    for (const ConnectionHistory& c : directory_.connections()) out.push_back({c.id, c.record, c.down, c.down_reason});
+    for (const ConnectionHistory& c : directory_.connections()) out.push_back(c);
     return out;
   }
   std::vector<DeviceEvent> events(const std::string& system_id) { return directory_.events(system_id); }

@@ -121,6 +121,20 @@ TYPED_TEST(DirectoryContractTest, ConnectionsGetIdsAndTheirEnd) {
   EXPECT_EQ(connections[1].record.port, 8443);
 }
 
+TYPED_TEST(DirectoryContractTest, AConnectionKeepsItsLatestContact) {
+  Directory& d = this->directory();
+  int64_t a = *d.connection_up({"SYS-7", "C-42", 443, "127.0.0.1:5000", 10});
+  EXPECT_FALSE(this->backend.connections()[0].last_contact.has_value()) << "none recorded yet";
+  ASSERT_TRUE(d.connection_contact(a, 25).ok());
+  ASSERT_TRUE(d.connection_contact(a, 27).ok());
+  EXPECT_EQ(d.connection_contact(99, 30).reason(), Reason::invalid_argument);
+  ASSERT_TRUE(d.connection_down(a, 40, "no_contact").ok());
+  const std::vector<ConnectionHistory> connections = this->backend.connections();
+  ASSERT_EQ(connections.size(), 1u);
+  EXPECT_EQ(connections[0].last_contact, 27) << "the latest one, apart from the end";
+  EXPECT_EQ(connections[0].down, 40);
+}
+
 TYPED_TEST(DirectoryContractTest, AuditsKeepUsageAndOveruse) {
   AuditRecord audit{"SYS-7", "L-3", 100, 200, {{"trunks", 12, 34}, {"apps", 1, 1}}, AuditResult::overuse,
                     {{"trunks", 34, 30}}, 250};
@@ -175,6 +189,7 @@ TYPED_TEST(DirectoryContractTest, AFailingDirectoryFailsEveryMethod) {
   EXPECT_FALSE(d.is_revoked("SYS-7", "L-1").ok());
   EXPECT_FALSE(d.connection_up({}).ok());
   EXPECT_FALSE(d.connection_down(1, 0, "").ok());
+  EXPECT_FALSE(d.connection_contact(1, 0).ok());
   EXPECT_FALSE(d.record_audit({}).ok());
   EXPECT_FALSE(d.store_events("SYS-7", {}).ok());
   EXPECT_EQ(d.find_system("C-42", "SYS-7").status().reason(), Reason::io_error);

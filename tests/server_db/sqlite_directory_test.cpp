@@ -75,6 +75,56 @@ TEST_F(SqliteDirectoryTest, AnotherSchemaVersionIsRefusedNotGuessedAt) {
   EXPECT_EQ(opened.status(), Status(Reason::invalid_argument, 99));
 }
 
+TEST_F(SqliteDirectoryTest, AVersion1DatabaseIsUpgradedKeepingItsConnections) {
+  const int64_t id = *backend.directory().connection_up({"SYS-7", "C-42", 443, "127.0.0.1:5000", 10});
+  // Back to the version 1 layout: connections without last_contact.
+  ASSERT_EQ(raw("DROP INDEX connections_by_system; ALTER TABLE connections DROP COLUMN last_contact; "
+                "UPDATE schema_version SET version = 1"),
+            SQLITE_OK);
+  backend.reopen();
+  ASSERT_TRUE(backend.directory().connection_contact(id, 15).ok());
+  const std::vector<ConnectionHistory> connections = backend.connections();
+  ASSERT_EQ(connections.size(), 1u);
+  EXPECT_EQ(connections[0].record.peer, "127.0.0.1:5000");
+  EXPECT_EQ(connections[0].last_contact, 15);
+  backend.reopen();  // and a second open finds the current version
+  EXPECT_EQ(backend.connections().size(), 1u);
+}
+
+TEST_F(SqliteDirectoryTest, SystemSummariesShowTheLatestConnectionAndLicense) {
+  backend.put_system({"C-42", "SYS-9", {}, kNever, false});
+  backend.put_system({"C-43", "SYS-1", {}, kNever, false});
+  Directory& d = backend.directory();
+  const int64_t old_link = *d.connection_up({"SYS-7", "C-42", 443, "127.0.0.1:5000", 10});
+  ASSERT_TRUE(d.connection_down(old_link, 20, "closed").ok());
+  const int64_t link = *d.connection_up({"SYS-7", "C-42", 8443, "127.0.0.1:5001", 30});
+  ASSERT_TRUE(d.connection_contact(link, 35).ok());
+  ASSERT_TRUE(d.connection_down(link, 40, "no_contact").ok());
+  (void)d.connection_up({"SYS-9", "C-42", 443, "[::1]:6000", 50});
+  ASSERT_TRUE(d.record_issued({"SYS-7", "L-1", 100, 200, {{"trunks", 30}}}).ok());
+  ASSERT_TRUE(d.record_issued({"SYS-7", "L-2", 150, 250, {{"trunks", 30}}}).ok());
+
+  Result<std::vector<SystemSummary>> summaries = backend.sqlite().system_summaries();
+  ASSERT_TRUE(summaries.ok());
+  ASSERT_EQ(summaries->size(), 3u);
+  const SystemSummary& never = (*summaries)[0];
+  EXPECT_EQ(never.system_id, "SYS-1") << "in system_id order";
+  EXPECT_EQ(never.customer_id, "C-43");
+  EXPECT_FALSE(never.last_connection.has_value());
+  EXPECT_FALSE(never.last_serial.has_value());
+  const SystemSummary& seven = (*summaries)[1];
+  ASSERT_TRUE(seven.last_connection.has_value());
+  EXPECT_EQ(seven.last_connection->id, link);
+  EXPECT_EQ(seven.last_connection->record.port, 8443);
+  EXPECT_EQ(seven.last_connection->last_contact, 35);
+  EXPECT_EQ(seven.last_connection->down, 40);
+  EXPECT_EQ(seven.last_serial, "L-2");
+  const SystemSummary& nine = (*summaries)[2];
+  ASSERT_TRUE(nine.last_connection.has_value());
+  EXPECT_FALSE(nine.last_connection->down.has_value()) << "still up";
+  EXPECT_EQ(nine.last_connection->record.peer, "[::1]:6000");
+}
+
 TEST_F(SqliteDirectoryTest, AFileThatIsNoDatabaseIsAnErrorNotACrash) {
   const std::string path = backend.path() + ".junk";
   FILE* f = fopen(path.c_str(), "w");

@@ -78,6 +78,8 @@ struct ConnectionHistory {
   ConnectionRecord record;
   std::optional<Millis> down;
   std::string down_reason;
+  /// The latest message from the device on this connection, once recorded.
+  std::optional<Millis> last_contact;
 };
 
 /// One feature's figures in a license_audit.
@@ -151,6 +153,11 @@ class Directory {
 
   /// Records that connection `id` ended at `at` (UTC ms) and why.
   virtual Status connection_down(int64_t id, Millis at, std::string_view reason) = 0;
+
+  /// Records `at` (UTC ms) as the latest message from the device on
+  /// connection `id`, so an operator listing shows when a device that is no
+  /// longer linked was last heard. invalid_argument when `id` is unknown.
+  virtual Status connection_contact(int64_t id, Millis at) = 0;
 
   /// Records a license_audit and its result.
   virtual Status record_audit(const AuditRecord& audit) = 0;

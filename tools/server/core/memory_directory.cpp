@@ -98,6 +98,13 @@ Status MemoryDirectory::connection_down(int64_t id, Millis at, std::string_view 
   return Status::Ok();
 }
 
+Status MemoryDirectory::connection_contact(int64_t id, Millis at) {
+  if (failing_) return kDown;
+  if (id < 1 || id > static_cast<int64_t>(connections_.size())) return Status(Reason::invalid_argument);
+  connections_[static_cast<size_t>(id - 1)].last_contact = at;
+  return Status::Ok();
+}
+
 Status MemoryDirectory::record_audit(const AuditRecord& audit) {
   if (failing_) return kDown;
   audits_.push_back(audit);

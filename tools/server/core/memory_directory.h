@@ -47,6 +47,7 @@ class MemoryDirectory final : public Directory {
   Result<bool> is_revoked(std::string_view system_id, std::string_view serial) override;
   Result<int64_t> connection_up(const ConnectionRecord& connection) override;
   Status connection_down(int64_t id, Millis at, std::string_view reason) override;
+  Status connection_contact(int64_t id, Millis at) override;
   Status record_audit(const AuditRecord& audit) override;
   Result<int64_t> store_events(std::string_view system_id, std::span<const DeviceEvent> events) override;
 

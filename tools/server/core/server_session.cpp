@@ -140,7 +140,10 @@ void ServerSession::on_closed(Millis now, std::string_view reason) {
   closed_ = true;
   output_ = SessionOutput{};
   // Nobody is left to tell when this fails; the record just lacks its end.
-  if (connection_id_ != 0) (void)directory_.connection_down(connection_id_, now, reason);
+  if (connection_id_ != 0) {
+    (void)directory_.connection_contact(connection_id_, last_contact_);
+    (void)directory_.connection_down(connection_id_, now, reason);
+  }
 }
 
 // ---- Device messages -----------------------------------------------------------------

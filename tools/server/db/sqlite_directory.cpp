@@ -229,11 +229,18 @@ Status SqliteDirectory::connection_down(int64_t id, Millis at, std::string_view 
   return sqlite3_changes(db_) == 0 ? Status(Reason::invalid_argument) : Status::Ok();
 }
 
+Status SqliteDirectory::connection_contact(int64_t id, Millis at) {
+  SqliteStatement update(db_, "UPDATE connections SET last_contact = ?2 WHERE id = ?1");
+  const Status s = update.bind(1, id).bind(2, at).run();
+  if (!s.ok()) return s;
+  return sqlite3_changes(db_) == 0 ? Status(Reason::invalid_argument) : Status::Ok();
+}
+
 Result<std::vector<ConnectionHistory>> SqliteDirectory::connections() {
   std::vector<ConnectionHistory> out;
   SqliteStatement select(db_,
-                         "SELECT id, system_id, customer_id, port, peer, up, down, down_reason FROM connections "
-                         "ORDER BY id");
+                         "SELECT id, system_id, customer_id, port, peer, up, down, down_reason, last_contact "
+                         "FROM connections ORDER BY id");
   for (;;) {
     Result<bool> row = select.step();
     if (!row.ok()) return row.status();
@@ -244,7 +251,40 @@ Result<std::vector<ConnectionHistory>> SqliteDirectory::connections() {
                 select.column_text(4), select.column_int(5)};
     c.down = select.column_optional_int(6);
     c.down_reason = select.column_text(7);
+    c.last_contact = select.column_optional_int(8);
     out.push_back(std::move(c));
+  }
+}
+
+Result<std::vector<SystemSummary>> SqliteDirectory::system_summaries() {
+  std::vector<SystemSummary> out;
+  SqliteStatement select(db_,
+                         "SELECT s.id, s.customer_id, c.id, c.customer_id, c.port, c.peer, c.up, c.down, "
+                         "c.down_reason, c.last_contact, "
+                         "(SELECT serial FROM licenses WHERE system_id = s.id ORDER BY issued DESC LIMIT 1) "
+                         "FROM systems s LEFT JOIN connections c "
+                         "ON c.id = (SELECT max(id) FROM connections WHERE system_id = s.id) "
+                         "ORDER BY s.id");
+  for (;;) {
+    Result<bool> row = select.step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    SystemSummary summary;
+    summary.system_id = select.column_text(0);
+    summary.customer_id = select.column_text(1);
+    if (std::optional<int64_t> id = select.column_optional_int(2)) {
+      ConnectionHistory c;
+      c.id = *id;
+      c.record = {summary.system_id, select.column_text(3), static_cast<uint16_t>(select.column_int(4)),
+                  select.column_text(5), select.column_int(6)};
+      c.down = select.column_optional_int(7);
+      c.down_reason = select.column_text(8);
+      c.last_contact = select.column_optional_int(9);
+      summary.last_connection = std::move(c);
+    }
+    std::string serial = select.column_text(10);
+    if (!serial.empty()) summary.last_serial = std::move(serial);
+    out.push_back(std::move(summary));
   }
 }
 

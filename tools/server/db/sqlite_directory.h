@@ -20,6 +20,15 @@ struct sqlite3;
 
 namespace sublink {
 
+/// One registered system as the operator's fleet listing needs it: who it
+/// is, its latest connection (live or ended) and its latest license.
+struct SystemSummary {
+  std::string system_id;
+  std::string customer_id;
+  std::optional<ConnectionHistory> last_connection;
+  std::optional<std::string> last_serial;  // the latest license issued to it
+};
+
 class SqliteDirectory final : public Directory {
  public:
   /// Opens (creating when missing) the database at `path` and creates or
@@ -53,6 +62,9 @@ class SqliteDirectory final : public Directory {
   Result<std::vector<AuditRecord>> audits(std::string_view system_id);
   /// Events stored for `system_id`, in seq order.
   Result<std::vector<DeviceEvent>> events(std::string_view system_id);
+  /// Every registered system with its latest connection and license, in
+  /// system_id order (one query, for fleets of thousands).
+  Result<std::vector<SystemSummary>> system_summaries();
 
   // ---- Directory --------------------------------------------------------------
   Result<SystemLookup> find_system(std::string_view customer_id, std::string_view system_id) override;
@@ -64,6 +76,7 @@ class SqliteDirectory final : public Directory {
   Result<bool> is_revoked(std::string_view system_id, std::string_view serial) override;
   Result<int64_t> connection_up(const ConnectionRecord& connection) override;
   Status connection_down(int64_t id, Millis at, std::string_view reason) override;
+  Status connection_contact(int64_t id, Millis at) override;
   Status record_audit(const AuditRecord& audit) override;
   Result<int64_t> store_events(std::string_view system_id, std::span<const DeviceEvent> events) override;
 

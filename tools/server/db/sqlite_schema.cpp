@@ -95,9 +95,30 @@ CREATE TABLE connections (
   peer TEXT NOT NULL,
   up INTEGER NOT NULL,
   down INTEGER,
-  down_reason TEXT
+  down_reason TEXT,
+  last_contact INTEGER
 );
+CREATE INDEX connections_by_system ON connections (system_id, id);
 )sql";
+
+// Version 1 -> 2: the latest contact of a connection, and the index the
+// operator's fleet listing needs to find each system's latest connection.
+constexpr const char* kUpgradeFrom1 = R"sql(
+ALTER TABLE connections ADD COLUMN last_contact INTEGER;
+CREATE INDEX connections_by_system ON connections (system_id, id);
+UPDATE schema_version SET version = 2;
+)sql";
+
+Status run_in_transaction(sqlite3* db, const char* sql) {
+  Status s = sqlite_exec(db, "BEGIN IMMEDIATE");
+  if (!s.ok()) return s;
+  s = sqlite_exec(db, sql);
+  if (!s.ok()) {
+    sqlite_exec(db, "ROLLBACK");
+    return s;
+  }
+  return sqlite_exec(db, "COMMIT");
+}
 
 }  // namespace
 
@@ -119,10 +140,15 @@ Status ensure_sqlite_schema(sqlite3* db) {
     }
     return sqlite_exec(db, "COMMIT");
   }
-  SqliteStatement version(db, "SELECT version FROM schema_version");
-  row = version.step();
-  if (!row.ok()) return row.status();
-  const int64_t found = *row ? version.column_int(0) : 0;
+  int64_t found = 0;
+  {
+    // Finished before any upgrade: DDL waits for no open statement.
+    SqliteStatement version(db, "SELECT version FROM schema_version");
+    row = version.step();
+    if (!row.ok()) return row.status();
+    found = *row ? version.column_int(0) : 0;
+  }
+  if (found == 1) return run_in_transaction(db, kUpgradeFrom1);
   if (found != kSqliteSchemaVersion) return Status(Reason::invalid_argument, static_cast<int32_t>(found));
   return Status::Ok();
 }

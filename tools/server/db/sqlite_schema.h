@@ -1,6 +1,7 @@
 // The reference server's database layout and its version. A new database
-// gets the current schema; an existing one must already be at it (a newer
-// or older layout is refused rather than guessed at).
+// gets the current schema; an existing one of an older version this build
+// knows how to upgrade is upgraded in one transaction; any other layout is
+// refused rather than guessed at.
 #pragma once
 
 #include <cstdint>
@@ -12,11 +13,12 @@ struct sqlite3;
 namespace sublink {
 
 /// The layout this build reads and writes.
-inline constexpr int64_t kSqliteSchemaVersion = 1;
+inline constexpr int64_t kSqliteSchemaVersion = 2;
 
 /// Creates the tables of an empty database, or checks the version of an
-/// existing one: invalid_argument (detail: the version found) when it is
-/// another; io_error (detail: SQLite code) when SQLite fails.
+/// existing one and upgrades it from an older known version:
+/// invalid_argument (detail: the version found) when it is another;
+/// io_error (detail: SQLite code) when SQLite fails.
 Status ensure_sqlite_schema(sqlite3* db);
 
 }  // namespace sublink
