@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -22,6 +22,13 @@ namespace {
 constexpr Millis kLongestWaitMs = 1000;
 // How long stopping waits for devices to finish the close handshake.
 constexpr Millis kStopWaitMs = 2000;
+// Out of descriptors: how long accepting pauses (a ready listener would
+// otherwise wake the loop at once, again and again).
+constexpr Millis kAcceptPauseMs = 1000;
+// Sockets handled per epoll_wait; more ready ones wait for the next call.
+constexpr int kEventsPerWake = 256;
+// listen(2) backlog; the kernel caps it at net.core.somaxconn.
+constexpr int kListenBacklog = 65535;
 
 // "127.0.0.1:5000" or "[::1]:5000".
 std::string address_text(const sockaddr_storage& address) {
@@ -53,6 +60,7 @@ ServerLoop::ServerLoop(ServerContext& context, size_t max_connections)
 ServerLoop::~ServerLoop() {
   connections_.clear();
   for (const Listener& l : listeners_) ::close(l.fd);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
 Status ServerLoop::listen(const std::string& address, uint16_t port) {
@@ -75,7 +83,9 @@ Status ServerLoop::listen(const std::string& address, uint16_t port) {
   if (fd < 0) return Status(Reason::io_error, errno);
   const int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), size) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+  // A fleet reconnecting at once (after a server restart) must not find the
+  // queue full: ask for the most the kernel gives (net.core.somaxconn).
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), size) != 0 || ::listen(fd, kListenBacklog) != 0) {
     const int err = errno;
     ::close(fd);
     return Status(Reason::io_error, err);
@@ -84,17 +94,19 @@ Status ServerLoop::listen(const std::string& address, uint16_t port) {
   return Status::Ok();
 }
 
-void ServerLoop::accept_all(const Listener& listener) {
+bool ServerLoop::accept_all(const Listener& listener, Millis now) {
   for (;;) {
     sockaddr_storage peer{};
     socklen_t size = sizeof(peer);
     const int fd = ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE) {
-        context_.log.write(LogLevel::error, "accept on port %u: %s", static_cast<unsigned>(listener.port),
-                           strerror(errno));
+        context_.log.write(LogLevel::error, "accept on port %u: %s (accepting again in %lld ms)",
+                           static_cast<unsigned>(listener.port), strerror(errno),
+                           static_cast<long long>(kAcceptPauseMs));
+        return false;
       }
-      return;  // EAGAIN: all taken; anything else: try again at the next wake
+      return true;  // EAGAIN: all taken; anything else: try again at the next wake
     }
     if (connections_.size() >= max_connections_) {
       context_.log.write(LogLevel::warning, "%s: refused, %zu connections already", address_text(peer).c_str(),
@@ -104,75 +116,142 @@ void ServerLoop::accept_all(const Listener& listener) {
     }
     const int on = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-    connections_[fd] = std::make_unique<DeviceConnection>(context_, fd, address_text(peer), listener.port,
-                                                          server_now());
+    Entry& entry = connections_[fd];
+    entry.connection = std::make_unique<DeviceConnection>(context_, fd, address_text(peer), listener.port, now);
+    epoll_event interest{};
+    interest.events = EPOLLIN;
+    interest.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &interest) != 0) {
+      context_.log.write(LogLevel::error, "cannot watch a connection: %s", strerror(errno));
+      connections_.erase(fd);
+      continue;
+    }
+    service(fd, now);
   }
 }
 
-Millis ServerLoop::run_timers(Millis now) {
-  Millis next = kNever;
-  for (auto& [fd, connection] : connections_) next = std::min(next, connection->step(now));
-  return next;
-}
-
-void ServerLoop::drop_finished() {
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    it = it->second->done() ? connections_.erase(it) : std::next(it);
+void ServerLoop::watch_listeners(bool on) {
+  for (const Listener& l : listeners_) {
+    epoll_event interest{};
+    interest.events = on ? static_cast<uint32_t>(EPOLLIN) : 0u;
+    interest.data.fd = l.fd;
+    (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, l.fd, &interest);
   }
 }
 
-void ServerLoop::run(int signal_fd) {
-  std::vector<pollfd> fds;
+void ServerLoop::service(int fd, Millis now) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  Entry& entry = it->second;
+  const Millis next = entry.connection->step(now);
+  if (entry.deadline != kNever) timers_.erase({entry.deadline, fd});
+  entry.deadline = kNever;
+  if (entry.connection->done()) {
+    connections_.erase(it);  // closing the socket also takes it out of the epoll set
+    return;
+  }
+  if (next != kNever) {
+    entry.deadline = next;
+    timers_.insert({next, fd});
+  }
+  const bool want_write = entry.connection->wants_write();
+  if (want_write != entry.watching_write) {
+    epoll_event interest{};
+    interest.events = EPOLLIN | (want_write ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+    interest.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &interest) == 0) entry.watching_write = want_write;
+  }
+}
+
+void ServerLoop::run_due_timers(Millis now) {
+  // Collected first: a connection whose timer is due again at once waits
+  // for the next wake instead of spinning here.
+  std::vector<int> due;
+  for (auto t = timers_.begin(); t != timers_.end() && t->first <= now; ++t) due.push_back(t->second);
+  for (int fd : due) service(fd, now);
+}
+
+void ServerLoop::stop_all(Millis now) {
+  std::vector<int> fds;
+  fds.reserve(connections_.size());
+  for (const auto& [fd, entry] : connections_) fds.push_back(fd);
+  for (int fd : fds) {
+    auto it = connections_.find(fd);
+    if (it == connections_.end()) continue;
+    it->second.connection->shut_down(now);
+    service(fd, now);
+  }
+}
+
+Status ServerLoop::run(int signal_fd) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) return Status(Reason::io_error, errno);
+  std::vector<int> watched{signal_fd};
+  for (const Listener& l : listeners_) watched.push_back(l.fd);
+  for (int fd : watched) {
+    epoll_event interest{};
+    interest.events = EPOLLIN;
+    interest.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &interest) != 0) return Status(Reason::io_error, errno);
+  }
+
   bool stopping = false;
   Millis stop_until = kNever;
+  Millis accept_paused_until = kNever;
+  epoll_event events[kEventsPerWake];
   for (;;) {
     const Millis now = server_now();
-    const Millis next = run_timers(now);
-    drop_finished();
+    run_due_timers(now);
     if (stopping && (connections_.empty() || now >= stop_until)) break;
-
-    fds.clear();
-    fds.push_back({signal_fd, POLLIN, 0});
-    if (!stopping) {
-      for (const Listener& l : listeners_) fds.push_back({l.fd, POLLIN, 0});
+    if (accept_paused_until != kNever && now >= accept_paused_until && !stopping) {
+      accept_paused_until = kNever;
+      watch_listeners(true);
     }
-    const size_t first_connection = fds.size();
-    for (const auto& [fd, connection] : connections_) {
-      fds.push_back({fd, static_cast<short>(POLLIN | (connection->wants_write() ? POLLOUT : 0)), 0});
-    }
+    Millis next = timers_.empty() ? kNever : timers_.begin()->first;
+    next = std::min(next, accept_paused_until);
     const Millis wait = std::clamp<Millis>(next == kNever ? kLongestWaitMs : next - now, 0, kLongestWaitMs);
-    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait));
-    if (ready <= 0) continue;
-
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
-        if (!stopping) {
+    const int ready = ::epoll_wait(epoll_fd_, events, kEventsPerWake, static_cast<int>(wait));
+    if (ready < 0 && errno != EINTR) {
+      context_.log.write(LogLevel::error, "epoll_wait: %s", strerror(errno));
+      break;
+    }
+    const Millis at = server_now();
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == signal_fd) {
+        signalfd_siginfo info{};
+        while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+          if (stopping) continue;
           context_.log.write(LogLevel::notice, "stopping (signal %u): closing %zu connections", info.ssi_signo,
                              connections_.size());
           stopping = true;
-          stop_until = server_now() + kStopWaitMs;
-          for (auto& [fd, connection] : connections_) connection->shut_down(server_now());
+          stop_until = at + kStopWaitMs;
+          watch_listeners(false);
+          stop_all(at);
         }
+        continue;
       }
-    }
-    const Millis at = server_now();
-    for (size_t i = 1; i < first_connection; ++i) {
-      if (fds[i].revents & POLLIN) {
-        for (const Listener& l : listeners_) {
-          if (l.fd == fds[i].fd) accept_all(l);
+      const auto listener = std::find_if(listeners_.begin(), listeners_.end(),
+                                         [fd](const Listener& l) { return l.fd == fd; });
+      if (listener != listeners_.end()) {
+        if (!stopping && accept_paused_until == kNever && !accept_all(*listener, at)) {
+          accept_paused_until = at + kAcceptPauseMs;
+          watch_listeners(false);
         }
+        continue;
       }
-    }
-    for (size_t i = first_connection; i < fds.size(); ++i) {
-      if (fds[i].revents == 0) continue;
-      auto it = connections_.find(fds[i].fd);
-      if (it == connections_.end()) continue;
-      if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) it->second->on_readable(at);
-      if (fds[i].revents & POLLOUT) it->second->on_writable(at);
+      auto it = connections_.find(fd);
+      if (it == connections_.end()) continue;  // closed earlier in this wake
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) it->second.connection->on_readable(at);
+      if (events[i].events & EPOLLOUT) it->second.connection->on_writable(at);
+      service(fd, at);
     }
   }
   connections_.clear();
+  timers_.clear();
+  ::close(epoll_fd_);
+  epoll_fd_ = -1;
+  return Status::Ok();
 }
 
 }  // namespace sublink

@@ -18,7 +18,7 @@ struct ServeOptions {
   std::vector<uint16_t> ports;  // empty: 443 and 8443
   int64_t heartbeat_s = 60;
   int64_t audit_s = 86400;
-  size_t max_connections = 4096;
+  size_t max_connections = 16384;
   bool verbose = false;
 };
 

@@ -1,6 +1,7 @@
 // sublink-server: the reference server of sublink/1 for many devices at once.
 // See --help.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -37,7 +38,8 @@ const char kUsage[] =
     "  --bind ADDRESS      IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
     "  --heartbeat-s N     heartbeat interval told to devices (default 60)\n"
     "  --audit-s N         audit interval told to devices (default 86400)\n"
-    "  --max-connections N devices served at once; more are closed (default 4096)\n"
+    "  --max-connections N devices served at once; more are closed (default 16384,\n"
+    "                      lowered to what the open file limit allows)\n"
     "  --kid NAME          key id in license_grant (default sublink-1)\n"
     "  -v, --verbose       also log every received message\n"
     "\n"
@@ -46,6 +48,29 @@ const char kUsage[] =
     "start, 1 when a port cannot be opened, 2 for bad usage.\n";
 
 constexpr int kExitConfig = 78;
+// Descriptors the server needs besides one per connection: listeners, the
+// database and its journal, the signalfd, epoll, the log.
+constexpr size_t kReservedDescriptors = 64;
+
+// Raises the soft limit on open files to the hard limit (a fleet needs one
+// descriptor per device; the usual soft limit of 1024 would stop it there)
+// and returns how many connections the limit allows.
+size_t raise_descriptor_limit(StderrLog& log) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return SIZE_MAX;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t was = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      log.write(LogLevel::warning, "cannot raise the open file limit from %llu to %llu: %s",
+                static_cast<unsigned long long>(was), static_cast<unsigned long long>(limit.rlim_max),
+                strerror(errno));
+      limit.rlim_cur = was;
+    }
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  return limit.rlim_cur > kReservedDescriptors ? static_cast<size_t>(limit.rlim_cur) - kReservedDescriptors : 1;
+}
 
 bool read_file(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
@@ -121,7 +146,14 @@ int main(int argc, char** argv) {
   context.session.heartbeat_s = options.heartbeat_s;
   context.session.audit_s = options.audit_s;
   context.session.kid = options.kid;
-  ServerLoop loop(context, options.max_connections);
+  size_t max_connections = options.max_connections;
+  const size_t descriptor_room = raise_descriptor_limit(log);
+  if (descriptor_room < max_connections) {
+    log.write(LogLevel::warning, "the open file limit allows %zu connections, not %zu (raise the hard limit: "
+              "ulimit -Hn, or LimitNOFILE= in the service unit)", descriptor_room, max_connections);
+    max_connections = descriptor_room;
+  }
+  ServerLoop loop(context, max_connections);
   std::string ports;
   for (uint16_t port : options.ports) {
     s = loop.listen(options.bind, port);
@@ -135,8 +167,12 @@ int main(int argc, char** argv) {
   log.write(LogLevel::notice, "serving on %s ports %s (database %s, heartbeat %llds, audit %llds)",
             options.bind.c_str(), ports.c_str(), options.db.c_str(), static_cast<long long>(options.heartbeat_s),
             static_cast<long long>(options.audit_s));
-  loop.run(signal_fd);
+  s = loop.run(signal_fd);
   close(signal_fd);
+  if (!s.ok()) {
+    log.write(LogLevel::error, "cannot watch the sockets: %s", strerror(s.detail()));
+    return 1;
+  }
   log.write(LogLevel::notice, "stopped");
   return 0;
 }
