@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "boards/host/control/control_protocol.h"
-
 namespace sublink {
 
 ControlClient::~ControlClient() {
@@ -32,9 +30,9 @@ bool ControlClient::connect(const std::string& path, std::string& error) {
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     int err = errno;
     if (err == ENOENT || err == ECONNREFUSED) {
-      error = "sublinkd is not running (no agent listening on " + path + ")";
+      error = program_ + " is not running (nothing listening on " + path + ")";
     } else if (err == EACCES || err == EPERM) {
-      error = "no permission to reach " + path + " (run as the agent's user or root)";
+      error = "no permission to reach " + path + " (run as " + program_ + "'s user or root)";
     } else {
       error = "cannot reach " + path + ": " + strerror(err);
     }
@@ -51,7 +49,7 @@ bool ControlClient::send(std::string_view request, std::string& error) {
     ssize_t n = ::send(fd_, line.data() + done, line.size() - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = std::string("the agent hung up: ") + strerror(errno);
+      error = program_ + " hung up: " + strerror(errno);
       return false;
     }
     done += static_cast<size_t>(n);
@@ -67,22 +65,22 @@ bool ControlClient::read_line(std::string& line, Millis timeout_ms, std::string&
       pending_.erase(0, nl + 1);
       return true;
     }
-    if (pending_.size() > kMaxControlAnswer) {
-      error = "the agent's answer is too long";
+    if (pending_.size() > max_answer_) {
+      error = program_ + "'s answer is too long";
       return false;
     }
     pollfd p{fd_, POLLIN, 0};
     int r = ::poll(&p, 1, timeout_ms < 0 ? -1 : static_cast<int>(timeout_ms));
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
-      error = "the agent did not answer in time";
+      error = program_ + " did not answer in time";
       return false;
     }
     char buf[2048];
     ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = "the agent closed the connection";
+      error = program_ + " closed the connection";
       return false;
     }
     pending_.append(buf, static_cast<size_t>(n));

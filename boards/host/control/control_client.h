@@ -1,18 +1,24 @@
-// sublinkctl's side of the control socket (control_protocol.h).
+// The client side of a local control socket: sublinkctl's to sublinkd
+// (control_protocol.h), and sublink-server admin's to the server.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
+#include "boards/host/control/control_protocol.h"
 #include "hal/clock.h"
 
 namespace sublink {
 
-/// A connection to a running sublinkd. Blocking, with a deadline on every
-/// read: a tool, not part of the agent.
+/// A connection to a running program's control socket. Blocking, with a
+/// deadline on every read: a tool, not part of the agent.
 class ControlClient {
  public:
-  ControlClient() = default;
+  /// `program` names the other end in messages ("sublinkd is not
+  /// running"); an answer line longer than `max_answer` is an error.
+  explicit ControlClient(std::string_view program = "sublinkd", size_t max_answer = kMaxControlAnswer)
+      : program_(program), max_answer_(max_answer) {}
   ~ControlClient();
   ControlClient(const ControlClient&) = delete;
   ControlClient& operator=(const ControlClient&) = delete;
@@ -27,6 +33,8 @@ class ControlClient {
   bool read_line(std::string& line, Millis timeout_ms, std::string& error);
 
  private:
+  std::string program_;
+  size_t max_answer_;
   int fd_ = -1;
   std::string pending_;
 };

@@ -1,35 +1,15 @@
 #include "boards/host/sublinkd/control_server.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "boards/host/control/control_protocol.h"
+#include "boards/host/control/unix_socket.h"
 
 namespace sublink {
-
-namespace {
-
-std::string errno_text(const char* what, const std::string& path, int err) {
-  return std::string(what) + " " + path + ": " + strerror(err);
-}
-
-// True when something answers on the UNIX socket at `path`: another agent
-// owns this state directory.
-bool socket_answers(const sockaddr_un& addr) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool answers = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return answers;
-}
-
-}  // namespace
 
 ControlServer::ControlServer(PosixNetwork& loop, ControlCommands& commands) : loop_(loop), commands_(commands) {}
 
@@ -45,51 +25,15 @@ ControlServer::~ControlServer() {
 }
 
 Status ControlServer::listen(const std::string& path, std::string& error) {
-  sockaddr_un addr{};
-  if (path.size() >= sizeof(addr.sun_path)) {
-    error = "state_dir is too long for the control socket " + path;
-    return Status(Reason::invalid_argument);
-  }
-  addr.sun_family = AF_UNIX;
-  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-
-  struct stat st{};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      error = path + " exists and is not a socket; not replacing it";
-      return Status(Reason::invalid_argument);
-    }
-    if (socket_answers(addr)) {
-      error = "another sublinkd is running on " + path;
-      return Status(Reason::invalid_argument);
-    }
-    ::unlink(path.c_str());  // stale: left by an agent that did not stop cleanly
-  }
-
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    error = errno_text("cannot create the control socket", path, errno);
-    return Status(Reason::io_error, errno);
-  }
-  // Created 0600 from the start (umask), not chmod'ed after: no window in
-  // which another user could connect.
-  mode_t old_mask = ::umask(0177);
-  int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  int bind_errno = errno;
-  ::umask(old_mask);
-  if (bound != 0 || ::listen(fd, 8) != 0) {
-    int err = bound != 0 ? bind_errno : errno;
-    ::close(fd);
-    error = errno_text("cannot listen on", path, err);
-    return Status(Reason::io_error, err);
-  }
-  if (!loop_.watch(fd, this)) {
-    ::close(fd);
+  Result<int> fd = listen_control_socket(path, "sublinkd", error);
+  if (!fd.ok()) return fd.status();
+  if (!loop_.watch(*fd, this)) {
+    ::close(*fd);
     ::unlink(path.c_str());
     error = "the poll loop has no room for the control socket";
     return Status(Reason::out_of_memory);
   }
-  listen_fd_ = fd;
+  listen_fd_ = *fd;
   path_ = path;
   return Status::Ok();
 }
@@ -117,13 +61,7 @@ void ControlServer::accept_clients() {
   for (;;) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: all taken; anything else: the client went away
-    // The socket's mode already limits who connects; the peer's uid is
-    // checked as well so a socket moved or re-permissioned by mistake does
-    // not open the agent to other users.
-    ucred cred{};
-    socklen_t len = sizeof(cred);
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-        (cred.uid != ::geteuid() && cred.uid != 0)) {
+    if (!control_peer_allowed(fd)) {
       static const char kRefused[] = "{\"ok\":false,\"error\":\"not allowed: another user\"}\n";
       (void)!::send(fd, kRefused, sizeof(kRefused) - 1, MSG_NOSIGNAL);
       ::close(fd);
