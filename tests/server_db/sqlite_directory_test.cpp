@@ -79,9 +79,10 @@ TEST_F(SqliteDirectoryTest, AVersion1DatabaseIsUpgradedKeepingItsConnections) {
   const int64_t id = *backend.directory().connection_up({"SYS-7", "C-42", 443, "127.0.0.1:5000", 10});
   // Back to the version 1 layout: connections without last_contact.
   ASSERT_EQ(raw("DROP INDEX connections_by_system; ALTER TABLE connections DROP COLUMN last_contact; "
-                "UPDATE schema_version SET version = 1"),
+                "ALTER TABLE customers DROP COLUMN name; UPDATE schema_version SET version = 1"),
             SQLITE_OK);
   backend.reopen();
+  EXPECT_EQ(*backend.sqlite().customer_name("C-42"), "") << "a customer from version 1 has no name";
   ASSERT_TRUE(backend.directory().connection_contact(id, 15).ok());
   const std::vector<ConnectionHistory> connections = backend.connections();
   ASSERT_EQ(connections.size(), 1u);
@@ -89,6 +90,17 @@ TEST_F(SqliteDirectoryTest, AVersion1DatabaseIsUpgradedKeepingItsConnections) {
   EXPECT_EQ(connections[0].last_contact, 15);
   backend.reopen();  // and a second open finds the current version
   EXPECT_EQ(backend.connections().size(), 1u);
+}
+
+TEST_F(SqliteDirectoryTest, ACustomerKeepsItsNameAndCanBeRenamed) {
+  SqliteDirectory& d = backend.sqlite();
+  ASSERT_TRUE(d.put_customer("C-50", "Acme Telephony").ok());
+  EXPECT_EQ(*d.customer_name("C-50"), "Acme Telephony");
+  ASSERT_TRUE(d.put_customer("C-50").ok());
+  EXPECT_EQ(*d.customer_name("C-50"), "Acme Telephony") << "adding it again without a name keeps the name";
+  ASSERT_TRUE(d.put_customer("C-50", "Acme").ok());
+  EXPECT_EQ(*d.customer_name("C-50"), "Acme");
+  EXPECT_FALSE(d.customer_name("C-404")->has_value());
 }
 
 TEST_F(SqliteDirectoryTest, SystemSummariesShowTheLatestConnectionAndLicense) {

@@ -38,6 +38,21 @@ Status SqliteDirectory::put_customer(std::string_view customer_id) {
   return insert.bind(1, customer_id).run();
 }
 
+Status SqliteDirectory::put_customer(std::string_view customer_id, std::string_view name) {
+  SqliteStatement upsert(db_,
+                         "INSERT INTO customers (id, name) VALUES (?1, ?2) "
+                         "ON CONFLICT (id) DO UPDATE SET name = excluded.name");
+  return upsert.bind(1, customer_id).bind(2, name).run();
+}
+
+Result<std::optional<std::string>> SqliteDirectory::customer_name(std::string_view customer_id) {
+  SqliteStatement select(db_, "SELECT name FROM customers WHERE id = ?1");
+  Result<bool> row = select.bind(1, customer_id).step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(select.column_text(0));
+}
+
 Status SqliteDirectory::put_system(const SystemRecord& record) {
   SqliteTransaction tx(db_);
   if (!tx.status().ok()) return tx.status();

@@ -46,6 +46,11 @@ class SqliteDirectory final : public Directory {
   // ---- The operator's records ---------------------------------------------------
   /// Adds a customer (no change when it exists).
   Status put_customer(std::string_view customer_id);
+  /// Adds a customer with its display name, or renames an existing one.
+  Status put_customer(std::string_view customer_id, std::string_view name);
+  /// The display name of `customer_id` ("" when it has none); nullopt when
+  /// there is no such customer.
+  Result<std::optional<std::string>> customer_name(std::string_view customer_id);
   /// Adds or replaces a system with its whole record, entitlements included;
   /// the customer is added when missing.
   Status put_system(const SystemRecord& record);

@@ -15,7 +15,8 @@ namespace {
 constexpr const char* kSchema = R"sql(
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 CREATE TABLE customers (
-  id TEXT PRIMARY KEY
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE systems (
   id TEXT PRIMARY KEY,
@@ -101,9 +102,11 @@ CREATE TABLE connections (
 CREATE INDEX connections_by_system ON connections (system_id, id);
 )sql";
 
-// Version 1 -> 2: the latest contact of a connection, and the index the
-// operator's fleet listing needs to find each system's latest connection.
+// Version 1 -> 2: customers' names, the latest contact of a connection, and
+// the index the operator's fleet listing needs to find each system's latest
+// connection.
 constexpr const char* kUpgradeFrom1 = R"sql(
+ALTER TABLE customers ADD COLUMN name TEXT NOT NULL DEFAULT '';
 ALTER TABLE connections ADD COLUMN last_contact INTEGER;
 CREATE INDEX connections_by_system ON connections (system_id, id);
 UPDATE schema_version SET version = 2;
