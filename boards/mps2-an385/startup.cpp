@@ -84,6 +84,12 @@ constexpr VectorTable make_table() {
 
 // newlib's __libc_init_array calls these around the init arrays; with
 // -nostartfiles there is no crti.o to provide them, and nothing to do.
+// Static destructors never run (the image ends through semihosting), but
+// registering them with __cxa_atexit needs the handle.
+extern "C" {
+void* __dso_handle = nullptr;
+}
+
 extern "C" void _init() {}
 extern "C" void _fini() {}
 

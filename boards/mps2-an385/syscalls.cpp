@@ -72,6 +72,14 @@ int _isatty(int fd) { return fd <= 2; }
 
 int _getpid() { return 1; }
 
+// time() has no source here: the board's wall clock is the SNTP clock the
+// TLS layer and the agent are given (Mbed TLS only keeps time() as the
+// default it replaces at start-up).
+int _gettimeofday(struct timeval*, void*) {
+  errno = ENOSYS;
+  return -1;
+}
+
 int _kill(int, int) {
   sublink::mps2::board_exit(sublink::mps2::kExitFault, "abort");
 }

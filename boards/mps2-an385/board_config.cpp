@@ -1,0 +1,148 @@
+#include "boards/mps2-an385/board_config.h"
+
+#include <cJSON.h>
+
+#include <memory>
+
+#include "firmware/config/config_parser.h"
+#include "net/address/ip_address.h"
+
+namespace sublink::mps2 {
+
+namespace {
+
+// Largest agent part of the file printed back for parse_device_config.
+constexpr size_t kMaxDeviceJson = 4096;
+
+ConfigError bad(std::string_view key, std::string_view problem) {
+  ConfigError e = ConfigError::begin(Reason::invalid_argument);
+  e.add("'").add(key).add("': ").add(problem);
+  return e;
+}
+
+std::string_view string_of(const cJSON* item) {
+  return cJSON_IsString(item) && item->valuestring ? std::string_view(item->valuestring) : std::string_view();
+}
+
+ConfigError parse_address(const cJSON* item, BoardConfig& board) {
+  std::string_view text = string_of(item);
+  if (text == "dhcp") {
+    board.dhcp = true;
+    return {};
+  }
+  const size_t slash = text.find('/');
+  int prefix = -1;
+  if (slash != std::string_view::npos && slash + 1 < text.size() && text.size() - slash <= 3) {
+    prefix = 0;
+    for (char c : text.substr(slash + 1)) prefix = (c >= '0' && c <= '9' && prefix >= 0) ? prefix * 10 + (c - '0') : -1;
+  }
+  if (prefix < 1 || prefix > 32 || !parse_ipv4(text.substr(0, slash), board.address)) {
+    return bad("ip", "expected \"dhcp\" or \"A.B.C.D/NN\"");
+  }
+  const uint32_t mask = prefix == 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> prefix);
+  for (int i = 0; i < 4; ++i) board.netmask.bytes[i] = static_cast<uint8_t>(mask >> (24 - 8 * i));
+  board.dhcp = false;
+  return {};
+}
+
+// One board key; false in `known` when `name` is not a board key.
+ConfigError parse_board_key(const cJSON* item, BoardConfig& board, bool& known) {
+  const std::string_view name = item->string;
+  known = true;
+  if (name == "ip") return parse_address(item, board);
+  if (name == "gateway") {
+    if (!parse_ipv4(string_of(item), board.gateway)) return bad(name, "expected \"A.B.C.D\"");
+    board.has_gateway = true;
+    return {};
+  }
+  if (name == "dns") {
+    if (!cJSON_IsArray(item)) return bad(name, "expected an array of \"A.B.C.D\"");
+    board.dns_count = 0;
+    for (const cJSON* s = item->child; s != nullptr; s = s->next) {
+      if (board.dns_count == board.dns.size()) return bad(name, "at most 2 servers");
+      if (!parse_ipv4(string_of(s), board.dns[board.dns_count])) return bad(name, "expected an array of \"A.B.C.D\"");
+      ++board.dns_count;
+    }
+    return {};
+  }
+  if (name == "ntp") {
+    if (string_of(item).empty() || !board.ntp.assign(string_of(item))) return bad(name, "expected a server name");
+    return {};
+  }
+  if (name == "time_source") {
+    if (string_of(item) == "sntp") board.time_source = TimeSource::sntp;
+    else if (string_of(item) == "host") board.time_source = TimeSource::host;
+    else return bad(name, "expected \"sntp\" or \"host\"");
+    return {};
+  }
+  if (name == "flash_image") {
+    if (string_of(item).empty() || !board.flash_image.assign(string_of(item))) return bad(name, "expected a path");
+    return {};
+  }
+  if (name == "exit_on") {
+    if (string_of(item) != "grace") return bad(name, "expected \"grace\"");
+    board.exit_on = ExitOn::grace;
+    return {};
+  }
+  if (name == "deadline_s") {
+    if (!cJSON_IsNumber(item) || item->valuedouble < 1 || item->valuedouble > 86400.0 * 365) {
+      return bad(name, "expected seconds, 1 or more");
+    }
+    board.deadline = static_cast<Millis>(item->valuedouble) * 1000;
+    return {};
+  }
+  known = false;
+  return {};
+}
+
+ConfigError split(cJSON* root, BoardConfig& board) {
+  if (!cJSON_IsObject(root)) return bad("(top level)", "expected a JSON object");
+  for (cJSON* item = root->child; item != nullptr;) {
+    cJSON* next = item->next;
+    bool known = false;
+    ConfigError e = parse_board_key(item, board, known);
+    if (!e.ok()) return e;
+    if (known) cJSON_Delete(cJSON_DetachItemViaPointer(root, item));
+    item = next;
+  }
+  if (board.flash_image.view().empty()) return bad("flash_image", "missing (required)");
+  // The agent's parser wants state_dir; on the board the records live in
+  // the flash image, which is what it names here.
+  if (!cJSON_HasObjectItem(root, "state_dir")) {
+    char path[kMaxConfigPath + 1] = {};
+    const std::string_view image = board.flash_image.view();
+    for (size_t i = 0; i < image.size(); ++i) path[i] = image[i];
+    if (cJSON_AddStringToObject(root, "state_dir", path) == nullptr) {
+      return ConfigError::begin(Reason::out_of_memory).add("the file does not fit the JSON arena");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool parse_ipv4(std::string_view text, Ipv4& out) {
+  IpAddress a = IpAddress::parse(text);
+  if (a.family != 4 || text.empty() || text.front() == '[') return false;
+  for (int i = 0; i < 4; ++i) out.bytes[i] = a.bytes[i];
+  return true;
+}
+
+ConfigError parse_board_config(std::string_view json, BoardConfig& board, DeviceConfig& device) {
+  board = BoardConfig{};
+  board.ntp.assign(kDefaultNtpServer);
+  cJSON* root = cJSON_ParseWithLength(json.data(), json.size());
+  if (root == nullptr) {
+    return ConfigError::begin(Reason::invalid_argument).add("not valid JSON (or larger than the JSON arena)");
+  }
+  ConfigError e = split(root, board);
+  // Set-up time only: the heap block is reused once this returns.
+  auto text = std::make_unique<char[]>(kMaxDeviceJson);
+  bool printed = e.ok() && cJSON_PrintPreallocated(root, text.get(), kMaxDeviceJson, false);
+  cJSON_Delete(root);
+  if (!e.ok()) return e;
+  if (!printed) return ConfigError::begin(Reason::invalid_argument).add("the agent's keys take more than 4 KB");
+  return parse_device_config(text.get(), device);
+}
+
+}  // namespace sublink::mps2
