@@ -17,7 +17,7 @@ mkdir -p "$deps"
 
 host_pkgs=(cmake ninja-build g++ pkg-config dpkg-dev libcjson-dev libgtest-dev
            libgmock-dev libsqlite3-dev openssl)
-test_pkgs=(python3-websockets tinyproxy haproxy iproute2)
+test_pkgs=(python3-websockets tinyproxy haproxy iproute2 dnsmasq-base qemu-system-arm)
 arm_pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib)
 
 want=()
@@ -45,6 +45,26 @@ if ((${#missing[@]})); then
     [ $attempt = 3 ] && { echo "deps.sh: apt-get install failed, see $deps.install.log" >&2; exit 1; }
     sleep $((attempt * 5))
   done
+fi
+
+# --- chrony, the NTP server of the mps2 network test ----------------------
+# The test runs its own chronyd (-x, never setting the clock) in a network
+# namespace. The package conflicts with other time daemons and starts its
+# service: it is installed only where that removes nothing, and the service
+# it brings is stopped and disabled unless a chronyd already ran.
+if [[ $what == test || $what == all ]] && \
+   ! dpkg-query -W -f='${Status}' chrony 2>/dev/null | grep -q "install ok installed"; then
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  was_running=$(pgrep -x chronyd || true)
+  if $SUDO apt-get install -y --no-install-recommends --no-remove chrony >>"$deps/install.log" 2>&1; then
+    if [ -z "$was_running" ]; then
+      { $SUDO systemctl disable --now chrony || { $SUDO invoke-rc.d chrony stop && $SUDO update-rc.d chrony disable; }; } \
+        >/dev/null 2>&1 || echo "deps.sh: could not stop the chrony service the install started" >&2
+    fi
+  else
+    echo "deps.sh: chrony not installed (it would replace this machine's time service);" \
+         "the mps2 network test will be skipped" >&2
+  fi
 fi
 
 # --- Debian source packages, through a private deb-src list ---------------
