@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine and runs every sublink test: the host build, the
-# sanitizer build, and the Cortex-M3 compile of the core.
+# Sets up a fresh machine and runs every sublink test: the host build and its
+# Debian packages, the sanitizer build, and the Cortex-M3 compile of the core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,11 +13,15 @@ run_preset() {  # run_preset NAME [test]
   cmake --build --preset "$1" -j "$jobs"
   if [ "${2:-}" = test ]; then
     echo "== $1: tests"
-    ctest --preset "$1" -j "$jobs" --timeout 300
+    # The packaging test has its own step below.
+    ctest --preset "$1" -j "$jobs" --timeout 300 -LE packaging
   fi
 }
 
 run_preset host test
+echo "== host: Debian packages, installed into a temporary root; kept in build/packages"
+ctest --preset host -L packaging
+cpack --config build/host/CPackConfig.cmake -B build/packages >build/packages.log 2>&1 || { cat build/packages.log; exit 1; }
 run_preset host-asan test
 run_preset cortex-m3
 echo "== all test suites passed"
