@@ -8,15 +8,14 @@
 # filter, keeps a changed conffile on reinstall, purges, and installs with
 # cmake --install to a prefix and to /usr under DESTDIR.
 #
-#   package_test.sh BUILD_DIR VERSION [KEEP_DIR]
+#   package_test.sh BUILD_DIR VERSION
 #
-# KEEP_DIR, when given, receives the built .deb files. Everything else lives
-# in one temporary directory, removed on exit whatever happens.
+# Everything lives in one temporary directory, removed on exit whatever
+# happens.
 set -euo pipefail
 
 build=$(cd "$1" && pwd)
 version=$2
-keep=${3:-}
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sublink-package.XXXXXX")
 daemon_pid=
@@ -48,10 +47,6 @@ server_deb=$tmp/out/sublink-server_${version}_$arch.deb
 check "cpack made sublink_${version}_$arch.deb" test -f "$agent_deb"
 check "cpack made sublink-server_${version}_$arch.deb" test -f "$server_deb"
 [ -f "$agent_deb" ] || exit 1
-if [ -n "$keep" ]; then
-  mkdir -p "$keep"
-  cp "$tmp"/out/*.deb "$keep"/
-fi
 
 # --- control data ------------------------------------------------------------
 field() { dpkg-deb -f "$1" "$2"; }
