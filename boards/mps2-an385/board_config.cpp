@@ -95,6 +95,52 @@ ConfigError parse_board_key(const cJSON* item, BoardConfig& board, bool& known) 
   return {};
 }
 
+// Number text without printf: newlib-nano's has no floating point, which
+// cJSON's printer needs. Integers print exactly; anything else keeps six
+// decimals, enough for the agent's parser to name it as not an integer.
+void number_text(double value, char (&out)[40]) {
+  size_t n = 0;
+  if (value < 0) {
+    out[n++] = '-';
+    value = -value;
+  }
+  if (value > 9007199254740991.0) value = 9007199254740991.0;  // 2^53-1: the parser refuses it anyway
+  auto whole = static_cast<uint64_t>(value);
+  char digits[20];
+  size_t d = 0;
+  do {
+    digits[d++] = static_cast<char>('0' + whole % 10);
+    whole /= 10;
+  } while (whole != 0);
+  while (d > 0) out[n++] = digits[--d];
+  const double fraction = value - static_cast<double>(static_cast<uint64_t>(value));
+  if (fraction > 0) {
+    out[n++] = '.';
+    auto micro = static_cast<uint64_t>(fraction * 1e6);
+    for (uint64_t div = 100000; div > 0; div /= 10) out[n++] = static_cast<char>('0' + micro / div % 10);
+  }
+  out[n] = '\0';
+}
+
+// Turns every number under `item` into raw text cJSON prints as is.
+bool numbers_to_text(cJSON* item) {
+  for (; item != nullptr; item = item->next) {
+    if (cJSON_IsNumber(item)) {
+      char text[40];
+      number_text(item->valuedouble, text);
+      cJSON* raw = cJSON_CreateRaw(text);
+      if (raw == nullptr) return false;
+      item->type = cJSON_Raw;
+      item->valuestring = raw->valuestring;
+      raw->valuestring = nullptr;
+      cJSON_Delete(raw);
+    } else if (!numbers_to_text(item->child)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 ConfigError split(cJSON* root, BoardConfig& board) {
   if (!cJSON_IsObject(root)) return bad("(top level)", "expected a JSON object");
   for (cJSON* item = root->child; item != nullptr;) {
@@ -106,6 +152,9 @@ ConfigError split(cJSON* root, BoardConfig& board) {
     item = next;
   }
   if (board.flash_image.view().empty()) return bad("flash_image", "missing (required)");
+  if (!numbers_to_text(root->child)) {
+    return ConfigError::begin(Reason::out_of_memory).add("the file does not fit the JSON arena");
+  }
   // The agent's parser wants state_dir; on the board the records live in
   // the flash image, which is what it names here.
   if (!cJSON_HasObjectItem(root, "state_dir")) {

@@ -155,7 +155,15 @@ int main() {
     read_credential("cert_file", g_device.cert_file.view(), cert);
     read_credential("key_file", g_device.key_file.view(), key);
     read_credential("license_key_file", g_device.license_key_file.view(), license_key);
-    if (!g_license_key.load(license_key.view()).ok()) config_failure("'license_key_file' is not an EC P-256 public key");
+    Status key_status = g_license_key.load(license_key.view());
+    if (!key_status.ok()) {
+      ConsoleLine()
+          .add("config: 'license_key_file' is not an EC P-256 public key (Mbed TLS ")
+          .add_int(key_status.detail())
+          .add(")")
+          .emit();
+      board_exit(kExitConfig, "config");
+    }
     TlsClientCredentials creds;
     creds.trust_anchors_pem = ca.view();
     creds.certificate_chain_pem = cert.view();
