@@ -1,5 +1,6 @@
 // sublinkctl: asks the running sublinkd (on this machine, over its control
-// socket in state_dir) for its state. See --help.
+// socket in state_dir) for its state, and diagnoses the link (doctor,
+// firewall-rules: local_commands.h). See --help.
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "boards/host/control/control_client.h"
 #include "boards/host/control/control_protocol.h"
+#include "boards/host/sublinkctl/local_commands.h"
 #include "boards/host/sublinkctl/status_text.h"
 #include "firmware/config/config_parser.h"
 
@@ -20,30 +22,107 @@ using namespace sublink;
 namespace {
 
 const char kUsage[] =
-    "usage: sublinkctl -c FILE COMMAND [ARGS]\n"
+    "NAME\n"
+    "       sublinkctl - ask the sublink agent, diagnose its link, list its\n"
+    "       firewall rules\n"
     "\n"
-    "Talks to the sublinkd running with configuration FILE (through the UNIX\n"
-    "socket in its state_dir; nothing goes over the network).\n"
+    "SYNOPSIS\n"
+    "       sublinkctl [-c FILE] status [--json]\n"
+    "       sublinkctl [-c FILE] feature NAME\n"
+    "       sublinkctl [-c FILE] usage NAME COUNT\n"
+    "       sublinkctl [-c FILE] watch\n"
+    "       sublinkctl [-c FILE] doctor [--json] [--resolv-conf PATH]\n"
+    "       sublinkctl [-c FILE] firewall-rules [--json] [--resolv-conf PATH]\n"
     "\n"
-    "Commands:\n"
-    "  status [--json]        licensing state, link, grace time, alarm, license and\n"
-    "                         undelivered events; --json prints the object of\n"
-    "                         PROTOCOL.md section 7\n"
-    "  feature NAME           whether subscription feature NAME is on, and its\n"
-    "                         quantity (exit status 0 when on, 1 when off)\n"
-    "  usage NAME COUNT       tell the agent COUNT of NAME are in use now (for audits)\n"
-    "  watch                  print the status (JSON, one line) now and at every\n"
-    "                         state change, until interrupted\n"
+    "DESCRIPTION\n"
+    "       status, feature, usage and watch talk to the sublinkd running with\n"
+    "       configuration FILE, through the UNIX socket in its state_dir; nothing\n"
+    "       goes over the network.\n"
     "\n"
-    "Options:\n"
-    "  -c, --config FILE      the agent's configuration (default /etc/sublink/sublink.json)\n"
-    "  -h, --help             this text\n"
+    "       doctor and firewall-rules need no running agent: they read FILE and\n"
+    "       look at the network as the agent would.\n"
     "\n"
-    "Exit status: 0 on success, 1 when the answer is negative (feature off, usage\n"
-    "refused), 3 when the agent cannot be reached, 2 for bad usage or a bad FILE.\n";
+    "COMMANDS\n"
+    "       status [--json]\n"
+    "              Licensing state, link, grace time, alarm, license and\n"
+    "              undelivered events; --json prints the object of PROTOCOL.md\n"
+    "              section 7.\n"
+    "\n"
+    "       feature NAME\n"
+    "              Whether subscription feature NAME is on, and its quantity.\n"
+    "\n"
+    "       usage NAME COUNT\n"
+    "              Tells the agent COUNT of NAME are in use now (for audits).\n"
+    "\n"
+    "       watch  Prints the status (JSON, one line) now and at every state\n"
+    "              change, until interrupted.\n"
+    "\n"
+    "       doctor [--json]\n"
+    "              Checks, in this order, and prints one line per check,\n"
+    "              \"PASS|WARN|FAIL  what \u2014 fix\":\n"
+    "              1. the configuration and the files it names (CA, device\n"
+    "                 certificate and key, their match and expiry, CN equal to\n"
+    "                 system_id, license key, state_dir);\n"
+    "              2. the clock: set, synchronised, and within 60 s of the `ntp`\n"
+    "                 servers (asked over SNTP, UDP 123);\n"
+    "              3. DNS: `server` (or the proxy) resolves;\n"
+    "              then for each port in `ports`, with the agent's own code:\n"
+    "              4. TCP to the server, or through `proxy` with CONNECT;\n"
+    "              5. the TLS 1.2 handshake with the device certificate, and why\n"
+    "                 it fails (a certificate from another CA on one port while\n"
+    "                 another port verifies is named as TLS inspection);\n"
+    "              6. the WebSocket upgrade (sublink.v1) and hello/welcome;\n"
+    "              7. round trip (heartbeats) and throughput (WebSocket pings)\n"
+    "                 against what appliances need: 200 ms and 128 kbit/s.\n"
+    "              FAIL lines name the fix, such as the outbound rule to open.\n"
+    "              The doctor's hello is a short extra connection of this\n"
+    "              system, recorded by the server like any other.\n"
+    "\n"
+    "       firewall-rules [--json]\n"
+    "              The outbound rules this configuration needs, as a table:\n"
+    "              DNS to the resolvers of /etc/resolv.conf, NTP (UDP) to the\n"
+    "              `ntp` servers, and TCP to each server port, or only to the\n"
+    "              proxy when `proxy` is set (which must then allow CONNECT to\n"
+    "              the server's ports). No inbound rule is needed.\n"
+    "\n"
+    "OPTIONS\n"
+    "       -c, --config FILE\n"
+    "              The agent's configuration (default /etc/sublink/sublink.json).\n"
+    "\n"
+    "       --json Prints one JSON object instead of text (status, feature,\n"
+    "              doctor, firewall-rules).\n"
+    "\n"
+    "       --resolv-conf PATH\n"
+    "              Where the DNS servers are listed (default /etc/resolv.conf;\n"
+    "              behind a local stub resolver, its upstream servers are read\n"
+    "              from /run/systemd/resolve/resolv.conf).\n"
+    "\n"
+    "       -h, --help\n"
+    "              This text.\n"
+    "\n"
+    "FILES\n"
+    "       /etc/sublink/sublink.json\n"
+    "              The default configuration.\n"
+    "\n"
+    "       STATE_DIR/sublinkd.sock\n"
+    "              The running agent's control socket.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "       0      Success; feature: the feature is on; doctor: the link can work\n"
+    "              (no configuration FAIL, and one port passes TCP, TLS, the\n"
+    "              upgrade and hello).\n"
+    "       1      A negative answer: feature off, usage refused; doctor: the link\n"
+    "              cannot work.\n"
+    "       2      Bad usage, or (except for doctor) a bad FILE.\n"
+    "       3      The agent cannot be reached (status, feature, usage, watch).\n"
+    "\n"
+    "EXAMPLES\n"
+    "       sublinkctl status\n"
+    "       sublinkctl -c /etc/sublink/sublink.json doctor\n"
+    "       sublinkctl firewall-rules --json\n"
+    "       sublinkctl usage trunks 12\n";
 
 constexpr int kExitNegative = 1;
-constexpr int kExitUsage = 2;
 constexpr int kExitUnreachable = 3;
 
 bool read_file(const std::string& path, std::string& out) {
@@ -59,6 +138,7 @@ bool read_file(const std::string& path, std::string& out) {
 
 int main(int argc, char** argv) {
   std::string config_path = "/etc/sublink/sublink.json";
+  std::string resolv_conf = "/etc/resolv.conf";
   std::vector<std::string> args;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
@@ -66,22 +146,32 @@ int main(int argc, char** argv) {
     if (a == "-h" || a == "--help") {
       fputs(kUsage, stdout);
       return 0;
-    } else if ((a == "-c" || a == "--config") && i + 1 < argc) {
-      config_path = argv[++i];
+    } else if (a == "-c" || a == "--config" || a == "--resolv-conf") {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "sublinkctl: %s needs a value; try 'sublinkctl --help'\n", a.c_str());
+        return kExitUsage;
+      }
+      (a == "--resolv-conf" ? resolv_conf : config_path) = argv[++i];
     } else if (a == "--json") {
       json = true;
     } else if (a.size() > 1 && a[0] == '-' && !(a[1] >= '0' && a[1] <= '9')) {  // "-3" is a count
-      fprintf(stderr, "sublinkctl: unknown option '%s' (see --help)\n", a.c_str());
+      fprintf(stderr, "sublinkctl: unknown option '%s'; try 'sublinkctl --help'\n", a.c_str());
       return kExitUsage;
     } else {
       args.push_back(a);
     }
   }
   if (args.empty()) {
-    fprintf(stderr, "sublinkctl: which command? (status, feature, usage, watch; see --help)\n");
+    fprintf(stderr,
+            "sublinkctl: which command? (status, feature, usage, watch, doctor, firewall-rules); "
+            "try 'sublinkctl --help'\n");
     return kExitUsage;
   }
   const std::string& command = args[0];
+  if (command == "doctor" && args.size() == 1) return run_doctor_command(config_path, resolv_conf, json);
+  if (command == "firewall-rules" && args.size() == 1) {
+    return run_firewall_rules_command(config_path, resolv_conf, json);
+  }
   std::string request;
   if (command == "status" && args.size() == 1) {
     request = "status";
@@ -92,13 +182,13 @@ int main(int argc, char** argv) {
   } else if (command == "usage" && args.size() == 3) {
     request = "usage " + args[1] + " " + args[2];
   } else {
-    fprintf(stderr, "sublinkctl: bad command '%s' with %zu argument(s) (see --help)\n", command.c_str(),
-            args.size() - 1);
+    fprintf(stderr, "sublinkctl: bad command '%s' with %zu argument(s); try 'sublinkctl --help'\n",
+            command.c_str(), args.size() - 1);
     return kExitUsage;
   }
   for (const std::string& a : args) {
     if (a.find_first_of(" \n\r") != std::string::npos) {
-      fprintf(stderr, "sublinkctl: '%s': names and counts have no spaces\n", a.c_str());
+      fprintf(stderr, "sublinkctl: '%s': names and counts have no spaces; try 'sublinkctl --help'\n", a.c_str());
       return kExitUsage;
     }
   }
