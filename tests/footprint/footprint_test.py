@@ -77,7 +77,8 @@ END GROUP
                 0x00001000                __udivmoddi4
  .rodata.fault_report.str1.1
                 0x00001080       0x40 boards/mps2-an385/CMakeFiles/sublink-mps2.dir/startup.cpp.obj
- .rodata        0x000010c0      0x100 {newlib}/libc_nano.a(lib_a-findfp.o)
+ .rodata.str1.1 0x000010c0       0x20 hal/libsublink_hal.a(crc32.cpp.obj)
+ .rodata        0x000010e0       0xe0 {newlib}/libc_nano.a(lib_a-findfp.o)
                 0x000010c0                __sf_fake_stderr
                 0x000011c0                        . = ALIGN (0x4)
 
@@ -159,7 +160,7 @@ class MapParsing(unittest.TestCase):
 
     def test_input_sections_on_one_or_two_lines_with_their_symbols(self):
         text = self.by_name[".text"]
-        self.assertEqual(len(text.inputs), 10)
+        self.assertEqual(len(text.inputs), 11)
         step = text.inputs[0]
         self.assertEqual((step.address, step.size), (0xC0, 0x300))
         self.assertEqual(step.path, "firmware/agent/libsublink_agent.a(agent.cpp.obj)")
@@ -194,12 +195,12 @@ class Accounting(unittest.TestCase):
         comp = self.fp.components
         self.assertEqual(comp[c.AGENT], [0x300 + 0x10, 0x10])
         self.assertEqual(comp[c.NET], [0x100 + 0x80, 0])
-        self.assertEqual(comp[c.HAL], [0x40, 0])
+        self.assertEqual(comp[c.HAL], [0x40 + 0x20, 0])
         self.assertEqual(comp[c.BOARD], [0xC0 + 0x40, 0x2000])
         self.assertEqual(comp[c.MBEDTLS], [0x800, 0])
         self.assertEqual(comp[c.LWIP], [0x200, 0x200])
         self.assertEqual(comp[c.CJSON], [0x7C, 0])
-        self.assertEqual(comp[c.LIBC], [0x80 + 0x100 + 0x10, 0x10])
+        self.assertEqual(comp[c.LIBC], [0x80 + 0xE0 + 0x10, 0x10])
         self.assertEqual(comp[c.OTHER], [4, 8])
 
     def test_names_of_items(self):
@@ -208,6 +209,7 @@ class Accounting(unittest.TestCase):
         self.assertIn("tcp_input", names)
         self.assertIn("fault_report (strings)", names)         # .rodata.NAME.str1.1
         self.assertIn("startup.cpp.obj .isr_vector", names)    # no name in the section or symbols
+        self.assertIn("crc32.cpp.obj strings", names)          # .rodata.str1.1: a file's literals
         top = accounting.biggest(self.fp.items, c.AGENT, 1)[0]
         self.assertEqual((top.flash, top.ram), (0x300, 0))
 

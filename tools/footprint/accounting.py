@@ -115,13 +115,16 @@ def item_name(inp):
     the section and the file it came from."""
     if inp.symbols:
         return inp.symbols[0]
+    container, member = split_path(inp.path)
+    source = member or container.rsplit("/", 1)[-1]
     m = _KIND_PREFIX.match(inp.name)
     if m and len(inp.name) > m.end():
         name = inp.name[m.end():]
+        if _STRING_SUFFIX.fullmatch("." + name):
+            return "%s strings" % source  # merged literals of a whole file
         s = _STRING_SUFFIX.search(name)
         return name[:s.start()] + " (strings)" if s else name
-    container, member = split_path(inp.path)
-    return "%s %s" % (member or container.rsplit("/", 1)[-1], inp.name)
+    return "%s %s" % (source, inp.name)
 
 
 def _demangle(items):

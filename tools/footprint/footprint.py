@@ -11,7 +11,7 @@ import mapfile  # noqa: E402
 import report  # noqa: E402
 
 PROG = "footprint.py"
-DEFAULT_ARENA = r"(?i)tls.?arena|arena.?(memory|buffer|storage)"
+DEFAULT_ARENA = r"(?i)tls.?(memory|arena)"
 
 HELP = """\
 NAME

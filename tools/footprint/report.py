@@ -13,7 +13,9 @@ GOAL_AGENT_FLASH = 24 * KB
 GOAL_IMAGE_FLASH = 160 * KB
 GOAL_RAM = 48 * KB
 
-_PEAK_LINE = re.compile(r"\[mps2\] (tls_arena_peak|stack_peak|heap_used|heap_peak) (\d+)\s*$")
+_PEAK_LINE = re.compile(r"\[mps2\] (tls_arena_peak|json_arena_peak|stack_peak|heap_used|heap_peak) (\d+)\s*$")
+# The JSON arena is shown with its peak for sizing; the goal counts it whole.
+JSON_ARENA = r"(?i)json.?(memory|arena)"
 
 
 def console_peaks(text):
@@ -100,11 +102,16 @@ def render(fp, image_name, peaks: Dict[str, int], console_name, arena_pattern, t
     budget = ram_budget(fp, peaks, arena_pattern)
     out += ["", "run-time peaks" + (" (%s)" % console_name if console_name else " (no console log given)")]
     if budget.arena_peak is not None:
-        reserve = " of %s reserved in %s" % (kb(budget.arena_reserved), _clip(budget.arena_name, 30)) \
+        reserve = " of %s reserved in %s" % (kb(budget.arena_reserved), _clip(_unqualified(budget.arena_name), 30)) \
             if budget.arena_name else ""
         out.append("  TLS arena peak %10s%s" % (kb(budget.arena_peak), reserve))
     else:
         out.append("  TLS arena peak   not reported: the arena counts whole")
+    json_peak = peaks.get("json_arena_peak")
+    if json_peak is not None:
+        json_arena = find_item(fp.items, JSON_ARENA)
+        out.append("  JSON arena peak %9s%s" % (kb(json_peak), " of %s reserved (counted whole)" % kb(json_arena.ram)
+                                                if json_arena else ""))
     out.append("  stack %19s%s" % (kb(budget.stack), " peak of %s reserved" % kb(fp.reserved(".stack"))
                                    if budget.stack_measured else " reserved (no peak reported)"))
     out.append("  heap %20s%s" % (kb(budget.heap), " used of %s reserved" % kb(fp.reserved(".heap"))
@@ -121,6 +128,11 @@ def render(fp, image_name, peaks: Dict[str, int], console_name, arena_pattern, t
         kb(budget.static - budget.arena_reserved), " (arena apart)" if budget.arena_reserved else "",
         kb(arena), kb(budget.stack), kb(budget.heap)))
     return "\n".join(out) + "\n"
+
+
+def _unqualified(name):
+    """The last part of a C++ name (g_tls_memory of (anonymous namespace)::g_tls_memory)."""
+    return name.rsplit("::", 1)[-1]
 
 
 def _clip(text, width):

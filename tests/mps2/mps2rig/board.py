@@ -32,11 +32,13 @@ def write_config(path, plan, pki, flash_image, dhcp, deadline_s):
         "ip": "dhcp" if dhcp else plan.board_cidr,
         "gateway": plan.gateway,
         "dns": list(plan.dns),
-        "ntp": plan.ntp,
+        "time_source": plan.time_source,
         "flash_image": flash_image,
         "exit_on": "grace",
         "deadline_s": deadline_s,
     }
+    if plan.time_source == "sntp":
+        config["ntp"] = plan.ntp
     with open(path, "w") as f:
         json.dump(config, f, indent=2)
     return config

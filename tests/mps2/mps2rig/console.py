@@ -49,7 +49,7 @@ class Console:
         self._clock = clock
         self._start = clock()
         self.seen = {}       # milestone name -> (match, seconds since start)
-        self.values = {}     # "[mps2] KEY N" numbers, e.g. tls_arena_peak
+        self.values = {}     # "[mps2] KEY N" peaks and heap_used, e.g. tls_arena_peak
         self.exit_line = None
         self.ended = False
         self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
@@ -80,7 +80,7 @@ class Console:
         m = re.match(EXIT_PATTERN, text)
         if m and self.exit_line is None:
             self.exit_line = (int(m.group(1)), m.group(2) or "", text)
-        m = re.match(r"([a-z_]+_peak) (\d+)$", text)
+        m = re.match(r"([a-z_]+_peak|heap_used) (\d+)$", text)
         if m:
             self.values[m.group(1)] = int(m.group(2))
         for ms in milestones:

@@ -16,6 +16,7 @@ class NetworkPlan:
     server_address: str      # what server_name resolves to / the literal
     ports: tuple = (443, 8443)
     uses_dns_and_ntp: bool = True
+    time_source: str = "sntp"  # board.json: "sntp", or "host" (the host clock through semihosting)
     server_sans: tuple = field(default=())
 
     @property
@@ -40,8 +41,8 @@ NETNS_GATEWAY_CIDR = "192.0.2.1/25"
 
 # QEMU's user network with restrict=on: nothing leaves QEMU but TCP to the
 # guestfwd address, which is relayed to the server on 127.0.0.1. No DNS or
-# NTP answers there, so the server is an IP literal and the board takes its
-# time from the server (PROTOCOL.md section 5).
+# NTP answers there (guestfwd is TCP only), so the server is an IP literal
+# and the board's clock comes from the host through semihosting.
 USER = NetworkPlan(
     board_cidr="192.0.2.10/24",
     gateway="192.0.2.1",
@@ -50,6 +51,7 @@ USER = NetworkPlan(
     server_name="192.0.2.200",
     server_address="192.0.2.200",
     uses_dns_and_ntp=False,
+    time_source="host",
     server_sans=("DNS:sublink.test", "IP:192.0.2.200"),
 )
 USER_NET = "192.0.2.0/24"
