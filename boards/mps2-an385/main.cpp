@@ -44,7 +44,10 @@ constexpr size_t kTlsArenaBytes = 40 * 1024;
 // cJSON: the largest message (max_message_bytes, capped below) parsed, and
 // the license inside a grant while it is checked.
 constexpr size_t kJsonArenaBytes = 12 * 1024;
-constexpr uint32_t kMaxMessageBytes = 8192;
+// Every connection attempt holds WebSocket buffers of this size (in, out
+// and the message being assembled) on the heap; a license grant (at most
+// 2 KiB of license, base64) fits with room to spare.
+constexpr uint32_t kMaxMessageBytes = 4096;
 constexpr size_t kParallelAttempts = 2;
 constexpr size_t kMaxHostFile = 16 * 1024;
 constexpr size_t kEventCapacity = 32;
@@ -211,7 +214,6 @@ int main() {
     if (g_loop->finished(clock.now_ms(), status, why)) {
       g_loop->shutdown(clock.now_ms());
       ConsoleLine().add("json_arena_peak ").add_uint(json_arena.high_water()).emit();
-      ConsoleLine().add("heap_used ").add_uint(heap_used_bytes()).emit();
       board_exit(status, why);
     }
     sleep_until(clock, std::max(next, now));
