@@ -26,8 +26,9 @@ std::string offset_text(Millis offset_ms) {
   if (magnitude < 120 * 1000) {
     std::snprintf(text, sizeof text, "%+.3f s", static_cast<double>(offset_ms) / 1000.0);
   } else {
+    long long minutes = (magnitude + 30000) / 60000;
     std::snprintf(text, sizeof text, "%+.1f s (%lld h %lld min)", static_cast<double>(offset_ms) / 1000.0,
-                  static_cast<long long>(magnitude / 3600000), static_cast<long long>(magnitude / 60000 % 60));
+                  minutes / 60, minutes % 60);
   }
   return text;
 }

@@ -48,7 +48,8 @@ std::vector<FirewallRule> firewall_rules(const DeviceConfig& config, const Resol
     names.push_back(server);
   }
   for (const NtpServer& n : config.ntp_list()) {
-    if (is_name(n.host.view())) names.push_back(str(n.host.view()));
+    std::string host = str(n.host.view());
+    if (is_name(host) && std::find(names.begin(), names.end(), host) == names.end()) names.push_back(host);
   }
   if (!names.empty()) {
     std::string purpose = "DNS: resolve " + join_list(names);
