@@ -139,7 +139,10 @@ int main() {
     ConfigError e = parse_board_config(file.view(), g_board, g_device);
     if (!e.ok()) config_failure(e.message());
   }
-  if (g_device.max_message_bytes > kMaxMessageBytes) g_device.max_message_bytes = kMaxMessageBytes;
+  if (g_device.max_message_bytes > kMaxMessageBytes) {
+    g_device.max_message_bytes = kMaxMessageBytes;
+    ConsoleLine().add("max_message_bytes lowered to ").add_uint(kMaxMessageBytes).add(" on this board").emit();
+  }
 
   SemihostingNorFlash flash({__nor_flash_start, static_cast<size_t>(__nor_flash_end - __nor_flash_start)},
                             kNorGeometry);
