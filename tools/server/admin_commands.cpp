@@ -53,6 +53,15 @@ int failed(const char* command, SqliteDirectory* db, Status s) {
 
 }  // namespace
 
+Status register_system(SqliteDirectory& db, SystemRecord record) {
+  // Re-adding a system keeps what it is entitled to.
+  record.entitlements.clear();
+  Result<SystemLookup> known = db.find_system(record.customer_id, record.system_id);
+  if (!known.ok()) return known.status();
+  if (known->match == SystemMatch::found) record.entitlements = known->record.entitlements;
+  return db.put_system(record);
+}
+
 bool is_admin_command(const char* name) {
   for (const char* c : kCommands) {
     if (std::strcmp(c, name) == 0) return true;
@@ -64,13 +73,17 @@ int run_admin_command(int argc, char** argv) {
   const std::string command = argv[0];
   AdminArgs args;
   const size_t want = command == "init-db" ? 0 : command == "entitle" ? 3 : 1;
-  if (!parse(argc, argv, args) || args.positional.size() != want || (command == "add-system" && args.customer.empty())) {
-    fprintf(stderr,
-            "usage: sublink-server init-db --db FILE\n"
-            "       sublink-server add-customer --db FILE CUSTOMER_ID\n"
-            "       sublink-server add-system --db FILE --customer CUSTOMER_ID [--until UTC_MS] [--suspended] "
-            "SYSTEM_ID\n"
-            "       sublink-server entitle --db FILE SYSTEM_ID FEATURE QTY\n");
+  // add-customer takes an optional display name.
+  const size_t allowed = command == "add-customer" ? 2 : want;
+  if (!parse(argc, argv, args) || args.positional.size() < want || args.positional.size() > allowed ||
+      (command == "add-system" && args.customer.empty())) {
+    const char* usage = command == "init-db"        ? "init-db --db FILE"
+                        : command == "add-customer" ? "add-customer --db FILE CUSTOMER_ID [NAME]"
+                        : command == "add-system"
+                            ? "add-system --db FILE --customer CUSTOMER_ID [--until UTC_MS] [--suspended] SYSTEM_ID"
+                            : "entitle --db FILE SYSTEM_ID FEATURE QTY";
+    fprintf(stderr, "sublink-server %s: usage: sublink-server %s\ntry 'sublink-server --help'\n", command.c_str(),
+            usage);
     return 2;
   }
   Result<std::unique_ptr<SqliteDirectory>> opened = SqliteDirectory::open(args.db);
@@ -78,23 +91,20 @@ int run_admin_command(int argc, char** argv) {
   SqliteDirectory& db = **opened;
   Status s;
   if (command == "add-customer") {
-    s = db.put_customer(args.positional[0]);
+    s = args.positional.size() > 1 ? db.put_customer(args.positional[0], args.positional[1])
+                                   : db.put_customer(args.positional[0]);
   } else if (command == "add-system") {
     SystemRecord record;
     record.customer_id = args.customer;
     record.system_id = args.positional[0];
     record.subscription_end = args.until.value_or(kNever);
     record.suspended = args.suspended;
-    // Re-adding a system keeps what it is entitled to.
-    Result<SystemLookup> known = db.find_system(args.customer, record.system_id);
-    if (!known.ok()) return failed(command.c_str(), &db, known.status());
-    if (known->match == SystemMatch::found) record.entitlements = known->record.entitlements;
-    s = db.put_system(record);
+    s = register_system(db, std::move(record));
   } else if (command == "entitle") {
     char* end = nullptr;
     const long long qty = std::strtoll(args.positional[2].c_str(), &end, 10);
     if (*end != '\0' || qty < 0 || qty > UINT32_MAX) {
-      fprintf(stderr, "sublink-server entitle: QTY must be a whole number >= 0\n");
+      fprintf(stderr, "sublink-server entitle: QTY must be a whole number >= 0\ntry 'sublink-server --help'\n");
       return 2;
     }
     s = db.set_entitlement(args.positional[0], args.positional[1], static_cast<uint32_t>(qty));

@@ -2,7 +2,15 @@
 // it serves: init-db, add-customer, add-system, entitle.
 #pragma once
 
+#include "hal/status.h"
+#include "tools/server/db/sqlite_directory.h"
+
 namespace sublink {
+
+/// Registers `record.system_id` under `record.customer_id` (adding the
+/// customer when missing). Its entitlements are kept when it is registered
+/// to that customer already; those in `record` are ignored.
+Status register_system(SqliteDirectory& db, SystemRecord record);
 
 /// True when `name` is one of the subcommands.
 bool is_admin_command(const char* name);

@@ -107,6 +107,24 @@ void DeviceConnection::shut_down(Millis now) {
   settle(now);
 }
 
+void DeviceConnection::close_now(Millis now, std::string_view why, bool reset) {
+  now_ = now;
+  if (reset) {
+    // SO_LINGER 0: close(2) sends RST at once, whatever is still queued.
+    const linger abort{1, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+  }
+  end(now, why);
+  done_ = true;
+}
+
+bool DeviceConnection::set_blackhole(bool on) {
+  if (!session_) return false;
+  session_->set_blackhole(on);
+  blackholed_ = on;
+  return true;
+}
+
 WsUpgradeDecision DeviceConnection::on_upgrade(std::string_view client_cn, const WsUpgradeRequestInfo& request) {
   if (request.path != kSublinkPath) {
     context_.log.write(LogLevel::info, "%s: upgrade for %.*s refused (404)", address_.c_str(),
@@ -117,6 +135,9 @@ WsUpgradeDecision DeviceConnection::on_upgrade(std::string_view client_cn, const
   PeerInfo peer{std::string(client_cn), address_, port_};
   session_ = std::make_unique<ServerSession>(context_.session, context_.directory, context_.signer, std::move(peer),
                                              now_);
+  session_->set_response_callback([this](const DeviceResponse& response) {
+    if (context_.observer != nullptr) context_.observer->on_response(*this, response);
+  });
   context_.log.write(LogLevel::info, "%s: device %.*s on port %u", address_.c_str(), static_cast<int>(client_cn.size()),
                      client_cn.data(), static_cast<unsigned>(port_));
   return {};
@@ -180,6 +201,7 @@ void DeviceConnection::send_pending() {
 }
 
 void DeviceConnection::flush_socket() {
+  if (blackholed_) return;  // a hung server writes nothing; it stays queued
   while (!socket_failed_ && !chain_.output().empty()) {
     const std::span<const uint8_t> out = chain_.output();
     const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -198,6 +220,7 @@ void DeviceConnection::flush_socket() {
 void DeviceConnection::end(Millis now, std::string_view why) {
   if (ended_) return;
   ended_ = true;
+  if (context_.observer != nullptr) context_.observer->on_ended(*this);
   if (session_) {
     session_->on_closed(now, why);
     const SessionInfo info = session_->info();

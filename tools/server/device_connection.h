@@ -41,6 +41,22 @@ class DeviceConnection final : private TlsWsServerChainHandler {
   Millis step(Millis now);
   /// Closes the WebSocket with 1001 (the server is stopping).
   void shut_down(Millis now);
+  /// Ends the connection at once without any close handshake, recording
+  /// `why`: with a TCP reset when `reset` (the operator dropped the device),
+  /// else with an orderly FIN. done() is true afterwards.
+  void close_now(Millis now, std::string_view why, bool reset);
+
+  /// The session once the upgrade arrived, else nullptr. After acting on
+  /// it, step() sends what it produced.
+  ServerSession* session() { return session_.get(); }
+  uint16_t port() const { return port_; }
+
+  /// While on, the connection is a hung server to the device: the session
+  /// drops what arrives and answers nothing (ServerSession::set_blackhole),
+  /// and the loop stops reading the socket and writing to it, watching it
+  /// only for the device going away. False when there is no session yet.
+  bool set_blackhole(bool on);
+  bool blackholed() const { return blackholed_; }
 
   /// True while ciphertext waits for the socket (poll for POLLOUT).
   bool wants_write() const { return !chain_.output().empty(); }
@@ -74,6 +90,7 @@ class DeviceConnection final : private TlsWsServerChainHandler {
   /// device that does not answer or read is dropped at this time.
   Millis linger_until_ = kNever;
   bool socket_failed_ = false;
+  bool blackholed_ = false;
   bool done_ = false;
   bool ended_ = false;
 };

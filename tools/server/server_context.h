@@ -14,6 +14,18 @@
 
 namespace sublink {
 
+class DeviceConnection;
+
+/// Told what happens on connections that the operator waits on: a device's
+/// answer to a request, and the end of a connection (no answer will come).
+class ConnectionObserver {
+ public:
+  virtual ~ConnectionObserver() = default;
+  virtual void on_response(DeviceConnection& connection, const DeviceResponse& response) = 0;
+  /// The connection ended; `connection` is still valid during the call.
+  virtual void on_ended(DeviceConnection& connection) = 0;
+};
+
 struct ServerContext {
   TlsServerConfig& tls;
   WsServerConfig ws;
@@ -24,6 +36,8 @@ struct ServerContext {
   /// Bytes of session messages a connection may hold while the device does
   /// not read them; beyond that the device is too slow and is dropped.
   size_t max_pending_bytes = 256 * 1024;
+  /// The operator's control, when it listens (nullptr: nobody).
+  ConnectionObserver* observer = nullptr;
 };
 
 }  // namespace sublink

@@ -59,11 +59,21 @@ ServerLoop::ServerLoop(ServerContext& context, size_t max_connections)
 
 ServerLoop::~ServerLoop() {
   connections_.clear();
-  for (const Listener& l : listeners_) ::close(l.fd);
+  release_stalled(0);
+  for (const Listener& l : listeners_) {
+    if (l.fd >= 0) ::close(l.fd);
+  }
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
 Status ServerLoop::listen(const std::string& address, uint16_t port) {
+  Result<int> fd = open_listener(address, port);
+  if (!fd.ok()) return fd.status();
+  listeners_.push_back({*fd, port, address, PortState::listening});
+  return Status::Ok();
+}
+
+Result<int> ServerLoop::open_listener(const std::string& address, uint16_t port) {
   sockaddr_storage storage{};
   socklen_t size = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
@@ -90,8 +100,7 @@ Status ServerLoop::listen(const std::string& address, uint16_t port) {
     ::close(fd);
     return Status(Reason::io_error, err);
   }
-  listeners_.push_back({fd, port});
-  return Status::Ok();
+  return fd;
 }
 
 bool ServerLoop::accept_all(const Listener& listener, Millis now) {
@@ -108,7 +117,11 @@ bool ServerLoop::accept_all(const Listener& listener, Millis now) {
       }
       return true;  // EAGAIN: all taken; anything else: try again at the next wake
     }
-    if (connections_.size() >= max_connections_) {
+    if (listener.state == PortState::stalled) {
+      hold_stalled(fd, listener.port, now);
+      continue;
+    }
+    if (connections_.size() + stalled_.size() >= max_connections_) {
       context_.log.write(LogLevel::warning, "%s: refused, %zu connections already", address_text(peer).c_str(),
                          connections_.size());
       ::close(fd);
@@ -118,8 +131,9 @@ bool ServerLoop::accept_all(const Listener& listener, Millis now) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
     Entry& entry = connections_[fd];
     entry.connection = std::make_unique<DeviceConnection>(context_, fd, address_text(peer), listener.port, now);
+    entry.interest = EPOLLIN;
     epoll_event interest{};
-    interest.events = EPOLLIN;
+    interest.events = entry.interest;
     interest.data.fd = fd;
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &interest) != 0) {
       context_.log.write(LogLevel::error, "cannot watch a connection: %s", strerror(errno));
@@ -132,6 +146,7 @@ bool ServerLoop::accept_all(const Listener& listener, Millis now) {
 
 void ServerLoop::watch_listeners(bool on) {
   for (const Listener& l : listeners_) {
+    if (l.fd < 0) continue;  // stopped
     epoll_event interest{};
     interest.events = on ? static_cast<uint32_t>(EPOLLIN) : 0u;
     interest.data.fd = l.fd;
@@ -154,12 +169,16 @@ void ServerLoop::service(int fd, Millis now) {
     entry.deadline = next;
     timers_.insert({next, fd});
   }
-  const bool want_write = entry.connection->wants_write();
-  if (want_write != entry.watching_write) {
+  // A blackholed connection is neither read nor written, only watched for
+  // the device going away.
+  const uint32_t want = entry.connection->blackholed()
+                            ? static_cast<uint32_t>(EPOLLRDHUP)
+                            : EPOLLIN | (entry.connection->wants_write() ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+  if (want != entry.interest) {
     epoll_event interest{};
-    interest.events = EPOLLIN | (want_write ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+    interest.events = want;
     interest.data.fd = fd;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &interest) == 0) entry.watching_write = want_write;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &interest) == 0) entry.interest = want;
   }
 }
 
@@ -188,6 +207,7 @@ Status ServerLoop::run(int signal_fd) {
   if (epoll_fd_ < 0) return Status(Reason::io_error, errno);
   std::vector<int> watched{signal_fd};
   for (const Listener& l : listeners_) watched.push_back(l.fd);
+  for (const LoopExtension* e : extensions_) watched.push_back(e->watch_fd());
   for (int fd : watched) {
     epoll_event interest{};
     interest.events = EPOLLIN;
@@ -202,13 +222,15 @@ Status ServerLoop::run(int signal_fd) {
   for (;;) {
     const Millis now = server_now();
     run_due_timers(now);
+    const Millis extension_next = step_extensions(now);
+    const Millis stalled_next = release_stalled(0, now);
     if (stopping && (connections_.empty() || now >= stop_until)) break;
     if (accept_paused_until != kNever && now >= accept_paused_until && !stopping) {
       accept_paused_until = kNever;
       watch_listeners(true);
     }
     Millis next = timers_.empty() ? kNever : timers_.begin()->first;
-    next = std::min(next, accept_paused_until);
+    next = std::min({next, accept_paused_until, extension_next, stalled_next});
     const Millis wait = std::clamp<Millis>(next == kNever ? kLongestWaitMs : next - now, 0, kLongestWaitMs);
     const int ready = ::epoll_wait(epoll_fd_, events, kEventsPerWake, static_cast<int>(wait));
     if (ready < 0 && errno != EINTR) {
@@ -240,8 +262,19 @@ Status ServerLoop::run(int signal_fd) {
         }
         continue;
       }
+      const auto extension = std::find_if(extensions_.begin(), extensions_.end(),
+                                          [fd](const LoopExtension* e) { return e->watch_fd() == fd; });
+      if (extension != extensions_.end()) {
+        (*extension)->on_ready(at);
+        continue;
+      }
       auto it = connections_.find(fd);
       if (it == connections_.end()) continue;  // closed earlier in this wake
+      if (it->second.connection->blackholed()) {
+        it->second.connection->close_now(at, "device_left_while_blackholed", false);
+        service(fd, at);
+        continue;
+      }
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) it->second.connection->on_readable(at);
       if (events[i].events & EPOLLOUT) it->second.connection->on_writable(at);
       service(fd, at);
@@ -249,9 +282,125 @@ Status ServerLoop::run(int signal_fd) {
   }
   connections_.clear();
   timers_.clear();
+  release_stalled(0);
   ::close(epoll_fd_);
   epoll_fd_ = -1;
   return Status::Ok();
 }
+
+Millis ServerLoop::step_extensions(Millis now) {
+  Millis next = kNever;
+  for (LoopExtension* e : extensions_) next = std::min(next, e->step(now));
+  return next;
+}
+
+// ---- The operator's controls ------------------------------------------------------
+
+void ServerLoop::hold_stalled(int fd, uint16_t port, Millis now) {
+  if (connections_.size() + stalled_.size() >= max_connections_) {
+    ::close(fd);
+    return;
+  }
+  // Held, not read: the device's TLS handshake goes unanswered until its
+  // connect timeout gives up. The hello timeout bounds how long we keep it.
+  stalled_.push_back({fd, port, now + context_.session.hello_timeout_ms});
+  context_.log.write(LogLevel::info, "port %u is stalled: holding a connection unanswered",
+                     static_cast<unsigned>(port));
+}
+
+Millis ServerLoop::release_stalled(uint16_t port, Millis expired_at) {
+  Millis next = kNever;
+  auto keep = stalled_.begin();
+  for (Stalled& held : stalled_) {
+    const bool release = expired_at == kNever ? (port == 0 || held.port == port) : held.until <= expired_at;
+    if (release) {
+      ::close(held.fd);
+    } else {
+      next = std::min(next, held.until);
+      *keep++ = held;
+    }
+  }
+  stalled_.erase(keep, stalled_.end());
+  return next;
+}
+
+Status ServerLoop::control_port(uint16_t port, PortAction action) {
+  auto l = std::find_if(listeners_.begin(), listeners_.end(), [port](const Listener& x) { return x.port == port; });
+  if (l == listeners_.end()) return Status(Reason::invalid_argument);
+  switch (action) {
+    case PortAction::stop:
+      // Closing the socket is what a port that is down looks like: the
+      // kernel refuses connects (RST) instead of queueing them.
+      if (l->fd >= 0) ::close(l->fd);  // also leaves the epoll set
+      l->fd = -1;
+      l->state = PortState::stopped;
+      release_stalled(port);
+      break;
+    case PortAction::start:
+      if (l->fd < 0) {
+        Result<int> fd = open_listener(l->address, port);
+        if (!fd.ok()) return fd.status();
+        if (epoll_fd_ >= 0) {
+          epoll_event interest{};
+          interest.events = EPOLLIN;
+          interest.data.fd = *fd;
+          if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, *fd, &interest) != 0) {
+            const int err = errno;
+            ::close(*fd);
+            return Status(Reason::io_error, err);
+          }
+        }
+        l->fd = *fd;
+      }
+      l->state = PortState::listening;
+      break;
+    case PortAction::stall:
+      if (l->fd < 0) return Status(Reason::invalid_argument, 1);  // stopped: start it first
+      l->state = PortState::stalled;
+      break;
+    case PortAction::normal:
+      if (l->state == PortState::stalled) l->state = PortState::listening;
+      release_stalled(port);
+      break;
+  }
+  context_.log.write(LogLevel::notice, "port %u: %s (operator)", static_cast<unsigned>(port),
+                     port_action_name(action));
+  return Status::Ok();
+}
+
+std::optional<PortState> ServerLoop::port_state(uint16_t port) const {
+  for (const Listener& l : listeners_) {
+    if (l.port == port) return l.state;
+  }
+  return std::nullopt;
+}
+
+DeviceConnection* ServerLoop::link_of(std::string_view system_id) {
+  DeviceConnection* newest = nullptr;
+  Millis newest_since = 0;
+  for (auto& [fd, entry] : connections_) {
+    ServerSession* session = entry.connection->session();
+    if (session == nullptr || !session->welcomed() || session->closing() || session->system_id() != system_id) {
+      continue;
+    }
+    const Millis since = session->info().connected_since.value_or(0);
+    if (newest == nullptr || since >= newest_since) {
+      newest = entry.connection.get();
+      newest_since = since;
+    }
+  }
+  return newest;
+}
+
+std::vector<SessionInfo> ServerLoop::links() const {
+  std::vector<SessionInfo> out;
+  for (const auto& [fd, entry] : connections_) {
+    const ServerSession* session = entry.connection->session();
+    if (session != nullptr && session->welcomed() && !session->closing()) out.push_back(session->info());
+  }
+  return out;
+}
+
+void ServerLoop::serviced(DeviceConnection& connection, Millis now) { service(connection.fd(), now); }
 
 }  // namespace sublink

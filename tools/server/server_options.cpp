@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "tools/server/admin_request.h"
+
 namespace sublink {
 
 namespace {
@@ -44,6 +46,8 @@ bool parse_serve_options(int argc, char** argv, ServeOptions& options, std::stri
       options.kid = value;
     } else if (a == "--bind") {
       options.bind = value;
+    } else if (a == "--control") {
+      options.control = value;
     } else if (a == "--port" && parse_int(value, 1, 65535, n)) {
       options.ports.push_back(static_cast<uint16_t>(n));
     } else if (a == "--heartbeat-s" && parse_int(value, 1, 86400, n)) {
@@ -68,6 +72,7 @@ bool parse_serve_options(int argc, char** argv, ServeOptions& options, std::stri
     }
   }
   if (options.ports.empty()) options.ports = {443, 8443};
+  if (options.control.empty()) options.control = default_control_path(options.db);
   return true;
 }
 

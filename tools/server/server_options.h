@@ -15,6 +15,7 @@ struct ServeOptions {
   std::string license_key;  // ES256 private key that signs licenses
   std::string kid = "sublink-1";
   std::string bind = "0.0.0.0";
+  std::string control;  // the operator's control socket; empty: next to the database
   std::vector<uint16_t> ports;  // empty: 443 and 8443
   int64_t heartbeat_s = 60;
   int64_t audit_s = 86400;

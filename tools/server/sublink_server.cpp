@@ -13,7 +13,9 @@
 #include <string>
 
 #include "hal/posix/system_random.h"
+#include "tools/server/admin_cli.h"
 #include "tools/server/admin_commands.h"
+#include "tools/server/admin_service.h"
 #include "tools/server/db/sqlite_directory.h"
 #include "tools/server/server_loop.h"
 #include "tools/server/server_options.h"
@@ -23,29 +25,86 @@ using namespace sublink;
 namespace {
 
 const char kUsage[] =
-    "usage: sublink-server --db FILE --ca DEVICE_CA --cert CERT --key KEY --license-key KEY\n"
-    "                      [--port P]... [--bind ADDRESS] [--heartbeat-s N] [--audit-s N]\n"
-    "                      [--max-connections N] [--kid NAME] [--verbose]\n"
-    "       sublink-server init-db | add-customer | add-system | entitle ...  (run one for its usage)\n"
+    "NAME\n"
+    "    sublink-server - the reference sublink/1 subscription server\n"
     "\n"
-    "Serves sublink/1 devices: TLS 1.2 with device certificates verified against\n"
-    "DEVICE_CA (the certificate's CN must be the system_id the device claims),\n"
-    "WebSocket on /sublink/v1, licenses signed with the ES256 key --license-key.\n"
-    "Customers, systems and entitlements come from the SQLite database FILE, which\n"
-    "also keeps every license issued, audit, event (once per seq) and connection.\n"
+    "SYNOPSIS\n"
+    "    sublink-server --db FILE --ca DEVICE_CA --cert CERT --key KEY\n"
+    "                   --license-key KEY [OPTIONS]\n"
+    "    sublink-server init-db|add-customer|add-system|entitle --db FILE ...\n"
+    "    sublink-server admin (--control PATH | --db FILE) COMMAND ...\n"
     "\n"
-    "  --port P            listen on port P (repeatable; default 443 and 8443)\n"
-    "  --bind ADDRESS      IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
-    "  --heartbeat-s N     heartbeat interval told to devices (default 60)\n"
-    "  --audit-s N         audit interval told to devices (default 86400)\n"
-    "  --max-connections N devices served at once; more are closed (default 16384,\n"
-    "                      lowered to what the open file limit allows)\n"
-    "  --kid NAME          key id in license_grant (default sublink-1)\n"
-    "  -v, --verbose       also log every received message\n"
+    "DESCRIPTION\n"
+    "    Serves sublink/1 devices, many at once: TLS 1.2 with device certificates\n"
+    "    verified against DEVICE_CA (the certificate's CN must be the system_id the\n"
+    "    device claims), WebSocket on /sublink/v1, licenses signed with the ES256\n"
+    "    key --license-key. Customers, systems and entitlements come from the\n"
+    "    SQLite database FILE, which also keeps every license issued, audit, event\n"
+    "    (once per seq) and connection.\n"
     "\n"
-    "Logs go to stderr with sd-daemon level prefixes. SIGTERM or SIGINT close every\n"
-    "link (1001) and exit 0. Exit status: 78 when a file or the database stops the\n"
-    "start, 1 when a port cannot be opened, 2 for bad usage.\n";
+    "    While it runs, an operator lists devices, changes entitlements and pushes\n"
+    "    licenses, revokes, sends disconnect or management requests, and injects\n"
+    "    faults (a port stopped or stalled, a link dropped or blackholed) through\n"
+    "    its control socket: see 'sublink-server admin --help'.\n"
+    "\n"
+    "    Logs go to stderr with sd-daemon level prefixes.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --db FILE            the SQLite database (created when missing)\n"
+    "    --ca DEVICE_CA       CA that device certificates must chain to (PEM)\n"
+    "    --cert CERT          server certificate chain (PEM)\n"
+    "    --key KEY            server private key (PEM)\n"
+    "    --license-key KEY    EC P-256 private key that signs licenses (PEM)\n"
+    "    --port P             listen on port P (repeatable; default 443 and 8443)\n"
+    "    --bind ADDRESS       IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
+    "    --control PATH       the operator's control socket (default:\n"
+    "                         sublink-server.sock in the folder of FILE)\n"
+    "    --heartbeat-s N      heartbeat interval told to devices (default 60)\n"
+    "    --audit-s N          audit interval told to devices (default 86400)\n"
+    "    --max-connections N  devices served at once; more are closed (default\n"
+    "                         16384, lowered to what the open file limit allows)\n"
+    "    --kid NAME           key id in license_grant (default sublink-1)\n"
+    "    -v, --verbose        also log every received message\n"
+    "    -h, --help           print this help and exit\n"
+    "\n"
+    "COMMANDS\n"
+    "    These work on the database itself, with or without a running server (a\n"
+    "    running one sees the change at its next lookup):\n"
+    "    init-db --db FILE\n"
+    "        Create the database and its tables.\n"
+    "    add-customer --db FILE CUSTOMER_ID [NAME]\n"
+    "        Add a customer (NAME: its display name).\n"
+    "    add-system --db FILE --customer CUSTOMER_ID [--until UTC_MS]\n"
+    "               [--suspended] SYSTEM_ID\n"
+    "        Register a system (its entitlements are kept when it exists).\n"
+    "    entitle --db FILE SYSTEM_ID FEATURE QTY\n"
+    "        Set what the system is entitled to of FEATURE.\n"
+    "    admin ...\n"
+    "        Commands against the running server, which also reach linked\n"
+    "        devices: see 'sublink-server admin --help'.\n"
+    "\n"
+    "FILES\n"
+    "    FILE\n"
+    "        The database: customers, systems, entitlements, and every license\n"
+    "        issued, revocation, audit, event and connection.\n"
+    "    sublink-server.sock\n"
+    "        The control socket (mode 0600), created at start in the folder of FILE\n"
+    "        unless --control names another, and removed at exit.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   stopped by SIGTERM or SIGINT (every link closed with 1001)\n"
+    "    1   a port or the control socket cannot be opened, or the loop failed\n"
+    "    2   bad usage\n"
+    "    78  a file or the database stops the start\n"
+    "\n"
+    "EXAMPLES\n"
+    "    sublink-server init-db --db server.db\n"
+    "    sublink-server add-customer --db server.db CUST-1 'Example Telephony'\n"
+    "    sublink-server add-system --db server.db --customer CUST-1 SYS-0001\n"
+    "    sublink-server entitle --db server.db SYS-0001 seats 10\n"
+    "    sublink-server --db server.db --ca ca.crt --cert server.crt \\\n"
+    "        --key server.key --license-key license.key --port 8443\n"
+    "    sublink-server admin --db server.db devices\n";
 
 constexpr int kExitConfig = 78;
 // Descriptors the server needs besides one per connection: listeners, the
@@ -84,6 +143,7 @@ bool read_file(const std::string& path, std::string& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "admin") == 0) return run_admin_cli(argc - 1, argv + 1);
   if (argc >= 2 && is_admin_command(argv[1])) return run_admin_command(argc - 1, argv + 1);
   if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
     fputs(kUsage, stdout);
@@ -92,7 +152,7 @@ int main(int argc, char** argv) {
   ServeOptions options;
   std::string error;
   if (!parse_serve_options(argc - 1, argv + 1, options, error)) {
-    fprintf(stderr, "sublink-server: %s (see --help)\n", error.c_str());
+    fprintf(stderr, "sublink-server: %s\ntry 'sublink-server --help'\n", error.c_str());
     return 2;
   }
   StderrLog log(options.verbose ? LogLevel::debug : LogLevel::info, "sublink-server");
@@ -164,9 +224,16 @@ int main(int argc, char** argv) {
     }
     ports += (ports.empty() ? "" : ",") + std::to_string(port);
   }
-  log.write(LogLevel::notice, "serving on %s ports %s (database %s, heartbeat %llds, audit %llds)",
-            options.bind.c_str(), ports.c_str(), options.db.c_str(), static_cast<long long>(options.heartbeat_s),
-            static_cast<long long>(options.audit_s));
+  AdminService admin(loop, **db, context);
+  s = admin.listen(options.control, error);
+  if (!s.ok()) {
+    log.write(LogLevel::error, "control socket: %s", error.c_str());
+    return 1;
+  }
+  loop.add_extension(admin);
+  log.write(LogLevel::notice, "serving on %s ports %s (database %s, control %s, heartbeat %llds, audit %llds)",
+            options.bind.c_str(), ports.c_str(), options.db.c_str(), options.control.c_str(),
+            static_cast<long long>(options.heartbeat_s), static_cast<long long>(options.audit_s));
   s = loop.run(signal_fd);
   close(signal_fd);
   if (!s.ok()) {

@@ -181,6 +181,8 @@ class ServerSession {
   // ---- State -------------------------------------------------------------------------
   SessionInfo info() const;
   bool welcomed() const { return welcomed_; }
+  /// The system_id from hello (empty before it).
+  const std::string& system_id() const { return system_id_; }
   /// True once a close was requested or the connection is gone.
   bool closing() const { return close_requested_ || closed_; }
 

@@ -1,0 +1,217 @@
+#include "tools/server/admin_request.h"
+
+#include <cJSON.h>
+
+#include <cstdlib>
+
+#include "firmware/json/json_document.h"
+#include "tools/server/core/json_text.h"
+
+namespace sublink {
+
+namespace {
+
+struct CommandName {
+  const char* name;
+  AdminCommand command;
+  size_t min_args;  // positional words after the name
+  size_t max_args;
+};
+
+constexpr CommandName kCommands[] = {
+    {"devices", AdminCommand::devices, 0, 0},       {"add-customer", AdminCommand::add_customer, 2, 2},
+    {"add-system", AdminCommand::add_system, 2, 2}, {"entitle", AdminCommand::entitle, 3, 3},
+    {"revoke", AdminCommand::revoke, 1, 2},         {"disconnect", AdminCommand::disconnect, 1, 1},
+    {"request", AdminCommand::request, 2, 3},       {"port", AdminCommand::port, 2, 2},
+    {"drop", AdminCommand::drop, 1, 1},             {"blackhole", AdminCommand::blackhole, 2, 2},
+};
+
+// Longest wait for a device's answer an operator may ask for.
+constexpr int64_t kMaxTimeoutS = 3600;
+
+bool parse_number(const std::string& text, int64_t min, int64_t max, int64_t& out) {
+  if (text.empty() || text[0] == '+' || text[0] == '-') return false;
+  char* end = nullptr;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (*end != '\0' || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
+// The value after option `words[i]`; advances i. False when missing.
+bool option_value(std::span<const std::string> words, size_t& i, std::string& value) {
+  if (i + 1 >= words.size()) return false;
+  value = words[++i];
+  return true;
+}
+
+}  // namespace
+
+std::string default_control_path(const std::string& db_path) {
+  const size_t slash = db_path.rfind('/');
+  return (slash == std::string::npos ? std::string() : db_path.substr(0, slash + 1)) + kDefaultControlName;
+}
+
+const char* port_action_name(PortAction action) {
+  switch (action) {
+    case PortAction::stop: return "stop";
+    case PortAction::start: return "start";
+    case PortAction::stall: return "stall";
+    case PortAction::normal: return "normal";
+  }
+  return "?";
+}
+
+bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, std::string& error) {
+  if (words.empty()) {
+    error = "no command given";
+    return false;
+  }
+  const CommandName* found = nullptr;
+  for (const CommandName& c : kCommands) {
+    if (words[0] == c.name) found = &c;
+  }
+  if (found == nullptr) {
+    error = "unknown command '" + words[0] + "'";
+    return false;
+  }
+  AdminRequest request;
+  request.command = found->command;
+  const std::string& name = words[0];
+  std::vector<std::string> args;
+  for (size_t i = 1; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    std::string value;
+    int64_t n = 0;
+    if (w == "--json" && found->command == AdminCommand::devices) {
+      request.json = true;
+    } else if (w == "--retry-after" && found->command == AdminCommand::disconnect) {
+      if (!option_value(words, i, value) || !parse_number(value, 0, 30LL * 86400, n)) {
+        error = "--retry-after needs a number of seconds (0 to 2592000)";
+        return false;
+      }
+      request.retry_after_s = n;
+    } else if (w == "--timeout" &&
+               (found->command == AdminCommand::request || found->command == AdminCommand::revoke)) {
+      if (!option_value(words, i, value) || !parse_number(value, 1, kMaxTimeoutS, n)) {
+        error = "--timeout needs a number of seconds (1 to 3600)";
+        return false;
+      }
+      request.timeout_s = n;
+    } else if (w.size() > 1 && w[0] == '-' && w[1] == '-') {
+      error = name + ": unknown option '" + w + "'";
+      return false;
+    } else {
+      args.push_back(w);
+    }
+  }
+  if (args.size() < found->min_args || args.size() > found->max_args) {
+    error = name + ": " + (args.size() < found->min_args ? "missing arguments" : "too many arguments");
+    return false;
+  }
+  for (const std::string& a : args) {
+    if (a.empty()) {
+      error = name + ": an argument is empty";
+      return false;
+    }
+  }
+  int64_t n = 0;
+  switch (found->command) {
+    case AdminCommand::devices: break;
+    case AdminCommand::add_customer:
+      request.customer_id = args[0];
+      request.name = args[1];
+      break;
+    case AdminCommand::add_system:
+      request.system_id = args[0];
+      request.customer_id = args[1];
+      break;
+    case AdminCommand::entitle:
+      request.system_id = args[0];
+      request.feature = args[1];
+      if (!parse_number(args[2], 0, UINT32_MAX, n)) {
+        error = "entitle: QTY must be a whole number from 0 to 4294967295, not '" + args[2] + "'";
+        return false;
+      }
+      request.qty = static_cast<uint32_t>(n);
+      break;
+    case AdminCommand::revoke:
+      request.system_id = args[0];
+      request.reason = args.size() > 1 ? args[1] : "revoked";
+      break;
+    case AdminCommand::disconnect:
+    case AdminCommand::drop: request.system_id = args[0]; break;
+    case AdminCommand::request:
+      request.system_id = args[0];
+      request.method = args[1];
+      if (args.size() > 2) {
+        if (!JsonDocument::parse(args[2]).ok()) {
+          error = "request: PARAMS_JSON is not JSON: " + args[2];
+          return false;
+        }
+        request.params_json = args[2];
+      }
+      break;
+    case AdminCommand::port:
+      if (!parse_number(args[0], 1, 65535, n)) {
+        error = "port: PORT must be a port number, not '" + args[0] + "'";
+        return false;
+      }
+      request.port = static_cast<uint16_t>(n);
+      if (args[1] == "stop") {
+        request.port_action = PortAction::stop;
+      } else if (args[1] == "start") {
+        request.port_action = PortAction::start;
+      } else if (args[1] == "stall") {
+        request.port_action = PortAction::stall;
+      } else if (args[1] == "normal") {
+        request.port_action = PortAction::normal;
+      } else {
+        error = "port: the action is stop, start, stall or normal, not '" + args[1] + "'";
+        return false;
+      }
+      break;
+    case AdminCommand::blackhole:
+      request.system_id = args[0];
+      if (args[1] != "on" && args[1] != "off") {
+        error = "blackhole: say on or off, not '" + args[1] + "'";
+        return false;
+      }
+      request.on = args[1] == "on";
+      break;
+  }
+  out = std::move(request);
+  return true;
+}
+
+Result<std::string> admin_request_line(std::span<const std::string> words) {
+  return write_json_text([&](JsonWriter& w) {
+    w.begin_object().key("args").begin_array();
+    for (const std::string& word : words) w.string(word);
+    w.end_array().end_object();
+  });
+}
+
+bool admin_request_words(std::string_view line, std::vector<std::string>& words, std::string& error) {
+  JsonResult<JsonDocument> parsed = JsonDocument::parse(line);
+  if (!parsed.ok()) {
+    error = "the request is not JSON";
+    return false;
+  }
+  const cJSON* args = cJSON_GetObjectItemCaseSensitive(parsed.value().root(), "args");
+  if (!cJSON_IsArray(args)) {
+    error = "the request has no \"args\" array";
+    return false;
+  }
+  words.clear();
+  for (const cJSON* a = args->child; a != nullptr; a = a->next) {
+    if (!cJSON_IsString(a)) {
+      error = "\"args\" holds something other than strings";
+      return false;
+    }
+    words.emplace_back(a->valuestring);
+  }
+  return true;
+}
+
+}  // namespace sublink
