@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine and runs every sublink test: the host build and its
-# Debian packages, the sanitizer build, and the Cortex-M3 compile of the core.
+# Debian packages, the sanitizer build, the Cortex-M3 compile of the core, and
+# the mps2-an385 board under QEMU with its footprint report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,19 @@ ctest --preset host -L packaging
 cpack --config build/host/CPackConfig.cmake -B build/packages >build/packages.log 2>&1 || { cat build/packages.log; exit 1; }
 run_preset host-asan test
 run_preset cortex-m3
+
+# The mps2-an385 image on a real network path (tap in a namespace with DNS,
+# NTP and the host build's sublink-server), then its footprint, printed on
+# every run; a skip (77: not root) still prints the footprint.
+run_preset mps2-an385
+echo "== mps2-an385: the board's network test under qemu-system-arm"
+console=build/mps2-an385/net-test-console.log
+rm -f "$console"
+net_status=0
+tests/mps2/mps2_net_test.py --server build/host/bin/sublink-server \
+  --image build/mps2-an385/bin/sublink-mps2.elf --console-log "$console" || net_status=$?
+echo "== mps2-an385: footprint"
+peaks=(); [ -s "$console" ] && peaks=(--console "$console")
+tools/footprint/footprint.py build/mps2-an385/bin/sublink-mps2.map "${peaks[@]}"
+[ "$net_status" = 0 ] || [ "$net_status" = 77 ] || exit 1
 echo "== all test suites passed"
