@@ -26,7 +26,6 @@ SqliteBackend::SqliteBackend() {
 }
 
 SqliteBackend::~SqliteBackend() {
-  if (locker_) sqlite3_close(locker_);
   directory_.reset();
   for (const char* suffix : {"", "-journal", "-wal", "-shm"}) std::remove((path_ + suffix).c_str());
   if (!dir_.empty()) rmdir(dir_.c_str());
@@ -43,16 +42,7 @@ void SqliteBackend::put_system(SystemRecord record) { EXPECT_TRUE(directory_->pu
 
 void SqliteBackend::put_customer(const std::string& id) { EXPECT_TRUE(directory_->put_customer(id).ok()); }
 
-void SqliteBackend::set_failing(bool failing) {
-  if (failing) {
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &locker_), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(locker_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-  } else if (locker_) {
-    sqlite3_exec(locker_, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_close(locker_);
-    locker_ = nullptr;
-  }
-}
+void SqliteBackend::set_failing(bool failing) { directory_->fail_every_call(failing); }
 
 std::vector<RevocationRecord> SqliteBackend::revocations() { return value_or_fail(directory_->revocations()); }
 std::vector<ConnectionHistory> SqliteBackend::connections() { return value_or_fail(directory_->connections()); }

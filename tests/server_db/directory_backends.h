@@ -56,7 +56,7 @@ class SqliteBackend {
   SqliteDirectory& sqlite() { return *directory_; }
   void put_system(SystemRecord record);
   void put_customer(const std::string& id);
-  /// Another connection takes the exclusive lock (failing) or lets it go.
+  /// Every call fails as a broken database's would (failing), or works again.
   void set_failing(bool failing);
   /// Closes the database and opens the same file again.
   void reopen();
@@ -72,7 +72,6 @@ class SqliteBackend {
   std::string dir_;
   std::string path_;
   std::unique_ptr<SqliteDirectory> directory_;
-  sqlite3* locker_ = nullptr;
 };
 
 }  // namespace sublink

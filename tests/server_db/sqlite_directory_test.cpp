@@ -167,5 +167,50 @@ TEST_F(SqliteDirectoryTest, AFreshDatabaseRecordsItsSchemaVersion) {
   sqlite3_close(db);
 }
 
+// The first column of the first row `sql` gives on its own connection.
+int64_t first_number(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t value = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+TEST_F(SqliteDirectoryTest, AnOperatorHoldingTheWriteLockDoesNotStopTheServerReading) {
+  // WAL: the server keeps answering hellos while an admin command writes.
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open(backend.path().c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN EXCLUSIVE; INSERT INTO customers (id) VALUES ('C-43')", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  Directory& d = backend.directory();
+  Result<SystemLookup> lookup = d.find_system("C-42", "SYS-7");
+  ASSERT_TRUE(lookup.ok()) << "a read waits for no writer";
+  EXPECT_EQ(lookup->match, SystemMatch::found);
+  EXPECT_FALSE(d.next_serial("SYS-7").ok()) << "writers still take turns";
+  sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+  EXPECT_TRUE(d.next_serial("SYS-7").ok());
+}
+
+TEST_F(SqliteDirectoryTest, AKeptStatementHoldsNoReadOpenBetweenCalls) {
+  // last_issued reads one row of many and stops: a kept statement that was
+  // not reset would pin the log, and the checkpoint below could not finish.
+  Directory& d = backend.directory();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(d.record_issued({"SYS-7", "L-" + std::to_string(i), 100 + i, 200, {{"trunks", 1}}}).ok());
+  }
+  for (int i = 0; i < 2; ++i) EXPECT_EQ((*d.last_issued("SYS-7"))->serial, "L-2");
+  EXPECT_EQ(first_number(backend.path(), "PRAGMA wal_checkpoint(TRUNCATE)"), 0) << "0: not blocked by a reader";
+  EXPECT_EQ(first_number(backend.path(), "SELECT count(*) FROM licenses"), 3);
+  ASSERT_TRUE(d.record_issued({"SYS-7", "L-3", 103, 200, {}}).ok()) << "a kept statement runs again";
+  EXPECT_EQ((*d.last_issued("SYS-7"))->serial, "L-3");
+}
+
 }  // namespace
 }  // namespace sublink

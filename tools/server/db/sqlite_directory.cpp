@@ -22,31 +22,49 @@ Result<std::unique_ptr<SqliteDirectory>> SqliteDirectory::open(const std::string
   if (rc != SQLITE_OK) return sqlite_failure(rc);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
-  Status s = sqlite_exec(db, "PRAGMA foreign_keys = ON");
+  // WAL: a commit appends to the log instead of rewriting pages behind a
+  // rollback journal, readers (the admin commands) do not block the
+  // server, and with synchronous=NORMAL a commit costs no fsync (the log is
+  // synced at checkpoints): thousands of devices linking at once stay
+  // cheap. A crash of the process loses nothing committed; a power cut
+  // may lose the last commits, never the database.
+  Status s = sqlite_exec(db, "PRAGMA journal_mode = WAL");
+  if (s.ok()) s = sqlite_exec(db, "PRAGMA synchronous = NORMAL");
+  if (s.ok()) s = sqlite_exec(db, "PRAGMA foreign_keys = ON");
   if (!s.ok()) return s;
   s = ensure_sqlite_schema(db);
   if (!s.ok()) return s;
   return directory;
 }
 
-SqliteDirectory::~SqliteDirectory() { sqlite3_close(db_); }
+SqliteDirectory::~SqliteDirectory() {
+  statements_.finalize_all();  // SQLite closes only a database without statements
+  sqlite3_close(db_);
+}
 
 std::string SqliteDirectory::error_message() const { return db_ ? sqlite3_errmsg(db_) : "out of memory"; }
 
+void SqliteDirectory::fail_every_call(bool on) {
+  // An authorizer that denies everything: SQLite expires every prepared
+  // statement when the authorizer changes, so kept ones fail too.
+  const auto deny = [](void*, int, const char*, const char*, const char*, const char*) { return SQLITE_DENY; };
+  sqlite3_set_authorizer(db_, on ? +deny : nullptr, nullptr);
+}
+
 Status SqliteDirectory::put_customer(std::string_view customer_id) {
-  SqliteStatement insert(db_, "INSERT OR IGNORE INTO customers (id) VALUES (?1)");
+  SqliteStatement insert(statements_, "INSERT OR IGNORE INTO customers (id) VALUES (?1)");
   return insert.bind(1, customer_id).run();
 }
 
 Status SqliteDirectory::put_customer(std::string_view customer_id, std::string_view name) {
-  SqliteStatement upsert(db_,
+  SqliteStatement upsert(statements_,
                          "INSERT INTO customers (id, name) VALUES (?1, ?2) "
                          "ON CONFLICT (id) DO UPDATE SET name = excluded.name");
   return upsert.bind(1, customer_id).bind(2, name).run();
 }
 
 Result<std::optional<std::string>> SqliteDirectory::customer_name(std::string_view customer_id) {
-  SqliteStatement select(db_, "SELECT name FROM customers WHERE id = ?1");
+  SqliteStatement select(statements_, "SELECT name FROM customers WHERE id = ?1");
   Result<bool> row = select.bind(1, customer_id).step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<std::string>();
@@ -58,7 +76,7 @@ Status SqliteDirectory::put_system(const SystemRecord& record) {
   if (!tx.status().ok()) return tx.status();
   Status s = put_customer(record.customer_id);
   if (!s.ok()) return s;
-  SqliteStatement upsert(db_,
+  SqliteStatement upsert(statements_,
                          "INSERT INTO systems (id, customer_id, subscription_end, suspended) VALUES (?1, ?2, ?3, ?4) "
                          "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, "
                          "subscription_end = excluded.subscription_end, suspended = excluded.suspended");
@@ -68,11 +86,11 @@ Status SqliteDirectory::put_system(const SystemRecord& record) {
           .bind(4, int64_t{record.suspended ? 1 : 0})
           .run();
   if (!s.ok()) return s;
-  SqliteStatement clear(db_, "DELETE FROM entitlements WHERE system_id = ?1");
+  SqliteStatement clear(statements_, "DELETE FROM entitlements WHERE system_id = ?1");
   s = clear.bind(1, record.system_id).run();
   if (!s.ok()) return s;
   for (const auto& [feature, qty] : record.entitlements) {
-    SqliteStatement insert(db_, "INSERT INTO entitlements (system_id, feature, qty) VALUES (?1, ?2, ?3)");
+    SqliteStatement insert(statements_, "INSERT INTO entitlements (system_id, feature, qty) VALUES (?1, ?2, ?3)");
     s = insert.bind(1, record.system_id).bind(2, feature).bind(3, int64_t{qty}).run();
     if (!s.ok()) return s;
   }
@@ -80,7 +98,7 @@ Status SqliteDirectory::put_system(const SystemRecord& record) {
 }
 
 Status SqliteDirectory::set_entitlement(std::string_view system_id, std::string_view feature, uint32_t qty) {
-  SqliteStatement insert(db_,
+  SqliteStatement insert(statements_,
                          "INSERT INTO entitlements (system_id, feature, qty) "
                          "SELECT id, ?2, ?3 FROM systems WHERE id = ?1 "
                          "ON CONFLICT (system_id, feature) DO UPDATE SET qty = excluded.qty");
@@ -91,14 +109,14 @@ Status SqliteDirectory::set_entitlement(std::string_view system_id, std::string_
 
 Result<SystemLookup> SqliteDirectory::find_system(std::string_view customer_id, std::string_view system_id) {
   SystemLookup lookup;
-  SqliteStatement customer(db_, "SELECT count(*) FROM customers WHERE id = ?1");
+  SqliteStatement customer(statements_, "SELECT count(*) FROM customers WHERE id = ?1");
   Result<bool> row = customer.bind(1, customer_id).step();
   if (!row.ok()) return row.status();
   if (customer.column_int(0) == 0) {
     lookup.match = SystemMatch::unknown_customer;
     return lookup;
   }
-  SqliteStatement system(db_, "SELECT customer_id, subscription_end, suspended FROM systems WHERE id = ?1");
+  SqliteStatement system(statements_, "SELECT customer_id, subscription_end, suspended FROM systems WHERE id = ?1");
   row = system.bind(1, system_id).step();
   if (!row.ok()) return row.status();
   if (!*row) {
@@ -114,7 +132,7 @@ Result<SystemLookup> SqliteDirectory::find_system(std::string_view customer_id, 
   lookup.record.system_id = std::string(system_id);
   lookup.record.subscription_end = system.column_optional_int(1).value_or(kNever);
   lookup.record.suspended = system.column_int(2) != 0;
-  SqliteStatement entitlements(db_, "SELECT feature, qty FROM entitlements WHERE system_id = ?1");
+  SqliteStatement entitlements(statements_, "SELECT feature, qty FROM entitlements WHERE system_id = ?1");
   entitlements.bind(1, system_id);
   for (;;) {
     row = entitlements.step();
@@ -127,7 +145,7 @@ Result<SystemLookup> SqliteDirectory::find_system(std::string_view customer_id, 
 
 Result<std::string> SqliteDirectory::next_serial(std::string_view system_id) {
   // AUTOINCREMENT never hands out a number twice, even after deletes.
-  SqliteStatement insert(db_, "INSERT INTO serials (system_id) VALUES (?1)");
+  SqliteStatement insert(statements_, "INSERT INTO serials (system_id) VALUES (?1)");
   const Status s = insert.bind(1, system_id).run();
   if (!s.ok()) return s;
   return "L-" + std::to_string(sqlite3_last_insert_rowid(db_));
@@ -136,7 +154,7 @@ Result<std::string> SqliteDirectory::next_serial(std::string_view system_id) {
 Status SqliteDirectory::record_issued(const IssuedLicense& license) {
   SqliteTransaction tx(db_);
   if (!tx.status().ok()) return tx.status();
-  SqliteStatement insert(db_, "INSERT INTO licenses (serial, system_id, issued, expires) VALUES (?1, ?2, ?3, ?4)");
+  SqliteStatement insert(statements_, "INSERT INTO licenses (serial, system_id, issued, expires) VALUES (?1, ?2, ?3, ?4)");
   Status s = insert.bind(1, license.serial)
                  .bind(2, license.system_id)
                  .bind(3, license.issued)
@@ -145,7 +163,7 @@ Status SqliteDirectory::record_issued(const IssuedLicense& license) {
   if (!s.ok()) return s;
   int64_t position = 0;
   for (const LicensedQuantity& f : license.features) {
-    SqliteStatement feature(db_, "INSERT INTO license_features (serial, position, name, qty) VALUES (?1, ?2, ?3, ?4)");
+    SqliteStatement feature(statements_, "INSERT INTO license_features (serial, position, name, qty) VALUES (?1, ?2, ?3, ?4)");
     s = feature.bind(1, license.serial).bind(2, position++).bind(3, f.name).bind(4, int64_t{f.qty}).run();
     if (!s.ok()) return s;
   }
@@ -154,7 +172,7 @@ Status SqliteDirectory::record_issued(const IssuedLicense& license) {
 
 Result<std::vector<LicensedQuantity>> SqliteDirectory::license_features(std::string_view serial) {
   std::vector<LicensedQuantity> features;
-  SqliteStatement select(db_, "SELECT name, qty FROM license_features WHERE serial = ?1 ORDER BY position");
+  SqliteStatement select(statements_, "SELECT name, qty FROM license_features WHERE serial = ?1 ORDER BY position");
   select.bind(1, serial);
   for (;;) {
     Result<bool> row = select.step();
@@ -166,7 +184,7 @@ Result<std::vector<LicensedQuantity>> SqliteDirectory::license_features(std::str
 
 Result<std::vector<IssuedLicense>> SqliteDirectory::issued(std::string_view system_id) {
   std::vector<IssuedLicense> licenses;
-  SqliteStatement select(db_,
+  SqliteStatement select(statements_,
                          "SELECT serial, issued, expires FROM licenses WHERE system_id = ?1 ORDER BY issued, rowid");
   select.bind(1, system_id);
   for (;;) {
@@ -186,7 +204,7 @@ Result<std::vector<IssuedLicense>> SqliteDirectory::issued(std::string_view syst
 Result<std::optional<IssuedLicense>> SqliteDirectory::last_issued(std::string_view system_id) {
   // The latest recorded, as the in-memory directory answers: issue times
   // only grow, and rowid breaks a tie.
-  SqliteStatement select(db_,
+  SqliteStatement select(statements_,
                          "SELECT serial, issued, expires FROM licenses WHERE system_id = ?1 "
                          "ORDER BY rowid DESC LIMIT 1");
   Result<bool> row = select.bind(1, system_id).step();
@@ -201,13 +219,13 @@ Result<std::optional<IssuedLicense>> SqliteDirectory::last_issued(std::string_vi
 
 Status SqliteDirectory::record_revoked(std::string_view system_id, std::string_view serial, std::string_view reason,
                                        Millis at) {
-  SqliteStatement insert(db_,
+  SqliteStatement insert(statements_,
                          "INSERT OR IGNORE INTO revocations (system_id, serial, reason, at) VALUES (?1, ?2, ?3, ?4)");
   return insert.bind(1, system_id).bind(2, serial).bind(3, reason).bind(4, at).run();
 }
 
 Result<bool> SqliteDirectory::is_revoked(std::string_view system_id, std::string_view serial) {
-  SqliteStatement select(db_, "SELECT count(*) FROM revocations WHERE system_id = ?1 AND serial = ?2");
+  SqliteStatement select(statements_, "SELECT count(*) FROM revocations WHERE system_id = ?1 AND serial = ?2");
   Result<bool> row = select.bind(1, system_id).bind(2, serial).step();
   if (!row.ok()) return row.status();
   return select.column_int(0) > 0;
@@ -215,7 +233,7 @@ Result<bool> SqliteDirectory::is_revoked(std::string_view system_id, std::string
 
 Result<std::vector<RevocationRecord>> SqliteDirectory::revocations() {
   std::vector<RevocationRecord> out;
-  SqliteStatement select(db_, "SELECT system_id, serial, reason, at FROM revocations ORDER BY rowid");
+  SqliteStatement select(statements_, "SELECT system_id, serial, reason, at FROM revocations ORDER BY rowid");
   for (;;) {
     Result<bool> row = select.step();
     if (!row.ok()) return row.status();
@@ -225,7 +243,7 @@ Result<std::vector<RevocationRecord>> SqliteDirectory::revocations() {
 }
 
 Result<int64_t> SqliteDirectory::connection_up(const ConnectionRecord& connection) {
-  SqliteStatement insert(db_,
+  SqliteStatement insert(statements_,
                          "INSERT INTO connections (system_id, customer_id, port, peer, up) VALUES (?1, ?2, ?3, ?4, ?5)");
   const Status s = insert.bind(1, connection.system_id)
                        .bind(2, connection.customer_id)
@@ -238,14 +256,14 @@ Result<int64_t> SqliteDirectory::connection_up(const ConnectionRecord& connectio
 }
 
 Status SqliteDirectory::connection_down(int64_t id, Millis at, std::string_view reason) {
-  SqliteStatement update(db_, "UPDATE connections SET down = ?2, down_reason = ?3 WHERE id = ?1");
+  SqliteStatement update(statements_, "UPDATE connections SET down = ?2, down_reason = ?3 WHERE id = ?1");
   const Status s = update.bind(1, id).bind(2, at).bind(3, reason).run();
   if (!s.ok()) return s;
   return sqlite3_changes(db_) == 0 ? Status(Reason::invalid_argument) : Status::Ok();
 }
 
 Status SqliteDirectory::connection_contact(int64_t id, Millis at) {
-  SqliteStatement update(db_, "UPDATE connections SET last_contact = ?2 WHERE id = ?1");
+  SqliteStatement update(statements_, "UPDATE connections SET last_contact = ?2 WHERE id = ?1");
   const Status s = update.bind(1, id).bind(2, at).run();
   if (!s.ok()) return s;
   return sqlite3_changes(db_) == 0 ? Status(Reason::invalid_argument) : Status::Ok();
@@ -253,7 +271,7 @@ Status SqliteDirectory::connection_contact(int64_t id, Millis at) {
 
 Result<std::vector<ConnectionHistory>> SqliteDirectory::connections() {
   std::vector<ConnectionHistory> out;
-  SqliteStatement select(db_,
+  SqliteStatement select(statements_,
                          "SELECT id, system_id, customer_id, port, peer, up, down, down_reason, last_contact "
                          "FROM connections ORDER BY id");
   for (;;) {
@@ -273,7 +291,7 @@ Result<std::vector<ConnectionHistory>> SqliteDirectory::connections() {
 
 Result<std::vector<SystemSummary>> SqliteDirectory::system_summaries() {
   std::vector<SystemSummary> out;
-  SqliteStatement select(db_,
+  SqliteStatement select(statements_,
                          "SELECT s.id, s.customer_id, c.id, c.customer_id, c.port, c.peer, c.up, c.down, "
                          "c.down_reason, c.last_contact, "
                          "(SELECT serial FROM licenses WHERE system_id = s.id ORDER BY issued DESC LIMIT 1) "
@@ -306,7 +324,7 @@ Result<std::vector<SystemSummary>> SqliteDirectory::system_summaries() {
 Status SqliteDirectory::record_audit(const AuditRecord& audit) {
   SqliteTransaction tx(db_);
   if (!tx.status().ok()) return tx.status();
-  SqliteStatement insert(db_,
+  SqliteStatement insert(statements_,
                          "INSERT INTO audits (system_id, serial, from_ms, to_ms, result, received) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   Status s = insert.bind(1, audit.system_id)
@@ -320,14 +338,14 @@ Status SqliteDirectory::record_audit(const AuditRecord& audit) {
   const int64_t id = sqlite3_last_insert_rowid(db_);
   int64_t position = 0;
   for (const FeatureUsageReport& u : audit.usage) {
-    SqliteStatement usage(db_,
+    SqliteStatement usage(statements_,
                           "INSERT INTO audit_usage (audit_id, position, name, in_use, peak) VALUES (?1, ?2, ?3, ?4, ?5)");
     s = usage.bind(1, id).bind(2, position++).bind(3, u.name).bind(4, u.in_use).bind(5, u.peak).run();
     if (!s.ok()) return s;
   }
   position = 0;
   for (const Overuse& o : audit.over) {
-    SqliteStatement over(db_,
+    SqliteStatement over(statements_,
                          "INSERT INTO audit_overuse (audit_id, position, name, peak, licensed) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)");
     s = over.bind(1, id).bind(2, position++).bind(3, o.name).bind(4, o.peak).bind(5, int64_t{o.licensed}).run();
@@ -337,7 +355,7 @@ Status SqliteDirectory::record_audit(const AuditRecord& audit) {
 }
 
 Status SqliteDirectory::read_audit_details(int64_t audit_id, AuditRecord& audit) {
-  SqliteStatement usage(db_, "SELECT name, in_use, peak FROM audit_usage WHERE audit_id = ?1 ORDER BY position");
+  SqliteStatement usage(statements_, "SELECT name, in_use, peak FROM audit_usage WHERE audit_id = ?1 ORDER BY position");
   usage.bind(1, audit_id);
   for (;;) {
     Result<bool> row = usage.step();
@@ -345,7 +363,7 @@ Status SqliteDirectory::read_audit_details(int64_t audit_id, AuditRecord& audit)
     if (!*row) break;
     audit.usage.push_back({usage.column_text(0), usage.column_int(1), usage.column_int(2)});
   }
-  SqliteStatement over(db_, "SELECT name, peak, licensed FROM audit_overuse WHERE audit_id = ?1 ORDER BY position");
+  SqliteStatement over(statements_, "SELECT name, peak, licensed FROM audit_overuse WHERE audit_id = ?1 ORDER BY position");
   over.bind(1, audit_id);
   for (;;) {
     Result<bool> row = over.step();
@@ -357,7 +375,7 @@ Status SqliteDirectory::read_audit_details(int64_t audit_id, AuditRecord& audit)
 
 Result<std::vector<AuditRecord>> SqliteDirectory::audits(std::string_view system_id) {
   std::vector<std::pair<int64_t, AuditRecord>> found;
-  SqliteStatement select(db_,
+  SqliteStatement select(statements_,
                          "SELECT id, serial, from_ms, to_ms, result, received FROM audits WHERE system_id = ?1 "
                          "ORDER BY id");
   select.bind(1, system_id);
@@ -386,7 +404,7 @@ Result<std::vector<AuditRecord>> SqliteDirectory::audits(std::string_view system
 Result<int64_t> SqliteDirectory::store_events(std::string_view system_id, std::span<const DeviceEvent> events) {
   SqliteTransaction tx(db_);
   if (!tx.status().ok()) return tx.status();
-  SqliteStatement highest(db_, "SELECT coalesce(max(seq), 0) FROM events WHERE system_id = ?1");
+  SqliteStatement highest(statements_, "SELECT coalesce(max(seq), 0) FROM events WHERE system_id = ?1");
   Result<bool> row = highest.bind(1, system_id).step();
   if (!row.ok()) return row.status();
   int64_t upto = highest.column_int(0);
@@ -394,7 +412,7 @@ Result<int64_t> SqliteDirectory::store_events(std::string_view system_id, std::s
     // Only seqs above the highest stored are new (the device sends them in
     // order); UNIQUE(system_id, seq) backs that up.
     if (e.seq <= upto) continue;
-    SqliteStatement insert(db_,
+    SqliteStatement insert(statements_,
                            "INSERT OR IGNORE INTO events (system_id, seq, time, kind, json) VALUES (?1, ?2, ?3, ?4, ?5)");
     const Status s = insert.bind(1, system_id).bind(2, e.seq).bind(3, e.time).bind(4, e.kind).bind(5, e.json).run();
     if (!s.ok()) return s;
@@ -407,7 +425,7 @@ Result<int64_t> SqliteDirectory::store_events(std::string_view system_id, std::s
 
 Result<std::vector<DeviceEvent>> SqliteDirectory::events(std::string_view system_id) {
   std::vector<DeviceEvent> out;
-  SqliteStatement select(db_, "SELECT seq, time, kind, json FROM events WHERE system_id = ?1 ORDER BY seq");
+  SqliteStatement select(statements_, "SELECT seq, time, kind, json FROM events WHERE system_id = ?1 ORDER BY seq");
   select.bind(1, system_id);
   for (;;) {
     Result<bool> row = select.step();

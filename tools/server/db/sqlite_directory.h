@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tools/server/core/directory.h"
+#include "tools/server/db/sqlite_statement.h"
 
 struct sqlite3;
 
@@ -42,6 +43,10 @@ class SqliteDirectory final : public Directory {
 
   /// SQLite's description of the latest failure on this database.
   std::string error_message() const;
+
+  /// Fault hook for tests: while on, every call fails as a broken database
+  /// would (io_error, detail SQLITE_AUTH) and nothing is written.
+  void fail_every_call(bool on);
 
   // ---- The operator's records ---------------------------------------------------
   /// Adds a customer (no change when it exists).
@@ -86,13 +91,14 @@ class SqliteDirectory final : public Directory {
   Result<int64_t> store_events(std::string_view system_id, std::span<const DeviceEvent> events) override;
 
  private:
-  explicit SqliteDirectory(sqlite3* db) : db_(db) {}
+  explicit SqliteDirectory(sqlite3* db) : db_(db), statements_(db) {}
   /// The features of license `serial`, in the order granted.
   Result<std::vector<LicensedQuantity>> license_features(std::string_view serial);
   /// Usage and overuse rows of one audit.
   Status read_audit_details(int64_t audit_id, AuditRecord& audit);
 
   sqlite3* db_;
+  SqliteStatementCache statements_;  // every statement below, prepared once
 };
 
 }  // namespace sublink

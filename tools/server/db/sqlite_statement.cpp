@@ -13,7 +13,41 @@ SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
   if (rc != SQLITE_OK) status_ = sqlite_failure(rc);
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+SqliteStatement::SqliteStatement(SqliteStatementCache& cache, std::string_view sql) : db_(cache.db_) {
+  SqliteStatementCache::Entry& entry = cache.entries_[std::string(sql)];
+  if (entry.in_use) {
+    const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+    if (rc != SQLITE_OK) status_ = sqlite_failure(rc);
+    return;
+  }
+  if (entry.stmt == nullptr) {
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                      &entry.stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      status_ = sqlite_failure(rc);
+      return;
+    }
+  }
+  stmt_ = entry.stmt;
+  kept_ = &entry;
+  entry.in_use = true;
+}
+
+SqliteStatement::~SqliteStatement() {
+  if (kept_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  // Reset also ends a read the statement left open half-way through its rows.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  kept_->in_use = false;
+}
+
+void SqliteStatementCache::finalize_all() {
+  for (auto& [sql, entry] : entries_) sqlite3_finalize(entry.stmt);
+  entries_.clear();
+}
 
 SqliteStatement& SqliteStatement::bind(int index, int64_t value) {
   if (status_.ok()) {

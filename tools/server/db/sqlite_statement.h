@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "hal/status.h"
 
@@ -18,10 +19,38 @@ namespace sublink {
 /// A failed SQLite call: io_error with the SQLite result code as detail.
 Status sqlite_failure(int code);
 
+/// The prepared statements of one database, kept for reuse: preparing
+/// (parsing and planning) costs more than running most of the server's
+/// statements, and a fleet runs the same few thousands of times a minute.
+/// Must be finalized before the database is closed.
+class SqliteStatementCache {
+ public:
+  explicit SqliteStatementCache(sqlite3* db) : db_(db) {}
+  ~SqliteStatementCache() { finalize_all(); }
+  SqliteStatementCache(const SqliteStatementCache&) = delete;
+  SqliteStatementCache& operator=(const SqliteStatementCache&) = delete;
+
+  /// Finalizes every kept statement (none may be in use).
+  void finalize_all();
+
+ private:
+  friend class SqliteStatement;
+  struct Entry {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  sqlite3* db_;
+  std::unordered_map<std::string, Entry> entries_;  // by SQL text; nodes stay put
+};
+
 class SqliteStatement {
  public:
   /// Prepares `sql` on `db`; check status() before use.
   SqliteStatement(sqlite3* db, std::string_view sql);
+  /// The same, with the statement kept in `cache` for the next use (a
+  /// fresh one when the kept one is in use further up the stack). The
+  /// statement is reset, and its bindings cleared, when this goes.
+  SqliteStatement(SqliteStatementCache& cache, std::string_view sql);
   ~SqliteStatement();
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
@@ -46,6 +75,7 @@ class SqliteStatement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  SqliteStatementCache::Entry* kept_ = nullptr;  // the cache's entry, when borrowed
   Status status_;
 };
 
