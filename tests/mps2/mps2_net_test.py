@@ -47,7 +47,8 @@ OPTIONS
     --net netns|user   netns (default; needs root) or QEMU's user network
                        with restrict=on, forwarding only the server's ports
                        to 127.0.0.1 (no DNS or NTP there: the server is an
-                       IP literal and the board takes the server's time)
+                       IP literal, the board's clock the host's through
+                       semihosting)
     --dhcp             the board asks dnsmasq for its address (netns only)
     --heartbeat-s N    heartbeat interval the server gives (default 5)
     --scale F          multiply every timeout by F (slow machines)
