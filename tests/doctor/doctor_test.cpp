@@ -162,6 +162,24 @@ TEST_F(DoctorTest, AClosedPortFailsWithItsRuleWhileTheOtherPortCarriesTheLink) {
   EXPECT_GE(server.records("recv", "heartbeat").size(), 5u);
 }
 
+TEST_F(DoctorTest, TheDoctorsHelloTellsTheServerWhatTheRunningAgentHolds) {
+  SntpResponder ntp(tmp_);
+  PeerServer server(tmp_.path(), {.ports = {free_port()}});
+  Daemon daemon(tmp_.path(), {.ports = {server.port()}, .extra = R"("ntp":["127.0.0.1:)" + std::to_string(ntp.port()) + "\"]"});
+  Json s = daemon.wait_status([](const Json& j) { return j.at("state").str() == "licensed"; });
+  ASSERT_EQ(s.at("state").str(), "licensed") << s.text() << daemon.log();
+
+  Outcome r = doctor(daemon.config_path());
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  // The agent's own hello came first; the doctor's is the last one.
+  auto hellos = server.records("recv", "hello");
+  ASSERT_GE(hellos.size(), 2u) << server.journal_text();
+  Json doctors = hellos.back().msg();
+  EXPECT_EQ(doctors.at("state").str(), "licensed") << doctors.text();
+  EXPECT_EQ(doctors.at("license_serial").str(), s.at("license.serial").str()) << doctors.text();
+  EXPECT_EQ(daemon.status().at("link").str(), "up") << "the agent's own link is left alone";
+}
+
 TEST_F(DoctorTest, JsonReportHasEveryCheckWithItsVerdictAndPort) {
   SntpResponder ntp(tmp_);
   PeerServer server(tmp_.path(), {.ports = {free_port()}});
