@@ -19,8 +19,11 @@ def dnsmasq_argv(tmp, device, plan, dhcp):
     server address, no upstream (--no-resolv, no /etc/hosts), on `device`
     only. With dhcp, it leases the board its planned address, gateway, DNS
     and NTP server."""
-    argv = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-            "--interface=" + device, "--bind-interfaces", "--pid-file=" + os.path.join(tmp, "dnsmasq.pid"),
+    # --user/--group root: a change of user or group would clear the
+    # die-with-parent signal (children.py), and a killed rig would leave
+    # dnsmasq behind.
+    argv = ["dnsmasq", "--keep-in-foreground", "--user=root", "--group=root", "--conf-file=/dev/null",
+            "--no-resolv", "--no-hosts", "--interface=" + device, "--bind-interfaces", "--pid-file=" + os.path.join(tmp, "dnsmasq.pid"),
             "--log-facility=-", "--log-queries", "--log-dhcp",
             "--host-record=%s,%s" % (plan.server_name, plan.server_address)]
     if dhcp:
