@@ -23,8 +23,8 @@ def dnsmasq_argv(tmp, device, plan, dhcp):
     # die-with-parent signal (children.py), and a killed rig would leave
     # dnsmasq behind.
     argv = ["dnsmasq", "--keep-in-foreground", "--user=root", "--group=root", "--conf-file=/dev/null",
-            "--no-resolv", "--no-hosts", "--interface=" + device, "--bind-interfaces", "--pid-file=" + os.path.join(tmp, "dnsmasq.pid"),
-            "--log-facility=-", "--log-queries", "--log-dhcp",
+            "--no-resolv", "--no-hosts", "--interface=" + device, "--bind-interfaces",
+            "--pid-file=" + os.path.join(tmp, "dnsmasq.pid"), "--log-facility=-", "--log-queries", "--log-dhcp",
             "--host-record=%s,%s" % (plan.server_name, plan.server_address)]
     if dhcp:
         netmask = _netmask(int(plan.board_cidr.split("/")[1]))
