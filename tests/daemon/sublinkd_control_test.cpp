@@ -298,7 +298,7 @@ TEST_F(SublinkdControl, HelpDescribesEveryCommand) {
   }
   Output c = run(std::string(SUBLINKCTL_PATH) + " --help", tmp_);
   EXPECT_EQ(c.status, 0);
-  for (const char* word : {"status [--json]", "feature NAME", "usage NAME COUNT", "watch", "Exit status"}) {
+  for (const char* word : {"status [--json]", "feature NAME", "usage NAME COUNT", "watch", "EXIT STATUS"}) {
     EXPECT_NE(c.out.find(word), std::string::npos) << word;
   }
 }
