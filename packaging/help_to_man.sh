@@ -6,7 +6,8 @@
 #   help_to_man.sh PROGRAM NAME SECTION VERSION OUTPUT.gz
 #
 # Bodies keep their line layout (.nf), since option tables and examples are
-# laid out by hand; NAME stays filled text so whatis/apropos can index it.
+# laid out by hand, less their common indentation (man adds its own); NAME
+# stays filled text so whatis/apropos can index it.
 # A --help that does not start with NAME becomes the DESCRIPTION whole.
 set -eu
 program=$1 name=$2 section=$3 version=$4 output=$5
@@ -18,8 +19,32 @@ printf '%s\n' "$help" | awk -v name="$name" -v section="$section" -v version="$v
     if (line ~ /^[.\047]/) line = "\\&" line
     return line
   }
-  # Blank lines are held back until text follows, so none ends a section.
-  function close_body() { if (in_body) print ".fi"; in_body = 0; blanks = 0 }
+  # Prints the held section body without its common indentation (man
+  # indents bodies itself) and without leading or trailing blank lines.
+  function flush(   i, first, last, indent, n) {
+    first = 1; last = count
+    while (first <= last && body[first] ~ /^ *$/) first++
+    while (last >= first && body[last] ~ /^ *$/) last--
+    indent = -1
+    for (i = first; i <= last; i++) {
+      if (body[i] ~ /^ *$/) continue
+      match(body[i], /^ */)
+      if (indent < 0 || RLENGTH < indent) indent = RLENGTH
+    }
+    if (first <= last && heading != "NAME") print ".nf"
+    for (i = first; i <= last; i++) {
+      line = substr(body[i], indent + 1)
+      if (heading == "NAME") {
+        line = escape(line)
+        sub(/ - /, " \\- ", line)
+      } else {
+        line = escape(line)
+      }
+      print line
+    }
+    if (first <= last && heading != "NAME") print ".fi"
+    count = 0
+  }
   BEGIN {
     printf ".TH \"%s\" \"%s\" \"\" \"sublink %s\" \"sublink\"\n", toupper(name), section, version
   }
@@ -29,26 +54,12 @@ printf '%s\n' "$help" | awk -v name="$name" -v section="$section" -v version="$v
   }
   fallback { print escape($0); next }
   /^[A-Z][A-Z ]*$/ {
-    close_body()
+    flush()
     heading = $0
     printf ".SH \"%s\"\n", heading
     next
   }
-  heading == "NAME" {
-    sub(/^ +/, "")
-    if ($0 == "") next
-    line = escape($0)
-    sub(/ - /, " \\- ", line)
-    print line
-    next
-  }
-  /^ *$/ { if (in_body) blanks++; next }
-  {
-    if (!in_body) { print ".nf"; in_body = 1 }
-    for (; blanks > 0; blanks--) print ""
-    sub(/^    /, "")
-    print escape($0)
-  }
-  END { if (fallback) print ".fi"; else close_body() }
+  { body[++count] = $0 }
+  END { if (fallback) print ".fi"; else flush() }
 ' | gzip -9n >"$output.tmp"
 mv "$output.tmp" "$output"

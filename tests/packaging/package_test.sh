@@ -119,33 +119,41 @@ if [ $scripts_ran = yes ]; then
   check "postinst did not create the state directory (systemd does)" test ! -e "$root/var/lib/sublink"
 fi
 
-# --- the installed programs --------------------------------------------------
-help=$("$root/usr/sbin/sublinkd" --help)
-check "sublinkd --help starts with NAME" test "$(head -1 <<<"$help")" = NAME
-for section in SYNOPSIS DESCRIPTION OPTIONS FILES "EXIT STATUS" EXAMPLES; do
-  check "sublinkd --help has $section" has_line "$help" "$section"
-done
-check "sublinkd --help fits 80 columns" bash -c '! awk "length(\$0) > 80" <<<"$1" | grep -q .' _ "$help"
-check "sublinkd --version is $version" test "$("$root/usr/sbin/sublinkd" --version)" = "sublinkd $version"
-set +e
-bad=$("$root/usr/sbin/sublinkd" --bogus 2>&1 >/dev/null); status=$?
-set -e
-check "sublinkd bad usage: exit 2, one line pointing to --help" \
-  bash -c '[ "$1" = 2 ] && [ "$(wc -l <<<"$2")" = 1 ] && [[ $2 == *"try '\''sublinkd --help'\''"* ]]' _ "$status" "$bad"
-check "installed sublinkctl --help exits 0" bash -c '"$1" --help | grep -q sublinkctl' _ "$root/usr/bin/sublinkctl"
-check "installed sublink-server --help exits 0" bash -c '"$1" --help | grep -q sublink-server' _ "$root/usr/bin/sublink-server"
+# --- the installed programs and their man pages -----------------------------
+# Every program: man-page style --help within 80 columns, bad usage exits 2
+# and points to --help, and a man page made from that --help.
+for entry in sbin/sublinkd:8 bin/sublinkctl:1 bin/sublink-server:1; do
+  path=$root/usr/${entry%:*} program=$(basename "${entry%:*}") section=${entry#*:}
+  help=$("$path" --help) || fail "$program --help exits 0"
+  check "$program --help starts with NAME" test "$(head -1 <<<"$help")" = NAME
+  for heading in SYNOPSIS DESCRIPTION "EXIT STATUS"; do
+    check "$program --help has $heading" has_line "$help" "$heading"
+  done
+  check "$program --help fits 80 columns" bash -c '! awk "length(\$0) > 80" <<<"$1" | grep -q .' _ "$help"
+  set +e
+  bad=$("$path" --bogus-option 2>&1 >/dev/null); status=$?
+  set -e
+  check "$program bad usage: exit 2 ($status), pointing to --help" \
+    bash -c '[ "$1" = 2 ] && [[ $2 == *"try '\''$3 --help'\''"* ]]' _ "$status" "$bad" "$program"
 
-man_page=$(gzip -dc "$root/usr/share/man/man8/sublinkd.8.gz")
-check "sublinkd(8) has its title" has_line "$man_page" ".TH \"SUBLINKD\" \"8\" \"\" \"sublink $version\" \"sublink\""
-check "sublinkd(8) NAME is whatis-ready" has_line "$man_page" \
-  "sublinkd \\- $(sed -n '2s/^ *sublinkd - //p' <<<"$help")"
-check "sublinkd(8) has every --help section" \
-  bash -c 'for s in SYNOPSIS DESCRIPTION OPTIONS FILES "EXIT STATUS" EXAMPLES; do grep -qxF ".SH \"$s\"" <<<"$1" || exit 1; done' \
-  _ "$man_page"
-if have man; then
-  check "man renders sublinkd(8) without warnings" \
-    bash -c '[ -z "$(MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null)" ]' _ "$root/usr/share/man/man8/sublinkd.8.gz"
-fi
+  page=$root/usr/share/man/man$section/$program.$section.gz
+  man_page=$(gzip -dc "$page")
+  check "$program($section) has its title" \
+    has_line "$man_page" ".TH \"${program^^}\" \"$section\" \"\" \"sublink $version\" \"sublink\""
+  check "$program($section) NAME is whatis-ready" grep -q "^$program \\\\- " <<<"$man_page"
+  check "$program($section) has every --help section" \
+    bash -c 'while read -r h; do grep -qxF ".SH \"$h\"" <<<"$1" || exit 1; done < <(grep -E "^[A-Z][A-Z ]*$" <<<"$2")' \
+    _ "$man_page" "$help"
+  if have man; then
+    check "man renders $program($section) without warnings" \
+      bash -c '[ -z "$(MANWIDTH=80 man --warnings -l "$1" 2>&1 >/dev/null)" ]' _ "$page"
+  fi
+done
+help=$("$root/usr/sbin/sublinkd" --help)
+for heading in OPTIONS FILES EXAMPLES; do
+  check "sublinkd --help has $heading" has_line "$help" "$heading"
+done
+check "sublinkd --version is $version" test "$("$root/usr/sbin/sublinkd" --version)" = "sublinkd $version"
 
 # --- the installed unit ------------------------------------------------------
 unit=$root/usr/lib/systemd/system/sublinkd.service
