@@ -9,56 +9,23 @@
 #include <vector>
 
 #include "integration/sublinkd_rig.h"
+#include "server/server_process.h"
 #include "support/process.h"
 #include "tools/server/db/sqlite_directory.h"
 
 namespace sublink::test {
 namespace {
 
-// sublink-server with its database in `dir`, serving the test PKI.
-class ServerProcess {
- public:
-  ServerProcess(const std::string& dir, std::vector<int> ports, int heartbeat_s = 1, int audit_s = 2)
-      : dir_(dir) {
-    const std::string& pki = rig_pki_dir();
-    std::vector<std::string> argv = {SUBLINK_SERVER_PATH,       "--db",           db_path(),
-                                     "--ca",                    pki + "/ca.crt",  "--cert",
-                                     pki + "/server.crt",       "--key",          pki + "/server.key",
-                                     "--license-key",           pki + "/license.key", "--bind",
-                                     "127.0.0.1",               "--heartbeat-s",  std::to_string(heartbeat_s),
-                                     "--audit-s",               std::to_string(audit_s), "--verbose"};
-    for (int p : ports) {
-      argv.push_back("--port");
-      argv.push_back(std::to_string(p));
-    }
-    process_ = ChildProcess(argv, dir + "/server-" + std::to_string(ports.front()) + ".log");
-    for (int p : ports) EXPECT_TRUE(wait_for_port(p, 10000)) << log();
-  }
-
-  std::string db_path() const { return dir_ + "/server.db"; }
-  std::string log() const { return process_.log(); }
-  int stop() { return process_.stop(); }
-
- private:
-  std::string dir_;
-  ChildProcess process_;
-};
-
-// Runs `sublink-server SUBCOMMAND --db DB ARGS`; its exit status.
-int admin(const std::string& db, const std::string& command, const std::string& args) {
-  return run_command(std::string(SUBLINK_SERVER_PATH) + " " + command + " --db " + db + " " + args + " >/dev/null");
-}
-
 class SublinkServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = tmp_.file("server.db");
-    ASSERT_EQ(admin(db_, "init-db", ""), 0);
-    ASSERT_EQ(admin(db_, "add-customer", "CUST-1"), 0);
-    ASSERT_EQ(admin(db_, "add-system", "--customer CUST-1 SYS-0001"), 0);
+    ASSERT_EQ(server_db_command(db_, "init-db", ""), 0);
+    ASSERT_EQ(server_db_command(db_, "add-customer", "CUST-1"), 0);
+    ASSERT_EQ(server_db_command(db_, "add-system", "--customer CUST-1 SYS-0001"), 0);
     // Less than the device asks for (seats=5): the grant follows the records.
-    ASSERT_EQ(admin(db_, "entitle", "SYS-0001 seats 3"), 0);
-    ASSERT_EQ(admin(db_, "entitle", "SYS-0001 trunks 1"), 0);
+    ASSERT_EQ(server_db_command(db_, "entitle", "SYS-0001 seats 3"), 0);
+    ASSERT_EQ(server_db_command(db_, "entitle", "SYS-0001 trunks 1"), 0);
   }
 
   // A fresh handle on the server's database (it may be written meanwhile).
@@ -160,7 +127,7 @@ TEST_F(SublinkServerTest, AClosedFirstPortFallsBackToTheSecondAndEventsAreStored
 }
 
 TEST_F(SublinkServerTest, ACertificateForAnotherSystemIsRefused) {
-  ASSERT_EQ(admin(db_, "add-system", "--customer CUST-1 SYS-0002"), 0);
+  ASSERT_EQ(server_db_command(db_, "add-system", "--customer CUST-1 SYS-0002"), 0);
   const int port = free_port();
   ServerProcess server(tmp_.path(), {port});
   const std::string& pki = rig_pki_dir();
@@ -179,9 +146,9 @@ TEST_F(SublinkServerTest, ACertificateForAnotherSystemIsRefused) {
 }
 
 TEST_F(SublinkServerTest, AdminCommandsRefuseBadUsage) {
-  EXPECT_EQ(admin(db_, "entitle", "SYS-0001 seats many"), 2);
-  EXPECT_EQ(admin(db_, "entitle", "SYS-9999 seats 1"), 1);
-  EXPECT_EQ(admin(db_, "add-system", "SYS-0003"), 2) << "--customer is required";
+  EXPECT_EQ(server_db_command(db_, "entitle", "SYS-0001 seats many"), 2);
+  EXPECT_EQ(server_db_command(db_, "entitle", "SYS-9999 seats 1"), 1);
+  EXPECT_EQ(server_db_command(db_, "add-system", "SYS-0003"), 2) << "--customer is required";
 }
 
 }  // namespace

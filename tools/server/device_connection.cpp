@@ -174,7 +174,12 @@ void DeviceConnection::take_session_output() {
     pending_bytes_ += m.size();
     pending_.push_back(std::move(m));
   }
-  if (out.close) pending_close_ = std::move(out.close);
+  if (out.close) {
+    // The session's reason names why (a refused hello: unknown_customer, ...).
+    context_.log.write(LogLevel::info, "%s: closing the link (%u %s)", address_.c_str(),
+                       static_cast<unsigned>(out.close->code), out.close->reason.c_str());
+    pending_close_ = std::move(out.close);
+  }
   if (pending_bytes_ > context_.max_pending_bytes) {
     context_.log.write(LogLevel::warning, "%s: device does not read its messages, dropped", address_.c_str());
     pending_.clear();
