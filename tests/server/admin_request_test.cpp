@@ -1,0 +1,114 @@
+// The operator's command words as `sublink-server admin` and the server
+// both parse them, and the request line that carries them.
+#include "tools/server/admin_request.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sublink {
+namespace {
+
+AdminRequest parse_ok(std::vector<std::string> words) {
+  AdminRequest r;
+  std::string error;
+  EXPECT_TRUE(parse_admin_words(words, r, error)) << error;
+  return r;
+}
+
+std::string parse_error(std::vector<std::string> words) {
+  AdminRequest r;
+  std::string error;
+  EXPECT_FALSE(parse_admin_words(words, r, error)) << words[0];
+  return error;
+}
+
+TEST(AdminRequestTest, EveryCommandTakesItsArguments) {
+  AdminRequest r = parse_ok({"entitle", "SYS-1", "seats", "4294967295"});
+  EXPECT_EQ(r.command, AdminCommand::entitle);
+  EXPECT_EQ(r.system_id, "SYS-1");
+  EXPECT_EQ(r.feature, "seats");
+  EXPECT_EQ(r.qty, 4294967295u);
+
+  r = parse_ok({"add-customer", "CUST-1", "Example Telephony"});
+  EXPECT_EQ(r.customer_id, "CUST-1");
+  EXPECT_EQ(r.name, "Example Telephony");
+  r = parse_ok({"add-system", "SYS-1", "CUST-1"});
+  EXPECT_EQ(r.system_id, "SYS-1");
+  EXPECT_EQ(r.customer_id, "CUST-1");
+
+  r = parse_ok({"revoke", "SYS-1"});
+  EXPECT_EQ(r.reason, "revoked") << "a reason by default";
+  EXPECT_EQ(r.timeout_s, 10);
+  r = parse_ok({"revoke", "SYS-1", "fraud", "--timeout", "3"});
+  EXPECT_EQ(r.reason, "fraud");
+  EXPECT_EQ(r.timeout_s, 3);
+
+  r = parse_ok({"disconnect", "SYS-1"});
+  EXPECT_FALSE(r.retry_after_s.has_value());
+  r = parse_ok({"disconnect", "--retry-after", "30", "SYS-1"});
+  EXPECT_EQ(r.retry_after_s, 30) << "options go anywhere after the command";
+  EXPECT_EQ(r.system_id, "SYS-1");
+
+  r = parse_ok({"request", "SYS-1", "tunnel.open", R"({"service":"web"})"});
+  EXPECT_EQ(r.method, "tunnel.open");
+  EXPECT_EQ(r.params_json, R"({"service":"web"})");
+  r = parse_ok({"request", "SYS-1", "status.get"});
+  EXPECT_TRUE(r.params_json.empty());
+
+  r = parse_ok({"port", "8443", "stall"});
+  EXPECT_EQ(r.port, 8443);
+  EXPECT_EQ(r.port_action, PortAction::stall);
+  EXPECT_EQ(parse_ok({"port", "443", "normal"}).port_action, PortAction::normal);
+  EXPECT_EQ(parse_ok({"port", "443", "start"}).port_action, PortAction::start);
+  EXPECT_EQ(parse_ok({"port", "443", "stop"}).port_action, PortAction::stop);
+
+  EXPECT_TRUE(parse_ok({"blackhole", "SYS-1", "on"}).on);
+  EXPECT_FALSE(parse_ok({"blackhole", "SYS-1", "off"}).on);
+  EXPECT_EQ(parse_ok({"drop", "SYS-1"}).command, AdminCommand::drop);
+  EXPECT_TRUE(parse_ok({"devices", "--json"}).json);
+  EXPECT_FALSE(parse_ok({"devices"}).json);
+}
+
+TEST(AdminRequestTest, MistakesAreNamed) {
+  EXPECT_EQ(parse_error({"frobnicate"}), "unknown command 'frobnicate'");
+  EXPECT_EQ(parse_error({"entitle", "SYS-1", "seats"}), "entitle: missing arguments");
+  EXPECT_EQ(parse_error({"drop", "SYS-1", "SYS-2"}), "drop: too many arguments");
+  EXPECT_NE(parse_error({"entitle", "SYS-1", "seats", "-1"}).find("QTY must be a whole number"), std::string::npos);
+  EXPECT_NE(parse_error({"entitle", "SYS-1", "seats", "4294967296"}).find("QTY"), std::string::npos);
+  EXPECT_NE(parse_error({"port", "0", "stop"}).find("PORT must be a port number"), std::string::npos);
+  EXPECT_NE(parse_error({"port", "443", "pause"}).find("stop, start, stall or normal"), std::string::npos);
+  EXPECT_NE(parse_error({"blackhole", "SYS-1", "yes"}).find("on or off"), std::string::npos);
+  EXPECT_NE(parse_error({"request", "SYS-1", "x", "{oops"}).find("not JSON"), std::string::npos);
+  EXPECT_NE(parse_error({"disconnect", "SYS-1", "--retry-after"}).find("--retry-after needs"), std::string::npos);
+  EXPECT_NE(parse_error({"request", "SYS-1", "x", "--timeout", "0"}).find("--timeout needs"), std::string::npos);
+  EXPECT_EQ(parse_error({"devices", "--retry-after", "5"}), "devices: unknown option '--retry-after'")
+      << "an option belongs to its commands";
+  EXPECT_EQ(parse_error({"drop", ""}), "drop: an argument is empty");
+  EXPECT_EQ(parse_error({}), "no command given");
+}
+
+TEST(AdminRequestTest, TheRequestLineCarriesTheWordsExactly) {
+  const std::vector<std::string> words{"request", "SYS-1", "x", R"({"a":"b \"c\"\n"})", "--timeout", "5"};
+  Result<std::string> line = admin_request_line(words);
+  ASSERT_TRUE(line.ok());
+  EXPECT_EQ(line->find('\n'), std::string::npos) << "one line";
+  std::vector<std::string> back;
+  std::string error;
+  ASSERT_TRUE(admin_request_words(*line, back, error)) << error;
+  EXPECT_EQ(back, words);
+
+  EXPECT_FALSE(admin_request_line(std::vector<std::string>{"drop", "\xff"}).ok()) << "not UTF-8";
+  EXPECT_FALSE(admin_request_words("drop SYS-1", back, error));
+  EXPECT_FALSE(admin_request_words(R"({"args":"drop"})", back, error));
+  EXPECT_FALSE(admin_request_words(R"({"args":["drop",1]})", back, error));
+}
+
+TEST(AdminRequestTest, TheDefaultSocketSitsNextToTheDatabase) {
+  EXPECT_EQ(default_control_path("/var/lib/sublink-server/server.db"), "/var/lib/sublink-server/sublink-server.sock");
+  EXPECT_EQ(default_control_path("server.db"), "sublink-server.sock");
+}
+
+}  // namespace
+}  // namespace sublink
