@@ -180,6 +180,32 @@ TEST_F(DoctorTest, TheDoctorsHelloTellsTheServerWhatTheRunningAgentHolds) {
   EXPECT_EQ(daemon.status().at("link").str(), "up") << "the agent's own link is left alone";
 }
 
+TEST_F(DoctorTest, TheReferenceServerPassesEveryCheckToo) {
+  SntpResponder ntp(tmp_);
+  const std::string db = tmp_.file("fleet.db"), server_path = SUBLINK_SERVER_PATH;
+  for (const std::string& admin : {std::string("init-db --db '") + db + "'",
+                                   "add-customer --db '" + db + "' CUST-1",
+                                   "add-system --db '" + db + "' --customer CUST-1 SYS-0001"}) {
+    ASSERT_EQ(run_command("'" + server_path + "' " + admin + " >/dev/null"), 0) << admin;
+  }
+  const std::string& pki = rig_pki_dir();
+  const int port = free_port();
+  ChildProcess server({server_path, "--db", db, "--ca", pki + "/ca.crt", "--cert", pki + "/server.crt", "--key",
+                       pki + "/server.key", "--license-key", pki + "/license.key", "--bind", "127.0.0.1", "--port",
+                       std::to_string(port)},
+                      tmp_.file("sublink-server.log"));
+  ASSERT_TRUE(wait_for_port(port, 10000)) << server.log();
+
+  Outcome r = doctor(write_config({port}, ntp.port()));
+  EXPECT_EQ(r.status, 0) << r.out << r.err << server.log();
+  const std::string p = std::to_string(port);
+  for (const std::string& line :
+       {"PASS  TCP " + p, "PASS  TLS 1.2 on port " + p, "PASS  WebSocket upgrade on port " + p,
+        "PASS  hello on port " + p, "PASS  port " + p + ": round trip", "PASS  port " + p + ": throughput"}) {
+    EXPECT_THAT(r.out, HasSubstr(line));
+  }
+}
+
 TEST_F(DoctorTest, JsonReportHasEveryCheckWithItsVerdictAndPort) {
   SntpResponder ntp(tmp_);
   PeerServer server(tmp_.path(), {.ports = {free_port()}});

@@ -289,7 +289,9 @@ CheckLine hello_line(const PortView& v) {
   switch (p.hello) {
     case HelloOutcome::welcomed: {
       char offset[32];
-      std::snprintf(offset, sizeof offset, "%+.1f s", static_cast<double>(p.server_offset_ms) / 1000.0);
+      // Rounded to a tenth first, so a few ms behind reads "+0.0 s", not "-0.0 s".
+      int64_t tenths = (p.server_offset_ms + (p.server_offset_ms < 0 ? -50 : 50)) / 100;
+      std::snprintf(offset, sizeof offset, "%+.1f s", static_cast<double>(tenths) / 10.0);
       line = pass_line("hello", "hello on port " + port + ": welcome (heartbeat every " + num(p.heartbeat_s) +
                                     " s; server clock " + offset + " from ours)");
       line.fact("server_offset_ms", p.server_offset_ms);
