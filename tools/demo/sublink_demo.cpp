@@ -46,7 +46,7 @@ const char kHelp[] =
     "    server admin devices --json, its database), each with a deadline, and\n"
     "    printed as PASS or FAIL. The demo stops at the first step that does not\n"
     "    happen, stops every process it started (also on Ctrl-C) and takes about\n"
-    "    90 seconds.\n"
+    "    70 seconds.\n"
     "\n"
     "OPTIONS\n"
     "    --bin DIR        where sublinkd, sublinkctl and sublink-server are\n"
@@ -100,7 +100,7 @@ void tell_setup(const DemoRig& rig) {
           "sublink demo: an appliance (sublinkd, system %s of customer %s) keeps its\n"
           "subscription link to the reference server (sublink-server), both on this\n"
           "machine. Ports %d and %d stand in for 443 and 8443. The timings are short\n"
-          "so the story fits in about 90 s: heartbeat %d s, audit %d s, grace %d s (30 days\n"
+          "so the story fits in about 70 s: heartbeat %d s, audit %d s, grace %d s (30 days\n"
           "in the field) with the alarm after %d s and every %d s (10 min and daily in\n"
           "the field). Files: %s\n\n",
           s.system_id.c_str(), s.customer_id.c_str(), rig.first_port(), rig.second_port(), s.heartbeat_s, s.audit_s,
