@@ -248,6 +248,10 @@ TEST_F(SublinkdControl, SecondDaemonOnTheSameStateDirIsRefused) {
 TEST_F(SublinkdControl, StaleSocketFromACrashIsReplaced) {
   {
     ChildProcess crashed = start_daemon("crashed.log");
+    // The socket is bound before the agent boots (a second daemon must be
+    // refused before it touches the state); the crash under test comes
+    // after the boot, when the daemon answers.
+    ASSERT_TRUE(wait_until([&] { return run(ctl("status"), tmp_).status == 0; }, 5000)) << crashed.log();
     kill(crashed.pid(), SIGKILL);
     ASSERT_TRUE(wait_until([&] { return !crashed.running(); }, 5000));
   }
