@@ -350,6 +350,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   const HoldResult held = client.hold(options.hold_s * 1000, options.heartbeat_s * 1000);
   const Result<size_t> rss_held = resident_bytes(pid);
+  const Result<double> cpu_held = cpu_seconds(pid);
   const Result<size_t> rss_peak = peak_resident_bytes(pid);
   const Result<size_t> client_peak = peak_resident_bytes(getpid());
   const Result<size_t> client_held = resident_bytes(getpid());
@@ -390,6 +391,14 @@ int main(int argc, char** argv) {
                 "signatures per CPU-second = %.3f (a link costs the server %.1f signatures)\n",
                 server_cpu, 1000 * server_cpu / ramp.up, per_cpu_s, sign_rate->per_cpu_second,
                 per_cpu_s / sign_rate->per_cpu_second, sign_rate->per_cpu_second / per_cpu_s);
+  }
+  if (cpu_ramped.ok() && cpu_held.ok() && held.heartbeats_answered > 0) {
+    const double hold_cpu = *cpu_held - *cpu_ramped;
+    std::printf("holding: server CPU %.1f s over the %llds hold (+ drain) = %.1f%% of a core, %.0f us per "
+                "heartbeat answered\n",
+                hold_cpu, static_cast<long long>(options.hold_s),
+                100 * hold_cpu / static_cast<double>(std::max<int64_t>(options.hold_s, 1)),
+                1e6 * hold_cpu / static_cast<double>(held.heartbeats_answered));
   }
   if (client_before.ok() && client_held.ok() && client_peak.ok()) {
     std::printf("load client: %.1f MiB resident holding the links (%.1f KiB per link), peak %.1f MiB\n",
