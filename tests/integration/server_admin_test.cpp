@@ -353,6 +353,9 @@ TEST_F(ServerAdminTest, BlackholeMakesTheAgentDeclareTheLinkDeadAndReconnect) {
   const CommandResult r = admin("blackhole SYS-0001 on");
   ASSERT_EQ(r.status, 0) << r.text();
   EXPECT_TRUE(device("SYS-0001").at("blackholed").is_true());
+  const CommandResult hung = admin("request SYS-0001 status.get");
+  EXPECT_EQ(hung.status, 1) << "a hung link carries no requests\n" << hung.text();
+  EXPECT_NE(hung.err.find("blackholed"), std::string::npos) << hung.err;
 
   EXPECT_TRUE(eventually([&] { return connections().size() == 2; }, 15000)) << logs();
   EXPECT_GE(ms_since(on), 2000) << "the agent waited for 3 heartbeat intervals of silence";

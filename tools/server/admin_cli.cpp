@@ -165,9 +165,8 @@ int report(const AdminRequest& request, const cJSON* answer) {
         printf("%s: %s = %u; license %s pushed to the device\n", id, request.feature.c_str(), request.qty,
                text_of(answer, "serial").c_str());
       } else {
-        printf("%s: %s = %u%s\n", id, request.feature.c_str(), request.qty,
-               linked ? " (linked, but no license was pushed: nothing it asked for is entitled)"
-                      : " (not linked: it gets the license when it asks next)");
+        printf("%s: %s = %u (no license pushed: %s)\n", id, request.feature.c_str(), request.qty,
+               text_of(answer, "why", "?").c_str());
       }
       return kExitDone;
     case AdminCommand::revoke:

@@ -115,6 +115,17 @@ std::string AdminService::run(const AdminRequest& request, AdminClientId client,
   return error_line("unknown command");
 }
 
+DeviceConnection* AdminService::served_link(const std::string& system_id, std::string& error) {
+  DeviceConnection* link = loop_.link_of(system_id);
+  if (link == nullptr) {
+    error = system_id + " is not linked";
+  } else if (link->blackholed()) {
+    error = system_id + "'s link is blackholed (blackhole " + system_id + " off first)";
+    link = nullptr;
+  }
+  return link;
+}
+
 std::string AdminService::database_failed(Status s) {
   context_.log.write(LogLevel::error, "operator command: database: %s (%d): %s", reason_name(s.reason()), s.detail(),
                      db_.error_message().c_str());
@@ -161,19 +172,27 @@ std::string AdminService::entitle(const AdminRequest& request, Millis now) {
   const Status s = db_.set_entitlement(request.system_id, request.feature, request.qty);
   if (s.reason() == Reason::invalid_argument) return error_line("no system " + request.system_id);
   if (!s.ok()) return database_failed(s);
-  DeviceConnection* link = loop_.link_of(request.system_id);
-  bool pushed = false;
+  std::string not_pushed;
+  DeviceConnection* link = served_link(request.system_id, not_pushed);
   std::optional<std::string> serial;
   if (link != nullptr) {
-    pushed = link->session()->push_grant(now);
-    if (pushed) serial = link->session()->info().license_serial;
+    if (link->session()->push_grant(now)) {
+      serial = link->session()->info().license_serial;
+    } else {
+      not_pushed = "nothing it asked for is entitled (license_denied sent)";
+    }
     loop_.serviced(*link, now);
   }
-  context_.log.write(LogLevel::notice, "operator: %s %s = %u%s", request.system_id.c_str(), request.feature.c_str(),
-                     request.qty, pushed ? ", license pushed" : link != nullptr ? ", no license pushed" : "");
+  context_.log.write(LogLevel::notice, "operator: %s %s = %u%s%s", request.system_id.c_str(),
+                     request.feature.c_str(), request.qty, serial ? ", license pushed: " : "",
+                     serial ? serial->c_str() : "");
   return ok_line([&](JsonWriter& w) {
-    w.key("linked").boolean(link != nullptr).key("pushed").boolean(pushed);
-    if (serial) w.key("serial").string(*serial);
+    w.key("pushed").boolean(serial.has_value());
+    if (serial) {
+      w.key("serial").string(*serial);
+    } else {
+      w.key("why").string(not_pushed);
+    }
   });
 }
 
@@ -181,6 +200,9 @@ std::string AdminService::entitle(const AdminRequest& request, Millis now) {
 
 std::string AdminService::revoke(const AdminRequest& request, AdminClientId client, Millis now) {
   DeviceConnection* link = loop_.link_of(request.system_id);
+  if (link != nullptr && link->blackholed()) {
+    return error_line(request.system_id + "'s link is blackholed (blackhole " + request.system_id + " off first)");
+  }
   if (link == nullptr) {
     // Recorded now; the device is told when it links again holding it.
     Result<std::optional<IssuedLicense>> last = db_.last_issued(request.system_id);
@@ -204,8 +226,9 @@ std::string AdminService::revoke(const AdminRequest& request, AdminClientId clie
 }
 
 std::string AdminService::disconnect(const AdminRequest& request, Millis now) {
-  DeviceConnection* link = loop_.link_of(request.system_id);
-  if (link == nullptr) return not_linked(request.system_id);
+  std::string error;
+  DeviceConnection* link = served_link(request.system_id, error);
+  if (link == nullptr) return error_line(error);
   if (!link->session()->disconnect("operator", request.retry_after_s, now)) {
     return error_line("cannot send disconnect to " + request.system_id);
   }
@@ -216,8 +239,9 @@ std::string AdminService::disconnect(const AdminRequest& request, Millis now) {
 }
 
 std::string AdminService::device_request(const AdminRequest& request, AdminClientId client, Millis now) {
-  DeviceConnection* link = loop_.link_of(request.system_id);
-  if (link == nullptr) return not_linked(request.system_id);
+  std::string error;
+  DeviceConnection* link = served_link(request.system_id, error);
+  if (link == nullptr) return error_line(error);
   std::optional<int64_t> id = link->session()->request(request.method, request.params_json, now);
   if (!id) return error_line("cannot send the request (METHOD and PARAMS_JSON must be UTF-8 and JSON)");
   loop_.serviced(*link, now);

@@ -69,6 +69,9 @@ class AdminService final : public LoopExtension, private AdminRequestHandler, pr
   std::string drop(const AdminRequest& request, Millis now);
   std::string blackhole(const AdminRequest& request, Millis now);
 
+  /// The connection linking `system_id` that takes messages now; nullptr
+  /// with `error` saying why not (not linked, or blackholed).
+  DeviceConnection* served_link(const std::string& system_id, std::string& error);
   /// The database failed: the answer naming SQLite's message.
   std::string database_failed(Status s);
   void wait_for(AdminClientId client, DeviceConnection& connection, int64_t request_id, const AdminRequest& request,

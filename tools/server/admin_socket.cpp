@@ -121,8 +121,16 @@ void AdminSocket::read_request(AdminClientId id, Millis now) {
   char buffer[4096];
   const ssize_t n = ::recv(c.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n == 0 && c.deadline == kNever && !c.answered) {
+    // Done sending (shutdown of its write side) while its answer is being
+    // worked out: keep it for the answer, but stop watching its input.
+    epoll_event interest{};
+    interest.data.u64 = id;
+    (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &interest);
+    return;
+  }
   if (n <= 0) {
-    drop(id);  // hung up (before or while waiting for its answer)
+    drop(id);  // hung up
     return;
   }
   if (c.answered || c.deadline == kNever) return;  // one request per connection; more is ignored

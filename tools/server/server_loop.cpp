@@ -271,8 +271,12 @@ Status ServerLoop::run(int signal_fd) {
       auto it = connections_.find(fd);
       if (it == connections_.end()) continue;  // closed earlier in this wake
       if (it->second.connection->blackholed()) {
-        it->second.connection->close_now(at, "device_left_while_blackholed", false);
-        service(fd, at);
+        // Only its end is watched (input read before the blackhole began
+        // may still be reported in this wake: it waits unread).
+        if (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+          it->second.connection->close_now(at, "device_left_while_blackholed", false);
+          service(fd, at);
+        }
         continue;
       }
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) it->second.connection->on_readable(at);
