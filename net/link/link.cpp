@@ -23,12 +23,11 @@ Link::Link(const LinkConfig& config, TlsClientConfig& tls, SocketDriver& driver,
       random_(random),
       listener_(listener),
       policy_(config.connect, random),
-      chain_limit_(config.max_parallel_attempts < 1 ? 1
-                   : config.max_parallel_attempts > 8 ? 8
-                                                      : config.max_parallel_attempts) {}
+      chain_limit_(config.max_parallel_attempts < 1 ? 1 : config.max_parallel_attempts),
+      chains_(new Chain[chain_limit_]) {}
 
 Link::~Link() {
-  for (auto& c : chains_) {
+  for (auto& c : chains()) {
     if (c.stage != Stage::free) release(c);
   }
 }
@@ -37,7 +36,7 @@ bool Link::winner_stage_open() const { return winner_ && winner_->stage == Stage
 
 bool Link::idle() const {
   if (resolving_ || winner_) return false;
-  for (auto& c : chains_) {
+  for (auto& c : chains()) {
     if (c.stage != Stage::free) return false;
   }
   return !running_;
@@ -70,7 +69,7 @@ void Link::on_resolved(Status status, const AddressList& addresses) {
 Millis Link::poll(Millis now) {
   now_ = now;
   // Close handshakes that took too long.
-  for (auto& c : chains_) {
+  for (auto& c : chains()) {
     if (c.stage == Stage::closing && now >= c.close_deadline) {
       bool was_winner = &c == winner_;
       release(c);
@@ -115,21 +114,21 @@ Millis Link::poll(Millis now) {
     }
   }
   Millis next = policy_.next_deadline();
-  for (auto& c : chains_) {
+  for (auto& c : chains()) {
     if (c.stage == Stage::closing && c.close_deadline < next) next = c.close_deadline;
   }
   return next;
 }
 
 Link::Chain* Link::chain_for_socket(SocketId id) {
-  for (auto& c : chains_) {
+  for (auto& c : chains()) {
     if (c.stage != Stage::free && c.socket == id) return &c;
   }
   return nullptr;
 }
 
 Link::Chain* Link::chain_for_attempt(AttemptId id) {
-  for (auto& c : chains_) {
+  for (auto& c : chains()) {
     if (c.stage != Stage::free && c.stage != Stage::open && c.stage != Stage::closing && c.info.id == id) return &c;
   }
   return nullptr;
@@ -141,16 +140,10 @@ void Link::start_attempt(const ConnectAction& a) {
   info.address = a.address_index < addresses_.count ? addresses_.items[a.address_index] : IpAddress{};
   info.port = a.port;
   Chain* slot = nullptr;
-  size_t in_use = 0;
-  for (auto& c : chains_) {
-    if (c.stage != Stage::free && c.stage != Stage::open) ++in_use;
-  }
-  if (in_use < chain_limit_) {
-    for (auto& c : chains_) {
-      if (c.stage == Stage::free) {
-        slot = &c;
-        break;
-      }
+  for (auto& c : chains()) {
+    if (c.stage == Stage::free) {
+      slot = &c;
+      break;
     }
   }
   listener_.on_attempt_step(info, LinkStep::connecting);
@@ -177,7 +170,7 @@ void Link::on_connected(SocketId id) {
   if (!c || c->stage != Stage::tcp) return;
   listener_.on_attempt_step(c->info, LinkStep::tcp_connected);
   if (config_.proxy) {
-    c->proxy.emplace(*config_.proxy, config_.server, c->info.port);
+    c->proxy = std::make_unique<HttpConnect>(*config_.proxy, config_.server, c->info.port);
     if (!c->proxy->prepared().ok()) {
       fail_attempt(*c, c->proxy->prepared(), "server name cannot go into a CONNECT request");
       return;
@@ -222,13 +215,10 @@ void Link::on_received(SocketId id, std::span<const uint8_t> bytes) {
       return;
     }
     listener_.on_attempt_step(c->info, LinkStep::tunnel_open);
-    // Copy: leftover() points into the proxy object we are about to drop.
-    uint8_t early[HttpConnect::kMaxResponse];
-    auto left = c->proxy->leftover();
-    size_t n = left.size();
-    for (size_t i = 0; i < n; ++i) early[i] = left[i];
-    c->proxy.reset();
-    begin_tls(*c, {early, n});
+    // The CONNECT object leaves the chain but lives until TLS has taken the
+    // tunnel bytes that came with the answer (leftover() points into it).
+    std::unique_ptr<HttpConnect> connect = std::move(c->proxy);
+    begin_tls(*c, connect->leftover());
     return;
   }
   if (c->stage == Stage::tcp) return;
@@ -476,7 +466,7 @@ void Link::close(uint16_t code, std::string_view reason) {
   running_ = false;
   resolving_ = false;
   // Attempts under way are abandoned.
-  for (auto& c : chains_) {
+  for (auto& c : chains()) {
     if (c.stage != Stage::free && &c != winner_) release(c);
   }
   if (!up()) return;

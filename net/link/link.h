@@ -11,9 +11,9 @@
 // Socket events reach the link through its SocketEvents methods.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -40,6 +40,8 @@ struct LinkConfig {
   std::string_view path = "/sublink/v1";
   /// Attempts that may be under way at once (each holds a TLS session and
   /// WebSocket buffers); a further start fails at once with out_of_memory.
+  /// The link allocates this many slots when it is constructed (at least
+  /// one); the open link holds one of them.
   size_t max_parallel_attempts = 4;
   /// How long a close handshake may take before the socket is dropped.
   Millis close_timeout_ms = 2000;
@@ -149,12 +151,16 @@ class Link final : public SocketEvents, public MessageChannel {
     AttemptInfo info;
     SocketId socket = 0;
     Millis close_deadline = kNever;
-    std::optional<HttpConnect> proxy;
+    // Only a proxied attempt needs the CONNECT buffers (3 KB), and only
+    // until the tunnel opens: allocated then, not held by every slot.
+    std::unique_ptr<HttpConnect> proxy;
     std::optional<TlsSession> tls;
     std::optional<WsClient> ws;
     char host_header[300] = {};
   };
 
+  std::span<Chain> chains() { return {chains_.get(), chain_limit_}; }
+  std::span<const Chain> chains() const { return {chains_.get(), chain_limit_}; }
   bool winner_stage_open() const;
   Chain* chain_for_socket(SocketId id);
   Chain* chain_for_attempt(AttemptId id);
@@ -174,8 +180,11 @@ class Link final : public SocketEvents, public MessageChannel {
   Random& random_;
   LinkListener& listener_;
   ConnectPolicy policy_;
-  std::array<Chain, 8> chains_;
+  // One slot per attempt that may be under way. The open link needs no slot
+  // of its own: the policy starts no attempt while a link is open, and a
+  // link that is closing counts as an attempt under way.
   size_t chain_limit_;
+  std::unique_ptr<Chain[]> chains_;
   Chain* winner_ = nullptr;
   AttemptInfo current_;
   AddressList addresses_;

@@ -187,6 +187,53 @@ TEST(SimLink, BlackholedFirstPortIsOvertakenAfterTheStagger) {
   EXPECT_EQ(s.up_times[0], 300 + 80);
 }
 
+// Two silent ports hold their attempts until connect_timeout_s; the third
+// port's attempt needs a third slot.
+void blackhole_two_of_three_ports(Scenario& s, size_t max_parallel_attempts) {
+  s.config().connect.ports = {443, 8443, 9443};
+  s.config().connect.port_count = 3;
+  s.config().max_parallel_attempts = max_parallel_attempts;
+  s.net().set_port_mode(kServer, 443, SimPortMode::blackhole);
+  s.net().set_port_mode(kServer, 8443, SimPortMode::blackhole);
+}
+
+TEST(SimLink, AnAttemptBeyondMaxParallelAttemptsFailsAtOnce) {
+  Scenario s(31, {9443});
+  blackhole_two_of_three_ports(s, 2);
+  s.start();
+  s.run_until([] { return false; }, 1'000);
+  ASSERT_EQ(s.failures.size(), 1u) << testing::PrintToString(s.log);
+  EXPECT_EQ(s.failures[0].reason(), Reason::out_of_memory);
+  EXPECT_EQ(s.failure_ports[0], 9443);
+  EXPECT_EQ(s.log[0], "600 failed 9443 out_of_memory");
+  EXPECT_TRUE(s.up_times.empty());
+}
+
+TEST(SimLink, MaxParallelAttemptsThatFitEveryPortLetTheThirdWin) {
+  Scenario s(32, {9443});
+  blackhole_two_of_three_ports(s, 3);
+  s.start();
+  ASSERT_TRUE(s.run_until([&] { return s.link().up(); }, 10'000)) << testing::PrintToString(s.log);
+  EXPECT_EQ(s.up_ports[0], 9443);
+  EXPECT_EQ(s.up_times[0], 600 + 80);
+  EXPECT_TRUE(s.failures.empty());
+}
+
+TEST(SimLink, OneAttemptAtATimeStillReconnects) {
+  Scenario s(33);
+  s.config().max_parallel_attempts = 1;
+  s.config().connect.stagger_ms = 0;
+  s.start();
+  ASSERT_TRUE(s.run_until([&] { return s.link().up(); }, 10'000)) << testing::PrintToString(s.log);
+  s.net().restart(kServer, 2'000);
+  ASSERT_TRUE(s.run_until([&] { return s.up_times.size() == 2; }, 120'000)) << testing::PrintToString(s.log);
+  ASSERT_TRUE(s.link().send_text("again").ok());
+  ASSERT_TRUE(s.run_until([&] { return !s.texts.empty(); }, 10'000));
+  EXPECT_EQ(s.texts.back(), "echo:again");
+  s.link().close(1000);
+  ASSERT_TRUE(s.run_until([&] { return s.link().idle(); }, 10'000));
+}
+
 TEST(SimLink, LatencyGivesTheExpectedTimeToUp) {
   Scenario s(4);
   s.net().set_default_path(SimPath{100, 0});
