@@ -165,7 +165,8 @@ TEST_F(DoctorTest, AClosedPortFailsWithItsRuleWhileTheOtherPortCarriesTheLink) {
 TEST_F(DoctorTest, TheDoctorsHelloTellsTheServerWhatTheRunningAgentHolds) {
   SntpResponder ntp(tmp_);
   PeerServer server(tmp_.path(), {.ports = {free_port()}});
-  Daemon daemon(tmp_.path(), {.ports = {server.port()}, .extra = R"("ntp":["127.0.0.1:)" + std::to_string(ntp.port()) + "\"]"});
+  Daemon daemon(tmp_.path(),
+                {.ports = {server.port()}, .extra = R"("ntp":["127.0.0.1:)" + std::to_string(ntp.port()) + "\"]"});
   Json s = daemon.wait_status([](const Json& j) { return j.at("state").str() == "licensed"; });
   ASSERT_EQ(s.at("state").str(), "licensed") << s.text() << daemon.log();
 
@@ -246,14 +247,16 @@ TEST_F(DoctorTest, AProxyThatRefusesConnectToAPortNamesTheProxyRule) {
   const int allowed = server.port(0), denied = server.port(1);
   Tinyproxy proxy(tmp_, allowed);
   const std::string config =
-      write_config({denied, allowed}, ntp.port(), R"(,"proxy":"http://127.0.0.1:)" + std::to_string(proxy.port()) + "\"");
+      write_config({denied, allowed}, ntp.port(),
+                   R"(,"proxy":"http://127.0.0.1:)" + std::to_string(proxy.port()) + "\"");
 
   Outcome r = doctor(config);
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   const std::string p = std::to_string(proxy.port()), d = std::to_string(denied), a = std::to_string(allowed);
   EXPECT_THAT(r.out, HasSubstr("FAIL  port " + d + ": the proxy 127.0.0.1:" + p + " refused CONNECT 127.0.0.1:" + d +
                                " with 403 \u2014 allow CONNECT to 127.0.0.1:" + d + " on the proxy\n"));
-  EXPECT_THAT(r.out, HasSubstr("PASS  port " + a + ": the proxy 127.0.0.1:" + p + " opened a tunnel to 127.0.0.1:" + a));
+  EXPECT_THAT(r.out,
+              HasSubstr("PASS  port " + a + ": the proxy 127.0.0.1:" + p + " opened a tunnel to 127.0.0.1:" + a));
   EXPECT_THAT(r.out, HasSubstr("PASS  hello on port " + a));
   EXPECT_THAT(r.out, HasSubstr("The link can work on port " + a + " ("));
 

@@ -75,7 +75,8 @@ std::vector<CheckLine> judge_clock(const WallTime& kernel, const std::vector<Ntp
       std::string side = s.offset_ms > 0 ? "behind" : "ahead of";
       if (std::llabs(s.offset_ms) > kMaxClockOffsetMs) {
         line = fail_line("clock",
-                         "the system clock is " + side + " NTP server " + where + ": offset " + offset_text(-s.offset_ms),
+                         "the system clock is " + side + " NTP server " + where + ": offset " +
+                             offset_text(-s.offset_ms),
                          "set the clock (timedatectl set-ntp true, or date -s) and keep an NTP client running "
                          "against " + ntp_names);
       } else {

@@ -114,7 +114,7 @@ DoctorReport run_doctor(const DoctorOptions& options, const std::function<void(c
     return report;
   }
   ProbeSettings settings = options.probe;
-  if (settings.agent_version.empty()) settings.agent_version = "0";
+  if (settings.agent_version.empty()) settings.agent_version = "unknown";
   if (settings.firmware.empty()) settings.firmware = firmware_version();
   settings.clock_trusted = kernel.set && kernel.trusted;
   take_agent_state(config, settings);
@@ -161,7 +161,8 @@ std::string doctor_json(const std::string& config_path, const DoctorReport& repo
     else cJSON_AddStringToObject(o, "fix", l.fix.c_str());
     if (l.port != 0) cJSON_AddNumberToObject(o, "port", l.port);
     for (const CheckFact& f : l.facts) {
-      cJSON* value = f.is_number ? cJSON_CreateNumber(static_cast<double>(f.number)) : cJSON_CreateString(f.text.c_str());
+      cJSON* value =
+          f.is_number ? cJSON_CreateNumber(static_cast<double>(f.number)) : cJSON_CreateString(f.text.c_str());
       cJSON* old = cJSON_GetObjectItemCaseSensitive(o, f.name.c_str());
       if (old == nullptr) {
         cJSON_AddItemToObject(o, f.name.c_str(), value);

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <optional>

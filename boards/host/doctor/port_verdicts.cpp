@@ -107,7 +107,8 @@ CheckLine tcp_line(const PortView& v) {
     std::string fix = tcp_rule(v);
     if (why.reason() == Reason::connect_unreachable) fix = "check the default route and gateway, then " + fix;
     if (c.has_proxy) {
-      line = fail_line("tcp", "port " + num(p.port) + ": TCP to the proxy " + v.proxy + " (" + v.addresses + "): " + how,
+      line = fail_line("tcp",
+                       "port " + num(p.port) + ": TCP to the proxy " + v.proxy + " (" + v.addresses + "): " + how,
                        fix + "; check `proxy`");
     } else {
       line = fail_line("tcp", "TCP " + num(p.port) + " to " + v.server +
@@ -172,7 +173,9 @@ CheckLine tls_line(const PortView& v, const std::vector<PortProbe>& probes) {
   Reason r = why.reason();
   const PortProbe* good = verified_elsewhere(probes, p);
   std::string exempt = "exempt " + v.target + " from TLS inspection on the firewall or proxy";
-  if (good != nullptr && (is_certificate_problem(r) || (r == Reason::tls_alert && rejects_our_certificate(why.detail())))) {
+  bool certificate_trouble =
+      is_certificate_problem(r) || (r == Reason::tls_alert && rejects_our_certificate(why.detail()));
+  if (good != nullptr && certificate_trouble) {
     std::string seen = is_certificate_problem(r)
                            ? std::string("the certificate presented there ") +
                                  (r == Reason::cert_unknown_ca ? "is not from the CA in ca_file"
