@@ -3,7 +3,6 @@
 #include <cJSON.h>
 
 #include <cmath>
-#include <cstdio>
 #include <memory>
 
 #include "firmware/json/json_document.h"
@@ -360,7 +359,11 @@ bool Parser::parse_endpoint(std::string_view text, const Path& p, uint16_t defau
     for (char ch : kScheme) url[n++] = ch;
     for (char ch : text) url[n++] = ch;
     if (!port_given && default_port != 0) {
-      n += static_cast<size_t>(std::snprintf(url + n, sizeof url - n, ":%u", static_cast<unsigned>(default_port)));
+      char digits[5];
+      size_t d = 0;
+      for (unsigned v = default_port; v != 0; v /= 10) digits[d++] = static_cast<char>('0' + v % 10);
+      url[n++] = ':';
+      while (d > 0) url[n++] = digits[--d];
     }
     parsed = parse_proxy_url(std::string_view(url, n));
   }
