@@ -15,6 +15,9 @@ constexpr int kPollMs = 200;
 // The field's grace period, to tell where the demo's short one would be.
 constexpr int kFieldGraceDays = 30;
 const char* const kSeverities[] = {"warning", "minor", "major", "critical"};
+// How many of the first entitled feature the application says it uses; the
+// audit must carry it.
+constexpr int kInUse = 12;
 
 void sleep_ms(int ms) {
   timespec t{ms / 1000, (ms % 1000) * 1000000L};
@@ -187,9 +190,10 @@ bool Mission::licensed() {
   });
   if (!ok) return false;
   const FeatureQty& f = rig_.settings().entitled.front();
-  narrator_.act("the application reports 12 " + f.name + " in use (sublinkctl usage " + f.name + " 12)");
-  if (!rig_.report_usage(f.name, 12)) {
-    narrator_.fail("sublinkctl usage " + f.name + " 12 was refused");
+  const std::string n = std::to_string(kInUse);
+  narrator_.act("the application reports " + n + " " + f.name + " in use (sublinkctl usage " + f.name + " " + n + ")");
+  if (!rig_.report_usage(f.name, kInUse)) {
+    narrator_.fail("sublinkctl usage " + f.name + " " + n + " was refused");
     return false;
   }
   return true;
@@ -220,7 +224,7 @@ bool Mission::audit_acknowledged() {
     for (const AuditRecord& a : audits) {
       if (a.serial != serial_) continue;
       for (const FeatureUsageReport& u : a.usage) {
-        if (u.name != f.name || u.in_use != 12) continue;
+        if (u.name != f.name || u.in_use != kInUse) continue;
         return "audit of " + a.serial + " acknowledged: " + f.name + " " + std::to_string(u.in_use) +
                " in use (peak " + std::to_string(u.peak) + ") of " + std::to_string(f.qty) + " licensed -> " +
                std::string(audit_result_name(a.result));
@@ -396,8 +400,14 @@ bool Mission::server_back() {
     narrator_.fail(error);
     return false;
   }
-  return await(1000, [&](std::string&) -> std::optional<std::string> {
-    return "sublink-server serves again (pid " + std::to_string(rig_.server_pid()) + ")";
+  return await(10000, [&](std::string& seen) -> std::optional<std::string> {
+    std::string error;
+    if (!rig_.server_device(error)) {
+      seen = error;
+      return std::nullopt;
+    }
+    return "sublink-server serves again (pid " + std::to_string(rig_.server_pid()) +
+           ") and answers its admin socket";
   });
 }
 
