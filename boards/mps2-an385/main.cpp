@@ -44,9 +44,10 @@ constexpr size_t kTlsArenaBytes = 40 * 1024;
 // cJSON: the largest message (max_message_bytes, capped below) parsed, and
 // the license inside a grant while it is checked.
 constexpr size_t kJsonArenaBytes = 12 * 1024;
-// Every connection attempt holds WebSocket buffers of this size (in, out
-// and the message being assembled) on the heap; a license grant (at most
-// 2 KiB of license, base64) fits with room to spare.
+// Every connection attempt holds WebSocket buffers on the heap: input and
+// the message being assembled of this size (a license grant, at most 2 KiB
+// of license in base64, fits with room to spare), output sized for the
+// largest message the agent writes (Agent::kOutputBytes).
 constexpr uint32_t kMaxMessageBytes = 4096;
 constexpr size_t kParallelAttempts = 2;
 constexpr size_t kMaxHostFile = 16 * 1024;
@@ -194,6 +195,7 @@ int main() {
   g_settings.agent.log = {&AgentLoop::log_to_console, nullptr};
   g_settings.link.user_agent = "sublink/" SUBLINK_VERSION;
   g_settings.link.max_parallel_attempts = kParallelAttempts;
+  g_settings.link.max_send_message_bytes = Agent::kOutputBytes;
 
   if (!g_network.start(g_board, wall)) board_exit(kExitConfig, "no network interface");
   g_loop.emplace(AgentParts{g_board, g_settings, *g_tls, entropy, storage, clock, wall, g_license_key, g_network,

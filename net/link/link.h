@@ -36,6 +36,9 @@ struct LinkConfig {
   ConnectConfig connect;              // ports and timing (section 1)
   const ProxyUrl* proxy = nullptr;    // `proxy`, when set
   size_t max_message_bytes = 65536;   // `max_message_bytes`
+  /// Largest message the link sends; 0: max_message_bytes. It sizes each
+  /// attempt's WebSocket output queue (WsClientConfig).
+  size_t max_send_message_bytes = 0;
   std::string_view user_agent = "sublink/0.1.0";
   std::string_view path = "/sublink/v1";
   /// Attempts that may be under way at once (each holds a TLS session and

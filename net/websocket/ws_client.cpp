@@ -14,11 +14,17 @@ constexpr size_t kCloseReserve = 6 + kWsMaxControlPayload;
 
 size_t max_of(size_t a, size_t b) { return a > b ? a : b; }
 
+size_t send_limit_of(const WsClientConfig& c) {
+  return c.max_send_message_bytes != 0 ? c.max_send_message_bytes : c.max_message_bytes;
+}
+
 size_t output_capacity(const WsClientConfig& c) {
   const WsUpgradeRequest request{c.host, c.path, c.subprotocol, c.user_agent, std::string_view("x", 24)};
   // The request may still be queued when the first message is sent, and a
-  // largest message must fit beside the reserved close frame.
-  return ws_upgrade_request_size(request) + kWsMaxHeaderBytes + c.max_message_bytes + kCloseReserve;
+  // largest message (or a pong, whichever is larger) must fit beside the
+  // reserved close frame.
+  return ws_upgrade_request_size(request) + kWsMaxHeaderBytes + max_of(send_limit_of(c), kWsMaxControlPayload) +
+         kCloseReserve;
 }
 
 size_t input_capacity(const WsClientConfig& c) {
@@ -276,14 +282,14 @@ Status WsClient::check_can_send(size_t payload_size) {
 }
 
 Status WsClient::send_text(std::string_view text) {
-  if (text.size() > config_.max_message_bytes) return Reason::out_of_memory;
+  if (text.size() > send_limit_of(config_)) return Reason::out_of_memory;
   if (!is_valid_utf8(text)) return Reason::invalid_argument;
   Status s = check_can_send(text.size());
   return s.ok() ? queue_frame(WsOpcode::text, as_bytes(text)) : s;
 }
 
 Status WsClient::send_binary(std::span<const uint8_t> bytes) {
-  if (bytes.size() > config_.max_message_bytes) return Reason::out_of_memory;
+  if (bytes.size() > send_limit_of(config_)) return Reason::out_of_memory;
   Status s = check_can_send(bytes.size());
   return s.ok() ? queue_frame(WsOpcode::binary, bytes) : s;
 }

@@ -39,8 +39,13 @@ struct WsClientConfig {
   std::string_view path = "/sublink/v1";
   std::string_view subprotocol = "sublink.v1";
   std::string_view user_agent = "sublink/0.1.0";
-  /// Largest message accepted (reassembled) and largest message sent.
+  /// Largest message accepted (reassembled).
   size_t max_message_bytes = 65536;
+  /// Largest message sent; 0: max_message_bytes. The output queue is sized
+  /// from it (the upgrade request, one such message and a close frame), so
+  /// a device that writes small messages keeps a small queue whatever it
+  /// accepts.
+  size_t max_send_message_bytes = 0;
   /// Largest upgrade answer header block; a longer one fails the upgrade.
   size_t max_header_bytes = 4096;
   /// Bytes feed() can hold before next_event() has to make room.
@@ -112,7 +117,7 @@ class WsClient {
   /// Queue one message. would_block before the link is open or when
   /// output() lacks room (send some first); connection_closed after a close
   /// frame was sent or received; out_of_memory when the message exceeds
-  /// max_message_bytes; invalid_argument for text that is not UTF-8.
+  /// max_send_message_bytes; invalid_argument for text that is not UTF-8.
   Status send_text(std::string_view text);
   Status send_binary(std::span<const uint8_t> bytes);
   /// A ping with up to 125 bytes of payload; the pong comes as an event.

@@ -390,6 +390,56 @@ TEST_F(SizeLimit, HugeSixtyFourBitLengthFailsAtOnce) {
   expect_failed(ev, Reason::message_too_big, 1009);
 }
 
+// A device that accepts 64 KiB messages but writes at most 1000 bytes.
+class SmallSendLimit : public OpenLink {
+ protected:
+  void SetUp() override {
+    cfg_.max_send_message_bytes = 1000;
+    open();
+  }
+};
+
+TEST_F(SmallSendLimit, SendsUpToTheSendLimitAndReceivesUpToTheMessageLimit) {
+  EXPECT_TRUE(client_->send_text(std::string(1000, 's')).ok());
+  client_->consume_output(client_->output().size());
+  EXPECT_EQ(client_->send_text(std::string(1001, 's')).reason(), Reason::out_of_memory);
+  EXPECT_EQ(client_->send_binary(Bytes(1001, 0)).reason(), Reason::out_of_memory);
+  auto ev = feed(frame(0x1, std::string(65536, 'r')));
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].data.size(), 65536u);
+}
+
+TEST_F(SmallSendLimit, TheOutputQueueHoldsOneLargestMessage) {
+  ASSERT_TRUE(client_->send_binary(Bytes(1000, 1)).ok());
+  EXPECT_EQ(client_->send_binary(Bytes(1000, 1)).reason(), Reason::would_block);
+  // The close frame's room is kept, and a ping is still answered.
+  feed(frame(0x9, std::string(125, 'p')));
+  ASSERT_TRUE(client_->close(1001, std::string(123, 'z')).ok());
+  auto frames = take_frames(*client_);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[1].opcode(), 0xA);
+  EXPECT_EQ(frames[2].close_code(), 1001);
+}
+
+TEST(SendLimit, ATinySendLimitStillLeavesRoomForAPongAndTheClose) {
+  wstest::ScriptedRandom random;
+  WsClientConfig cfg;
+  cfg.host = "cloud.example.com";
+  cfg.max_send_message_bytes = 1;
+  WsClient client(cfg, random);
+  ASSERT_TRUE(client.start().ok());
+  client.consume_output(client.output().size());
+  ASSERT_EQ(feed_all(client, ok_response()).size(), 1u);
+  EXPECT_EQ(client.send_text("ab").reason(), Reason::out_of_memory);
+  ASSERT_TRUE(client.send_text("a").ok());
+  feed_all(client, frame(0x9, std::string(125, 'p')));
+  ASSERT_TRUE(client.close(1000, std::string(123, 'z')).ok());
+  auto frames = take_frames(client);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[1].payload.size(), 125u);
+  EXPECT_EQ(frames[2].close_code(), 1000);
+}
+
 class SmallReceiveBuffer : public OpenLink {
  protected:
   void SetUp() override { open(20000, 256); }
