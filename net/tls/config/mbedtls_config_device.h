@@ -15,6 +15,18 @@
 #undef MBEDTLS_HAVE_ASM
 /* Only AEAD suites are offered, so encrypt-then-MAC (CBC only) is dead code. */
 #undef MBEDTLS_SSL_ENCRYPT_THEN_MAC
+/* The suites of tls_suites.h that this configuration can run (no SHA-384,
+ * no ChaCha20): Mbed TLS then keeps no table of every suite it knows. */
+#define MBEDTLS_SSL_CIPHERSUITES                                                 \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,                             \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+/* RSA-PSS and OAEP: TLS 1.2 signs with PKCS#1 v1.5, and PSS-signed
+ * certificates are not accepted (no MBEDTLS_X509_RSASSA_PSS_SUPPORT). */
+#undef MBEDTLS_PKCS1_V21
+/* The client never reads the server's certificate after the handshake, so
+ * a digest of it is kept instead of the parsed chain: neither the session
+ * nor the sessions kept for resumption hold a chain in the TLS arena. */
+#undef MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 
 #include "mbedtls/check_config.h"
 #endif
