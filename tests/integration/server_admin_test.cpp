@@ -248,6 +248,27 @@ TEST_F(ServerAdminTest, RevokeTurnsTheFeaturesOffAtOnce) {
   EXPECT_TRUE(eventually([&] { return event_stored("license_revoked"); }, 10000)) << "the agent's event arrived";
 }
 
+TEST_F(ServerAdminTest, ARevokeWhileTheSystemIsAwayReachesItWhenItLinks) {
+  const int port = free_port();
+  start({port});
+  const std::string serial = daemon_->status().at("license.serial").str();
+  ASSERT_EQ(daemon_->stop(), 0);
+  ASSERT_TRUE(eventually([&] { return device("SYS-0001").at("link").str() == "down"; }, 10000)) << logs();
+
+  const CommandResult r = admin("revoke SYS-0001");
+  ASSERT_EQ(r.status, 0) << r.text();
+  EXPECT_NE(r.out.find(serial + " revoked (not linked"), std::string::npos) << r.out;
+  // The agent comes back holding the revoked license (it survived the
+  // restart) and is told on the new link. Still entitled, it is granted a
+  // new license there: a revoke ends one license, not the subscription.
+  daemon_->restart();
+  EXPECT_TRUE(eventually([&] { return event_stored("license_revoked"); }, 15000)) << logs();
+  const Json s = daemon_->wait_status([&](const Json& j) {
+    return licensed_on(j, port) && j.at("license.serial").str() != serial;
+  });
+  EXPECT_NE(s.at("license.serial").str(), serial) << s.text() << "\n" << logs();
+}
+
 TEST_F(ServerAdminTest, DisconnectKeepsTheAgentAwayForRetryAfter) {
   const int port = free_port();
   start({port});
