@@ -5,13 +5,14 @@
 #include <memory>
 
 #include "firmware/config/config_parser.h"
+#include "firmware/json/json_writer.h"
 #include "net/address/ip_address.h"
 
 namespace sublink::mps2 {
 
 namespace {
 
-// Largest agent part of the file printed back for parse_device_config.
+// Largest agent part of the file written back for parse_device_config.
 constexpr size_t kMaxDeviceJson = 4096;
 
 ConfigError bad(std::string_view key, std::string_view problem) {
@@ -95,9 +96,9 @@ ConfigError parse_board_key(const cJSON* item, BoardConfig& board, bool& known) 
   return {};
 }
 
-// Number text without printf: newlib-nano's has no floating point, which
-// cJSON's printer needs. Integers print exactly; anything else keeps six
-// decimals, enough for the agent's parser to name it as not an integer.
+// Number text without printf: newlib-nano's has no floating point.
+// Integers print exactly; anything else keeps six decimals, enough for the
+// agent's parser to name it as not an integer.
 void number_text(double value, char (&out)[40]) {
   size_t n = 0;
   if (value < 0) {
@@ -122,23 +123,29 @@ void number_text(double value, char (&out)[40]) {
   out[n] = '\0';
 }
 
-// Turns every number under `item` into raw text cJSON prints as is.
-bool numbers_to_text(cJSON* item) {
-  for (; item != nullptr; item = item->next) {
-    if (cJSON_IsNumber(item)) {
-      char text[40];
-      number_text(item->valuedouble, text);
-      cJSON* raw = cJSON_CreateRaw(text);
-      if (raw == nullptr) return false;
-      item->type = cJSON_Raw;
-      item->valuestring = raw->valuestring;
-      raw->valuestring = nullptr;
-      cJSON_Delete(raw);
-    } else if (!numbers_to_text(item->child)) {
-      return false;
+// Writes a value of the parsed file back as JSON text. The project's writer
+// rather than cJSON's printer, which would bring the C library's
+// floating-point printf and scanf into the image for this one use.
+void write_value(JsonWriter& w, const cJSON* item) {
+  if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
+    const bool object = cJSON_IsObject(item);
+    object ? w.begin_object() : w.begin_array();
+    for (const cJSON* child = item->child; child != nullptr; child = child->next) {
+      if (object) w.key(child->string);
+      write_value(w, child);
     }
+    object ? w.end_object() : w.end_array();
+  } else if (cJSON_IsNumber(item)) {
+    char text[40];
+    number_text(item->valuedouble, text);
+    w.raw(text);
+  } else if (cJSON_IsString(item)) {
+    w.string(item->valuestring);
+  } else if (cJSON_IsBool(item)) {
+    w.boolean(cJSON_IsTrue(item));
+  } else {
+    w.null();
   }
-  return true;
 }
 
 ConfigError split(cJSON* root, BoardConfig& board) {
@@ -152,20 +159,27 @@ ConfigError split(cJSON* root, BoardConfig& board) {
     item = next;
   }
   if (board.flash_image.view().empty()) return bad("flash_image", "missing (required)");
-  if (!numbers_to_text(root->child)) {
-    return ConfigError::begin(Reason::out_of_memory).add("the file does not fit the JSON arena");
-  }
-  // The agent's parser wants state_dir; on the board the records live in
-  // the flash image, which is what it names here.
-  if (!cJSON_HasObjectItem(root, "state_dir")) {
-    char path[kMaxConfigPath + 1] = {};
-    const std::string_view image = board.flash_image.view();
-    for (size_t i = 0; i < image.size(); ++i) path[i] = image[i];
-    if (cJSON_AddStringToObject(root, "state_dir", path) == nullptr) {
-      return ConfigError::begin(Reason::out_of_memory).add("the file does not fit the JSON arena");
-    }
-  }
   return {};
+}
+
+// The agent's keys (what split() left in `root`) as JSON text for
+// parse_device_config, with state_dir added when the file has none: on the
+// board the records live in the flash image, which is what it names.
+ConfigError write_device_json(const cJSON* root, const BoardConfig& board, std::span<char> out) {
+  JsonWriter w(out);
+  w.begin_object();
+  for (const cJSON* item = root->child; item != nullptr; item = item->next) {
+    w.key(item->string);
+    write_value(w, item);
+  }
+  if (!cJSON_HasObjectItem(root, "state_dir")) w.key("state_dir").string(board.flash_image.view());
+  w.end_object();
+  Result<size_t> written = w.finish();
+  if (written.ok()) return {};
+  if (written.status().reason() == Reason::invalid_argument) {
+    return ConfigError::begin(Reason::invalid_argument).add("a string is not valid UTF-8");
+  }
+  return ConfigError::begin(Reason::invalid_argument).add("the agent's keys take more than 4 KB");
 }
 
 }  // namespace
@@ -187,10 +201,9 @@ ConfigError parse_board_config(std::string_view json, BoardConfig& board, Device
   ConfigError e = split(root, board);
   // Set-up time only: the heap block is reused once this returns.
   auto text = std::make_unique<char[]>(kMaxDeviceJson);
-  bool printed = e.ok() && cJSON_PrintPreallocated(root, text.get(), kMaxDeviceJson, false);
+  if (e.ok()) e = write_device_json(root, board, {text.get(), kMaxDeviceJson});
   cJSON_Delete(root);
   if (!e.ok()) return e;
-  if (!printed) return ConfigError::begin(Reason::invalid_argument).add("the agent's keys take more than 4 KB");
   return parse_device_config(text.get(), device);
 }
 
