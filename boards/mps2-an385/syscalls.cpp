@@ -1,8 +1,8 @@
 // The few C library system calls newlib needs on this board: the heap
 // (_sbrk over the linker's bounded .heap region, with its high-water mark),
 // console output for anything that writes to stdout or stderr, and the
-// exit path. Files are not opened through the C library: board code uses
-// semihosting directly, so the other calls fail.
+// exit path, abort() and assert(). Files are not opened through the C
+// library: board code uses semihosting directly, so the other calls fail.
 #include <errno.h>
 #include <sys/stat.h>
 
@@ -11,6 +11,7 @@
 
 #include "boards/mps2-an385/board_exit.h"
 #include "boards/mps2-an385/cmsdk_uart.h"
+#include "boards/mps2-an385/console.h"
 #include "boards/mps2-an385/heap_monitor.h"
 
 extern "C" uint8_t __heap_start[];
@@ -82,6 +83,23 @@ int _gettimeofday(struct timeval*, void*) {
 
 int _kill(int, int) {
   sublink::mps2::board_exit(sublink::mps2::kExitFault, "abort");
+}
+
+// abort() (a failed allocation, a corrupted TLS arena) and failed assert()s
+// end the run as a fault directly: newlib's versions go through signal
+// handling and stdio's FILE machinery to say the same.
+void abort() { sublink::mps2::board_exit(sublink::mps2::kExitFault, "abort"); }
+
+void __assert_func(const char* file, int line, const char*, const char* expression) {
+  sublink::mps2::ConsoleLine()
+      .add("assertion ")
+      .add(expression)
+      .add(" failed at ")
+      .add(file)
+      .add(":")
+      .add_int(line)
+      .emit();
+  sublink::mps2::board_exit(sublink::mps2::kExitFault, "assertion");
 }
 
 void _exit(int status) { sublink::mps2::board_exit(status, "exit"); }
