@@ -42,14 +42,15 @@ const char kHelp[] =
     "DESCRIPTION\n"
     "    Starts the sublink-server at PATH on a free loopback port with a fresh\n"
     "    test PKI (tests/pki/make_pki.sh) and a database registering N systems,\n"
-    "    each entitled to one feature. A load client in this process (one epoll\n"
-    "    loop, non-blocking sockets, Mbed TLS and the project's WebSocket client)\n"
-    "    then opens N mutually authenticated TLS 1.2 WebSocket links, each as its\n"
-    "    own system with its own certificate (CN = system_id, issued in-process\n"
-    "    from the test CA), sends hello and a license request, and counts the\n"
-    "    link up once welcome and the license grant arrived. It holds every link\n"
-    "    idle for the hold period, heartbeats going at the server's interval, and\n"
-    "    reports in one run:\n"
+    "    each entitled to one feature; the server inherits a soft limit of 1024\n"
+    "    open files and has to raise it itself. A load client in this process\n"
+    "    (one epoll loop, non-blocking sockets, Mbed TLS and the project's\n"
+    "    WebSocket client) then opens N mutually authenticated TLS 1.2 WebSocket\n"
+    "    links, each as its own system with its own certificate (CN = system_id,\n"
+    "    issued in-process from the test CA), sends hello and a license request,\n"
+    "    and counts the link up once welcome and the license grant arrived. It\n"
+    "    holds every link idle for the hold period, heartbeats going at the\n"
+    "    server's interval, and reports in one run:\n"
     "      - links held: up at the end of the hold, every heartbeat answered;\n"
     "      - server memory per link: the growth of the server's resident set\n"
     "        from before the first link to the end of the hold, divided by N,\n"
@@ -88,6 +89,8 @@ constexpr const char* kFeature = "sip_trunks";
 constexpr uint32_t kQuantity = 8;
 // Descriptors this process needs besides one per link.
 constexpr rlim_t kReservedDescriptors = 64;
+// The soft limit on open files the server inherits.
+constexpr rlim_t kInheritedSoftLimit = 1024;
 // Idle server TLS sessions the memory floor is measured on.
 constexpr size_t kFloorSessions = 32;
 constexpr Millis kSignBudgetMs = 1000;
@@ -203,6 +206,21 @@ void wait_until_quiet(pid_t pid, Millis limit_ms) {
   }
 }
 
+// "20000 (hard 20000)": the soft and hard open file limits of process `pid`
+// from /proc/PID/limits.
+std::string open_file_limit(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Max open files", 0) != 0) continue;
+    std::istringstream fields(line.substr(std::strlen("Max open files")));
+    std::string soft, hard;
+    fields >> soft >> hard;
+    return soft + " (hard " + hard + ")";
+  }
+  return "unknown";
+}
+
 struct Credentials {
   std::string ca_cert, ca_key, server_cert, server_key, device_cert, device_key;
 };
@@ -315,18 +333,29 @@ int main(int argc, char** argv) {
 
   // ---- The server ---------------------------------------------------------------------
   const std::string server_log = dir.file("server.log");
+  // The server starts with the usual soft limit of 1024 open files, as from
+  // a login shell, so a fleet larger than that proves it raises the limit
+  // itself.
+  rlimit own_limit{};
+  getrlimit(RLIMIT_NOFILE, &own_limit);
+  rlimit child_limit = own_limit;
+  child_limit.rlim_cur = std::min<rlim_t>(kInheritedSoftLimit, own_limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &child_limit);
   test::ChildProcess server({options.server, "--db", db_path, "--ca", pki + "/ca.crt", "--cert",
                              pki + "/server.crt", "--key", pki + "/server.key", "--license-key",
                              pki + "/license.key", "--bind", "127.0.0.1", "--port", std::to_string(port),
                              "--heartbeat-s", std::to_string(options.heartbeat_s), "--max-connections",
                              std::to_string(options.links + 100)},
                             server_log);
+  setrlimit(RLIMIT_NOFILE, &own_limit);
   if (!test::wait_for_port(port, kServerStartMs)) {
     std::fprintf(stderr, "bench_server_links: the server did not start listening; its log:\n%s\n",
                  tail(server.log(), 20).c_str());
     return 2;
   }
   const pid_t pid = server.pid();
+  std::printf("server: open file limit %s at start (%llu inherited)\n", open_file_limit(pid).c_str(),
+              static_cast<unsigned long long>(child_limit.rlim_cur));
   const Result<size_t> rss_idle = resident_bytes(pid);
   const Result<double> cpu_idle = cpu_seconds(pid);
 
