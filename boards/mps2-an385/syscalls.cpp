@@ -1,8 +1,10 @@
 // The few C library system calls newlib needs on this board: the heap
 // (_sbrk over the linker's bounded .heap region, with its high-water mark),
 // console output for anything that writes to stdout or stderr, and the
-// exit path, abort() and assert(). Files are not opened through the C
-// library: board code uses semihosting directly, so the other calls fail.
+// exit path; and the C library functions the board replaces to keep them
+// out of the image: abort(), assert() and strtod(). Files are not opened
+// through the C library: board code uses semihosting directly, so the
+// other calls fail.
 #include <errno.h>
 #include <sys/stat.h>
 
@@ -12,6 +14,7 @@
 #include "boards/mps2-an385/board_exit.h"
 #include "boards/mps2-an385/cmsdk_uart.h"
 #include "boards/mps2-an385/console.h"
+#include "boards/mps2-an385/decimal_number.h"
 #include "boards/mps2-an385/heap_monitor.h"
 
 extern "C" uint8_t __heap_start[];
@@ -89,6 +92,14 @@ int _kill(int, int) {
 // end the run as a fault directly: newlib's versions go through signal
 // handling and stdio's FILE machinery to say the same.
 void abort() { sublink::mps2::board_exit(sublink::mps2::kExitFault, "abort"); }
+
+// cJSON's numbers: see decimal_number.h.
+double strtod(const char* text, char** end) {
+  const char* stop = text;
+  const double value = sublink::mps2::parse_decimal(text, &stop);
+  if (end != nullptr) *end = const_cast<char*>(stop);
+  return value;
+}
 
 void __assert_func(const char* file, int line, const char*, const char* expression) {
   sublink::mps2::ConsoleLine()
