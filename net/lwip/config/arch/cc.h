@@ -10,7 +10,10 @@
 #include "lwip_hooks.h"
 
 #define LWIP_PLATFORM_DIAG(x) do { } while (0)
-#define LWIP_PLATFORM_ASSERT(x) sublink_lwip_assert((x), __FILE__, __LINE__)
+/* Without the assertion's message: the file and line name it (the text is
+ * at that line of lwIP's source), and the messages would be 5 KB of
+ * strings in a small image. */
+#define LWIP_PLATFORM_ASSERT(x) sublink_lwip_assert("failed", __FILE__, __LINE__)
 #define LWIP_ERRNO_STDINCLUDE 1
 #define LWIP_NO_CTYPE_H 0
 
