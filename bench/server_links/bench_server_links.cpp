@@ -313,6 +313,7 @@ int main(int argc, char** argv) {
   fleet.ws.host = host;
   // Server messages are small; a device keeps its own buffers to its needs.
   fleet.ws.max_message_bytes = 4096;
+  fleet.ws.max_send_message_bytes = 512;  // hello is the longest
   fleet.ws.receive_buffer_bytes = 1024;
   fleet.customer_id = kCustomer;
   fleet.feature = kFeature;
