@@ -26,6 +26,7 @@
 #include "hal/posix/system_random.h"
 #include "support/process.h"
 #include "tools/server/db/sqlite_directory.h"
+#include "boards/host/files/text_file.h"
 
 using namespace sublink;
 
@@ -165,15 +166,6 @@ bool raise_descriptor_limit(size_t links, rlim_t& limit_out) {
   return limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= links + kReservedDescriptors;
 }
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream text;
-  text << in.rdbuf();
-  out = text.str();
-  return !out.empty();
-}
-
 std::string system_id(size_t index) {
   char id[32];
   std::snprintf(id, sizeof(id), "BENCH-%06zu", index + 1);
@@ -253,7 +245,7 @@ int main(int argc, char** argv) {
                                    {"server.key", &pem.server_key},
                                    {"device.crt", &pem.device_cert},
                                    {"device.key", &pem.device_key}}) {
-    if (!read_file(pki + "/" + name, *text)) {
+    if (!read_text_file(pki + "/" + name, *text) || text->empty()) {
       std::fprintf(stderr, "bench_server_links: cannot read %s/%s\n", pki.c_str(), name);
       return 2;
     }

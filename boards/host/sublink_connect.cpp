@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "net/link/link.h"
 #include "net/posix/posix_network.h"
 #include "net/tls/tls_time.h"
+#include "boards/host/files/text_file.h"
 
 using namespace sublink;
 
@@ -41,15 +41,6 @@ const char kUsage[] =
     "\n"
     "Exit status: 0 when the link came up (and, with --send, an answer arrived),\n"
     "1 when it did not, 2 for bad usage.\n";
-
-bool read_file(const char* path, std::string& out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
-}
 
 volatile sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
@@ -137,7 +128,7 @@ int main(int argc, char** argv) {
   std::string ca, cert, key;
   for (auto [path, out, what] : {std::tuple{&ca_file, &ca, "--ca"}, std::tuple{&cert_file, &cert, "--cert"},
                                  std::tuple{&key_file, &key, "--key"}}) {
-    if (!read_file(path->c_str(), *out)) {
+    if (!read_text_file(*path, *out)) {
       fprintf(stderr, "sublink-connect: %s: cannot read '%s'\n", what, path->c_str());
       return 2;
     }

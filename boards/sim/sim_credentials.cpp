@@ -1,21 +1,10 @@
 #include "boards/sim/sim_credentials.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
-namespace sublink {
+#include "boards/host/files/text_file.h"
 
-namespace {
-bool read_text(const std::string& path, std::string& out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return !out.empty();
-}
-}  // namespace
+namespace sublink {
 
 bool load_sim_credentials(const std::string& dir, SimCredentials& out, std::string& error) {
   const std::pair<const char*, std::string*> files[] = {
@@ -28,7 +17,7 @@ bool load_sim_credentials(const std::string& dir, SimCredentials& out, std::stri
       {"license.key", &out.license_private_pem},
   };
   for (const auto& [name, text] : files) {
-    if (!read_text(dir + "/" + name, *text)) {
+    if (!read_text_file(dir + "/" + name, *text) || text->empty()) {
       error = "cannot read " + dir + "/" + name + " (make it with tests/pki/make_pki.sh " + dir + ")";
       return false;
     }

@@ -11,11 +11,15 @@ Millis SystemMonotonicClock::now_ms() {
   return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-WallTime SystemWallClock::now() {
+Millis system_utc_ms() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+WallTime SystemWallClock::now() {
   WallTime t;
-  t.utc_ms = static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  t.utc_ms = system_utc_ms();
   t.set = t.utc_ms >= kEarliestPlausibleUtcMs;
   timex tx{};
   int state = adjtimex(&tx);

@@ -19,6 +19,10 @@ class SystemWallClock final : public WallClock {
   WallTime now() override;
 };
 
+/// CLOCK_REALTIME in UTC milliseconds, as it reads, with no judgement of
+/// whether it is set or trusted (for tools that compare it with a source).
+Millis system_utc_ms();
+
 /// Wall times before this are an RTC that lost its battery, not a date.
 inline constexpr Millis kEarliestPlausibleUtcMs = 1577836800000;  // 2020-01-01
 

@@ -44,7 +44,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
 
 ChildProcess::~ChildProcess() { stop(); }
 
-ChildProcess::ChildProcess(ChildProcess&& o) noexcept : pid_(o.pid_), log_path_(std::move(o.log_path_)) {
+ChildProcess::ChildProcess(ChildProcess&& o) noexcept
+    : pid_(o.pid_), reaped_(o.reaped_), wait_status_(o.wait_status_), log_path_(std::move(o.log_path_)) {
   o.pid_ = -1;
 }
 
@@ -52,6 +53,8 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
   if (this != &o) {
     stop();
     pid_ = o.pid_;
+    reaped_ = o.reaped_;
+    wait_status_ = o.wait_status_;
     log_path_ = std::move(o.log_path_);
     o.pid_ = -1;
   }
@@ -59,13 +62,21 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
 }
 
 bool ChildProcess::running() {
-  if (pid_ <= 0) return false;
-  int status;
-  return waitpid(pid_, &status, WNOHANG) == 0;
+  if (pid_ <= 0 || reaped_) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  reaped_ = true;
+  wait_status_ = r == pid_ ? status : 0;
+  return false;
 }
 
 int ChildProcess::stop() {
   if (pid_ <= 0) return -1;
+  if (reaped_) {
+    pid_ = -1;
+    return wait_status_;
+  }
   int status = 0;
   kill(pid_, SIGTERM);
   for (int i = 0; i < 200; ++i) {

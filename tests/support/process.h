@@ -20,14 +20,20 @@ class ChildProcess {
   ChildProcess& operator=(ChildProcess&& o) noexcept;
 
   pid_t pid() const { return pid_; }
+  /// False once the child has exited; that reaps it, and from then on
+  /// nothing is sent to its PID (which the system may give to another
+  /// process).
   bool running();
-  /// SIGTERM, then SIGKILL after 2 s; returns the wait status.
+  /// SIGTERM, then SIGKILL after 2 s; returns the wait status (also when
+  /// running() already reaped the child).
   int stop();
   /// Contents of the log so far (for failure messages).
   std::string log() const;
 
  private:
   pid_t pid_ = -1;
+  bool reaped_ = false;
+  int wait_status_ = 0;
   std::string log_path_;
 };
 

@@ -1,4 +1,5 @@
 #include "tools/server/server_loop.h"
+#include "hal/posix/system_clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,11 +49,7 @@ std::string address_text(const sockaddr_storage& address) {
 
 }  // namespace
 
-Millis server_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+Millis server_now() { return system_utc_ms(); }
 
 ServerLoop::ServerLoop(ServerContext& context, size_t max_connections)
     : context_(context), max_connections_(max_connections) {}

@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "hal/posix/system_random.h"
@@ -19,6 +17,7 @@
 #include "tools/server/db/sqlite_directory.h"
 #include "tools/server/server_loop.h"
 #include "tools/server/server_options.h"
+#include "boards/host/files/text_file.h"
 
 using namespace sublink;
 
@@ -131,15 +130,6 @@ size_t raise_descriptor_limit(StderrLog& log) {
   return limit.rlim_cur > kReservedDescriptors ? static_cast<size_t>(limit.rlim_cur) - kReservedDescriptors : 1;
 }
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream text;
-  text << in.rdbuf();
-  out = text.str();
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,7 +165,7 @@ int main(int argc, char** argv) {
                                    {options.cert, cert},
                                    {options.key, key},
                                    {options.license_key, license_key}}) {
-    if (!read_file(path, text)) {
+    if (!read_text_file(path, text)) {
       log.write(LogLevel::error, "cannot read %s: %s", path.c_str(), strerror(errno));
       return kExitConfig;
     }

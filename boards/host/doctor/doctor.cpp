@@ -21,12 +21,6 @@ namespace sublink {
 
 namespace {
 
-Millis utc_now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // hello's `fw` as sublinkd sends it: the kernel release.
 std::string firmware_version() {
   utsname u{};
@@ -80,7 +74,7 @@ DoctorReport run_doctor(const DoctorOptions& options, const std::function<void(c
 
   // 1. Configuration and files.
   auto cfg = std::make_unique<ConfigCheck>();
-  check_configuration(options.config_path, utc_now_ms(), *cfg);
+  check_configuration(options.config_path, system_utc_ms(), *cfg);
   emit.add(cfg->lines);
   if (!cfg->parsed) return report;
   const DeviceConfig& config = *cfg->files.config;

@@ -13,6 +13,7 @@
 #include "firmware/protocol/server_messages.h"
 #include "hal/posix/system_random.h"
 #include "net/posix/posix_network.h"
+#include "hal/posix/system_clock.h"
 
 namespace sublink {
 
@@ -28,12 +29,6 @@ int64_t monotonic_us() {
 }
 
 Millis monotonic_ms() { return monotonic_us() / 1000; }
-
-Millis utc_now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // Collects what the link reports into the probe.
 class ProbeListener final : public LinkListener {
@@ -161,7 +156,7 @@ void say_hello(ProbeDriver& d, const DeviceConfig& config, const ProbeSettings& 
   h.state = s.state;
   h.grace_elapsed_s = s.grace_elapsed_s;
   if (!s.license_serial.empty()) h.license_serial = std::string_view(s.license_serial);
-  Millis sent = utc_now_ms();
+  Millis sent = system_utc_ms();
   if (s.clock_trusted) h.time = sent;
   std::string buffer(8192, '\0');
   Result<size_t> n = build_hello(buffer, 1, h);
@@ -170,7 +165,7 @@ void say_hello(ProbeDriver& d, const DeviceConfig& config, const ProbeSettings& 
     return;
   }
   std::optional<ServerMessage> answer = d.ask({buffer.data(), *n}, 1, s.answer_timeout_ms);
-  Millis received = utc_now_ms();
+  Millis received = system_utc_ms();
   if (!answer) {
     probe.hello = d.listener().down ? HelloOutcome::closed : HelloOutcome::no_answer;
     return;

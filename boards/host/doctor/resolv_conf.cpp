@@ -1,22 +1,13 @@
 #include "boards/host/doctor/resolv_conf.h"
 
-#include <fstream>
 #include <sstream>
 
 #include "net/address/ip_address.h"
+#include "boards/host/files/text_file.h"
 
 namespace sublink {
 
 namespace {
-
-bool read_text(const std::string& path, std::string& out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
-}
 
 std::vector<std::string> off_host(const std::vector<std::string>& all) {
   std::vector<std::string> out;
@@ -59,13 +50,13 @@ Resolvers outbound_resolvers(const std::string& resolv_conf_path, const std::str
   Resolvers r;
   r.source = resolv_conf_path;
   std::string text;
-  if (!read_text(resolv_conf_path, text)) return r;
+  if (!read_text_file(resolv_conf_path, text)) return r;
   std::vector<std::string> all = parse_nameservers(text);
   r.servers = off_host(all);
   if (r.servers.empty() && !all.empty()) {
     r.local_stub = true;
     std::string upstream;
-    if (read_text(stub_upstream_path, upstream)) {
+    if (read_text_file(stub_upstream_path, upstream)) {
       r.servers = off_host(parse_nameservers(upstream));
       r.source = stub_upstream_path;
     }

@@ -10,16 +10,11 @@
 #include <cstring>
 
 #include "boards/host/doctor/address_text.h"
+#include "hal/posix/system_clock.h"
 
 namespace sublink {
 
 namespace {
-
-Millis utc_now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 Millis monotonic_ms() {
   timespec ts{};
@@ -42,7 +37,7 @@ bool ask(const addrinfo& a, int timeout_ms, SntpQueryResult& out) {
     return false;
   }
   uint8_t request[kSntpPacketBytes];
-  Millis sent = utc_now_ms();
+  Millis sent = system_utc_ms();
   build_sntp_request(request, sent);
   if (::send(fd, request, sizeof request, 0) != static_cast<ssize_t>(sizeof request)) {
     out.problem = std::string("cannot send: ") + std::strerror(errno);
@@ -61,7 +56,7 @@ bool ask(const addrinfo& a, int timeout_ms, SntpQueryResult& out) {
     if (n <= 0) break;
     uint8_t answer[512];
     ssize_t got = ::recv(fd, answer, sizeof answer, 0);
-    Millis received = utc_now_ms();
+    Millis received = system_utc_ms();
     if (got < 0) {
       if (errno == EINTR) continue;
       out.problem = errno == ECONNREFUSED ? "port unreachable (nothing serves NTP there)"

@@ -3,9 +3,7 @@
 // firewall-rules: local_commands.h). See --help.
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +14,7 @@
 #include "boards/host/sublinkctl/local_commands.h"
 #include "boards/host/sublinkctl/status_text.h"
 #include "firmware/config/config_parser.h"
+#include "boards/host/files/text_file.h"
 
 using namespace sublink;
 
@@ -125,15 +124,6 @@ const char kUsage[] =
 constexpr int kExitNegative = 1;
 constexpr int kExitUnreachable = 3;
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,7 +186,7 @@ int main(int argc, char** argv) {
   // Only state_dir is needed; the configuration is still checked whole, so
   // a typo in it is reported here as sublinkd would report it.
   std::string text;
-  if (!read_file(config_path, text)) {
+  if (!read_text_file(config_path, text)) {
     fprintf(stderr, "sublinkctl: cannot read configuration '%s': %s\n", config_path.c_str(), strerror(errno));
     return kExitUsage;
   }
