@@ -8,9 +8,14 @@ set(CMAKE_SYSTEM_PROCESSOR arm)
 set(CMAKE_C_COMPILER arm-linux-gnueabihf-gcc)
 set(CMAKE_CXX_COMPILER arm-linux-gnueabihf-g++)
 set(CMAKE_LIBRARY_ARCHITECTURE arm-linux-gnueabihf)
+# 64-bit time_t (glibc's _TIME_BITS=64): an appliance in the field outlives
+# 2038, and certificate dates beyond it must not wrap (timegm of a CA valid
+# until 2100 returned -1 with the 32-bit default).
+set(_sublink_time64 "-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64")
+set(CMAKE_C_FLAGS_INIT "${_sublink_time64}")
 # GCC notes that passing some std containers' iterators changed ABI in GCC 7.1;
 # everything here is built by one compiler, so the note is noise.
-set(CMAKE_CXX_FLAGS_INIT "-Wno-psabi")
+set(CMAKE_CXX_FLAGS_INIT "${_sublink_time64} -Wno-psabi")
 
 set(SUBLINK_ARMHF_LIBC /usr/arm-linux-gnueabihf)
 get_filename_component(SUBLINK_ARMHF_SYSROOT "${CMAKE_CURRENT_LIST_DIR}/../build/_deps/armhf-sysroot" ABSOLUTE)
