@@ -23,13 +23,14 @@ Result<std::unique_ptr<SqliteDirectory>> SqliteDirectory::open(const std::string
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
   // WAL: a commit appends to the log instead of rewriting pages behind a
-  // rollback journal, readers (the admin commands) do not block the
-  // server, and with synchronous=NORMAL a commit costs no fsync (the log is
-  // synced at checkpoints): thousands of devices linking at once stay
-  // cheap. A crash of the process loses nothing committed; a power cut
-  // may lose the last commits, never the database.
+  // rollback journal, and readers (the admin commands) do not block the
+  // server. synchronous=FULL syncs the log at every commit: an event_ack
+  // makes the device delete what it acknowledged, and an issued license is
+  // the server's record of a grant, so a commit must survive a power cut of
+  // the server machine, not only a crash of the process. (NORMAL would save
+  // that fsync and could lose the last commits at a power cut.)
   Status s = sqlite_exec(db, "PRAGMA journal_mode = WAL");
-  if (s.ok()) s = sqlite_exec(db, "PRAGMA synchronous = NORMAL");
+  if (s.ok()) s = sqlite_exec(db, "PRAGMA synchronous = FULL");
   if (s.ok()) s = sqlite_exec(db, "PRAGMA foreign_keys = ON");
   if (!s.ok()) return s;
   s = ensure_sqlite_schema(db);
