@@ -33,4 +33,17 @@ std::string_view certificate_common_name(const mbedtls_x509_crt& cert, std::span
   return {out.data(), found->len};
 }
 
+std::string_view distinguished_name_text(const mbedtls_x509_name& name, std::span<char> out) {
+  if (out.empty()) return {};
+  out[0] = '\0';
+  int n = mbedtls_x509_dn_gets(out.data(), out.size(), &name);
+  // Too long: Mbed TLS reports an error but leaves the prefix it wrote; a
+  // cut name still tells who issued a certificate.
+  if (n < 0) {
+    out[out.size() - 1] = '\0';
+    return {out.data(), std::strlen(out.data())};
+  }
+  return {out.data(), static_cast<size_t>(n)};
+}
+
 }  // namespace sublink

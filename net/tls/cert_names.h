@@ -22,4 +22,9 @@ bool certificate_names_ip(const mbedtls_x509_crt& cert, const IpAddress& address
 /// NUL byte (which would let "SYS-1\0evil" pass as "SYS-1").
 std::string_view certificate_common_name(const mbedtls_x509_crt& cert, std::span<char> out);
 
+/// Writes `name` in Mbed TLS's one-line form ("C=DE, O=Example, CN=host")
+/// into `out` and returns the view of it: cut short when it does not fit
+/// (`out` holds a NUL after it either way).
+std::string_view distinguished_name_text(const mbedtls_x509_name& name, std::span<char> out);
+
 }  // namespace sublink

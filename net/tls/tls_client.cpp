@@ -24,6 +24,25 @@ bool max_fragment_code(uint16_t length, unsigned char& code) {
 
 }  // namespace
 
+#if defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE)
+void PeerCertificateCopy::copy(const mbedtls_x509_crt& cert) {
+  subject_size_ = distinguished_name_text(cert.subject, subject_).size();
+  issuer_size_ = distinguished_name_text(cert.issuer, issuer_).size();
+  copied_ = true;
+}
+
+void PeerCertificateCopy::clear() { copied_ = false; }
+
+std::optional<PeerCertificateNames> PeerCertificateCopy::names() const {
+  if (!copied_) return std::nullopt;
+  return PeerCertificateNames{{subject_, subject_size_}, {issuer_, issuer_size_}};
+}
+#else
+void PeerCertificateCopy::copy(const mbedtls_x509_crt&) {}
+void PeerCertificateCopy::clear() {}
+std::optional<PeerCertificateNames> PeerCertificateCopy::names() const { return std::nullopt; }
+#endif
+
 TlsClientConfig::TlsClientConfig() {
   mbedtls_ssl_config_init(&config_);
   mbedtls_x509_crt_init(&trust_anchors_);
@@ -150,6 +169,8 @@ Status TlsSession::start(std::string_view server) {
   }
   resumed_ = false;
   offered_session_ = false;
+  peer_.clear();
+  config_.last_peer_.clear();
   std::memcpy(server_, server.data(), server.size());
   server_[server.size()] = '\0';
   server_size_ = server.size();
@@ -189,6 +210,10 @@ void TlsSession::on_handshake_failed(int) {
 
 void TlsSession::check_peer_certificate(mbedtls_x509_crt& cert, int depth, uint32_t& flags) {
   if (depth == 0 && ip_ && !certificate_names_ip(cert, *ip_)) flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+  if (depth == 0) {
+    peer_.copy(cert);
+    config_.last_peer_.copy(cert);
+  }
 }
 
 }  // namespace sublink

@@ -35,6 +35,38 @@ struct TlsClientCredentials {
   uint16_t max_fragment_length = 0;
 };
 
+/// The distinguished names of the certificate a server presented, as
+/// "C=.., O=.., CN=.." (Mbed TLS's one-line form).
+struct PeerCertificateNames {
+  std::string_view subject;
+  std::string_view issuer;
+};
+
+/// A copy of the names of a presented end-entity certificate, taken while
+/// it is verified: mbedtls_ssl_get_peer_cert answers only once a handshake
+/// completed, never after a failed verification (the case that needs the
+/// names). Holds
+/// nothing when built without MBEDTLS_SSL_KEEP_PEER_CERTIFICATE (the device
+/// build spends no RAM on certificates it has verified).
+class PeerCertificateCopy {
+ public:
+  /// Copies the subject and issuer of `cert`.
+  void copy(const mbedtls_x509_crt& cert);
+  void clear();
+  /// The names copied last; nullopt when none were, or when not kept.
+  std::optional<PeerCertificateNames> names() const;
+
+ private:
+#if defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE)
+  static constexpr size_t kMaxDistinguishedName = 256;
+  char subject_[kMaxDistinguishedName] = {};
+  char issuer_[kMaxDistinguishedName] = {};
+  size_t subject_size_ = 0;
+  size_t issuer_size_ = 0;
+  bool copied_ = false;
+#endif
+};
+
 /// Long-lived client configuration: parsed credentials, the DRBG and the
 /// sessions kept for resumption. Sessions (TlsSession) borrow it.
 class TlsClientConfig {
@@ -59,6 +91,13 @@ class TlsClientConfig {
 
   /// How many servers have a session kept for resumption.
   size_t kept_sessions() const;
+
+  /// The names of the certificate shown to the session on this
+  /// configuration that started last, as TlsSession::peer_certificate_names()
+  /// (cleared when a session starts). For callers that run one connection
+  /// at a time and do not hold the session (the doctor's probe: a Link owns
+  /// it).
+  std::optional<PeerCertificateNames> last_peer_certificate_names() const { return last_peer_.names(); }
 
  private:
   friend class TlsSession;
@@ -85,6 +124,7 @@ class TlsClientConfig {
   size_t device_cn_size_ = 0;
   KeptSession sessions_[kSessionSlots];
   uint32_t use_counter_ = 0;
+  PeerCertificateCopy last_peer_;
 };
 
 /// One TLS connection of the client, as a byte pipe (see TlsPipe). Reusable:
@@ -103,6 +143,13 @@ class TlsSession : public TlsPipe {
   /// True when the completed handshake resumed a kept session.
   bool resumed() const { return resumed_; }
 
+  /// The names of the end-entity certificate the server presented in this
+  /// connection, also when verifying it failed (what names a TLS inspecting
+  /// middlebox). nullopt before the server's certificate arrived, after a
+  /// resumed handshake (no certificate is shown), and always when built
+  /// without MBEDTLS_SSL_KEEP_PEER_CERTIFICATE. Cleared by start().
+  std::optional<PeerCertificateNames> peer_certificate_names() const { return peer_.names(); }
+
  protected:
   void after_handshake_step() override;
   void on_handshake_done() override;
@@ -116,6 +163,7 @@ class TlsSession : public TlsPipe {
   std::optional<IpAddress> ip_;
   bool resumed_ = false;
   bool offered_session_ = false;
+  PeerCertificateCopy peer_;
 };
 
 }  // namespace sublink

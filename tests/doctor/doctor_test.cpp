@@ -290,8 +290,11 @@ TEST_F(DoctorTest, AnotherCaOnOnePortIsNamedAsTlsInspection) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   const std::string i = std::to_string(intercepted), good = std::to_string(server.port());
   EXPECT_THAT(r.out, HasSubstr("PASS  TCP " + i + " to 127.0.0.1 connects"));
-  EXPECT_THAT(r.out, HasSubstr("FAIL  TLS inspection on port " + i +
-                               ": the certificate presented there is not from the CA in ca_file"));
+  // The middlebox is named by the certificate it presents.
+  EXPECT_THAT(r.out, HasSubstr("FAIL  port " + i +
+                               " presents a certificate for CN=localhost issued by CN=sublink other CA, which is "
+                               "not from the CA in ca_file"));
+  EXPECT_THAT(r.out, HasSubstr("): TLS inspection, while port " + good));
   EXPECT_THAT(r.out, HasSubstr("while port " + good + " reaches the real server \u2014 exempt 127.0.0.1:" + i +
                                " from TLS inspection"));
   EXPECT_THAT(r.out, HasSubstr("The link can work on port " + good + " ("));

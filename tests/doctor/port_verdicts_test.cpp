@@ -128,6 +128,18 @@ TEST(PortVerdicts, AnotherCaOnOnePortWhileTheOtherVerifiesIsTlsInspection) {
   EXPECT_THAT(tls->what, HasSubstr("while port 8443 reaches the real server"));
   EXPECT_THAT(tls->fix, HasSubstr("exempt subs.example.net:443 from TLS inspection"));
 
+  // With the certificate's names known, the line says who intercepts.
+  intercepted.attempts[0].presented_subject = "CN=subs.example.net";
+  intercepted.attempts[0].presented_issuer = "O=Example Firewall, CN=Inspection CA";
+  PortVerdicts named = judge_ports(*c, {intercepted, working(8443)});
+  const CheckLine* named_tls = find(named, "tls", 443);
+  ASSERT_NE(named_tls, nullptr);
+  EXPECT_EQ(named_tls->what,
+            "port 443 presents a certificate for CN=subs.example.net issued by O=Example Firewall, CN=Inspection "
+            "CA, which is not from the CA in ca_file (verify: not-trusted): TLS inspection, while port 8443 "
+            "reaches the real server");
+  EXPECT_THAT(named_tls->fix, HasSubstr("exempt subs.example.net:443 from TLS inspection"));
+
   // The same CA problem on every port is the configuration, not inspection.
   PortProbe other = probe(8443, true, false, false, false, Reason::cert_unknown_ca);
   PortVerdicts both = judge_ports(*c, {intercepted, other});

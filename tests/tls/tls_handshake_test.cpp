@@ -199,6 +199,41 @@ INSTANTIATE_TEST_SUITE_P(
                       CertCase{"server", "127.0.0.1", Reason::ok}, CertCase{"server", "::1", Reason::ok},
                       CertCase{"server", "[::1]", Reason::ok}, CertCase{"server-rsa", "127.0.0.1", Reason::ok}));
 
+TEST_F(TlsHandshake, PeerCertificateNamesSurviveAFailedVerification) {
+  TlsClientConfig client_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  TlsSession client(client_config);
+  EXPECT_FALSE(client.peer_certificate_names()) << "no handshake yet";
+
+  // What an inspecting middlebox presents: the right name, another CA.
+  TlsServerConfig other_config;
+  ASSERT_TRUE(load_server(other_config, random_, {.cert = "server-other-ca.crt", .key = "server-other-ca.key"}).ok());
+  TlsServerSession other(other_config);
+  ASSERT_TRUE(other.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());
+  ASSERT_EQ(pump_handshake(client, other).reason(), Reason::cert_unknown_ca) << client.failure_text();
+  auto names = client.peer_certificate_names();
+  ASSERT_TRUE(names);
+  EXPECT_EQ(names->subject, "CN=localhost");
+  EXPECT_EQ(names->issuer, "CN=sublink other CA");
+  ASSERT_TRUE(client_config.last_peer_certificate_names()) << "the configuration keeps its latest session's too";
+  EXPECT_EQ(client_config.last_peer_certificate_names()->issuer, "CN=sublink other CA");
+
+  // The next connection shows its own server's names, not the last ones.
+  TlsServerConfig real_config;
+  ASSERT_TRUE(load_server(real_config, random_).ok());
+  TlsServerSession real(real_config);
+  ASSERT_TRUE(real.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());
+  EXPECT_FALSE(client.peer_certificate_names()) << "cleared by start()";
+  EXPECT_FALSE(client_config.last_peer_certificate_names());
+  ASSERT_TRUE(pump_handshake(client, real).ok()) << client.failure_text();
+  names = client.peer_certificate_names();
+  ASSERT_TRUE(names);
+  EXPECT_EQ(names->subject, "CN=localhost");
+  EXPECT_EQ(names->issuer, "CN=sublink test CA");
+}
+
 TEST_F(TlsHandshake, ServerRejectsDeviceCertificateFromAnotherCa) {
   TlsClientConfig client_config;
   TlsServerConfig server_config;

@@ -33,7 +33,7 @@ Millis monotonic_ms() { return monotonic_us() / 1000; }
 // Collects what the link reports into the probe.
 class ProbeListener final : public LinkListener {
  public:
-  explicit ProbeListener(PortProbe& probe) : probe_(probe) {}
+  ProbeListener(PortProbe& probe, const TlsClientConfig& tls) : probe_(probe), tls_(tls) {}
 
   bool round_failed = false;
   bool down = false;
@@ -55,6 +55,13 @@ class ProbeListener final : public LinkListener {
     AttemptRecord& r = record(info);
     r.failure = why;
     r.text = std::string(text);
+    // Attempts run one at a time (max_parallel_attempts 1), so once this
+    // one got as far as TLS the latest session of the configuration is its.
+    bool tls_began = r.tcp && (r.tunnel || !probe_.via_proxy);
+    if (auto names = tls_.last_peer_certificate_names(); names && tls_began) {
+      r.presented_subject = std::string(names->subject);
+      r.presented_issuer = std::string(names->issuer);
+    }
   }
   void on_round_failed(Status, Millis) override { round_failed = true; }
   void on_link_up(const AttemptInfo& info, bool) override {
@@ -86,13 +93,14 @@ class ProbeListener final : public LinkListener {
   }
 
   PortProbe& probe_;
+  const TlsClientConfig& tls_;
 };
 
 // The probe's event loop: one Link over real sockets.
 class ProbeDriver {
  public:
   ProbeDriver(const LinkConfig& config, TlsClientConfig& tls, PortProbe& probe)
-      : listener_(probe), link_(config, tls, net_, random_, listener_) {
+      : listener_(probe, tls), link_(config, tls, net_, random_, listener_) {
     net_.set_events(&link_);
   }
   ~ProbeDriver() {

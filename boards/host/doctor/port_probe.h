@@ -28,6 +28,10 @@ struct AttemptRecord {
   bool upgraded = false;
   Status failure;  // ok when it became the link
   std::string text;
+  /// The distinguished names of the certificate the server side presented
+  /// when verifying it failed (empty when unknown): who intercepts TLS.
+  std::string presented_subject;
+  std::string presented_issuer;
 };
 
 enum class HelloOutcome : uint8_t {

@@ -176,19 +176,28 @@ CheckLine tls_line(const PortView& v, const std::vector<PortProbe>& probes) {
   bool certificate_trouble =
       is_certificate_problem(r) || (r == Reason::tls_alert && rejects_our_certificate(why.detail()));
   if (good != nullptr && certificate_trouble) {
-    std::string seen = is_certificate_problem(r)
-                           ? std::string("the certificate presented there ") +
-                                 (r == Reason::cert_unknown_ca ? "is not from the CA in ca_file"
-                                  : r == Reason::cert_name_mismatch ? "does not name " + v.server
-                                                                    : "is not the server's") +
-                                 v.detail()
-                           : "something there rejects the device certificate (TLS alert " + num(why.detail()) + " " +
-                                 alert_name(why.detail()) + ")";
-    line = fail_line("tls",
-                     "TLS inspection on port " + port + ": " + seen + ", while port " + num(good->port) +
-                         " reaches the real server",
+    const AttemptRecord& shown = *v.best;
+    std::string fault = r == Reason::cert_unknown_ca    ? std::string("is not from the CA in ca_file")
+                        : r == Reason::cert_name_mismatch ? "does not name " + v.server
+                                                          : std::string("is not the server's");
+    std::string what;
+    if (!is_certificate_problem(r)) {
+      what = "TLS inspection on port " + port + ": something there rejects the device certificate (TLS alert " +
+             num(why.detail()) + " " + alert_name(why.detail()) + ")";
+    } else if (shown.presented_issuer.empty()) {
+      what = "TLS inspection on port " + port + ": the certificate presented there " + fault + v.detail();
+    } else {
+      // The issuer's name tells the operator which appliance intercepts.
+      what = "port " + port + " presents a certificate for " + shown.presented_subject + " issued by " +
+             shown.presented_issuer + ", which " + fault + v.detail() + ": TLS inspection";
+    }
+    line = fail_line("tls", what + ", while port " + num(good->port) + " reaches the real server",
                      exempt + " (port " + num(good->port) + " works meanwhile)");
     line.fact("inspection", "yes");
+    if (!shown.presented_issuer.empty()) {
+      line.fact("presented_subject", shown.presented_subject);
+      line.fact("presented_issuer", shown.presented_issuer);
+    }
   } else if (r == Reason::cert_unknown_ca) {
     line = fail_line("tls", "port " + port + ": the server certificate is not from the CA in ca_file" + v.detail(),
                      "ca_file must hold the subscription server's CA; if a firewall or proxy inspects TLS, " + exempt);
