@@ -43,6 +43,9 @@ Agent::Agent(const AgentConfig& config, MessageChannel& channel, Storage& storag
   event_record_ = std::make_unique<uint8_t[]>(event_record_size_);
   if (config_.event_batch == 0) config_.event_batch = 1;
   usage_.configure(config_.features);
+  config_.license_retry_min_ms = std::max<Millis>(config_.license_retry_min_ms, 1);
+  config_.license_retry_max_ms = std::max(config_.license_retry_max_ms, config_.license_retry_min_ms);
+  license_retry_delay_ = config_.license_retry_min_ms;
 }
 
 void Agent::log(LogLevel level, std::string_view what, std::string_view detail) const {
@@ -256,8 +259,14 @@ Millis Agent::step(Millis now) {
     }
     send_events();
   }
+  if (channel_up_ && license_retry_at_ <= now) {
+    license_retry_at_ = kNever;
+    log(LogLevel::notice, "asking for a license again after a refused grant");
+    send_license_request();
+    if (!license_request_) after_refused_grant(now);  // not sent: try again later
+  }
   Millis next = std::min({restart_at_, next_wall_read_, grace_.next_deadline()});
-  if (channel_up_) next = std::min(next, last_contact_ + 3 * heartbeat_ms_);
+  if (channel_up_) next = std::min({next, last_contact_ + 3 * heartbeat_ms_, license_retry_at_});
   if (welcomed_) next = std::min({next, next_heartbeat_, next_audit_});
   return next;
 }
@@ -349,7 +358,24 @@ void Agent::send_hello() {
 }
 
 void Agent::send_license_request() {
-  send(build_license_request(out_, next_id_++, config_.features));
+  int64_t id = next_id_++;
+  if (send(build_license_request(out_, id, config_.features))) license_request_ = id;
+}
+
+void Agent::after_refused_grant(Millis now) {
+  // A held license keeps the features on: a bad grant (solicited or not)
+  // is no reason to bother the server. While a request is out, its answer
+  // is still to come; one retry already scheduled is enough.
+  if (has_license_ || license_request_ || license_retry_at_ != kNever) return;
+  license_retry_at_ = saturating_add(now, license_retry_delay_);
+  license_retry_delay_ = license_retry_delay_ > config_.license_retry_max_ms / 2
+                             ? config_.license_retry_max_ms
+                             : license_retry_delay_ * 2;
+}
+
+void Agent::reset_license_retry() {
+  license_retry_at_ = kNever;
+  license_retry_delay_ = config_.license_retry_min_ms;
 }
 
 void Agent::send_audit(Millis now) {
@@ -410,6 +436,8 @@ void Agent::on_link_up(const AttemptInfo& attempt, bool /*tls_resumed*/) {
   last_contact_ = now;
   events_request_.reset();
   audit_request_.reset();
+  license_request_.reset();
+  reset_license_retry();  // the request below is a fresh start
   send_hello();
   send_license_request();
 }
@@ -422,6 +450,8 @@ void Agent::link_lost(Millis now) {
   next_heartbeat_ = next_audit_ = kNever;
   events_request_.reset();
   audit_request_.reset();
+  license_request_.reset();
+  license_retry_at_ = kNever;  // the next link asks anyway
   if (was_welcomed) {
     grace_.on_link_down(now);
     pump_grace();
@@ -462,8 +492,12 @@ void Agent::handle(ServerMessage& m, Millis now) {
     grace_.on_trusted_time(now, ack->time);
     check_license_window(now);
   } else if (auto* g = std::get_if<LicenseGrant>(&m.body)) {
+    if (license_request_ && m.re == license_request_) license_request_.reset();
     on_grant(*g, now);
   } else if (auto* d = std::get_if<LicenseDenied>(&m.body)) {
+    // A denial is the server's answer, not a fault to retry: it grants
+    // again unsolicited (or on license.refresh) once entitled.
+    if (license_request_ && m.re == license_request_) license_request_.reset();
     log(LogLevel::warning, "license denied", d->code);
     push_event(EventKind::license_denied, Severity::warning, d->code);
   } else if (auto* r = std::get_if<LicenseRevoke>(&m.body)) {
@@ -540,6 +574,7 @@ void Agent::on_grant(const LicenseGrant& g, Millis now) {
   if (!d.accepted()) {
     log(LogLevel::warning, "license refused", license_refusal_name(d.refusal));
     push_event(EventKind::license_refused, Severity::warning, license_refusal_name(d.refusal));
+    after_refused_grant(now);
     return;
   }
   // Durable first: features must never run on a license that a power cut
@@ -549,10 +584,12 @@ void Agent::on_grant(const LicenseGrant& g, Millis now) {
   if (!stored.ok()) {
     log(LogLevel::error, "license not stored", reason_name(stored.reason()));
     push_event(EventKind::license_refused, Severity::major, "not_stored");
+    after_refused_grant(now);
     return;
   }
   std::swap(held_, scratch_);
   has_license_ = true;
+  reset_license_retry();
   grace_.on_license(true);
   push_event(EventKind::license_applied, Severity::info, held_->terms.serial.view());
   pump_grace();

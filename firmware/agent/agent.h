@@ -125,6 +125,8 @@ class Agent final : public LinkListener {
   bool send(const Result<size_t>& built);
   void send_hello();
   void send_license_request();
+  void after_refused_grant(Millis now);
+  void reset_license_retry();
   void send_audit(Millis now);
   void send_events();
   void link_lost(Millis now);
@@ -177,6 +179,9 @@ class Agent final : public LinkListener {
   std::optional<int64_t> audit_request_;   // id of the audit awaiting audit_ack
   Millis audit_to_ = 0;
   bool audit_overuse_ = false;
+  std::optional<int64_t> license_request_;  // id of the request awaiting grant/denied
+  Millis license_retry_at_ = kNever;        // when to ask again after a refused grant
+  Millis license_retry_delay_ = 0;          // the backoff for the next refusal
 
   // The server's clock: UTC at a monotonic instant.
   bool server_known_ = false;

@@ -49,6 +49,14 @@ struct AgentConfig {
   /// After the agent closed the link for a protocol violation (1002/1007/
   /// 1009), it starts connecting again after this long.
   Millis violation_retry_ms = 60 * 1000;
+  /// After a refused license_grant, while no valid license is held and no
+  /// license_request awaits its answer, the agent asks again after
+  /// license_retry_min_ms, doubling per refusal up to license_retry_max_ms:
+  /// a server that keeps sending a bad grant is not flooded, and a device
+  /// is not left unlicensed until its link happens to break. An accepted
+  /// license or a new link starts again at the minimum.
+  Millis license_retry_min_ms = 1000;
+  Millis license_retry_max_ms = 300 * 1000;
   LogSink log;
 };
 

@@ -16,6 +16,10 @@ void derive_device_settings(const DeviceConfig& config, DeviceSettings& out) {
   }
   a.allowed_methods = {out.methods.data(), n};
   a.grace = to_grace_config(config);
+  // Asking for a license again backs off like connecting: both are the
+  // device knocking at the same server.
+  a.license_retry_min_ms = config.retry_min;
+  a.license_retry_max_ms = config.retry_max;
 
   LinkConfig& l = out.link;
   l.server = config.server.view();

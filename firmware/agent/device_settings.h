@@ -28,10 +28,10 @@ struct DeviceSettings {
   DeviceSettings& operator=(const DeviceSettings&) = delete;
 };
 
-/// Fills `out` from `config`: ids, features, allowed methods, grace timing
-/// (agent); server, ports, timing, proxy and message size (link). Fields
-/// the configuration does not cover (fw, log sink, user agent) keep their
-/// defaults for the board to set.
+/// Fills `out` from `config`: ids, features, allowed methods, grace timing,
+/// license retry backoff (agent); server, ports, timing, proxy and message
+/// size (link). Fields the configuration does not cover (fw, log sink, user
+/// agent) keep their defaults for the board to set.
 void derive_device_settings(const DeviceConfig& config, DeviceSettings& out);
 
 }  // namespace sublink
