@@ -5,9 +5,11 @@
 // bad grants must not be flooded.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 #include "agent/agent_rig.h"
+#include "firmware/agent/device_settings.h"
 
 namespace sublink::test {
 namespace {
@@ -157,6 +159,16 @@ TEST_F(AgentLicenseRetryTest, LicenseDeniedIsNotRetried) {
              R"(,"code":"no_subscription","message":"none"})");
   rig.run_for(10 * kRetryMax);
   EXPECT_EQ(requests(), 1u);
+}
+
+TEST(AgentLicenseRetrySettings, BackoffComesFromTheConfiguredRetryBounds) {
+  DeviceConfig config;
+  config.retry_min = 7 * kSec;
+  config.retry_max = 90 * kSec;
+  auto settings = std::make_unique<DeviceSettings>();
+  derive_device_settings(config, *settings);
+  EXPECT_EQ(settings->agent.license_retry_min_ms, 7 * kSec);
+  EXPECT_EQ(settings->agent.license_retry_max_ms, 90 * kSec);
 }
 
 }  // namespace
