@@ -17,7 +17,8 @@ mkdir -p "$deps"
 
 host_pkgs=(cmake ninja-build g++ pkg-config dpkg-dev libcjson-dev libgtest-dev
            libgmock-dev libsqlite3-dev openssl)
-test_pkgs=(python3-websockets tinyproxy haproxy iproute2 dnsmasq-base qemu-system-arm systemd strace)
+test_pkgs=(python3-websockets tinyproxy haproxy iproute2 dnsmasq-base qemu-system-arm systemd strace
+           libcap2 libedit2 libgnutls30 libnettle8 libseccomp2)  # the last five: the unpacked chronyd's libraries
 arm_pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib g++-arm-linux-gnueabihf qemu-user)
 
 want=()
@@ -49,22 +50,22 @@ fi
 
 # --- chrony, the NTP server of the mps2 network test ----------------------
 # The test runs its own chronyd (-x, never setting the clock) in a network
-# namespace. The package conflicts with other time daemons and starts its
-# service: it is installed only where that removes nothing, and the service
-# it brings is stopped and disabled unless a chronyd already ran.
-if [[ $what == test || $what == all ]] && \
-   ! dpkg-query -W -f='${Status}' chrony 2>/dev/null | grep -q "install ok installed"; then
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  was_running=$(pgrep -x chronyd || true)
-  if $SUDO apt-get install -y --no-install-recommends --no-remove chrony >>"$deps/install.log" 2>&1; then
-    if [ -z "$was_running" ]; then
-      { $SUDO systemctl disable --now chrony || { $SUDO invoke-rc.d chrony stop && $SUDO update-rc.d chrony disable; }; } \
-        >/dev/null 2>&1 || echo "deps.sh: could not stop the chrony service the install started" >&2
-    fi
-  else
-    echo "deps.sh: chrony not installed (it would replace this machine's time service);" \
-         "the mps2 network test will be skipped" >&2
-  fi
+# namespace. Installing the chrony package would replace the machine's time
+# service (systemd-timesyncd) and start a daemon, so the binary package is
+# unpacked under build/_deps/chrony instead and run from there; its shared
+# libraries are ordinary packages, installed above.
+if [[ $what == test || $what == all ]] && [ ! -x "$deps/chrony/usr/sbin/chronyd" ]; then
+  mkdir -p "$deps/debs"
+  for attempt in 1 2 3; do
+    rm -f "$deps/debs"/chrony_*.deb
+    (cd "$deps/debs" && apt-get download chrony >"$deps/debs/download.log" 2>&1) && break
+    [ $attempt = 3 ] && { echo "deps.sh: could not download chrony (see $deps/debs/download.log)" >&2; exit 1; }
+    sleep $((attempt * 5))
+  done
+  rm -rf "$deps/chrony"
+  dpkg-deb -x "$deps/debs"/chrony_*.deb "$deps/chrony"
+  [ -x "$deps/chrony/usr/sbin/chronyd" ] || { echo "deps.sh: no chronyd in the chrony package" >&2; exit 1; }
+  echo "deps.sh: chronyd unpacked in $deps/chrony/usr/sbin"
 fi
 
 # --- Debian source packages, through a private deb-src list ---------------

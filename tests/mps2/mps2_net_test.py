@@ -53,6 +53,10 @@ OPTIONS
     --heartbeat-s N    heartbeat interval the server gives (default 5)
     --scale F          multiply every timeout by F (slow machines)
     --qemu PATH        qemu-system-arm to use
+    --chronyd PATH     chronyd to run as the namespace's NTP server (default:
+                       the one toolchain/deps.sh unpacks from Debian's chrony
+                       package under build/_deps/chrony, else chronyd on PATH;
+                       unpacked, it never replaces the machine's time service)
     --console-log FILE keep the board's console there (the footprint report
                        reads its tls_arena_peak and stack_peak lines)
     --keep             keep the temporary directory (logs, PKI, database)
@@ -71,6 +75,15 @@ EXAMPLES
 """
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+UNPACKED_CHRONYD = os.path.join(ROOT, "build", "_deps", "chrony", "usr", "sbin", "chronyd")
+
+
+def default_chronyd():
+    """The chronyd deps.sh unpacked, else the machine's."""
+    return UNPACKED_CHRONYD if os.access(UNPACKED_CHRONYD, os.X_OK) else "chronyd"
+
+
 def usage_error(problem):
     sys.stderr.write("%s: %s\ntry '%s --help'\n" % (PROG, problem, PROG))
     return 2
@@ -78,10 +91,11 @@ def usage_error(problem):
 
 def parse(argv):
     """(Options, None) or (None, exit status) after printing why."""
-    o = {"image": None}
+    o = {"image": None, "chronyd": default_chronyd()}
     standin = False
     i = 0
-    takes_value = {"--server", "--image", "--net", "--heartbeat-s", "--scale", "--qemu", "--console-log"}
+    takes_value = {"--server", "--image", "--net", "--heartbeat-s", "--scale", "--qemu", "--console-log",
+                   "--chronyd"}
     while i < len(argv):
         a = argv[i]
         if a in ("-h", "--help"):
@@ -131,7 +145,7 @@ def missing_programs(options):
     if options.image:
         needed.append(options.qemu)
     if options.net == "netns":
-        needed += ["ip", "dnsmasq", "chronyd"]
+        needed += ["ip", "dnsmasq", options.chronyd]
     needed.append("openssl")
     return [p for p in needed if not shutil.which(p)]
 

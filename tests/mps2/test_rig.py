@@ -168,9 +168,10 @@ class StaysOnTheTestNetwork(unittest.TestCase):
     def test_chrony_never_sets_the_clock_and_keeps_its_files_in_the_run(self):
         import tempfile
         with tempfile.TemporaryDirectory() as tmp:
-            argv = services.chronyd_argv(tmp, plan.NETNS)
+            argv = services.chronyd_argv("/opt/chrony/chronyd", tmp, plan.NETNS)
             with open(os.path.join(tmp, "chrony.conf")) as f:
                 conf = f.read()
+        self.assertEqual(argv[0], "/opt/chrony/chronyd")
         self.assertIn("-x", argv)
         self.assertIn("allow 192.0.2.0/24", conf)
         self.assertIn("bindaddress 192.0.2.1", conf)

@@ -22,6 +22,7 @@ class Options:
     server: str
     image: Optional[str]          # None: the stand-in board
     qemu: str = "qemu-system-arm"
+    chronyd: str = "chronyd"
     net: str = "netns"            # or "user"
     dhcp: bool = False
     heartbeat_s: int = 5
@@ -130,7 +131,7 @@ class Run:
         p = self._start("dnsmasq", services.dnsmasq_argv(self.tmp, TAP, self.plan, self.o.dhcp))
         services.wait_ready("dnsmasq", p, self.ns.exec_argv(
             services.probe_argv("dns", self.plan.dns[0], self.plan.server_name)), 10 * scale, self.logs["dnsmasq"])
-        p = self._start("chronyd", services.chronyd_argv(self.tmp, self.plan))
+        p = self._start("chronyd", services.chronyd_argv(self.o.chronyd, self.tmp, self.plan))
         services.wait_ready("chronyd", p, self.ns.exec_argv(services.probe_argv("ntp", self.plan.ntp)), 20 * scale,
                             self.logs["chronyd"])
         self._start_server(keys, db, self.plan.server_address, self.plan.ports)

@@ -41,7 +41,7 @@ def _netmask(bits):
     return ".".join(str((value >> s) & 0xFF) for s in (24, 16, 8, 0))
 
 
-def chronyd_argv(tmp, plan):
+def chronyd_argv(chronyd, tmp, plan):
     """chronyd serving NTP on the gateway address from the machine's clock
     at stratum 8. -x: it never adjusts the machine's clock; its pid, drift
     and command socket stay in tmp or are off."""
@@ -54,7 +54,7 @@ def chronyd_argv(tmp, plan):
                 "bindcmdaddress /\n"
                 "pidfile %s\n"
                 "driftfile %s\n" % (plan.ntp, os.path.join(tmp, "chronyd.pid"), os.path.join(tmp, "chrony.drift")))
-    return ["chronyd", "-x", "-d", "-4", "-u", "root", "-f", conf]
+    return [chronyd, "-x", "-d", "-4", "-u", "root", "-f", conf]
 
 
 def provision_db(server, db, customer_id, system_id, features):
