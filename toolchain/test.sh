@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine and runs every sublink test: the host build and its
-# Debian packages, the sanitizer build, the Cortex-M3 compile of the core, the
-# ARM Linux build under qemu-user, and the mps2-an385 board under QEMU with its
-# footprint report.
+# Debian packages, the sanitizer build, the clang build, the Cortex-M3 compile
+# of the core, the ARM Linux build under qemu-user, and the mps2-an385 board
+# under QEMU with its footprint report. Ends with a table of the suites and
+# their counts (ran, passed, failed, skipped); a skip fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 toolchain/deps.sh all
 
 jobs=$(nproc)
+# Every suite's counts land in $results; the table is printed at the end,
+# also when a step fails.
+results="$PWD/build/ci-results"
+rm -rf "$results"; mkdir -p "$results"
+trap 'echo "== test suites"; toolchain/ci_summary.py "$results" || true' EXIT
 run_preset() {  # run_preset NAME [test]
   echo "== $1: configure and build"
   cmake --preset "$1" >"build/configure-$1.log" 2>&1 || { cat "build/configure-$1.log"; exit 1; }
@@ -16,15 +22,17 @@ run_preset() {  # run_preset NAME [test]
   if [ "${2:-}" = test ]; then
     echo "== $1: tests"
     # The packaging test has its own step below.
-    ctest --preset "$1" -j "$jobs" --timeout 300 -LE packaging
+    ctest --preset "$1" -j "$jobs" --timeout 300 -LE packaging --output-junit "$results/$1.xml"
   fi
 }
 
 run_preset host test
 echo "== host: Debian packages, installed into a temporary root; kept in build/packages"
-ctest --preset host -L packaging
+ctest --preset host -L packaging --output-junit "$results/host-packaging.xml"
 cpack --config build/host/CPackConfig.cmake -B build/packages >build/packages.log 2>&1 || { cat build/packages.log; exit 1; }
 run_preset host-asan test
+# clang's warnings differ from g++'s; both compilers build with -Werror.
+run_preset host-clang
 run_preset cortex-m3
 
 # ARM Linux, cross-built (GoogleTest and SQLite for armhf in a private
@@ -35,7 +43,8 @@ run_preset cortex-m3
 boards/linux-arm/fetch_sysroot.sh
 run_preset linux-armhf
 echo "== linux-armhf: tests under qemu-arm"
-ctest --preset linux-armhf -j "$jobs" --timeout 600 -LE "sweep|bench|packaging"
+ctest --preset linux-armhf -j "$jobs" --timeout 600 -LE "sweep|bench|packaging" \
+  --output-junit "$results/linux-armhf.xml"
 
 # The mps2-an385 image on a real network path with the host build's
 # sublink-server: as root on a tap in a namespace with DNS and NTP (static
@@ -45,22 +54,31 @@ run_preset mps2-an385
 console=build/mps2-an385/net-test-console.log
 rm -f "$console"
 net_failed=0
-net_test() {  # net_test ARGS...: one run; a skip (77) fails too: deps.sh installed all it needs
-  echo "== mps2-an385: network test $*"
+net_test() {  # net_test LABEL ARGS...: one run; a skip (77) fails too: deps.sh installed all it needs
+  local row="mps2-an385 network, $1"; shift
+  echo "== $row: network test $*"
   local s=0
   tests/mps2/mps2_net_test.py --server build/host/bin/sublink-server \
     --image build/mps2-an385/bin/sublink-mps2.elf "$@" || s=$?
-  [ "$s" = 0 ] || { echo "== mps2-an385: network test $* failed (exit $s)"; net_failed=1; }
+  case "$s" in
+    0) printf '%s\t1\t1\t0\t0\n' "$row" >>"$results/suites.tsv" ;;
+    77) printf '%s\t1\t0\t0\t1\n' "$row" >>"$results/suites.tsv" ;;
+    *) printf '%s\t1\t0\t1\t0\n' "$row" >>"$results/suites.tsv" ;;
+  esac
+  [ "$s" = 0 ] || { echo "== $row failed (exit $s)"; net_failed=1; }
 }
 if [ "$(id -u)" = 0 ]; then
-  net_test --console-log "$console"
-  net_test --dhcp
-  net_test --net user
+  net_test "static address" --console-log "$console"
+  net_test "DHCP" --dhcp
+  net_test "user network" --net user
 else
-  net_test --net user --console-log "$console"
+  net_test "user network" --net user --console-log "$console"
 fi
 echo "== mps2-an385: footprint"
 peaks=(); [ -s "$console" ] && peaks=(--console "$console")
 tools/footprint/footprint.py build/mps2-an385/bin/sublink-mps2.map "${peaks[@]}"
+trap - EXIT
+echo "== test suites"
+toolchain/ci_summary.py "$results" || exit 1
 [ "$net_failed" = 0 ] || exit 1
 echo "== all test suites passed"

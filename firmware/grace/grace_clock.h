@@ -166,7 +166,6 @@ class GraceClock {
   bool wall_read_this_boot_ = false;
   Millis wall_utc_ = 0;
   Millis wall_mono_ = 0;
-  bool wall_compared_ = false;
   Millis last_reported_offset_ = 0;
 
   std::array<GraceOutput, kOutputCapacity> outputs_{};

@@ -155,7 +155,6 @@ class WsClient {
   Status failure_;
   int32_t retry_after_s_ = -1;
   bool close_sent_ = false;
-  bool closed_reported_ = false;
 
   // Reassembly of the current data message.
   bool in_message_ = false;
