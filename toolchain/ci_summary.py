@@ -15,8 +15,9 @@ import sys
 import xml.etree.ElementTree as ET
 
 
-def junit_counts(path):
-    """(ran, passed, failed, skipped) of one ctest JUnit file."""
+def junit_counts(path, named):
+    """(ran, passed, failed, skipped) of one ctest JUnit file; the names of
+    the tests that failed or were skipped are added to `named`."""
     root = ET.parse(path).getroot()
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     ran = passed = failed = skipped = 0
@@ -25,8 +26,10 @@ def junit_counts(path):
             ran += 1
             if case.find("failure") is not None or case.find("error") is not None:
                 failed += 1
+                named.append("failed: %s" % case.get("name"))
             elif case.find("skipped") is not None or case.get("status") in ("disabled", "notrun"):
                 skipped += 1
+                named.append("skipped (%s): %s" % (case.get("status") or "skipped", case.get("name")))
             else:
                 passed += 1
     return ran, passed, failed, skipped
@@ -38,10 +41,11 @@ def main(argv):
         return 2
     d = argv[1]
     rows = []
+    named = []
     for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
         if name.endswith(".xml"):
             try:
-                rows.append((name[:-4],) + junit_counts(os.path.join(d, name)))
+                rows.append((name[:-4],) + junit_counts(os.path.join(d, name), named))
             except (ET.ParseError, OSError) as e:
                 rows.append((name[:-4] + " (unreadable: %s)" % e, 0, 0, 1, 0))
     tsv = os.path.join(d, "suites.tsv")
@@ -59,6 +63,8 @@ def main(argv):
         for i in range(4):
             total[i] += r[i + 1]
     print("%-*s %6d %6d %6d %7d" % (width, "total", *total))
+    for line in named:
+        print("  " + line)
     return 1 if total[2] or total[3] or not rows else 0
 
 
