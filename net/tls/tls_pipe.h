@@ -41,7 +41,9 @@ class TlsPipe {
 
   /// Advances the handshake with the input fed so far. ok once complete;
   /// would_block while waiting for input (or for output room); any other
-  /// status is final and is returned again by later calls.
+  /// status is final and is returned again by later calls. At ok, output()
+  /// may still hold this side's last flight (a resumed client speaks last:
+  /// ChangeCipherSpec and Finished): send it, once, before anything else.
   Status handshake();
   bool handshake_done() const { return done_; }
 

@@ -4,7 +4,8 @@ run with /usr/bin/python3) behind TLS that requires a client certificate.
 It is not the project's code: it checks our TLS, upgrade and framing against
 another implementation. Behaviour:
   * TLS 1.2+ with --cert/--key, client certificate required and verified
-    against --ca; the client's CN is printed ("client CN=...").
+    against --ca; the client's CN, the TLS version and whether the session
+    was resumed are printed ("client CN=SYS-0001 TLSv1.2 reused").
   * --refuse STATUS [--retry-after S]: answer every upgrade with STATUS.
   * --plain: no TLS (a backend behind haproxy).
   * Echoes text and binary; on the text "close:CODE" closes with CODE.
@@ -56,7 +57,8 @@ async def main(args):
         if sslobj is not None:
             cert = sslobj.getpeercert()
             cn = [v for rdn in cert.get("subject", ()) for (k, v) in rdn if k == "commonName"]
-            print("client CN=" + (cn[0] if cn else "?"), sslobj.version(), flush=True)
+            print("client CN=" + (cn[0] if cn else "?"), sslobj.version(),
+                  "reused" if sslobj.session_reused else "new", flush=True)
         print("subprotocol", ws.subprotocol, flush=True)
         async for message in ws:
             if isinstance(message, str) and message.startswith("close:"):

@@ -113,6 +113,49 @@ TEST_F(TlsHandshake, ReconnectResumesWithSessionTicket) { expect_resumption(rand
 
 TEST_F(TlsHandshake, ReconnectResumesWithSessionIdWhenServerHasNoTickets) { expect_resumption(random_, false); }
 
+// In a resumed handshake the client speaks last: handshake() completes with
+// its ChangeCipherSpec and Finished still in output(). The transport must
+// send them, once, before any application record: the server completes only
+// when they arrive (an OpenSSL server fails the link with alert 80 when they
+// come twice).
+TEST_F(TlsHandshake, ResumedClientCompletesWithItsLastFlightQueued) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  ASSERT_TRUE(load_server(server_config, random_).ok());
+  TlsSession client(client_config);
+  {
+    TlsServerSession first(server_config);
+    ASSERT_TRUE(first.start().ok());
+    ASSERT_TRUE(client.start("localhost").ok());
+    ASSERT_TRUE(pump_handshake(client, first).ok()) << client.failure_text();
+  }
+  TlsServerSession server(server_config);
+  ASSERT_TRUE(server.start().ok());
+  ASSERT_TRUE(client.start("localhost").ok());  // the ClientHello with the ticket
+  transfer(client, server);
+  // ServerHello, ChangeCipherSpec, Finished; then it waits for the client's.
+  EXPECT_EQ(server.handshake().reason(), Reason::would_block);
+  transfer(server, client);
+  ASSERT_TRUE(client.handshake().ok()) << client.failure_text();
+  EXPECT_TRUE(client.resumed());
+
+  const std::vector<uint8_t> flight(client.output().begin(), client.output().end());
+  ASSERT_GE(flight.size(), 11u);
+  // A ChangeCipherSpec record (type 20, TLS 1.2, length 1, value 1)...
+  EXPECT_EQ(std::vector<uint8_t>(flight.begin(), flight.begin() + 6), (std::vector<uint8_t>{20, 3, 3, 0, 1, 1}));
+  // ...then one encrypted handshake record (the Finished), and nothing else.
+  EXPECT_EQ(flight[6], 22);
+  EXPECT_EQ(flight.size(), 11u + ((size_t{flight[9]} << 8) | flight[10]));
+  EXPECT_EQ(server.handshake().reason(), Reason::would_block);
+
+  transfer(client, server);
+  ASSERT_TRUE(server.handshake().ok()) << server.failure_text();
+  EXPECT_TRUE(server.resumed());
+  ASSERT_TRUE(client.write(as_bytes("first record")).ok());
+  EXPECT_EQ(deliver(client, server), "first record");
+}
+
 TEST_F(TlsHandshake, SessionIsOfferedOnlyToTheServerItCameFrom) {
   TlsClientConfig client_config;
   TlsServerConfig server_config;
