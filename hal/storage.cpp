@@ -13,4 +13,17 @@ const char* record_name(RecordId id) {
   return i < kMaxRecordIds ? kNames[i] : nullptr;
 }
 
+const char* storage_failure_text(const Status& s) {
+  if (s.ok()) return "ok";
+  if (s.reason() != Reason::io_error) return reason_name(s.reason());
+  switch (s.detail()) {
+    case storage_detail::kNotFound: return "nothing stored";
+    case storage_detail::kCorrupt: return "no intact copy";
+    case storage_detail::kTooBig: return "record too large";
+    case storage_detail::kNoSpace: return "no room on the medium";
+    case storage_detail::kBadRecordId: return "no such record";
+    default: return "platform error";
+  }
+}
+
 }  // namespace sublink

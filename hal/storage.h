@@ -61,6 +61,11 @@ constexpr bool is_corrupt(const Status& s) {
   return s.reason() == Reason::io_error && s.detail() == storage_detail::kCorrupt;
 }
 
+/// The storage layer's own outcomes (storage_detail) in words ("nothing
+/// stored", "no room on the medium", ...); "platform error" for any other
+/// io_error detail, the reason's name for any other reason.
+const char* storage_failure_text(const Status& s);
+
 /// Atomic, power-loss-safe records. Each record holds one byte string of at
 /// most max_record_size() bytes; a write replaces it as a whole.
 class Storage {
@@ -83,6 +88,12 @@ class Storage {
 
   /// Largest value write() accepts.
   virtual size_t max_record_size() const = 0;
+
+  /// The failure `s` of read() or write() in the words of the platform, for
+  /// logs ("No space left on device" for a file system's ENOSPC). This
+  /// default names the storage layer's own details and calls any other one
+  /// "platform error"; a backend whose details are errno values says more.
+  virtual const char* failure_text(const Status& s) const { return storage_failure_text(s); }
 };
 
 }  // namespace sublink

@@ -155,6 +155,11 @@ Status Agent::boot(Millis now) {
       SignedLicense copy = stored;
       LicenseDecision d = verify_stored_license(key_, copy, config_.customer_id, config_.system_id, *held_);
       license_refusal = d.refusal;
+      if (d.json.field != nullptr) {
+        std::array<char, 96> why{};
+        size_t n = d.json.describe(why);
+        log(LogLevel::error, "stored license refused", {why.data(), n});
+      }
       has_license_ = d.accepted();
     }
   }
@@ -200,7 +205,12 @@ Status Agent::boot(Millis now) {
   // Usage for audits.
   std::array<uint8_t, kMaxUsageRecordBytes> usage_bytes{};
   if (auto bytes = read(RecordId::usage, usage_bytes)) {
-    if (!usage_.restore(*bytes).ok()) damaged[damaged_count++] = record_name(RecordId::usage);
+    if (!usage_.restore(*bytes).ok()) {
+      // Refused whole (out of range values would overflow audit arithmetic):
+      // the peaks and period start again from now.
+      log(LogLevel::error, "usage record damaged, refused", usage_.problem());
+      damaged[damaged_count++] = record_name(RecordId::usage);
+    }
   }
   for (size_t i = 0; i < damaged_count; ++i) push_event(EventKind::record_damaged, Severity::major, damaged[i]);
 
@@ -254,8 +264,25 @@ Millis Agent::step(Millis now) {
       next_heartbeat_ = now + heartbeat_ms_;
     }
     if (next_audit_ <= now) {
-      send_audit(now);
-      next_audit_ = saturating_add(now, audit_ms_);
+      if (has_license_) {
+        send_audit(now);
+        next_audit_ = saturating_add(now, audit_ms_);
+      } else {
+        next_audit_ = kNever;  // scheduled again when a license arrives
+      }
+    }
+    if (renew_at_ <= now) {
+      std::optional<Millis> utc = server_now(now);
+      if (has_license_ && utc) {
+        if (!license_request_) {
+          log(LogLevel::notice, "asking for a successor of the license before it expires", held_->terms.serial.view());
+          send_license_request();
+        }
+        Millis left = held_->terms.expires - *utc;
+        renew_at_ = saturating_add(now, std::max(left / 2, kRenewRetryMinMs));
+      } else {
+        renew_at_ = kNever;
+      }
     }
     send_events();
   }
@@ -267,7 +294,7 @@ Millis Agent::step(Millis now) {
   }
   Millis next = std::min({restart_at_, next_wall_read_, grace_.next_deadline()});
   if (channel_up_) next = std::min({next, last_contact_ + 3 * heartbeat_ms_, license_retry_at_});
-  if (welcomed_) next = std::min({next, next_heartbeat_, next_audit_});
+  if (welcomed_) next = std::min({next, next_heartbeat_, next_audit_, renew_at_});
   return next;
 }
 
@@ -315,12 +342,33 @@ void Agent::persist_events() {
   }
 }
 
+bool Agent::store(RecordId id, std::span<const uint8_t> bytes) {
+  Status s = storage_.write(id, bytes);
+  if (s.ok()) return true;
+  const char* name = record_name(id);
+  std::array<char, 96> text{};
+  size_t n = 0;
+  auto put = [&](std::string_view part) {
+    for (char c : part) {
+      if (n + 1 < text.size()) text[n++] = c;
+    }
+  };
+  put(name != nullptr ? name : "record");
+  put(": ");
+  put(storage_.failure_text(s));
+  log(LogLevel::error, "record not stored", {text.data(), n});
+  push_event(EventKind::storage_failed, Severity::major, name != nullptr ? name : "record");
+  return false;
+}
+
 void Agent::persist_usage() {
   std::array<uint8_t, kMaxUsageRecordBytes> bytes{};
   Result<size_t> size = usage_.encode(bytes);
-  if (!size.ok()) return;
-  Status s = storage_.write(RecordId::usage, {bytes.data(), *size});
-  if (!s.ok()) log(LogLevel::error, "usage not stored", reason_name(s.reason()));
+  if (!size.ok()) {
+    log(LogLevel::error, "usage not stored: out of range", usage_.problem());
+    return;
+  }
+  (void)store(RecordId::usage, {bytes.data(), *size});
 }
 
 void Agent::notify() {
@@ -447,7 +495,7 @@ void Agent::link_lost(Millis now) {
   channel_up_ = false;
   bool was_welcomed = welcomed_;
   welcomed_ = false;
-  next_heartbeat_ = next_audit_ = kNever;
+  next_heartbeat_ = next_audit_ = renew_at_ = kNever;
   events_request_.reset();
   audit_request_.reset();
   license_request_.reset();
@@ -544,9 +592,34 @@ void Agent::on_welcome(const Welcome& w, Millis now) {
   grace_.on_link_up(now, w.time);
   check_license_window(now);
   next_heartbeat_ = now + heartbeat_ms_;
-  std::optional<Millis> last = usage_.last_ack();
-  next_audit_ = (!last || w.time - *last >= audit_ms_) ? now : now + (*last + audit_ms_ - w.time);
+  schedule_audit(now);
+  schedule_renewal(now);
   step(now);
+}
+
+void Agent::schedule_audit(Millis now) {
+  // An audit is due once a license is held and the last acknowledged audit
+  // is older than audit_s: decided again when a license arrives after the
+  // welcome, so the first audit does not wait a full audit_s for it.
+  std::optional<Millis> utc = server_now(now);
+  if (!welcomed_ || !has_license_ || !utc) {
+    next_audit_ = kNever;
+    return;
+  }
+  std::optional<Millis> last = usage_.last_ack();  // within [0, kMaxRecordUtcMs] (restore checks it)
+  next_audit_ = (!last || *utc - *last >= audit_ms_) ? now : saturating_add(now, *last + audit_ms_ - *utc);
+}
+
+void Agent::schedule_renewal(Millis now) {
+  std::optional<Millis> utc = server_now(now);
+  if (!welcomed_ || !has_license_ || !utc) {
+    renew_at_ = kNever;
+    return;
+  }
+  // issued <= expires, both within the license time range (license.h): no overflow.
+  const LicenseTerms& t = held_->terms;
+  Millis ask_utc = t.expires - (t.expires - t.issued) / 4;
+  renew_at_ = ask_utc <= *utc ? now : saturating_add(now, ask_utc - *utc);
 }
 
 void Agent::check_license_window(Millis now) {
@@ -557,14 +630,21 @@ void Agent::check_license_window(Millis now) {
     // A license restored at boot (or kept through `expired`) is put back in
     // force now that a link is up and the server's clock vouches for it.
     if (grace_.link_up() && grace_.state() != LicenseState::licensed) grace_.on_license(true);
+    if (next_audit_ == kNever) schedule_audit(now);
+    if (renew_at_ == kNever) schedule_renewal(now);
     return;
   }
   // Out of its window by the server's clock: stop using it, keep the record
   // (a newer grant replaces it).
   has_license_ = false;
+  renew_at_ = kNever;
   grace_.on_license(false);
   push_event(EventKind::license_refused, Severity::major, license_refusal_name(r));
   notify();
+  // Ask for a license now (when no request is out), then with the backoff
+  // of a refused grant.
+  if (welcomed_ && !license_request_) send_license_request();
+  after_refused_grant(now);
 }
 
 void Agent::on_grant(const LicenseGrant& g, Millis now) {
@@ -573,23 +653,32 @@ void Agent::on_grant(const LicenseGrant& g, Millis now) {
   LicenseDecision d = accept_license_grant(key_, {g.license, g.sig, g.alg}, context, *scratch_);
   if (!d.accepted()) {
     log(LogLevel::warning, "license refused", license_refusal_name(d.refusal));
+    if (d.json.field != nullptr) {
+      std::array<char, 96> why{};
+      size_t n = d.json.describe(why);
+      log(LogLevel::warning, "license refused", {why.data(), n});
+    }
     push_event(EventKind::license_refused, Severity::warning, license_refusal_name(d.refusal));
     after_refused_grant(now);
     return;
   }
-  // Durable first: features must never run on a license that a power cut
-  // could take back.
+  // A license that verifies is in force even when it cannot be stored
+  // (PROTOCOL.md section 4): refusing it would leave the device on an
+  // older license than the server believes, and a revoke of the new serial
+  // would miss. The failure is reported (log, storage_failed event); after
+  // a reboot the older stored license comes back and the next link asks
+  // again.
   Result<size_t> size = write_license_record(scratch_->signed_form, record_);
-  Status stored = size.ok() ? storage_.write(RecordId::license, {record_.data(), *size}) : size.status();
-  if (!stored.ok()) {
-    log(LogLevel::error, "license not stored", reason_name(stored.reason()));
-    push_event(EventKind::license_refused, Severity::major, "not_stored");
-    after_refused_grant(now);
-    return;
+  if (size.ok()) {
+    (void)store(RecordId::license, {record_.data(), *size});
+  } else {
+    log(LogLevel::error, "license record not built", reason_name(size.status().reason()));
   }
   std::swap(held_, scratch_);
   has_license_ = true;
   reset_license_retry();
+  if (next_audit_ == kNever) schedule_audit(now);
+  schedule_renewal(now);
   grace_.on_license(true);
   push_event(EventKind::license_applied, Severity::info, held_->terms.serial.view());
   pump_grace();
@@ -597,15 +686,18 @@ void Agent::on_grant(const LicenseGrant& g, Millis now) {
 }
 
 void Agent::on_revoke(const LicenseRevoke& r, const std::optional<int64_t>& id, Millis /*now*/) {
-  bool held = has_license_ && held_->terms.serial == r.serial;
+  // "*" revokes whatever is held: the server may not know which of its
+  // grants the device applied (PROTOCOL.md section 4).
+  bool held = has_license_ && (r.serial == "*" || held_->terms.serial == r.serial);
+  BoundedString<kMaxLicenseIdLength> revoked;
+  if (held) revoked.assign(held_->terms.serial.view());
   if (held) {
     // Features go off at once even when the record cannot be erased: the
     // revoke is in force in memory and is repeated by the server if needed.
-    Status s = storage_.write(RecordId::license, {});
-    if (!s.ok()) log(LogLevel::error, "revoked license not erased", reason_name(s.reason()));
+    (void)store(RecordId::license, {});
     has_license_ = false;
     grace_.on_revoke();
-    push_event(EventKind::license_revoked, Severity::major, r.serial);
+    push_event(EventKind::license_revoked, Severity::major, revoked.view());
     pump_grace();
     notify();
   }
@@ -614,7 +706,10 @@ void Agent::on_revoke(const LicenseRevoke& r, const std::optional<int64_t>& id, 
     return;
   }
   if (held) {
-    send(build_response_ok(out_, *id, [](JsonWriter& w) { w.begin_object().end_object(); }));
+    // The answer names the serial revoked, so a server that sent "*" learns it.
+    send(build_response_ok(out_, *id, [&](JsonWriter& w) {
+      w.begin_object().key("serial").string(revoked.view()).end_object();
+    }));
   } else {
     send(build_response_error(out_, *id, "not_held", "no license with this serial is held"));
   }

@@ -56,6 +56,15 @@ using StateCallback = void (*)(void* ctx, LicenseState state);
 
 class Agent final : public LinkListener {
  public:
+  /// A held license is renewed (a license_request while the link is up)
+  /// once a quarter of its lifetime (issued to expires) is left; the
+  /// reference server pushes a successor at half-life on its own, so this
+  /// is the device's fallback. Without an answer that brings a successor,
+  /// it asks again after half of the time then left, never sooner than
+  /// kRenewRetryMinMs after the previous ask: at most about
+  /// log2(lifetime / kRenewRetryMinMs) requests per license, never a storm.
+  static constexpr Millis kRenewRetryMinMs = 60'000;
+
   /// Largest message the agent writes (a status answer with 32 features, an
   /// event batch of 8 summaries fit with room to spare).
   static constexpr size_t kOutputBytes = 4096;
@@ -121,6 +130,10 @@ class Agent final : public LinkListener {
   void push_event(EventKind kind, Severity severity, std::string_view text = {});
   void persist_events();
   void persist_usage();
+  /// Writes record `id`; on failure logs the record's name with the
+  /// platform's words and queues a storage_failed event naming it. True
+  /// when stored.
+  bool store(RecordId id, std::span<const uint8_t> bytes);
   void notify();
   bool send(const Result<size_t>& built);
   void send_hello();
@@ -132,6 +145,8 @@ class Agent final : public LinkListener {
   void link_lost(Millis now);
   void learn_server_time(Millis now, Millis utc);
   void check_license_window(Millis now);
+  void schedule_audit(Millis now);
+  void schedule_renewal(Millis now);
   void close_for_violation(const Status& why, Millis now);
   void handle(ServerMessage& message, Millis now);
   void on_welcome(const Welcome& welcome, Millis now);
@@ -182,6 +197,7 @@ class Agent final : public LinkListener {
   std::optional<int64_t> license_request_;  // id of the request awaiting grant/denied
   Millis license_retry_at_ = kNever;        // when to ask again after a refused grant
   Millis license_retry_delay_ = 0;          // the backoff for the next refusal
+  Millis renew_at_ = kNever;                // when to ask for a successor of the held license
 
   // The server's clock: UTC at a monotonic instant.
   bool server_known_ = false;

@@ -10,7 +10,8 @@ std::string_view text_name(EventKind kind) {
     case EventKind::license_revoked: return "serial";
     case EventKind::license_refused: return "reason";
     case EventKind::license_denied: return "code";
-    case EventKind::record_damaged: return "record";
+    case EventKind::record_damaged:
+    case EventKind::storage_failed: return "record";
     default: return "text";
   }
 }

@@ -22,6 +22,17 @@ bool get_optional(RecordReader& r, std::optional<Millis>& v) {
   v = has ? std::optional<Millis>(value) : std::nullopt;
   return true;
 }
+
+bool time_in_range(const std::optional<Millis>& t) { return !t || (*t >= 0 && *t <= kMaxLicenseTimeMs); }
+bool quantity_in_range(int64_t q) { return q >= 0 && q <= kMaxFeatureQuantity; }
+
+// The field of a period out of range or inconsistent, nullptr when none.
+const char* period_problem(const std::optional<Millis>& from, const std::optional<Millis>& last_ack) {
+  if (!time_in_range(from)) return "from";
+  if (!time_in_range(last_ack)) return "last_ack";
+  if (from && last_ack && *from < *last_ack) return "from";
+  return nullptr;
+}
 }  // namespace
 
 void UsageTracker::configure(std::span<const FeatureRequest> features) {
@@ -38,7 +49,7 @@ FeatureUsage* UsageTracker::find(std::string_view name) {
 
 Status UsageTracker::report(std::string_view name, int64_t in_use) {
   FeatureUsage* u = find(name);
-  if (u == nullptr || in_use < 0) return Status(Reason::invalid_argument);
+  if (u == nullptr || !quantity_in_range(in_use)) return Status(Reason::invalid_argument);
   u->in_use = in_use;
   if (in_use > u->peak) {
     u->peak = in_use;
@@ -61,6 +72,12 @@ void UsageTracker::acknowledge(Millis to) {
 }
 
 Result<size_t> UsageTracker::encode(std::span<uint8_t> out) {
+  problem_ = period_problem(from_, last_ack_);
+  for (size_t i = 0; problem_ == nullptr && i < count_; ++i) {
+    if (!quantity_in_range(usage_[i].peak)) problem_ = "peak";
+  }
+  if (problem_ != nullptr) return Status(Reason::invalid_argument);
+  problem_ = "";
   RecordWriter w(out, kMagic, kVersion);
   put_optional(w, from_);
   put_optional(w, last_ack_);
@@ -78,30 +95,45 @@ Result<size_t> UsageTracker::encode(std::span<uint8_t> out) {
 
 Status UsageTracker::restore(std::span<const uint8_t> record) {
   Result<std::span<const uint8_t>> body = open_record(record, kMagic, kVersion);
-  if (!body.ok()) return body.status();
+  if (!body.ok()) {
+    problem_ = record_fault_name(body.status().detail());
+    return body.status();
+  }
   RecordReader r(*body);
+  auto refuse = [&](const char* field) {
+    problem_ = field;
+    return record_error(RecordFault::bad_value);
+  };
   std::optional<Millis> from, last_ack;
-  if (!get_optional(r, from) || !get_optional(r, last_ack)) return record_error(RecordFault::bad_value);
+  if (!get_optional(r, from)) return refuse("from");
+  if (!get_optional(r, last_ack)) return refuse("last_ack");
+  if (const char* bad = period_problem(from, last_ack)) return refuse(bad);
   size_t n = r.u8();
-  if (n > kMaxLicenseFeatures) return record_error(RecordFault::bad_value);
+  if (n > kMaxLicenseFeatures) return refuse("features");
   std::array<char, kMaxFeatureNameLength> name{};
   std::array<int64_t, kMaxLicenseFeatures> peaks{};
   std::array<int8_t, kMaxLicenseFeatures> match{};
   match.fill(-1);
   for (size_t i = 0; i < n; ++i) {
     size_t len = r.u8();
-    if (len > name.size()) return record_error(RecordFault::bad_value);
+    if (len > name.size()) return refuse("name");
     r.bytes({reinterpret_cast<uint8_t*>(name.data()), len});
     int64_t peak = r.i64();
-    if (peak < 0) return record_error(RecordFault::bad_value);
+    if (r.overrun()) break;  // reported as bad_length below
+    if (!quantity_in_range(peak)) return refuse("peak");
     for (size_t j = 0; j < count_; ++j) {
       if (usage_[j].name == std::string_view(name.data(), len)) {
+        if (match[j] == 1) return refuse("name");  // named twice: which peak holds?
         match[j] = 1;
         peaks[j] = peak;
       }
     }
   }
-  if (r.overrun() || r.remaining() != 0) return record_error(RecordFault::bad_length);
+  if (r.overrun() || r.remaining() != 0) {
+    problem_ = "length";
+    return record_error(RecordFault::bad_length);
+  }
+  problem_ = "";
   from_ = from;
   last_ack_ = last_ack;
   for (size_t j = 0; j < count_; ++j) {

@@ -28,7 +28,7 @@ class UsageTracker {
   void configure(std::span<const FeatureRequest> features);
 
   /// The application has `in_use` of `name` now. invalid_argument for a
-  /// feature not configured or a negative count.
+  /// feature not configured or a count outside [0, kMaxFeatureQuantity].
   Status report(std::string_view name, int64_t in_use);
 
   /// Usage of the current period, one entry per configured feature.
@@ -46,10 +46,22 @@ class UsageTracker {
   /// True when something the record holds changed since the last encode.
   bool dirty() const { return dirty_; }
   /// Writes the record (peaks and period, not the live counts).
+  /// invalid_argument, and nothing written, when a value is outside the
+  /// ranges restore() accepts: the tracker never writes a record it would
+  /// refuse to read back.
   Result<size_t> encode(std::span<uint8_t> out);
   /// Loads a record; peaks of features no longer configured are dropped.
-  /// invalid_payload (RecordFault detail) leaves the tracker unchanged.
+  /// The ranges checked: `from` and `last_ack` UTC ms within
+  /// [0, kMaxLicenseTimeMs] with from >= last_ack when both are set (a
+  /// period starts where the last acknowledged one ended), at most
+  /// kMaxLicenseFeatures features of names up to kMaxFeatureNameLength
+  /// bytes, each named once, peaks within [0, kMaxFeatureQuantity].
+  /// invalid_payload (RecordFault detail) leaves the tracker unchanged and
+  /// problem() names the field.
   Status restore(std::span<const uint8_t> record);
+  /// The field the last refused restore() or encode() found out of range
+  /// ("peak", "last_ack", ...), "" when none.
+  const char* problem() const { return problem_; }
 
  private:
   FeatureUsage* find(std::string_view name);
@@ -59,6 +71,7 @@ class UsageTracker {
   std::optional<Millis> from_;
   std::optional<Millis> last_ack_;
   bool dirty_ = false;
+  const char* problem_ = "";
 };
 
 }  // namespace sublink

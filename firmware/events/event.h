@@ -31,8 +31,9 @@ enum class EventKind : uint8_t {
   license_denied,     // the server answered a license_request with license_denied
   audit_overuse,      // the server found more in use than licensed (audit_ack overuse)
   record_damaged,     // a durable record could not be read back at boot (text: which)
+  storage_failed,     // a durable record could not be written (text: which); what it held is in force in memory only
 };
-inline constexpr uint8_t kEventKindCount = static_cast<uint8_t>(EventKind::record_damaged) + 1;
+inline constexpr uint8_t kEventKindCount = static_cast<uint8_t>(EventKind::storage_failed) + 1;
 
 /// How bad. Ordered: a larger value is more severe. Values are stored in records.
 enum class Severity : uint8_t {

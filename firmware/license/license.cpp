@@ -35,9 +35,12 @@ LicenseParseError parse_license_terms(std::span<const uint8_t> json, LicenseTerm
   parsed.serial.assign(r.string("serial", kMaxLicenseIdLength));
   parsed.customer_id.assign(r.string("customer_id", kMaxLicenseIdLength));
   parsed.system_id.assign(r.string("system_id", kMaxLicenseIdLength));
-  parsed.issued = r.integer("issued");
-  parsed.not_before = r.integer("not_before");
-  parsed.expires = r.integer("expires");
+  parsed.issued = r.integer("issued", 0, kMaxLicenseTimeMs);
+  parsed.not_before = r.integer("not_before", 0, kMaxLicenseTimeMs);
+  parsed.expires = r.integer("expires", 0, kMaxLicenseTimeMs);
+  // A license that ends before it starts, or was issued after its end, is
+  // never valid: refused as a bad expires rather than kept and never used.
+  if (r.ok() && (parsed.expires < parsed.not_before || parsed.expires < parsed.issued)) r.reject("expires");
   const cJSON* features = r.array("features");
   if (!r.ok()) {
     LicenseParseError e = field_error(r.error());
@@ -56,7 +59,7 @@ LicenseParseError parse_license_terms(std::span<const uint8_t> json, LicenseTerm
   for (const cJSON* item = features->child; item != nullptr; item = item->next, ++index) {
     JsonReader f(item, "features", index);
     std::string_view name = f.string("name", kMaxFeatureNameLength);
-    int64_t qty = f.integer("qty", 0, UINT32_MAX);
+    int64_t qty = f.integer("qty", 0, kMaxFeatureQuantity);
     for (const LicensedFeature& seen : parsed.feature_list()) {
       if (f.ok() && seen.name == name) f.reject("name");
     }

@@ -20,6 +20,14 @@ inline constexpr size_t kMaxLicenseBytes = 2048;
 inline constexpr size_t kMaxLicenseFeatures = 32;
 inline constexpr size_t kMaxFeatureNameLength = 31;
 inline constexpr size_t kMaxLicenseIdLength = 63;  // serial, customer_id, system_id
+/// License times (`issued`, `not_before`, `expires`) and the usage record's
+/// period times are UTC ms within [0, kMaxLicenseTimeMs], the last
+/// millisecond of 9999-12-31: far from the int64 limits, so differences and
+/// sums of two of them never overflow.
+inline constexpr Millis kMaxLicenseTimeMs = 253'402'300'799'999;
+/// Quantities (a granted `qty`, a usage `in_use` or `peak`) are within
+/// [0, kMaxFeatureQuantity], as everywhere in sublink/1.
+inline constexpr int64_t kMaxFeatureQuantity = UINT32_MAX;
 
 /// A fixed-capacity string; too-long input is refused before assignment.
 template <size_t N>
@@ -86,9 +94,11 @@ struct LicenseParseError {
   JsonError json;
 };
 
-/// Parses license JSON into `terms` (left unspecified on failure). Unknown fields are ignored; qty must
-/// be an integer in [0, 2^32-1]; times are integers (UTC ms). Uses the
-/// installed JsonArena, released before returning.
+/// Parses license JSON into `terms` (left unspecified on failure). Unknown
+/// fields are ignored; qty must be an integer in [0, kMaxFeatureQuantity];
+/// times are integers (UTC ms) in [0, kMaxLicenseTimeMs] with
+/// not_before <= expires and issued <= expires (bad_field names the field).
+/// Uses the installed JsonArena, released before returning.
 LicenseParseError parse_license_terms(std::span<const uint8_t> json, LicenseTerms& terms);
 
 }  // namespace sublink

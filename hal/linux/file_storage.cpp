@@ -203,6 +203,12 @@ Status FileStorage::sync_directory(const char* path) {
   return dir.close();
 }
 
+const char* FileStorage::failure_text(const Status& s) const {
+  // Platform errors carry a positive errno; the storage layer's own are negative.
+  if (s.reason() == Reason::io_error && s.detail() > 0) return std::strerror(s.detail());
+  return storage_failure_text(s);
+}
+
 Status FileStorage::write(RecordId id, std::span<const uint8_t> data) {
   if (Status s = check_id(id); !s.ok()) return s;
   if (data.size() > max_record_size_) return Status(Reason::io_error, storage_detail::kTooBig);

@@ -35,6 +35,9 @@ class FileStorage : public Storage {
   Result<size_t> read(RecordId id, std::span<uint8_t> out) override;
   Status write(RecordId id, std::span<const uint8_t> data) override;
   size_t max_record_size() const override { return max_record_size_; }
+  /// strerror() of an errno detail ("No space left on device"), else the
+  /// storage layer's words.
+  const char* failure_text(const Status& s) const override;
 
   static constexpr size_t kHeaderSize = 24;
 

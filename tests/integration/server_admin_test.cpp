@@ -5,12 +5,16 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -57,6 +61,47 @@ std::vector<Json> json_lines(const std::string& text) {
   }
   return out;
 }
+
+// A size-limited tmpfs mounted at `path` for the agent's state_dir, so a
+// test can fill a real file system. Unmounted (lazily, so a process still
+// holding a file there cannot keep it) when it goes out of scope, also when
+// the test fails.
+class TinyFileSystem {
+ public:
+  TinyFileSystem(const std::string& path, const std::string& size) : path_(path) {
+    ::mkdir(path.c_str(), 0700);
+    const std::string options = "size=" + size + ",mode=0700";
+    mounted_ = ::mount("tmpfs", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
+    if (!mounted_) error_ = std::string("mount tmpfs: ") + std::strerror(errno);
+  }
+  ~TinyFileSystem() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+  // Writes a filler file until the file system refuses with ENOSPC; true
+  // when it did (and not some other error).
+  bool fill() {
+    const int fd = ::open((path_ + "/filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    std::vector<char> block(4096, 'x');
+    int err = 0;
+    for (size_t size = block.size(); size > 0 && err == 0;) {
+      if (::write(fd, block.data(), size) < 0) {
+        if (errno != ENOSPC) err = errno;
+        size /= 2;  // the last page may still take a few bytes
+      }
+    }
+    ::close(fd);
+    return err == 0;
+  }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+  std::string error_;
+};
 
 bool up_on(const Json& s, int port) { return s.at("link").str() == "up" && s.at("port").num() == port; }
 bool licensed_on(const Json& s, int port) { return up_on(s, port) && s.at("state").str() == "licensed"; }
@@ -267,6 +312,59 @@ TEST_F(ServerAdminTest, ARevokeWhileTheSystemIsAwayReachesItWhenItLinks) {
     return licensed_on(j, port) && j.at("license.serial").str() != serial;
   });
   EXPECT_NE(s.at("license.serial").str(), serial) << s.text() << "\n" << logs();
+}
+
+// PROTOCOL.md section 4, stored-or-not licenses: the state file system is
+// full when a new grant arrives. The agent applies it anyway, says that it
+// could not store it (log with the system's words, storage_failed event),
+// reports it as held, and the operator's revoke, aimed at what the device
+// reported, turns the features off: the device answers ok, not not_held.
+TEST_F(ServerAdminTest, AGrantThatCannotBeStoredIsAppliedReportedAndRevokedWithAFullDisk) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs for the state directory needs root (CI runs as root)";
+  TinyFileSystem state(tmp_.file("state"), "512k");
+  ASSERT_TRUE(state.mounted()) << state.error();
+  struct StopAgentFirst {  // the agent leaves the file system before it goes
+    std::function<void()> stop;
+    ~StopAgentFirst() { stop(); }
+  } stop_agent_first{[this] { daemon_.reset(); }};
+
+  const int port = free_port();
+  start({port});
+  const std::string first = daemon_->status().at("license.serial").str();
+  ASSERT_FALSE(first.empty());
+  ASSERT_TRUE(eventually([&] { return device("SYS-0001").at("held").str() == first; }, 10000))
+      << "the server records the serial the device reported: " << device("SYS-0001").text();
+
+  ASSERT_TRUE(state.fill()) << "the state file system could not be filled";
+  const CommandResult entitle = admin("entitle SYS-0001 seats 2");
+  ASSERT_EQ(entitle.status, 0) << entitle.text();
+  const Json applied = daemon_->wait_status(
+      [&](const Json& j) { return feature_list(j.at("license.features")) == "seats=2,trunks=1"; }, 10000);
+  ASSERT_EQ(feature_list(applied.at("license.features")), "seats=2,trunks=1")
+      << "a grant that verifies is applied even when it cannot be stored\n" << applied.text() << "\n" << logs();
+  const std::string second = applied.at("license.serial").str();
+  EXPECT_NE(second, first) << "what the device reports as held is the license in force";
+  EXPECT_EQ(applied.at("state").str(), "licensed");
+  EXPECT_NE(entitle.out.find(second), std::string::npos) << entitle.out;
+  const std::string log = daemon_->log();
+  EXPECT_NE(log.find("record not stored"), std::string::npos) << log;
+  EXPECT_NE(log.find("license: No space left on device"), std::string::npos) << log;
+  EXPECT_NE(log.find("storage_failed"), std::string::npos) << "the storage_failed event\n" << log;
+
+  const CommandResult revoke = admin("revoke SYS-0001 'disk full test'");
+  ASSERT_EQ(revoke.status, 0) << revoke.text() << logs();
+  EXPECT_NE(revoke.out.find(second + " revoked; the device answered"), std::string::npos) << revoke.out;
+  EXPECT_EQ(revoke.out.find("not_held"), std::string::npos) << revoke.out;
+  const Json off = daemon_->status();
+  EXPECT_EQ(off.at("state").str(), "unlicensed") << off.text();
+  EXPECT_TRUE(off.at("license").is_null()) << off.text();
+  EXPECT_TRUE(up_on(off, port)) << off.text();
+
+  Result<std::vector<RevocationRecord>> revoked = records()->revocations();
+  ASSERT_TRUE(revoked.ok());
+  bool second_revoked = false;
+  for (const RevocationRecord& r : *revoked) second_revoked |= r.serial == second;
+  EXPECT_TRUE(second_revoked) << "the license in force is recorded revoked";
 }
 
 TEST_F(ServerAdminTest, DisconnectKeepsTheAgentAwayForRetryAfter) {

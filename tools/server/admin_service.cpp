@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "firmware/json/json_document.h"
+#include "firmware/json/json_reader.h"
 #include "tools/server/admin_commands.h"
 #include "tools/server/core/json_text.h"
 #include "tools/server/fleet_listing.h"
@@ -215,13 +217,19 @@ std::string AdminService::revoke(const AdminRequest& request, AdminClientId clie
                        request.system_id.c_str(), serial.c_str());
     return ok_line([&](JsonWriter& w) { w.key("linked").boolean(false).key("serial").string(serial); });
   }
-  std::optional<std::string> serial = link->session()->info().license_serial;
-  if (!serial) return error_line(request.system_id + " holds no license");
-  std::optional<int64_t> id = link->session()->revoke(*serial, request.reason, now);
-  if (!id) return error_line("cannot revoke " + *serial + " (the reason must be UTF-8, or the records failed)");
+  // The license the device reported in force, not the one last issued: a
+  // grant it could not apply (or that is still in flight) is not what it
+  // runs. While a grant is unconfirmed the revoke goes out as "*".
+  const SessionInfo info = link->session()->info();
+  if (!info.held_serial && info.unconfirmed_serials.empty()) {
+    return error_line(request.system_id + " holds no license");
+  }
+  std::optional<ServerSession::HeldRevoke> sent = link->session()->revoke_held(request.reason, now);
+  if (!sent) return error_line("cannot revoke (the reason must be UTF-8, or the records failed)");
   loop_.serviced(*link, now);
-  context_.log.write(LogLevel::notice, "operator: %s license %s revoked", request.system_id.c_str(), serial->c_str());
-  wait_for(client, *link, *id, request, *serial, now);
+  context_.log.write(LogLevel::notice, "operator: %s license %s revoked", request.system_id.c_str(),
+                     sent->serial.c_str());
+  wait_for(client, *link, sent->id, request, sent->serial, now);
   return "";
 }
 
@@ -285,8 +293,18 @@ void AdminService::finish(const Wait& wait, const DeviceResponse* response, std:
     socket_.answer(wait.client, error_line(failure), now);
     return;
   }
+  // A revoke of "*" is reported with the serial the device says it revoked.
+  std::string serial = wait.serial;
+  if (serial == "*" && response->ok) {
+    auto result = JsonDocument::parse(response->result_json);
+    if (result.ok()) {
+      JsonReader r(result->root());
+      std::optional<std::string_view> revoked = r.optional_string("serial");
+      if (r.ok() && revoked) serial = std::string(*revoked);
+    }
+  }
   socket_.answer(wait.client, ok_line([&](JsonWriter& w) {
-                   if (!wait.serial.empty()) w.key("linked").boolean(true).key("serial").string(wait.serial);
+                   if (!serial.empty()) w.key("linked").boolean(true).key("serial").string(serial);
                    w.key("response");
                    write_response(w, *response);
                  }),

@@ -32,6 +32,7 @@ std::vector<DeviceRow> merge_fleet(const std::vector<SystemSummary>& systems, co
     row.peer = link.peer;
     row.last_contact = link.last_contact;
     if (link.license_serial) row.serial = link.license_serial;
+    row.held = link.held_serial;
     row.blackholed = link.blackholed;
   }
   std::vector<DeviceRow> out;
@@ -68,6 +69,8 @@ void write_device_row(JsonWriter& w, const DeviceRow& row) {
   }
   w.key("serial");
   optional_text(row.serial);
+  w.key("held");
+  optional_text(row.held);
   w.key("blackholed").boolean(row.blackholed);
   w.end_object();
 }

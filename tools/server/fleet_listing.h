@@ -25,6 +25,7 @@ struct DeviceRow {
   std::optional<std::string> peer;  // the device's address on the live link
   std::optional<Millis> last_contact;  // the latest message ever seen (UTC ms)
   std::optional<std::string> serial;   // the license it holds or was last issued
+  std::optional<std::string> held;     // on a live link: the license the device reported in force
   bool blackholed = false;
 };
 
@@ -34,7 +35,8 @@ struct DeviceRow {
 std::vector<DeviceRow> merge_fleet(const std::vector<SystemSummary>& systems, const std::vector<SessionInfo>& links);
 
 /// `row` as one JSON object: system_id, customer_id, link ("up"/"down"),
-/// port, peer, last_contact (UTC ms), serial (null when unknown), blackholed.
+/// port, peer, last_contact (UTC ms), serial (null when unknown), held (the serial the device reported in force
+/// on its live link; null when down or none), blackholed.
 void write_device_row(JsonWriter& w, const DeviceRow& row);
 
 }  // namespace sublink

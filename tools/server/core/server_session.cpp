@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "firmware/json/json_document.h"
+#include "firmware/json/json_reader.h"
 #include "firmware/protocol/device_messages.h"
 #include "firmware/protocol/server_messages.h"
 #include "net/websocket/utf8_validator.h"
@@ -173,6 +174,8 @@ void ServerSession::on_hello(const DeviceMessage& m, Millis now) {
   system_id_ = hello.system_id;
   hello_ = hello.info;
   license_serial_ = hello.info.license_serial;
+  held_serial_ = hello.info.license_serial;
+  unconfirmed_serials_.clear();
   welcomed_ = true;
   connected_since_ = now;
   send(build_welcome(m.id, now, settings_.heartbeat_s, settings_.audit_s, std::to_string(connection_id_)));
@@ -246,6 +249,7 @@ ServerSession::GrantOutcome ServerSession::grant(std::optional<int64_t> re, Mill
 
   send(build_license_grant(re, *signed_grant, settings_.kid));
   license_serial_ = content.serial;
+  unconfirmed_serials_.push_back(content.serial);
   renew_at_ = issued + (expires - issued) / 2;
   return GrantOutcome::granted;
 }
@@ -273,6 +277,7 @@ void ServerSession::on_audit(const DeviceMessage& m, Millis now) {
   }
   record.result = record.over.empty() ? AuditResult::ok : AuditResult::overuse;
   if (!directory_.record_audit(record).ok()) return busy(m.id);
+  device_holds(audit.serial);  // an audit names the license in force
   last_audit_ = record.result;
   send(build_audit_ack(m.id, record.result, record.over));
 }
@@ -281,6 +286,20 @@ void ServerSession::on_events(const DeviceMessage& m) {
   const auto& batch = std::get<EventBatchMessage>(m.body);
   Result<int64_t> upto = directory_.store_events(system_id_, batch.events);
   if (!upto.ok()) return busy(m.id);
+  // license_applied / license_revoked say which license the device holds.
+  for (const DeviceEvent& e : batch.events) {
+    if (e.kind != "license_applied" && e.kind != "license_revoked") continue;
+    auto doc = JsonDocument::parse(e.json);
+    if (!doc.ok()) continue;
+    JsonReader r(doc->root());
+    std::optional<std::string_view> serial = r.optional_string("serial");
+    if (!r.ok() || !serial) continue;
+    if (e.kind == "license_applied") {
+      device_holds(std::string(*serial));
+    } else if (held_serial_ == *serial) {
+      held_serial_.reset();
+    }
+  }
   send(build_event_ack(m.id, *upto));
 }
 
@@ -290,7 +309,24 @@ void ServerSession::on_response(const DeviceMessage& m) {
   // An answer to nothing this session asked (or asked twice) is ignored.
   if (it == pending_.end() || it->second) return;
   it->second = response;
+  auto revoke = std::find(revoke_ids_.begin(), revoke_ids_.end(), response.id);
+  if (revoke != revoke_ids_.end()) {
+    revoke_ids_.erase(revoke);
+    // The device processes messages in order: every grant sent before the
+    // revoke was applied or refused before it, and now nothing is held.
+    if (response.ok) {
+      held_serial_.reset();
+      unconfirmed_serials_.clear();
+    }
+  }
   if (on_response_) on_response_(response);
+}
+
+void ServerSession::device_holds(const std::string& serial) {
+  held_serial_ = serial;
+  // Grants up to this one are settled; a later one may still be in flight.
+  auto it = std::find(unconfirmed_serials_.begin(), unconfirmed_serials_.end(), serial);
+  if (it != unconfirmed_serials_.end()) unconfirmed_serials_.erase(unconfirmed_serials_.begin(), it + 1);
 }
 
 // ---- Operator actions ------------------------------------------------------------------
@@ -306,8 +342,30 @@ std::optional<int64_t> ServerSession::revoke(std::string_view serial, std::strin
   int64_t id = next_id_++;
   pending_[id] = std::nullopt;
   send(build_license_revoke(id, serial, reason));
-  if (license_serial_ == serial) license_serial_.reset();
+  revoke_ids_.push_back(id);
+  if (license_serial_ == serial || serial == "*") license_serial_.reset();
   return id;
+}
+
+std::optional<ServerSession::HeldRevoke> ServerSession::revoke_held(std::string_view reason, Millis now) {
+  if (!ready() || !is_valid_utf8(reason)) return std::nullopt;
+  if (!held_serial_ && unconfirmed_serials_.empty()) return std::nullopt;
+  // Every license the device may hold is recorded revoked, so a device
+  // that comes back holding any of them is told again (revoke_again_if_revoked).
+  std::vector<std::string> candidates = unconfirmed_serials_;
+  if (held_serial_) candidates.insert(candidates.begin(), *held_serial_);
+  for (const std::string& serial : candidates) {
+    if (!directory_.record_revoked(system_id_, serial, reason, now).ok()) return std::nullopt;
+  }
+  HeldRevoke sent;
+  sent.serial = unconfirmed_serials_.empty() ? *held_serial_ : "*";
+  int64_t id = next_id_++;
+  pending_[id] = std::nullopt;
+  send(build_license_revoke(id, sent.serial, reason));
+  revoke_ids_.push_back(id);
+  license_serial_.reset();
+  sent.id = id;
+  return sent;
 }
 
 bool ServerSession::disconnect(std::string_view reason, std::optional<int64_t> retry_after_s, Millis now) {
@@ -349,6 +407,8 @@ SessionInfo ServerSession::info() const {
   i.connected_since = connected_since_;
   i.last_contact = last_contact_;
   i.license_serial = license_serial_;
+  i.held_serial = held_serial_;
+  i.unconfirmed_serials = unconfirmed_serials_;
   i.last_audit = last_audit_;
   i.hello = hello_;
   i.connection_id = connection_id_;

@@ -105,6 +105,14 @@ struct SessionInfo {
   std::optional<Millis> connected_since;  // the welcome
   Millis last_contact = 0;  // the latest message from the device
   std::optional<std::string> license_serial;  // granted on this link, else from hello
+  /// The license the device reported in force: hello.license_serial, then
+  /// the serial of its latest license_audit or license_applied event;
+  /// nullopt when it reported none (or answered a revoke).
+  std::optional<std::string> held_serial;
+  /// Serials granted on this link that the device has not reported
+  /// applying yet (it may have refused them): which one it holds is known
+  /// only from its next report.
+  std::vector<std::string> unconfirmed_serials;
   std::optional<AuditResult> last_audit;
   HelloInfo hello;
   int64_t connection_id = 0;  // Directory::connection_up id, 0 before welcome
@@ -155,6 +163,20 @@ class ServerSession {
   /// device answers with a `response` under the returned id. nullopt when
   /// the link is not ready.
   std::optional<int64_t> revoke(std::string_view serial, std::string_view reason, Millis now);
+
+  /// What revoke_held() sent.
+  struct HeldRevoke {
+    int64_t id = 0;      // the device answers under this id
+    std::string serial;  // the serial sent, "*" when which one is held is not known
+  };
+  /// Revokes the license the device holds (PROTOCOL.md section 4): the
+  /// serial it reported in force, or "*" (whatever is held) while a grant
+  /// sent on this link is not yet confirmed, since the device may have
+  /// applied it or not. Records the reported serial and every unconfirmed
+  /// one as revoked, so the device is told again when it links holding any
+  /// of them. nullopt when the link is not ready, the device reported no
+  /// license and none is unconfirmed, or the records failed.
+  std::optional<HeldRevoke> revoke_held(std::string_view reason, Millis now);
 
   /// Sends `disconnect` (the device closes with 1000 and waits at least
   /// `retry_after_s` before reconnecting; step() closes a device that does
@@ -208,6 +230,9 @@ class ServerSession {
   GrantOutcome grant(std::optional<int64_t> re, Millis now);
   /// A device that comes back holding a revoked serial is told again.
   bool revoke_again_if_revoked(Millis now);
+  /// The device reported `serial` in force (an audit, a license_applied
+  /// event): it is held, and the grants sent before it are settled.
+  void device_holds(const std::string& serial);
 
   SessionSettings settings_;
   Directory& directory_;
@@ -228,6 +253,9 @@ class ServerSession {
   std::string system_id_;
   HelloInfo hello_;
   std::optional<std::string> license_serial_;
+  std::optional<std::string> held_serial_;         // what the device reported in force
+  std::vector<std::string> unconfirmed_serials_;  // granted here, oldest first, not yet reported
+  std::vector<int64_t> revoke_ids_;               // revokes awaiting their answer
   std::optional<AuditResult> last_audit_;
   /// The features the device asked for, for renewals and pushed grants.
   std::optional<std::map<std::string, uint32_t>> requested_;
