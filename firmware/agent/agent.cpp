@@ -274,10 +274,10 @@ Millis Agent::step(Millis now) {
     if (renew_at_ <= now) {
       std::optional<Millis> utc = server_now(now);
       if (has_license_ && utc) {
-        if (!license_request_) {
-          log(LogLevel::notice, "asking for a successor of the license before it expires", held_->terms.serial.view());
-          send_license_request();
-        }
+        // Asked even while an earlier request is unanswered (a lost answer
+        // must not cost the license); the intervals bound the count.
+        log(LogLevel::notice, "asking for a successor of the license before it expires", held_->terms.serial.view());
+        send_license_request();
         Millis left = held_->terms.expires - *utc;
         renew_at_ = saturating_add(now, std::max(left / 2, kRenewRetryMinMs));
       } else {

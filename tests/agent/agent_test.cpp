@@ -227,16 +227,23 @@ TEST_F(AgentTest, RevokeOfAnotherSerialIsAnErrorAndChangesNothing) {
 }
 
 TEST_F(AgentTest, AuditAfterWelcomeThenEveryAuditIntervalWithUsage) {
-  licensed();  // welcome came before the license: nothing to audit yet
+  licensed();  // the license came right after welcome: the first audit is due at once
   EXPECT_TRUE(rig.sent_of("license_audit").empty());
+  rig.run_for(0);
+  auto first = rig.sent_of("license_audit");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0]->integer("to"), kT0);
+  rig.server(R"({"type":"audit_ack","re":)" + std::to_string(first[0]->integer("id")) + R"(,"status":"ok"})");
   ASSERT_TRUE(rig.agent->report_usage("trunks", 12).ok());
   ASSERT_TRUE(rig.agent->report_usage("trunks", 7).ok());
   EXPECT_EQ(rig.agent->report_usage("fax", 1).reason(), Reason::invalid_argument);
   EXPECT_EQ(rig.agent->report_usage("trunks", -1).reason(), Reason::invalid_argument);
   rig.run_for(3600 * kSec);
   auto audits = rig.sent_of("license_audit");
-  ASSERT_EQ(audits.size(), 1u);
+  ASSERT_EQ(audits.size(), 2u);
+  audits.erase(audits.begin());  // the first, acknowledged above
   EXPECT_EQ(audits[0]->string("serial"), "L-1");
+  EXPECT_EQ(audits[0]->integer("from"), kT0) << "the period starts where the first audit ended";
   const cJSON* u = cJSON_GetArrayItem(audits[0]->get("usage"), 0);
   EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(u, "name")), "trunks");
   EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(u, "in_use")), 7);
@@ -249,9 +256,9 @@ TEST_F(AgentTest, AuditAfterWelcomeThenEveryAuditIntervalWithUsage) {
   EXPECT_TRUE(contains(queued_event_kinds(), "audit_overuse"));
   rig.run_for(3600 * kSec);
   audits = rig.sent_of("license_audit");
-  ASSERT_EQ(audits.size(), 2u);
-  EXPECT_EQ(audits[1]->integer("from"), to) << "the next period starts where the acknowledged one ended";
-  u = cJSON_GetArrayItem(audits[1]->get("usage"), 0);
+  ASSERT_EQ(audits.size(), 3u);
+  EXPECT_EQ(audits[2]->integer("from"), to) << "the next period starts where the acknowledged one ended";
+  u = cJSON_GetArrayItem(audits[2]->get("usage"), 0);
   EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(u, "peak")), 7) << "peak restarts from what is in use";
 }
 
@@ -259,16 +266,16 @@ TEST_F(AgentTest, PeriodMissedOfflineIsReportedAfterReconnection) {
   licensed();
   rig.run_for(3600 * kSec);
   auto first = rig.sent_of("license_audit");
-  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first.size(), 2u) << "one as the license arrived, one audit_s later";
   Millis from = first[0]->integer("from");
-  rig.link_down();  // the ack never came
+  rig.link_down();  // no ack ever came
   rig.run_for(5 * 3600 * kSec);
   rig.link_up();
   rig.welcome(kT0 + 6 * 3600 * kSec + 10 * kSec);
   auto audits = rig.sent_of("license_audit");
-  ASSERT_EQ(audits.size(), 2u) << "an audit goes out right after welcome when the last ack is too old";
-  EXPECT_EQ(audits[1]->integer("from"), from);
-  EXPECT_EQ(audits[1]->integer("to"), kT0 + 6 * 3600 * kSec + 10 * kSec);
+  ASSERT_EQ(audits.size(), 3u) << "an audit goes out right after welcome when the last ack is too old";
+  EXPECT_EQ(audits[2]->integer("from"), from);
+  EXPECT_EQ(audits[2]->integer("to"), kT0 + 6 * 3600 * kSec + 10 * kSec);
 }
 
 TEST_F(AgentTest, EventsGoOutAfterWelcomeAndStayUntilAcknowledged) {

@@ -52,5 +52,26 @@ TEST(UsageTracker, RecordRoundTripsAndRejectsDamage) {
   EXPECT_FALSE(t.restore({bytes.data(), bytes.size() - 1}).ok());
 }
 
+TEST(UsageTracker, NeverWritesARecordItWouldRefuseToReadBack) {
+  UsageTracker u;
+  u.configure(kFeatures);
+  std::vector<uint8_t> bytes(kMaxUsageRecordBytes);
+  u.start_period(kMaxLicenseTimeMs + 1);  // a server clock beyond the stated range
+  Result<size_t> size = u.encode(bytes);
+  EXPECT_FALSE(size.ok()) << "refused instead of written";
+  EXPECT_STREQ(u.problem(), "from");
+
+  UsageTracker v;
+  v.configure(kFeatures);
+  v.start_period(100);
+  v.acknowledge(kMaxLicenseTimeMs);
+  size = v.encode(bytes);
+  ASSERT_TRUE(size.ok()) << "the top of the range is in range";
+  UsageTracker back;
+  back.configure(kFeatures);
+  EXPECT_TRUE(back.restore({bytes.data(), *size}).ok()) << back.problem();
+  EXPECT_EQ(back.last_ack(), kMaxLicenseTimeMs);
+}
+
 }  // namespace
 }  // namespace sublink

@@ -252,6 +252,38 @@ TEST_F(LicenseAcceptance, NamesTheFieldThatIsMissingMistypedOrOutOfRange) {
   }
 }
 
+TEST_F(LicenseAcceptance, RefusesTimesOutsideTheirRangeOrOutOfOrder) {
+  // Times are UTC ms within [0, kMaxLicenseTimeMs]; a license cannot end
+  // before it starts or before it was issued.
+  struct Case {
+    std::string from, to;
+    const char* field;
+    JsonProblem problem;
+  };
+  const std::string year_10000 = std::to_string(kMaxLicenseTimeMs + 1);
+  const Case cases[] = {
+      {R"("issued":1700000000000)", R"("issued":-1)", "issued", JsonProblem::out_of_range},
+      {R"("not_before":1700000100000)", R"("not_before":-9007199254740991)", "not_before", JsonProblem::out_of_range},
+      {R"("expires":1731536000000)", R"("expires":)" + year_10000, "expires", JsonProblem::out_of_range},
+      {R"("expires":1731536000000)", R"("expires":9007199254740991)", "expires", JsonProblem::out_of_range},
+      {R"("expires":1731536000000)", R"("expires":1700000099999)", "expires", JsonProblem::bad_value},
+      {R"("issued":1700000000000)", R"("issued":1731536000001)", "expires", JsonProblem::bad_value},
+  };
+  const std::string base = Spec{}.json();
+  for (const Case& c : cases) {
+    std::string json = base;
+    json.replace(json.find(c.from), c.from.size(), c.to);
+    LicenseDecision d = accept(grant_for(json));
+    EXPECT_EQ(d.refusal, LicenseRefusal::bad_field) << json;
+    EXPECT_STREQ(d.json.field, c.field) << json;
+    EXPECT_EQ(d.json.problem, c.problem) << json;
+  }
+  std::string at_the_limit = base;
+  const std::string expires = R"("expires":1731536000000)";
+  at_the_limit.replace(at_the_limit.find(expires), expires.size(), R"("expires":)" + std::to_string(kMaxLicenseTimeMs));
+  EXPECT_EQ(accept(grant_for(at_the_limit)).refusal, LicenseRefusal::none) << "the top of the range is in range";
+}
+
 TEST_F(LicenseAcceptance, RefusesSignedBytesThatAreNotOneJsonObject) {
   std::string deep = std::string(200, '[') + std::string(200, ']');
   for (const std::string& bad : {std::string("not json"), std::string("[1,2]"), std::string("\"str\""),
