@@ -191,6 +191,37 @@ TEST_F(SublinkdTest, RevokeTurnsTheFeaturesOffAtOnce) {
   EXPECT_TRUE(revoked) << context();
 }
 
+// PROTOCOL.md section 4: license_revoke with serial "*" revokes whatever
+// is held, and the answer names it; with nothing held it is not_held.
+TEST_F(SublinkdTest, RevokeOfStarRevokesWhateverIsHeldAndNamesIt) {
+  start();
+  const std::string held = wait_licensed().at("license.serial").str();
+  ASSERT_FALSE(held.empty());
+  auto r = server->command(R"({"cmd":"revoke","serial":"*","reason":"test revoke"})");
+  ASSERT_TRUE(r && r->json.at("ok").is_true()) << context();
+
+  Json s = daemon->wait_status([](const Json& j) { return j.at("state").str() != "licensed"; });
+  EXPECT_EQ(s.at("state").str(), "unlicensed") << s.text() << context();
+  EXPECT_TRUE(s.at("license").is_null()) << s.text();
+  auto revoke = server->records("send", "license_revoke");
+  ASSERT_EQ(revoke.size(), 1u);
+  EXPECT_EQ(revoke[0].msg().at("serial").str(), "*");
+  int64_t id = revoke[0].msg().at("id").num();
+  auto answer = server->wait_for([id](const Record& x) { return x.is("recv", "response") && x.msg().at("re").num() == id; });
+  ASSERT_TRUE(answer) << context();
+  EXPECT_TRUE(answer->msg().at("ok").is_true()) << answer->json.text();
+  EXPECT_EQ(answer->msg().at("result.serial").str(), held) << answer->json.text();
+
+  // Nothing held now (the entitlements were cleared, so no new grant).
+  ASSERT_TRUE(server->command(R"({"cmd":"revoke","serial":"*"})"));
+  auto again = server->wait_for([id](const Record& x) {
+    return x.is("recv", "response") && x.msg().at("re").num() > id;
+  });
+  ASSERT_TRUE(again) << context();
+  EXPECT_FALSE(again->msg().at("ok").is_true()) << again->json.text();
+  EXPECT_EQ(again->msg().at("error.code").str(), "not_held") << again->json.text();
+}
+
 TEST_F(SublinkdTest, PushedGrantReplacesTheLicenseButOlderOrNotYetValidOnesAreRefused) {
   start();
   std::string first = wait_licensed().at("license.serial").str();

@@ -20,7 +20,8 @@ What it does (PROTOCOL.md sections 2-5, server side):
 Control: the test appends JSON lines to --control FILE; each line is one
 object with "cmd" (applies to every open connection unless said otherwise):
   {"cmd":"revoke","serial":S?,"reason":R?,"keep_entitlement":false}
-      license_revoke of S (default: the last serial granted); unless
+      license_revoke of S (default: the last serial granted; "*" revokes
+      whatever license the device holds, PROTOCOL.md section 4); unless
       keep_entitlement, entitlements are cleared so the next request is denied
   {"cmd":"entitle","features":{"name":qty,...}}   replace entitlements
   {"cmd":"grant","features":{...}?,"expires_in_s":N?,"not_before_in_s":N?,

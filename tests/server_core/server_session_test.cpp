@@ -540,6 +540,62 @@ TEST_F(SessionTest, RevokeIsSentRecordedAndAnswered) {
   EXPECT_TRUE(session->take_response(*id)->ok);
 }
 
+// PROTOCOL.md section 4: the server revokes what the device reported in
+// force, not what it last issued; "*" while a grant is unconfirmed.
+TEST_F(SessionTest, RevokeHeldAimsAtTheSerialTheDeviceReported) {
+  open();
+  say(hello(1, "C-42", "SYS-7", 1, "L-5"));
+  (void)take();
+  EXPECT_EQ(session->info().held_serial, "L-5") << "hello reports the license in force";
+  say(license_request(2, R"([{"name":"trunks","qty":1}])"));
+  std::string issued = std::string(accept(key, *take_one(), now).terms.serial.view());
+  ASSERT_NE(issued, "L-5");
+  EXPECT_EQ(session->info().held_serial, "L-5") << "a grant is not yet a license in force";
+  EXPECT_EQ(session->info().unconfirmed_serials, std::vector<std::string>{issued});
+
+  // Unconfirmed: the device may have applied it or not (a full disk, a
+  // refusal), so the revoke says "*" and both serials are recorded.
+  std::optional<ServerSession::HeldRevoke> sent = session->revoke_held("contract ended", now);
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->serial, "*");
+  auto r = take_one();
+  EXPECT_EQ(r->type(), "license_revoke");
+  EXPECT_EQ(r->string("serial"), "*");
+  EXPECT_TRUE(*directory.is_revoked("SYS-7", "L-5"));
+  EXPECT_TRUE(*directory.is_revoked("SYS-7", issued));
+  say(R"({"type":"response","re":)" + std::to_string(sent->id) + R"(,"ok":true,"result":{"serial":")" + issued +
+      R"("}})");
+  EXPECT_FALSE(session->info().held_serial) << "the device answered: nothing held";
+  EXPECT_FALSE(session->revoke_held("again", now)) << "nothing to revoke";
+
+  // The device reports what it applied (license_applied event, then an
+  // audit): the revoke names that serial.
+  say(license_request(3, R"([{"name":"trunks","qty":1}])"));
+  std::string next = std::string(accept(key, *take_one(), now).terms.serial.view());
+  say(R"({"type":"event","id":4,"events":[{"seq":1,"time":null,"kind":"license_applied","severity":"info","serial":")" +
+      next + R"("}]})");
+  (void)take();
+  EXPECT_EQ(session->info().held_serial, next);
+  EXPECT_TRUE(session->info().unconfirmed_serials.empty());
+  sent = session->revoke_held("r", now);
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(sent->serial, next);
+  EXPECT_EQ(take_one()->string("serial"), next);
+}
+
+TEST_F(SessionTest, AnAuditNamesTheLicenseInForce) {
+  open();
+  say(hello(1, "C-42", "SYS-7", 1, "L-5"));
+  (void)take();
+  say(license_request(2, R"([{"name":"trunks","qty":1}])"));
+  (void)take();
+  // The device still audits L-5: the grant crossed it or was refused.
+  say(R"({"type":"license_audit","id":3,"serial":"L-5","from":1,"to":2,"usage":[]})");
+  (void)take();
+  EXPECT_EQ(session->info().held_serial, "L-5");
+  EXPECT_EQ(session->info().unconfirmed_serials.size(), 1u) << "a later grant may still be in flight";
+}
+
 TEST_F(SessionTest, ADeviceBackWithARevokedSerialIsToldAgain) {
   ASSERT_TRUE(directory.record_revoked("SYS-7", "L-5", "fraud", now).ok());
   open();
