@@ -619,7 +619,13 @@ void Agent::schedule_renewal(Millis now) {
   // issued <= expires, both within the license time range (license.h): no overflow.
   const LicenseTerms& t = held_->terms;
   Millis ask_utc = t.expires - (t.expires - t.issued) / 4;
-  renew_at_ = ask_utc <= *utc ? now : saturating_add(now, ask_utc - *utc);
+  if (ask_utc > *utc) {
+    renew_at_ = saturating_add(now, ask_utc - *utc);
+  } else {
+    // Due already: a request that is out (the one behind hello) counts as
+    // the first ask.
+    renew_at_ = license_request_ ? saturating_add(now, kRenewRetryMinMs) : now;
+  }
 }
 
 void Agent::check_license_window(Millis now) {

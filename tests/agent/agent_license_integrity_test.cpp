@@ -117,6 +117,20 @@ TEST(AgentLicenseIntegrity, ALicenseNearingItsExpiryIsRenewedBeforeItExpiresWith
   EXPECT_EQ(rig.sent_of("license_request").size(), before + 1);
 }
 
+TEST(AgentLicenseIntegrity, ALicenseAlreadyInItsLastQuarterIsNotAskedForTwiceAtLinkUp) {
+  AgentRig rig;
+  LicenseSpec spec;
+  spec.issued = kT0 - 3000 * kSec;
+  spec.not_before = spec.issued;
+  spec.expires = kT0 + 500 * kSec;  // the last quarter began 375 s ago
+  licensed(rig, spec);
+  EXPECT_EQ(rig.sent_of("license_request").size(), 1u) << "the request behind hello is out";
+  rig.run_for(59 * kSec);
+  EXPECT_EQ(rig.sent_of("license_request").size(), 1u) << "it counts as the first ask";
+  rig.run_for(2 * kSec);
+  EXPECT_EQ(rig.sent_of("license_request").size(), 2u);
+}
+
 TEST(AgentLicenseIntegrity, TheFirstAuditGoesOutWhenTheLicenseArrivesJustAfterWelcome) {
   AgentRig rig;
   ASSERT_TRUE(rig.boot().ok());
