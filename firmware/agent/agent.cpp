@@ -586,6 +586,9 @@ void Agent::handle(ServerMessage& m, Millis now) {
 
 void Agent::on_welcome(const Welcome& w, Millis now) {
   welcomed_ = true;
+  // The server accepted us: only now may the reconnection backoff start
+  // over (PROTOCOL.md 1.5); a link refused before this keeps it growing.
+  channel_.link_accepted();
   heartbeat_ms_ = w.heartbeat_s * 1000;
   audit_ms_ = w.audit_s * 1000;
   learn_server_time(now, w.time);

@@ -107,16 +107,26 @@ bool ConnectPolicy::on_attempt_succeeded(AttemptId id, Millis now) {
   a->pending = false;
   queue_aborts_of_pending();
   state_ = State::connected;
-  failed_rounds_ = 0;
+  accepted_ = false;
   retry_floor_ = 0;
   retry_at_ = kNever;
   return true;
+}
+
+void ConnectPolicy::on_link_accepted() {
+  if (state_ != State::connected) return;
+  accepted_ = true;
+  failed_rounds_ = 0;
 }
 
 Millis ConnectPolicy::on_link_down(Millis now) {
   last_now_ = now;
   if (state_ != State::connected) return retry_at();
   state_ = State::waiting;
+  // A refused link (never accepted) keeps failed_rounds_ from the rounds
+  // before it, so its wait is one more doubling; an accepted one starts
+  // from retry_min.
+  accepted_ = false;
   retry_at_ = add_saturating(now, draw_wait());
   return retry_at_;
 }

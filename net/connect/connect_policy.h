@@ -26,6 +26,14 @@
 // and calls start_round. The first attempt to succeed wins; every other
 // pending attempt is aborted.
 //
+// A link that opens is not yet a success (section 1.5): the server may still
+// refuse the device (an `error`, a close 1008, a close before `welcome`).
+// Only on_link_accepted (the agent saw `welcome`) resets the backoff; a link
+// that goes down before it counts as one more failed round, so a refused
+// device backs off like one that cannot connect at all. A link that was
+// accepted and goes down waits a jittered [0, retry_min] first, so a fleet
+// does not return in one burst when a server restarts.
+//
 // Memory is fixed: at most kMaxAddresses x kMaxPorts candidates per round,
 // each attempted at most once.
 #pragma once
@@ -102,13 +110,20 @@ class ConnectPolicy {
 
   /// The attempt completed the whole chain. Returns false when it is not a
   /// pending attempt of this round (timed out, superseded, stale): the
-  /// driver must then close it. On true, the backoff is reset and every
-  /// other pending attempt is aborted at the following polls.
+  /// driver must then close it. On true, every other pending attempt is
+  /// aborted at the following polls. The backoff is NOT reset: the server
+  /// has not accepted the device yet (see on_link_accepted).
   bool on_attempt_succeeded(AttemptId id, Millis now);
 
-  /// The link that an attempt established went down. Enters `waiting` with
-  /// a retry time drawn like that of a failed round (so a fleet does not
-  /// reconnect in lockstep after a server restart) and returns it.
+  /// The server accepted the device on the open link (`welcome`): the
+  /// backoff is reset. Ignored unless a link is up.
+  void on_link_accepted();
+
+  /// The link that an attempt established went down. Enters `waiting` and
+  /// returns the retry time. After an accepted link it is drawn in
+  /// [0, retry_min] (a fleet does not reconnect in lockstep after a server
+  /// restart); after a link the server never accepted (a refusal) it is
+  /// drawn like that of one more failed round, so the bound keeps doubling.
   Millis on_link_down(Millis now);
 
   /// A server-given delay (503 Retry-After, error.retry_after_s,
@@ -117,7 +132,7 @@ class ConnectPolicy {
   void set_retry_floor(Millis delay_ms);
 
   /// Forgets the consecutive failed rounds: the next wait is bounded by
-  /// retry_min again. Success does this by itself.
+  /// retry_min again. on_link_accepted does this by itself.
   void reset_backoff();
 
   /// The earliest time poll() has something to do (a stagger start or an
@@ -127,8 +142,11 @@ class ConnectPolicy {
   State state() const { return state_; }
   /// When the next round should start; kNever unless waiting.
   Millis retry_at() const { return state_ == State::waiting ? retry_at_ : kNever; }
-  /// Consecutive failed rounds (and link losses) since the last success.
+  /// Consecutive failed rounds (refused links and link losses included)
+  /// since the last accepted link.
   uint32_t failed_rounds() const { return failed_rounds_; }
+  /// True while the open link has been accepted (on_link_accepted).
+  bool link_accepted() const { return state_ == State::connected && accepted_; }
 
  private:
   struct Attempt {
@@ -160,6 +178,7 @@ class ConnectPolicy {
   Status last_failure_;  // reported with round_failed, for the log
   Millis last_now_ = 0;  // "due now" for next_deadline()
   uint32_t failed_rounds_ = 0;
+  bool accepted_ = false;  // the open link saw `welcome`
   Millis retry_floor_ = 0;
   Millis retry_at_ = kNever;
 };

@@ -45,7 +45,10 @@ bool Link::idle() const {
 void Link::start(Millis now) {
   now_ = now;
   running_ = true;
-  policy_.reset_backoff();
+  // No backoff reset here: only `welcome` resets it (link_accepted), so a
+  // device the server refuses and that restarts (after a close for a
+  // violation, a disconnect) still waits as long as the backoff says.
+  if (resolving_ || policy_.state() == ConnectPolicy::State::waiting) return;  // poll() resolves at retry_at
   resolving_ = true;
   // With a proxy, every TCP attempt goes to the proxy: the proxy resolves
   // the server name, the device resolves the proxy's.
@@ -471,6 +474,9 @@ void Link::close(uint16_t code, std::string_view reason) {
     if (c.stage != Stage::free && &c != winner_) release(c);
   }
   if (!up()) return;
+  // The link is over for the backoff now, not when the close handshake
+  // ends: a start() in between must already wait for it.
+  policy_.on_link_down(now_);
   Chain& c = *winner_;
   if (c.tls && c.tls->handshake_done() && c.ws->close(code, reason).ok()) {
     c.stage = Stage::closing;

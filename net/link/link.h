@@ -96,7 +96,9 @@ class Link final : public SocketEvents, public MessageChannel {
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
 
-  /// Starts the first connection round.
+  /// Starts the first connection round, or restarts after close(): at once
+  /// unless the backoff after the closed link is still running (then at
+  /// the retry time, from poll()).
   void start(Millis now) override;
 
   /// Does what is due at `now`; returns when to call again at the latest.
@@ -116,7 +118,8 @@ class Link final : public SocketEvents, public MessageChannel {
   Status send_ping(std::span<const uint8_t> payload);
 
   /// Closes the open link with `code` (1000, 1001 at shutdown) and stops
-  /// making new rounds until start() is called again.
+  /// making new rounds until start() is called again. The link counts as
+  /// down for the backoff at once (a refused link as a failed round).
   void close(uint16_t code, std::string_view reason = {}) override;
 
   /// Drops the open link at once (dead-link detection) and starts a new
@@ -131,6 +134,9 @@ class Link final : public SocketEvents, public MessageChannel {
 
   /// A server-given delay: the next wait is at least `delay_ms`.
   void set_retry_floor(Millis delay_ms) override { policy_.set_retry_floor(delay_ms); }
+
+  /// `welcome` arrived on the open link: the backoff is reset.
+  void link_accepted() override { policy_.on_link_accepted(); }
 
   /// True when nothing is under way: no attempt, no link, no close pending
   /// (after close() completes).

@@ -14,7 +14,9 @@ namespace sublink {
 class MessageChannel {
  public:
   virtual ~MessageChannel() = default;
-  /// Starts connecting (a connection round), or restarts after close().
+  /// Starts connecting (a connection round), or restarts after close(). A
+  /// restart does not reset the backoff: when the link that close() ended
+  /// was never accepted, the first round waits for the backoff.
   virtual void start(Millis now) = 0;
   /// True while a message can be sent.
   virtual bool up() const = 0;
@@ -28,6 +30,11 @@ class MessageChannel {
   virtual void drop(Status why) = 0;
   /// A server-given delay: the next reconnection waits at least this long.
   virtual void set_retry_floor(Millis delay_ms) = 0;
+  /// The server accepted the device on the open link (`welcome`): only this
+  /// resets the reconnection backoff (PROTOCOL.md 1.5). A link that goes
+  /// down before it (an `error`, a close 1008, any close before `welcome`)
+  /// counts as one more failed round.
+  virtual void link_accepted() = 0;
 };
 
 }  // namespace sublink

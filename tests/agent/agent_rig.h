@@ -37,8 +37,10 @@ class FakeChannel : public MessageChannel {
     is_up = false;
   }
   void set_retry_floor(Millis delay_ms) override { floors.push_back(delay_ms); }
+  void link_accepted() override { ++accepted; }
 
   bool is_up = false;
+  int accepted = 0;  // link_accepted() calls
   std::vector<std::string> sent;
   std::vector<Millis> starts;
   std::vector<uint16_t> closes;

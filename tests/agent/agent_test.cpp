@@ -340,6 +340,31 @@ TEST_F(AgentTest, ServerErrorSetsTheRetryFloor) {
   EXPECT_TRUE(rig.channel.closes.empty()) << "the server closes after error";
 }
 
+TEST_F(AgentTest, OnlyWelcomeTellsTheChannelTheLinkIsAccepted) {
+  // PROTOCOL.md 1.5: the backoff resets only on welcome; an error (a
+  // refusal) or any other message before it must not reset it.
+  rig.link_up();
+  rig.server(R"({"type":"error","code":"system_mismatch","message":"system registered to another customer"})");
+  EXPECT_EQ(rig.channel.accepted, 0);
+  rig.link_up();
+  rig.server(R"({"type":"heartbeat_ack","time":1750000000000})");
+  EXPECT_EQ(rig.channel.accepted, 0);
+  rig.welcome(kT0);
+  EXPECT_EQ(rig.channel.accepted, 1);
+}
+
+TEST_F(AgentTest, ARawControlCharacterInAServerMessageClosesWith1007) {
+  // "busy" NUL "x": read by cJSON alone as the code "busy" with its retry.
+  rig.link_up();
+  std::string error = R"({"type":"error","code":"busy)";
+  error.push_back('\0');
+  error += R"(x","message":"m","retry_after_s":1})";
+  rig.server(error);
+  ASSERT_EQ(rig.channel.closes.size(), 1u);
+  EXPECT_EQ(rig.channel.closes[0], 1007);
+  EXPECT_TRUE(rig.channel.floors.empty()) << "nothing of the message was used";
+}
+
 TEST_F(AgentTest, InvalidJsonClosesWith1007AndViolationWith1002) {
   rig.link_up();
   rig.server("{not json");

@@ -377,7 +377,7 @@ TEST(ConnectPolicy, DisconnectFloorAppliesToTheWaitAfterTheLinkGoesDown) {
   EXPECT_EQ(p.next_deadline(), 65000);
 }
 
-TEST(ConnectPolicy, SuccessResetsTheBackoff) {
+TEST(ConnectPolicy, WelcomeResetsTheBackoffAndTheLinkLossWaitsAtMostRetryMin) {
   SeededRandom rng(9);
   ConnectConfig c;
   c.retry_min_ms = 1000;
@@ -388,11 +388,82 @@ TEST(ConnectPolicy, SuccessResetsTheBackoff) {
     p.start_round(0, 1);
     ConnectAction a = p.poll(0);
     ASSERT_TRUE(p.on_attempt_succeeded(a.attempt, 10));
+    EXPECT_EQ(p.failed_rounds(), 6u) << "an open link is not yet accepted";
+    EXPECT_FALSE(p.link_accepted());
+    p.on_link_accepted();
+    EXPECT_TRUE(p.link_accepted());
     EXPECT_EQ(p.failed_rounds(), 0u);
     Millis retry = p.on_link_down(20);
     ASSERT_GE(retry, 20);
     ASSERT_LE(retry, 1020) << "bounded by retry_min again";
   }
+}
+
+// Opens a link on a fresh round at `now` and lets the server refuse it (it
+// goes down without on_link_accepted); returns the wait chosen.
+Millis wait_after_refused_link(ConnectPolicy& p, Millis now) {
+  p.start_round(now, 1);
+  ConnectAction a = p.poll(now);
+  EXPECT_EQ(a.kind, Kind::start_attempt);
+  EXPECT_TRUE(p.on_attempt_succeeded(a.attempt, now + 50));
+  return p.on_link_down(now + 100) - (now + 100);
+}
+
+TEST(ConnectPolicy, RefusedLinksKeepDoublingTheBackoffUpToTheCap) {
+  // PROTOCOL.md 1.5: a link the server refuses (error, 1008, a close before
+  // welcome) counts as a failed round; only welcome resets the backoff.
+  SeededRandom rng(13);
+  ConnectConfig c;
+  c.retry_min_ms = 1000;
+  c.retry_max_ms = 16000;
+  const Millis bounds[] = {1000, 2000, 4000, 8000, 16000, 16000, 16000};
+  Millis max_wait[7] = {};
+  for (int sample = 0; sample < 300; ++sample) {
+    ConnectPolicy p(c, rng);
+    Millis now = 0;
+    for (int k = 0; k < 7; ++k) {
+      Millis w = wait_after_refused_link(p, now);
+      ASSERT_GE(w, 0);
+      ASSERT_LE(w, bounds[k]) << "refusal " << k + 1;
+      max_wait[k] = std::max(max_wait[k], w);
+      now += 100 + w;
+    }
+    EXPECT_EQ(p.failed_rounds(), 7u);
+  }
+  for (int k = 0; k < 7; ++k) EXPECT_GT(max_wait[k], bounds[k] * 9 / 10) << "refusal " << k + 1;
+}
+
+TEST(ConnectPolicy, RefusalsAndFailedRoundsShareOneBackoff) {
+  SeededRandom rng(17);
+  ConnectConfig c;
+  c.retry_min_ms = 1000;
+  c.retry_max_ms = 300000;
+  for (int i = 0; i < 100; ++i) {
+    ConnectPolicy p(c, rng);
+    wait_after_failed_rounds(p, 3);           // bounds 1, 2, 4 s
+    Millis w = wait_after_refused_link(p, 0);  // the fourth: bound 8 s
+    ASSERT_LE(w, 8000);
+    ASSERT_LE(wait_after_failed_rounds(p, 1), 16000);
+    EXPECT_EQ(p.failed_rounds(), 5u);
+  }
+}
+
+TEST(ConnectPolicy, AcceptanceIsForgottenWhenTheLinkGoesDown) {
+  // A welcome on one link does not make the next link accepted: a server
+  // that welcomed once and then refuses is backed off again.
+  ZeroRandom zero;
+  ConnectConfig c;
+  ConnectPolicy p(c, zero);
+  p.start_round(0, 1);
+  ConnectAction a = p.poll(0);
+  ASSERT_TRUE(p.on_attempt_succeeded(a.attempt, 10));
+  p.on_link_accepted();
+  p.on_link_down(20);
+  EXPECT_EQ(p.failed_rounds(), 1u);
+  EXPECT_FALSE(p.link_accepted());
+  wait_after_refused_link(p, 30);
+  wait_after_refused_link(p, 300);
+  EXPECT_EQ(p.failed_rounds(), 3u);
 }
 
 TEST(ConnectPolicy, ResetBackoffByHand) {

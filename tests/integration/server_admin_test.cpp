@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <chrono>
 #include <functional>
@@ -247,6 +248,53 @@ TEST_F(ServerAdminTest, AddCustomerAndAddSystemLetAnUnknownDeviceLink) {
   Result<std::unique_ptr<SqliteDirectory>> records = SqliteDirectory::open(db, 2000);
   ASSERT_TRUE(records.ok());
   EXPECT_EQ(*(*records)->customer_name("CUST-1"), "Example Telephony");
+  daemon_.reset();
+  EXPECT_EQ(server_->stop(), 0) << server_->log();  // before its folder goes
+}
+
+// How many times `needle` occurs in `text`.
+size_t occurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+TEST_F(ServerAdminTest, ARefusedAgentBacksOffInsteadOfHammeringTheServer) {
+  // SYS-0001 is registered to another customer: the server answers every
+  // hello with error system_mismatch and closes with 1008. PROTOCOL.md 1.5:
+  // each refusal is a failed round, so the waits are drawn under bounds of
+  // 1, 2, 4, 8, 8 ... s (retry_min_s 1, retry_max_s 8), never reset.
+  TempDir fresh;
+  const std::string db = ServerProcess::db_path(fresh.path());
+  ASSERT_EQ(server_db_command(db, "init-db", ""), 0);
+  ASSERT_EQ(server_db_command(db, "add-customer", "CUST-1"), 0);
+  ASSERT_EQ(server_db_command(db, "add-customer", "CUST-2"), 0);
+  ASSERT_EQ(server_db_command(db, "add-system", "--customer CUST-2 SYS-0001"), 0);
+  const int port = free_port();
+  server_ = std::make_unique<ServerProcess>(fresh.path(), std::vector<int>{port});
+  Daemon::Config config;
+  config.ports = {port};
+  config.retry_min_s = 1;
+  config.retry_max_s = 8;
+  const std::string refusal = "closing the link (1008 system_mismatch)";
+  const Clock::time_point started = Clock::now();
+  daemon_ = std::make_unique<Daemon>(tmp_.path(), config);
+  ASSERT_TRUE(eventually([&] { return occurrences(server_->log(), refusal) >= 1; }, 10000)) << logs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(10000) - (Clock::now() - started));
+  const size_t first_10s = occurrences(server_->log(), refusal);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20000) - (Clock::now() - started));
+  const size_t all_20s = occurrences(server_->log(), refusal);
+  const size_t second_10s = all_20s - first_10s;
+  std::printf("refusals: %zu in the first 10 s, %zu in the next 10 s\n", first_10s, second_10s);
+
+  // Expected about 5 refusals in the first 10 s (waits 0.5 + 1 + 2 + 4 s on
+  // average) and 2 or 3 in the next 10 s (4 s on average). The agent that
+  // reset its backoff at every upgrade was refused about 20 times in each.
+  EXPECT_GE(first_10s, 2u) << "the agent keeps trying\n" << logs();
+  EXPECT_LE(first_10s, 10u) << logs();
+  EXPECT_LE(second_10s, 7u) << "at retry_max_s 8 the waits average 4 s\n" << logs();
+  EXPECT_LE(all_20s, 15u) << logs();
+  EXPECT_NE(daemon_->log().find("server error: system_mismatch"), std::string::npos) << logs();
   daemon_.reset();
   EXPECT_EQ(server_->stop(), 0) << server_->log();  // before its folder goes
 }

@@ -140,5 +140,37 @@ TEST(LinkScenario, DeviceLinkLossGraceAndBack) {
   EXPECT_TRUE(delivered_exactly_once(world));
 }
 
+// A server that refuses the device after the upgrade (`error`
+// system_mismatch, close 1008): the system is registered to another
+// customer. PROTOCOL.md 1.5: the refusal is a failed round, the backoff
+// grows up to retry_max_s (300 s) and no welcome ever resets it, so a
+// device (and a fleet of them) costs the server a bounded number of
+// connections per hour, not one every half second.
+TEST(LinkScenario, RefusedDeviceBacksOffToRetryMaxAndStaysThere) {
+  SimWorldSetup setup = scenario_setup();
+  SimWorld world(setup);
+  SystemRecord elsewhere;
+  elsewhere.customer_id = "C-OTHER";
+  elsewhere.system_id = std::string(setup.device_config.system_id.view());
+  world.server().directory().put_system(elsewhere);
+  ASSERT_TRUE(world.start().ok());
+
+  world.run_for(kHourMs);
+  const uint64_t first_hour = world.server().received("hello");
+  world.run_for(5 * kHourMs);
+  const uint64_t next_five_hours = world.server().received("hello") - first_hour;
+
+  EXPECT_EQ(world.server().welcomes(), 0u);
+  ASSERT_FALSE(world.timeline().lines_starting("server", "closes with 1008 system_mismatch").empty())
+      << timeline_text(world);
+  // Bounds 1, 2, 4 ... 256 s, then 300 s with full jitter (mean 150 s):
+  // about 9 + 22 hellos in the first hour, 24 an hour after it. Twice that
+  // is the limit; the old agent reconnected about 7200 times an hour.
+  EXPECT_GE(first_hour, 10u) << "the device keeps trying";
+  EXPECT_LE(first_hour, 62u) << timeline_text(world);
+  EXPECT_GE(next_five_hours, 5u * 12u);
+  EXPECT_LE(next_five_hours, 5u * 48u) << "refusals per hour once at retry_max_s";
+}
+
 }  // namespace
 }  // namespace sublink::test
