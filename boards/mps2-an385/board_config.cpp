@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "firmware/json/json_document.h"
 #include "firmware/config/config_parser.h"
 #include "firmware/json/json_writer.h"
 #include "net/address/ip_address.h"
@@ -194,15 +195,19 @@ bool parse_ipv4(std::string_view text, Ipv4& out) {
 ConfigError parse_board_config(std::string_view json, BoardConfig& board, DeviceConfig& device) {
   board = BoardConfig{};
   board.ntp.assign(kDefaultNtpServer);
-  cJSON* root = cJSON_ParseWithLength(json.data(), json.size());
-  if (root == nullptr) {
-    return ConfigError::begin(Reason::invalid_argument).add("not valid JSON (or larger than the JSON arena)");
+  // The project's one checked parser: a raw control character (a NUL that
+  // would cut a value) is refused with its offset, as in the agent's keys.
+  JsonResult<JsonDocument> doc = JsonDocument::parse(json);
+  if (!doc.ok()) {
+    char why[120];
+    const size_t n = doc.error().describe(why);
+    return ConfigError::begin(Reason::invalid_argument).add("not valid JSON: ").add(std::string_view(why, n));
   }
+  cJSON* root = doc->mutable_root();
   ConfigError e = split(root, board);
   // Set-up time only: the heap block is reused once this returns.
   auto text = std::make_unique<char[]>(kMaxDeviceJson);
   if (e.ok()) e = write_device_json(root, board, {text.get(), kMaxDeviceJson});
-  cJSON_Delete(root);
   if (!e.ok()) return e;
   return parse_device_config(text.get(), device);
 }

@@ -577,6 +577,16 @@ ConfigError parse_device_config(std::string_view json, DeviceConfig& config) {
         e.add("a string holds \\u0000");
         return e;
       }
+      case JsonProblem::control_char: {
+        // A value cut at a NUL or holding a raw control byte would be read
+        // as something else than what the file seems to say: refused.
+        static constexpr char kHex[] = "0123456789abcdef";
+        const char hex[5] = {'0', 'x', kHex[(je.byte >> 4) & 0xf], kHex[je.byte & 0xf], '\0'};
+        ConfigError e = ConfigError::begin(Reason::invalid_argument);
+        e.add("a raw control character (").add(hex).add(", must be escaped) at ");
+        add_position(e, json, static_cast<size_t>(je.status.detail() < 0 ? 0 : je.status.detail()));
+        return e;
+      }
       default: {
         ConfigError e = ConfigError::begin(Reason::invalid_argument);
         e.add("not valid JSON at ");

@@ -8,40 +8,63 @@ namespace sublink {
 
 namespace {
 
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+struct Prescan {
+  JsonProblem problem = JsonProblem::none;
+  size_t offset = 0;  // of the byte at fault
+};
+
 // A linear pre-scan so hostile nesting never reaches cJSON's recursion, and
-// so strings that would be silently cut at an embedded NUL are refused.
-JsonProblem prescan(std::string_view text) {
+// so what cJSON would take silently is refused: strings that would be cut
+// at an embedded NUL (raw or \u0000), raw control characters inside strings
+// (RFC 8259 section 7 requires them escaped) and control bytes between
+// tokens (cJSON skips every byte up to 0x20 as whitespace; JSON allows
+// only space, tab, LF and CR).
+Prescan prescan(std::string_view text) {
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
+    const char c = text[i];
+    const bool control = static_cast<unsigned char>(c) < 0x20;
     if (in_string) {
+      if (control) return {JsonProblem::control_char, i};
       if (c == '\\') {
         if (i + 5 < text.size() && text[i + 1] == 'u' && text.substr(i + 2, 4) == "0000") {
-          return JsonProblem::nul_in_string;
+          return {JsonProblem::nul_in_string, i};
+        }
+        if (i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x20) {
+          return {JsonProblem::control_char, i + 1};  // a backslash does not make it legal
         }
         ++i;  // the escaped character cannot end the string
       } else if (c == '"') {
         in_string = false;
       }
+    } else if (control && !is_space(c)) {
+      return {JsonProblem::control_char, i};
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
-      if (++depth > kMaxJsonDepth) return JsonProblem::too_deep;
+      if (++depth > kMaxJsonDepth) return {JsonProblem::too_deep, i};
     } else if (c == '}' || c == ']') {
       --depth;
     }
   }
-  return JsonProblem::none;
+  return {};
 }
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 }  // namespace
 
 JsonResult<JsonDocument> JsonDocument::parse(std::string_view text) {
   JsonError error;
-  error.problem = prescan(text);
+  const Prescan scan = prescan(text);
+  error.problem = scan.problem;
+  if (error.problem == JsonProblem::control_char) {
+    // Not JSON (RFC 8259): like any other syntax error, closes with 1007.
+    error.byte = static_cast<unsigned char>(text[scan.offset]);
+    error.status = Status(Reason::invalid_payload, static_cast<int32_t>(scan.offset));
+    return error;
+  }
   if (error.problem == JsonProblem::too_deep) {
     error.status = Status(Reason::message_too_big, kMaxJsonDepth);
     return error;

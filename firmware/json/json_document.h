@@ -20,10 +20,15 @@ inline constexpr int kMaxJsonDepth = 16;
 class JsonDocument {
  public:
   /// Parses exactly one JSON value (surrounding whitespace allowed) from
-  /// `text`, which needs no terminating NUL. Fails with invalid_payload
-  /// (not JSON, detail: byte offset), message_too_big (nesting over
-  /// kMaxJsonDepth), protocol_violation (a \u0000 escape) or out_of_memory
-  /// (the arena is full, detail: arena capacity).
+  /// `text`, which needs no terminating NUL. The one checked entry point
+  /// for every JSON text the project reads (wire messages on both sides,
+  /// licenses, configuration, control and admin requests). Fails with
+  /// invalid_payload (not JSON, detail: byte offset; JsonProblem::control_char
+  /// for a raw U+0000..U+001F inside a string or a control byte such as NUL
+  /// between tokens, which cJSON alone would take and cut the value at),
+  /// message_too_big (nesting over kMaxJsonDepth), protocol_violation (a
+  /// \u0000 escape) or out_of_memory (the arena is full, detail: arena
+  /// capacity).
   static JsonResult<JsonDocument> parse(std::string_view text);
 
   JsonDocument(JsonDocument&& other) noexcept;
@@ -34,6 +39,9 @@ class JsonDocument {
 
   /// The top-level value; never null for a parsed document.
   const cJSON* root() const { return root_; }
+  /// The same, for an owner that edits the tree in place (detaching the
+  /// members it consumed); the document still frees whatever is left.
+  cJSON* mutable_root() { return root_; }
 
  private:
   explicit JsonDocument(cJSON* root) : root_(root) {}

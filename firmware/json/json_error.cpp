@@ -42,6 +42,10 @@ size_t JsonError::describe(std::span<char> out) const {
       n = std::snprintf(out.data(), out.size(), "JSON nested deeper than %ld levels", static_cast<long>(status.detail()));
       break;
     case JsonProblem::nul_in_string: n = std::snprintf(out.data(), out.size(), "string holds \\u0000"); break;
+    case JsonProblem::control_char:
+      n = std::snprintf(out.data(), out.size(), "raw control character 0x%02x at byte %ld (JSON needs it escaped)",
+                        static_cast<unsigned>(byte & 0xff), static_cast<long>(status.detail()));
+      break;
     case JsonProblem::no_memory:
       n = std::snprintf(out.data(), out.size(), "JSON does not fit the %ld-byte arena", static_cast<long>(status.detail()));
       break;

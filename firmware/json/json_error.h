@@ -27,6 +27,8 @@ enum class JsonProblem : uint8_t {
   not_json,       // the text is not one JSON value (detail: byte offset)
   too_deep,       // nesting deeper than the device accepts
   nul_in_string,  // a \u0000 escape: device strings are NUL-terminated
+  control_char,   // a raw U+0000..U+001F inside a string, or a control byte
+                  // (NUL included) between tokens (detail: byte offset)
   no_memory,      // the JSON arena is full
   missing,        // a required field is absent
   wrong_type,     // a field has another JSON type
@@ -43,6 +45,7 @@ struct JsonError {
   /// Enclosing field when the fault is inside an array element or object.
   const char* parent = nullptr;
   int32_t index = -1;  // element of `parent`, -1 when not in an array
+  int32_t byte = -1;   // control_char: the raw byte at fault (0..31)
   JsonType expected = JsonType::missing;
   JsonType found = JsonType::missing;
 

@@ -118,6 +118,17 @@ TEST_F(ConfigFile, InvalidJsonNamesLineAndColumn) {
   EXPECT_EQ(load_config_file(path, out).message(), "config: not valid JSON at line 3, column 3");
 }
 
+TEST_F(ConfigFile, ARawControlCharacterIsRefusedWithItsPlace) {
+  // "SYS-0001" NUL "X": cJSON alone reads "SYS-0001", which matches the
+  // certificate, and the file would load saying something else than it
+  // reads in an editor.
+  values_["system_id"] = std::string("\"SYS-0001\0X\"", 12);
+  EXPECT_EQ(error(), "config: a raw control character (0x00, must be escaped) at line 9, column 25");
+  values_["system_id"] = "\"SYS-0001\"";
+  values_["customer_id"] = "\"CUST-1\x1b[2J\"";
+  EXPECT_EQ(error(), "config: a raw control character (0x1b, must be escaped) at line 4, column 24");
+}
+
 TEST_F(ConfigFile, SettingErrorsComeFromTheParser) {
   values_["retry_max"] = "5";
   EXPECT_EQ(error(), "config: 'retry_max': unknown key");

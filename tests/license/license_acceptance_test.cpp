@@ -297,6 +297,23 @@ TEST_F(LicenseAcceptance, RefusesSignedBytesThatAreNotOneJsonObject) {
   EXPECT_EQ(refusal_for(s.json()), LicenseRefusal::bad_json);
 }
 
+TEST_F(LicenseAcceptance, RefusesARawControlCharacterEvenWhenSigned) {
+  // Signed bytes that say system "SYS-7" NUL "X" are a license for another
+  // system name; cJSON alone would read "SYS-7" and accept it here.
+  Spec nul;
+  nul.system = std::string("SYS-7\0X", 7);
+  LicenseDecision d = accept(grant_for(nul.json()));
+  EXPECT_EQ(d.refusal, LicenseRefusal::bad_json);
+  EXPECT_EQ(d.json.problem, JsonProblem::control_char);
+  EXPECT_EQ(d.json.byte, 0);
+  Spec tab;
+  tab.serial = "L-0001\t";
+  EXPECT_EQ(refusal_for(tab.json()), LicenseRefusal::bad_json);
+  Spec escaped;
+  escaped.serial = "L-0001\\t";  // the same character, escaped: valid JSON
+  EXPECT_TRUE(accept(grant_for(escaped.json())).accepted());
+}
+
 TEST_F(LicenseAcceptance, DecodesEscapedAndUnicodeIdentities) {
   Spec s;
   s.customer = R"(C-\u0034\u0032)";  // "C-42" spelt with escapes

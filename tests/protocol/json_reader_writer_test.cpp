@@ -60,6 +60,46 @@ TEST(JsonDocument, RefusesEscapedNulBecauseDeviceStringsEndAtNul) {
   EXPECT_TRUE(JsonDocument::parse(R"({"a":"x\\u0000y"})").ok()) << "an escaped backslash, not an escape";
 }
 
+TEST(JsonDocument, RefusesEveryRawControlCharacterInsideAString) {
+  // RFC 8259 section 7: U+0000..U+001F must be escaped. cJSON alone takes
+  // them, and a raw NUL cuts the value short ("SYS-1\0..." read as "SYS-1").
+  for (int b = 0; b < 0x20; ++b) {
+    std::string text = R"({"system_id":"SYS-1)";
+    text.push_back(static_cast<char>(b));
+    text += R"(X"})";
+    auto doc = JsonDocument::parse(text);
+    ASSERT_FALSE(doc.ok()) << "byte " << b;
+    EXPECT_EQ(doc.status().reason(), Reason::invalid_payload) << "byte " << b;
+    EXPECT_EQ(doc.error().problem, JsonProblem::control_char) << "byte " << b;
+    EXPECT_EQ(doc.status().detail(), 19) << "the offset of the byte";
+    EXPECT_EQ(doc.error().byte, b);
+  }
+  auto doc = JsonDocument::parse(std::string_view("{\"a\":\"x\0y\"}", 11));
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(describe(doc.error()), "raw control character 0x00 at byte 7 (JSON needs it escaped)");
+  // A backslash does not make a raw control byte legal either.
+  EXPECT_EQ(JsonDocument::parse("{\"a\":\"x\\\ny\"}").error().problem, JsonProblem::control_char);
+  // Escaped, they are fine (except \u0000, refused on its own).
+  auto escaped = JsonDocument::parse(R"({"a":"tab\there\nline\u001f"})");
+  ASSERT_TRUE(escaped.ok());
+  EXPECT_EQ(JsonReader(escaped->root()).string("a"), "tab\there\nline\x1f");
+}
+
+TEST(JsonDocument, RefusesANulOrControlByteBetweenTokens) {
+  // cJSON skips every byte up to 0x20 as whitespace; JSON allows only
+  // space, tab, LF and CR there.
+  const std::string_view nul_inside("{\"a\":1,\0\"b\":2}", 14);
+  auto doc = JsonDocument::parse(nul_inside);
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().problem, JsonProblem::control_char);
+  EXPECT_EQ(doc.status().detail(), 7);
+  const std::string_view nul_after("{\"a\":1}\0", 8);
+  EXPECT_EQ(JsonDocument::parse(nul_after).error().problem, JsonProblem::control_char);
+  EXPECT_EQ(JsonDocument::parse("\x01{\"a\":1}").error().problem, JsonProblem::control_char);
+  EXPECT_EQ(JsonDocument::parse("{\"a\":\x0b" "1}").error().problem, JsonProblem::control_char);
+  EXPECT_TRUE(JsonDocument::parse("{\"a\" :\t1,\r\n\"b\":2}").ok());
+}
+
 TEST(JsonReader, ReadsTypedFieldsAndIgnoresUnknownOnes) {
   auto doc = JsonDocument::parse(
       R"({"i":-42,"big":9007199254740991,"s":"t\"x\\\u00e9","b":true,"n":null,"arr":[1],"obj":{},"extra":{"x":[1,2]}})");

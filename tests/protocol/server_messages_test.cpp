@@ -185,6 +185,19 @@ TEST(ServerMessages, DistinguishesInvalidJsonFromProtocolViolations) {
   EXPECT_EQ(close_code_for(m.status()), 1009);
 }
 
+TEST(ServerMessages, ARawControlCharacterIsInvalidJsonClosingWith1007) {
+  // A raw NUL would otherwise cut "system_mismatch" to "system" unseen.
+  static constexpr char kNul[] = "{\"type\":\"error\",\"code\":\"system\0_mismatch\",\"message\":\"m\"}";
+  const std::string_view nul(kNul, sizeof kNul - 1);
+  for (std::string_view raw : {nul, std::string_view("{\"type\":\"welcome\",\"time\":1,\"session\":\"a\x01\"}"),
+                               std::string_view("{\"type\":\"license_denied\",\"code\":\"c\",\"message\":\"line\nbreak\"}")}) {
+    auto m = parse_server_message(raw);
+    ASSERT_FALSE(m.ok()) << raw;
+    EXPECT_EQ(m.error().problem, JsonProblem::control_char) << raw;
+    EXPECT_EQ(close_code_for(m.status()), 1007) << raw;
+  }
+}
+
 TEST(ServerMessages, ViewsStayValidWhenTheMessageMoves) {
   auto m = parse_server_message(R"({"type":"license_denied","code":"c1","message":"m1"})");
   ASSERT_TRUE(m.ok());

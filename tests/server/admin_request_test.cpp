@@ -105,6 +105,25 @@ TEST(AdminRequestTest, TheRequestLineCarriesTheWordsExactly) {
   EXPECT_FALSE(admin_request_words(R"({"args":["drop",1]})", back, error));
 }
 
+TEST(AdminRequestTest, ARawControlCharacterInTheRequestIsRefusedNotCut) {
+  // "SYS-1" NUL "X" must not become a command on SYS-1.
+  std::vector<std::string> back;
+  std::string error;
+  EXPECT_FALSE(admin_request_words(std::string("{\"args\":[\"drop\",\"SYS-1\0X\"]}", 27), back, error));
+  EXPECT_EQ(error, "the request is not JSON: raw control character 0x00 at byte 22 (JSON needs it escaped)");
+  EXPECT_FALSE(admin_request_words("{\"args\":[\"drop\",\"SYS-1\n\"]}", back, error));
+  EXPECT_NE(error.find("raw control character 0x0a"), std::string::npos) << error;
+  // Escaped by the client's writer, a NUL is still refused, not cut.
+  const std::vector<std::string> words{"drop", std::string("SYS-1\0X", 7)};
+  Result<std::string> line = admin_request_line(words);
+  ASSERT_TRUE(line.ok());
+  EXPECT_FALSE(admin_request_words(*line, back, error));
+  EXPECT_NE(error.find("\\u0000"), std::string::npos) << error;
+  // And a PARAMS_JSON with a raw control character is not JSON.
+  EXPECT_NE(parse_error({"request", "SYS-1", "x", "{\"a\":\"b\tc\"}"}).find("raw control character 0x09"),
+            std::string::npos);
+}
+
 TEST(AdminRequestTest, TheDefaultSocketSitsNextToTheDatabase) {
   EXPECT_EQ(default_control_path("/var/lib/sublink-server/server.db"), "/var/lib/sublink-server/sublink-server.sock");
   EXPECT_EQ(default_control_path("server.db"), "sublink-server.sock");

@@ -149,6 +149,37 @@ TEST_F(SessionTest, TextThatIsNotJsonCloses1007) {
   }
 }
 
+TEST_F(SessionTest, ARawControlCharacterCloses1007AndNeverPassesForAnIdentity) {
+  // "SYS-7" NUL "X": cJSON alone would read "SYS-7" and take the hello of
+  // a device whose certificate says SYS-7 for its own.
+  std::string raw_nul = hello();
+  raw_nul.replace(raw_nul.find(R"("SYS-7")"), 7, std::string("\"SYS-7\0X\"", 9));
+  std::string raw_tab = hello();
+  raw_tab.replace(raw_tab.find(R"("C-42")"), 6, "\"C-42\t\"");
+  for (const std::string& text : {raw_nul, raw_tab}) {
+    open("SYS-7");
+    say(text);
+    EXPECT_TRUE(take().empty());
+    ASSERT_TRUE(last_close);
+    EXPECT_EQ(last_close->code, 1007);
+    EXPECT_NE(last_close->reason.find("raw control character"), std::string::npos) << last_close->reason;
+    EXPECT_FALSE(session->welcomed());
+  }
+  welcomed();
+  std::string heartbeat = R"({"type":"heartbeat","id":2,"seq":1,"uptime_s":1})";
+  heartbeat.push_back('\0');
+  say(heartbeat);
+  ASSERT_TRUE(last_close);
+  EXPECT_EQ(last_close->code, 1007) << "a NUL after the object";
+}
+
+TEST_F(SessionTest, RequestParamsWithARawControlCharacterAreRefused) {
+  welcomed();
+  EXPECT_FALSE(session->request("status.get", std::string("{\"a\":\"x\0y\"}", 11), now));
+  EXPECT_FALSE(session->request("status.get", "{\"a\":\"x\ny\"}", now));
+  EXPECT_TRUE(take().empty());
+}
+
 TEST_F(SessionTest, InvalidUtf8Closes1007) {
   welcomed();
   say("{\"type\":\"heartbeat\",\"x\":\"\xc3\x28\"}");

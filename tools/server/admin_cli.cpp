@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "firmware/json/json_document.h"
 #include "boards/host/control/control_client.h"
 #include "tools/server/admin_request.h"
 
@@ -246,16 +247,18 @@ int run_admin_cli(int argc, char** argv) {
     fprintf(stderr, "sublink-server admin: %s\n", error.c_str());
     return kExitRefused;
   }
-  JsonPtr answer(cJSON_Parse(answer_line.c_str()), cJSON_Delete);
-  if (!cJSON_IsObject(answer.get())) {
-    fprintf(stderr, "sublink-server admin: the server's answer is not JSON: %s\n", answer_line.c_str());
+  // The project's one checked parser: a raw control character in the
+  // answer is refused, never read as a cut value.
+  JsonResult<JsonDocument> answer = JsonDocument::parse(answer_line);
+  if (!answer.ok() || !cJSON_IsObject(answer->root())) {
+    fprintf(stderr, "sublink-server admin: the server's answer is not a JSON object: %s\n", answer_line.c_str());
     return kExitRefused;
   }
-  if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer.get(), "ok"))) {
-    fprintf(stderr, "sublink-server admin: %s\n", text_of(answer.get(), "error", "the server refused").c_str());
+  if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer->root(), "ok"))) {
+    fprintf(stderr, "sublink-server admin: %s\n", text_of(answer->root(), "error", "the server refused").c_str());
     return kExitRefused;
   }
-  return report(request, answer.get());
+  return report(request, answer->root());
 }
 
 }  // namespace sublink

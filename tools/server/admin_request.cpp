@@ -26,6 +26,13 @@ constexpr CommandName kCommands[] = {
     {"drop", AdminCommand::drop, 1, 1},             {"blackhole", AdminCommand::blackhole, 2, 2},
 };
 
+// What JsonDocument::parse refused, in words.
+std::string json_problem_text(const JsonError& error) {
+  char text[160];
+  const size_t n = error.describe(text);
+  return std::string(text, n);
+}
+
 // Longest wait for a device's answer an operator may ask for.
 constexpr int64_t kMaxTimeoutS = 3600;
 
@@ -145,8 +152,9 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
       request.system_id = args[0];
       request.method = args[1];
       if (args.size() > 2) {
-        if (!JsonDocument::parse(args[2]).ok()) {
-          error = "request: PARAMS_JSON is not JSON: " + args[2];
+        JsonResult<JsonDocument> params = JsonDocument::parse(args[2]);
+        if (!params.ok()) {
+          error = "request: PARAMS_JSON is not JSON (" + json_problem_text(params.error()) + "): " + args[2];
           return false;
         }
         request.params_json = args[2];
@@ -195,7 +203,8 @@ Result<std::string> admin_request_line(std::span<const std::string> words) {
 bool admin_request_words(std::string_view line, std::vector<std::string>& words, std::string& error) {
   JsonResult<JsonDocument> parsed = JsonDocument::parse(line);
   if (!parsed.ok()) {
-    error = "the request is not JSON";
+    // A raw NUL would otherwise cut a word ("SYS-1" NUL "X" read as SYS-1).
+    error = "the request is not JSON: " + json_problem_text(parsed.error());
     return false;
   }
   const cJSON* args = cJSON_GetObjectItemCaseSensitive(parsed.value().root(), "args");

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "firmware/json/json_document.h"
 #include "boards/host/control/control_client.h"
 #include "boards/host/control/control_protocol.h"
 #include "boards/host/doctor/clock_checks.h"
@@ -38,11 +39,11 @@ void take_agent_state(const DeviceConfig& config, ProbeSettings& s) {
       !client.read_line(line, 1000, error)) {
     return;
   }
-  std::unique_ptr<cJSON, void (*)(cJSON*)> status(cJSON_ParseWithLength(line.data(), line.size()), cJSON_Delete);
-  if (!status) return;
-  const cJSON* state = cJSON_GetObjectItemCaseSensitive(status.get(), "state");
-  const cJSON* grace = cJSON_GetObjectItemCaseSensitive(status.get(), "grace_elapsed_s");
-  const cJSON* license = cJSON_GetObjectItemCaseSensitive(status.get(), "license");
+  JsonResult<JsonDocument> status = JsonDocument::parse(line);  // checked: no value cut at a NUL
+  if (!status.ok()) return;
+  const cJSON* state = cJSON_GetObjectItemCaseSensitive(status->root(), "state");
+  const cJSON* grace = cJSON_GetObjectItemCaseSensitive(status->root(), "grace_elapsed_s");
+  const cJSON* license = cJSON_GetObjectItemCaseSensitive(status->root(), "license");
   const cJSON* serial = cJSON_IsObject(license) ? cJSON_GetObjectItemCaseSensitive(license, "serial") : nullptr;
   if (cJSON_IsString(state)) s.state = state->valuestring;
   if (cJSON_IsNumber(grace)) s.grace_elapsed_s = static_cast<int64_t>(grace->valuedouble);

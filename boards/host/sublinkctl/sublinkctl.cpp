@@ -9,6 +9,7 @@
 
 #include <cJSON.h>
 
+#include "firmware/json/json_document.h"
 #include "boards/host/control/control_client.h"
 #include "boards/host/control/control_protocol.h"
 #include "boards/host/sublinkctl/local_commands.h"
@@ -206,11 +207,17 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sublinkctl: %s\n", error.c_str());
     return kExitUnreachable;
   }
-  cJSON* answer = cJSON_ParseWithLength(line.data(), line.size());
-  if (answer == nullptr) {
-    fprintf(stderr, "sublinkctl: the agent's answer is not JSON: %.80s\n", line.c_str());
+  // The project's one checked parser: a raw control character in the
+  // answer is refused, never read as a cut value.
+  JsonResult<JsonDocument> parsed = JsonDocument::parse(line);
+  if (!parsed.ok()) {
+    char why[160];
+    const size_t n = parsed.error().describe(why);
+    fprintf(stderr, "sublinkctl: the agent's answer is not JSON (%.*s): %.80s\n", static_cast<int>(n), why,
+            line.c_str());
     return kExitUnreachable;
   }
+  const cJSON* answer = parsed->root();
   int rc = 0;
   const cJSON* ok = cJSON_GetObjectItemCaseSensitive(answer, "ok");
   if (cJSON_IsFalse(ok)) {
@@ -240,6 +247,5 @@ int main(int argc, char** argv) {
     }
     rc = on ? 0 : kExitNegative;
   }
-  cJSON_Delete(answer);
   return rc;
 }

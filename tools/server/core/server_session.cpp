@@ -20,7 +20,11 @@ namespace {
 constexpr size_t kMaxCloseReason = 123;
 
 std::string close_reason_for(const JsonError& error) {
-  if (error.status.reason() == Reason::invalid_payload) return "invalid_payload";
+  // A raw control character is named (with its offset) so the device's
+  // log shows what it sent; any other syntax error is just not JSON.
+  if (error.status.reason() == Reason::invalid_payload && error.problem != JsonProblem::control_char) {
+    return "invalid_payload";
+  }
   std::array<char, kMaxCloseReason + 1> text{};
   size_t n = error.describe(text);
   return std::string(text.data(), std::min(n, kMaxCloseReason));
