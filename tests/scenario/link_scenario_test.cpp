@@ -4,6 +4,8 @@
 // reach the application once even when an event_ack is lost.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "scenario/scenario_rig.h"
 
 namespace sublink::test {
@@ -159,6 +161,8 @@ TEST(LinkScenario, RefusedDeviceBacksOffToRetryMaxAndStaysThere) {
   const uint64_t first_hour = world.server().received("hello");
   world.run_for(5 * kHourMs);
   const uint64_t next_five_hours = world.server().received("hello") - first_hour;
+  std::printf("[ measure  ] refused device: %llu hellos in the first hour, %llu in the next five\n",
+              static_cast<unsigned long long>(first_hour), static_cast<unsigned long long>(next_five_hours));
 
   EXPECT_EQ(world.server().welcomes(), 0u);
   ASSERT_FALSE(world.timeline().lines_starting("server", "closes with 1008 system_mismatch").empty())
