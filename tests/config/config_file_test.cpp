@@ -126,7 +126,7 @@ TEST_F(ConfigFile, ARawControlCharacterIsRefusedWithItsPlace) {
   EXPECT_EQ(error(), "config: a raw control character (0x00, must be escaped) at line 9, column 25");
   values_["system_id"] = "\"SYS-0001\"";
   values_["customer_id"] = "\"CUST-1\x1b[2J\"";
-  EXPECT_EQ(error(), "config: a raw control character (0x1b, must be escaped) at line 4, column 24");
+  EXPECT_EQ(error(), "config: a raw control character (0x1b, must be escaped) at line 4, column 25");
 }
 
 TEST_F(ConfigFile, SettingErrorsComeFromTheParser) {
