@@ -169,6 +169,7 @@ TEST_F(SessionTest, ARawControlCharacterCloses1007AndNeverPassesForAnIdentity) {
   std::string heartbeat = R"({"type":"heartbeat","id":2,"seq":1,"uptime_s":1})";
   heartbeat.push_back('\0');
   say(heartbeat);
+  EXPECT_TRUE(take().empty());
   ASSERT_TRUE(last_close);
   EXPECT_EQ(last_close->code, 1007) << "a NUL after the object";
 }
