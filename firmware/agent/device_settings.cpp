@@ -20,6 +20,8 @@ void derive_device_settings(const DeviceConfig& config, DeviceSettings& out) {
   // device knocking at the same server.
   a.license_retry_min_ms = config.retry_min;
   a.license_retry_max_ms = config.retry_max;
+  // PROTOCOL.md 1.5: after closing for a protocol violation (1002, 1007).
+  a.violation_retry_ms = config.violation_retry;
 
   LinkConfig& l = out.link;
   l.server = config.server.view();

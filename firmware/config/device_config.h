@@ -118,6 +118,7 @@ struct DeviceConfig {
   Millis grace_alarm_delay = 600 * kSecondMs;  // grace_alarm_delay_s
   Millis grace_alarm_interval = kDayMs;        // grace_alarm_interval_s
   Millis checkpoint = kHourMs;                 // checkpoint_s
+  Millis violation_retry = 60 * kSecondMs;     // violation_retry_s: the least wait after closing with 1002/1007
   uint32_t max_message_bytes = 65536;
   uint32_t max_channels = 8;
 

@@ -171,5 +171,14 @@ TEST(AgentLicenseRetrySettings, BackoffComesFromTheConfiguredRetryBounds) {
   EXPECT_EQ(settings->agent.license_retry_max_ms, 90 * kSec);
 }
 
+TEST(AgentViolationRetrySettings, TheWaitAfterClosingFor1002Or1007IsViolationRetryS) {
+  DeviceConfig config;
+  EXPECT_EQ(config.violation_retry, 60 * kSec) << "PROTOCOL.md 1.5 default";
+  config.violation_retry = 90 * kSec;
+  auto settings = std::make_unique<DeviceSettings>();
+  derive_device_settings(config, *settings);
+  EXPECT_EQ(settings->agent.violation_retry_ms, 90 * kSec);
+}
+
 }  // namespace
 }  // namespace sublink::test

@@ -98,7 +98,7 @@ TEST(DeviceConfig, EveryKeyIsRead) {
       R"("services":{"ssh":"127.0.0.1:22","web":"[::1]:8080","api":"localhost:9000"},)"
       R"("management_methods":["status.get","tunnel.open"],)"
       R"("connect_timeout_s":7,"stagger_ms":0,"retry_min_s":2,"retry_max_s":60,"grace_period_s":120,)"
-      R"("grace_alarm_delay_s":10,"grace_alarm_interval_s":20,"checkpoint_s":5,)"
+      R"("grace_alarm_delay_s":10,"grace_alarm_interval_s":20,"checkpoint_s":5,"violation_retry_s":90,)"
       R"("max_message_bytes":4096,"max_channels":2)"));
   ASSERT_TRUE(p.error.ok()) << p.error.message();
   const DeviceConfig& c = *p.config;
@@ -133,6 +133,7 @@ TEST(DeviceConfig, EveryKeyIsRead) {
   EXPECT_EQ(c.grace_alarm_delay, 10000);
   EXPECT_EQ(c.grace_alarm_interval, 20000);
   EXPECT_EQ(c.checkpoint, 5000);
+  EXPECT_EQ(c.violation_retry, 90000);
   EXPECT_EQ(c.max_message_bytes, 4096u);
   EXPECT_EQ(c.max_channels, 2u);
 }
