@@ -27,6 +27,7 @@
 #include "net/lwip/lwip_network.h"
 #include "net/tls/tls_arena.h"
 #include "net/tls/tls_client.h"
+#include "net/tls/certificate_date_clock.h"
 #include "net/tls/tls_time.h"
 
 extern "C" uint8_t __nor_flash_start[];
@@ -190,13 +191,16 @@ int main() {
 
   SntpWallClock wall(clock);
   install_lwip_sntp_clock(&wall);
-  install_tls_wall_clock(&wall);
+  // Until SNTP answers: the server's time from welcome, else the build time.
+  CertificateDateClock dates(wall, clock);
+  install_tls_certificate_clock(&dates);
 
   derive_device_settings(g_device, g_settings);
   g_settings.agent.fw = "mps2-an385";
   g_settings.agent.agent_version = SUBLINK_VERSION;
   g_settings.agent.event_capacity = kEventCapacity;
   g_settings.agent.log = {&AgentLoop::log_to_console, nullptr};
+  g_settings.agent.certificate_clock = &dates;
   g_settings.link.user_agent = "sublink/" SUBLINK_VERSION;
   g_settings.link.max_parallel_attempts = kParallelAttempts;
   g_settings.link.max_send_message_bytes = Agent::kOutputBytes;

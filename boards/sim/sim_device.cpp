@@ -5,6 +5,7 @@
 #include "firmware/events/event.h"
 #include "firmware/license/license_key.h"
 #include "net/tls/tls_client.h"
+#include "net/tls/certificate_date_clock.h"
 #include "net/tls/tls_time.h"
 
 namespace sublink {
@@ -54,8 +55,16 @@ class SimDevice::Listener final : public LinkListener {
 // What lives only while the device is powered: the board builds it at boot.
 struct SimDevice::Running {
   explicit Running(SimDevice& d)
-      : link(d.settings_.link, tls, d.net_.client(d.setup_.address), d.random_, *d.listener_),
-        agent(d.settings_.agent, link, d.storage_, d.boot_clock_, d.rtc_, key) {}
+      : dates(d.rtc_, d.boot_clock_),
+        link(d.settings_.link, tls, d.net_.client(d.setup_.address), d.random_, *d.listener_),
+        agent(with_clock(d.settings_.agent, &dates), link, d.storage_, d.boot_clock_, d.rtc_, key) {}
+  static AgentConfig with_clock(AgentConfig config, CertificateDateClock* dates) {
+    config.certificate_clock = dates;
+    return config;
+  }
+  // The certificate clock, as a board keeps it in RAM: what the server's
+  // time taught it is gone at the next boot.
+  CertificateDateClock dates;
   TlsClientConfig tls;
   LicenseKey key;
   Link link;
@@ -63,13 +72,18 @@ struct SimDevice::Running {
 };
 
 // While the device's code runs: its JSON arena takes cJSON's allocations and
-// its RTC is the clock TLS checks certificates with. The server in the same
-// process runs outside any scope (heap, true time).
+// its certificate clock (over its RTC) is the clock TLS checks certificates
+// with. The server in the same process runs outside any scope (heap, true time).
 class SimDevice::Scope {
  public:
-  explicit Scope(SimDevice& d) : arena_(JsonArena::active()), clock_(installed_tls_wall_clock()) {
+  explicit Scope(SimDevice& d)
+      : arena_(JsonArena::active()), clock_(installed_tls_wall_clock()), dates_(installed_tls_certificate_clock()) {
     d.arena_.install();
-    install_tls_wall_clock(&d.rtc_);
+    if (d.running_) {
+      install_tls_certificate_clock(&d.running_->dates);
+    } else {
+      install_tls_wall_clock(&d.rtc_);
+    }
   }
   ~Scope() {
     if (arena_ != nullptr) {
@@ -77,7 +91,11 @@ class SimDevice::Scope {
     } else {
       JsonArena::uninstall();
     }
-    install_tls_wall_clock(clock_);
+    if (dates_ != nullptr) {
+      install_tls_certificate_clock(dates_);
+    } else {
+      install_tls_wall_clock(clock_);
+    }
   }
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;
@@ -85,6 +103,7 @@ class SimDevice::Scope {
  private:
   JsonArena* arena_;
   WallClock* clock_;
+  CertificateDateClock* dates_;
 };
 
 SimDevice::SimDevice(SimNetwork& net, const SimDeviceSetup& setup, SimTimeline& timeline)

@@ -9,6 +9,7 @@
 #include "firmware/json/json_reader.h"
 #include "firmware/license/license_acceptance.h"
 #include "firmware/license/license_record.h"
+#include "net/tls/certificate_date_clock.h"
 
 namespace sublink {
 
@@ -201,6 +202,7 @@ Status Agent::boot(Millis now) {
   grace_.on_boot(now, wall_.now(), grace_record);
   if (!has_license_ && grace_.license_held()) grace_.on_license(false);
   next_wall_read_ = saturating_add(now, config_.wall_clock_poll_ms);
+  note_clock_source();  // the log says from the start which clock checks certificate dates
 
   // Usage for audits.
   std::array<uint8_t, kMaxUsageRecordBytes> usage_bytes{};
@@ -238,6 +240,41 @@ void Agent::learn_server_time(Millis now, Millis utc) {
   server_known_ = true;
   server_utc_ = utc;
   server_mono_ = now;
+  learn_certificate_time(now, utc);
+}
+
+void Agent::learn_certificate_time(Millis now, Millis utc) {
+  // PROTOCOL.md 2: once a link is up, the server's time is trusted for
+  // certificate dates too (the next links, after a power cut without RTC).
+  if (config_.certificate_clock == nullptr) return;
+  if (!config_.certificate_clock->learn_server_time(now, utc)) {
+    log(LogLevel::warning, "server time before the firmware's build time: not taken for certificate dates");
+  }
+  note_clock_source();
+}
+
+void Agent::note_clock_source() {
+  if (config_.certificate_clock == nullptr) return;
+  const ClockReading r = config_.certificate_clock->reading();
+  if (static_cast<uint8_t>(r.source) == logged_clock_source_) return;
+  logged_clock_source_ = static_cast<uint8_t>(r.source);
+  switch (r.source) {
+    case ClockSource::build:
+      log(LogLevel::warning,
+          "no trusted clock: certificate dates are checked against the firmware's build time (expired before it: "
+          "refused; valid only after it: accepted)",
+          "clock=build");
+      break;
+    case ClockSource::rtc:
+      log(LogLevel::notice, "certificate dates checked with the device clock, not synchronised", "clock=rtc");
+      break;
+    case ClockSource::server:
+      log(LogLevel::notice, "certificate dates checked with the server's time from welcome (trusted)", "clock=server");
+      break;
+    case ClockSource::ntp:
+      log(LogLevel::info, "certificate dates checked with the NTP-synchronised clock", "clock=ntp");
+      break;
+  }
 }
 
 // ---- Step ----------------------------------------------------------------------
@@ -248,6 +285,7 @@ Millis Agent::step(Millis now) {
     channel_.start(now);
   }
   if (next_wall_read_ <= now) {
+    note_clock_source();
     grace_.on_wall_clock(now, wall_.now());
     next_wall_read_ = saturating_add(now, config_.wall_clock_poll_ms);
   }
@@ -809,6 +847,17 @@ AgentStatus Agent::snapshot() const {
   s.events_pending = events_.size();
   s.boot = boot_count_;
   s.audit_overuse = audit_overuse_;
+  if (config_.certificate_clock != nullptr) {
+    const ClockReading r = config_.certificate_clock->reading();
+    s.clock.trusted = r.trusted;
+    s.clock.source = clock_source_name(r.source);
+  } else {
+    // No certificate clock installed (a test, a board that checks no
+    // dates): the device clock as it reads itself.
+    const WallTime w = wall_.now();
+    s.clock.trusted = w.trusted;
+    s.clock.source = w.trusted ? "ntp" : "rtc";
+  }
   return s;
 }
 

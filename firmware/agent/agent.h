@@ -154,6 +154,8 @@ class Agent final : public LinkListener {
   void on_revoke(const LicenseRevoke& revoke, const std::optional<int64_t>& id, Millis now);
   void on_request(const Request& request, int64_t id, Millis now);
   bool method_allowed(std::string_view method) const;
+  void learn_certificate_time(Millis now, Millis utc);
+  void note_clock_source();
 
   AgentConfig config_;
   MessageChannel& channel_;
@@ -198,6 +200,10 @@ class Agent final : public LinkListener {
   Millis license_retry_at_ = kNever;        // when to ask again after a refused grant
   Millis license_retry_delay_ = 0;          // the backoff for the next refusal
   Millis renew_at_ = kNever;                // when to ask for a successor of the held license
+
+  // The clock certificate dates were last seen checked with (logged when
+  // it changes); 0xff before the first look.
+  uint8_t logged_clock_source_ = 0xff;
 
   // The server's clock: UTC at a monotonic instant.
   bool server_known_ = false;

@@ -13,6 +13,8 @@
 
 namespace sublink {
 
+class CertificateDateClock;
+
 /// Management methods allowed when the configuration says nothing: the
 /// read-only and self-service ones. Tunnels must be allowed explicitly.
 inline constexpr std::string_view kDefaultAllowedMethods[] = {"status.get", "license.refresh", "audit.now",
@@ -58,6 +60,11 @@ struct AgentConfig {
   Millis license_retry_min_ms = 1000;
   Millis license_retry_max_ms = 300 * 1000;
   LogSink log;
+  /// The clock TLS checks certificate dates with (PROTOCOL.md section 2),
+  /// when the board installed one: the agent tells it the server's time
+  /// from `welcome` and heartbeat_ack, logs which clock is in use when that
+  /// changes and shows it in the status. Must outlive the agent.
+  CertificateDateClock* certificate_clock = nullptr;
 };
 
 }  // namespace sublink

@@ -22,8 +22,9 @@ void write_status_json(JsonWriter& w, const AgentStatus& s) {
   }
   w.key("events_pending").integer(static_cast<int64_t>(s.events_pending))
       .key("boot").integer(static_cast<int64_t>(s.boot))
-      .key("audit_overuse").boolean(s.audit_overuse)
-      .end_object();
+      .key("audit_overuse").boolean(s.audit_overuse);
+  w.key("clock").begin_object().key("trusted").boolean(s.clock.trusted).key("source").string(s.clock.source).end_object();
+  w.end_object();
 }
 
 }  // namespace sublink

@@ -28,10 +28,16 @@ struct AgentStatus {
   size_t events_pending = 0;
   uint64_t boot = 0;
   bool audit_overuse = false;  // the last acknowledged audit said overuse
+  /// `clock`: which clock certificate dates are checked with and whether
+  /// it is trusted (PROTOCOL.md sections 2 and 7).
+  struct Clock {
+    bool trusted = false;
+    std::string_view source = "build";  // "ntp", "server", "rtc" or "build"
+  } clock;
 };
 
 /// Writes `status` as one JSON object with the section 7 names
-/// (`license` is null when none is held).
+/// (`license` is null when none is held; `clock` is {trusted, source}).
 void write_status_json(JsonWriter& w, const AgentStatus& status);
 
 }  // namespace sublink

@@ -6,6 +6,7 @@
 #include "net/tls/cert_names.h"
 #include "net/tls/pem_loading.h"
 #include "net/tls/tls_suites.h"
+#include "net/tls/tls_time.h"
 
 namespace sublink {
 
@@ -210,6 +211,10 @@ void TlsSession::on_handshake_failed(int) {
 
 void TlsSession::check_peer_certificate(mbedtls_x509_crt& cert, int depth, uint32_t& flags) {
   if (depth == 0 && ip_ && !certificate_names_ip(cert, *ip_)) flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+  // Without a trusted clock "now" is the build time (PROTOCOL.md 2): a
+  // certificate valid only from a later date is accepted, one that expired
+  // before the build is still refused (BADCERT_EXPIRED stays).
+  if (tls_dates_from_build_time()) flags &= ~static_cast<uint32_t>(MBEDTLS_X509_BADCERT_FUTURE);
   if (depth == 0) {
     peer_.copy(cert);
     config_.last_peer_.copy(cert);

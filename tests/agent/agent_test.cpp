@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "agent/agent_rig.h"
+#include "net/tls/certificate_date_clock.h"
 
 namespace sublink::test {
 namespace {
@@ -404,6 +405,41 @@ TEST_F(AgentTest, StatusGetAnswersTheLocalStatus) {
   EXPECT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(lic, "features")), 2);
   EXPECT_TRUE(cJSON_IsNumber(cJSON_GetObjectItem(result, "events_pending")));
   EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(result, "grace_remaining_s")), 30 * 86400);
+}
+
+TEST_F(AgentTest, WithADeadRtcTheBuildTimeThenTheServersTimeCheckCertificatesAndTheStatusSaysSo) {
+  // PROTOCOL.md 2 and 7: no trusted clock (a lost RTC, no NTP): the build
+  // time stands in, the log and the status say so; welcome's time is then
+  // trusted for certificate dates.
+  constexpr Millis kBuild = kT0 - 30LL * 86400 * kSec;
+  CertificateDateClock dates(rig.wall, rig.mono, kBuild);  // rig.wall: unset, a lost RTC
+  rig.config.certificate_clock = &dates;
+  ASSERT_TRUE(rig.boot().ok());
+  rig.agent->step(rig.mono.now);
+  AgentStatus s = rig.agent->snapshot();
+  EXPECT_EQ(s.clock.source, "build");
+  EXPECT_FALSE(s.clock.trusted);
+  bool said_build = false;
+  for (const auto& [what, detail] : rig.logs) said_build = said_build || detail == "clock=build";
+  EXPECT_TRUE(said_build) << "the log says certificate dates use the build time";
+
+  rig.link_up();
+  rig.welcome(kT0);
+  EXPECT_EQ(dates.reading().source, ClockSource::server);
+  EXPECT_EQ(dates.reading().utc_ms, kT0);
+  s = rig.agent->snapshot();
+  EXPECT_EQ(s.clock.source, "server");
+  EXPECT_TRUE(s.clock.trusted);
+  std::array<char, 1024> out{};
+  JsonWriter w(out);
+  write_status_json(w, s);
+  Result<size_t> n = w.finish();
+  ASSERT_TRUE(n.ok());
+  EXPECT_NE(std::string(out.data(), *n).find(R"("clock":{"trusted":true,"source":"server"})"), std::string::npos)
+      << std::string(out.data(), *n);
+  bool said_server = false;
+  for (const auto& [what, detail] : rig.logs) said_server = said_server || detail == "clock=server";
+  EXPECT_TRUE(said_server);
 }
 
 TEST_F(AgentTest, LicenseRefreshAndAuditNowSendTheirMessages) {

@@ -129,12 +129,21 @@ TEST_F(SublinkdControl, StatusJsonHasEverySection7Field) {
   EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(s, "link")), "down");
   EXPECT_TRUE(cJSON_IsNull(cJSON_GetObjectItem(s, "license")));
   EXPECT_FALSE(cJSON_IsTrue(cJSON_GetObjectItem(s, "alarm")));
+  // Which clock checks certificate dates (PROTOCOL.md 2, 7): this host's
+  // clock is set (NTP-synchronised or not); no link has told the time yet.
+  const cJSON* clock = cJSON_GetObjectItem(s, "clock");
+  ASSERT_TRUE(cJSON_IsObject(clock));
+  EXPECT_TRUE(cJSON_IsBool(cJSON_GetObjectItem(clock, "trusted")));
+  const std::string source = cJSON_GetStringValue(cJSON_GetObjectItem(clock, "source"));
+  EXPECT_TRUE(source == "ntp" || source == "rtc") << source;
+  EXPECT_EQ(cJSON_IsTrue(cJSON_GetObjectItem(clock, "trusted")), source == "ntp");
   cJSON_Delete(s);
 
   Output text = run(ctl("status"), tmp_);
   EXPECT_EQ(text.status, 0);
   EXPECT_NE(text.out.find("state:    unlicensed"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("license:  none held"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("clock:    " + source), std::string::npos) << text.out;
 }
 
 TEST_F(SublinkdControl, SocketIsOwnerOnlyInAnOwnerOnlyDirectory) {

@@ -162,9 +162,14 @@ TEST(ClockScenario, LostRtcHoldsTheStateAndRecordsNoRollback) {
       EXPECT_TRUE(stored_of(w, EventKind::clock_rollback).empty()) << timeline_text(w);
     }
   })) << timeline_text(world);
-  // Until NTP answered, the device could not check the server certificate.
-  EXPECT_FALSE(world.timeline().lines_starting("device", "link rounds failing: cert_not_yet_valid").empty())
+  // No NTP ever answered: the device checked the server certificate
+  // against its build time (PROTOCOL.md 2), never against 1970, said so,
+  // and took the server's time from welcome as trusted.
+  EXPECT_TRUE(world.timeline().lines_starting("device", "link rounds failing: cert_not_yet_valid").empty())
       << timeline_text(world);
+  EXPECT_FALSE(world.timeline().lines_starting("device", "log: no trusted clock").empty()) << timeline_text(world);
+  EXPECT_EQ(world.device().status().clock.source, "server");
+  EXPECT_TRUE(world.device().status().clock.trusted);
   EXPECT_EQ(world.device().status().state, LicenseState::licensed);
   EXPECT_EQ(server_count(world, "clock_rollback"), 0u);
   EXPECT_TRUE(delivered_exactly_once(world));
@@ -176,6 +181,25 @@ TEST(ClockScenario, LostRtcHoldsTheStateAndRecordsNoRollback) {
     EXPECT_NE(e.json.find("\"days_left\":26"), std::string::npos) << e.json;
   }
   EXPECT_TRUE(found);
+}
+
+TEST(ClockScenario, ADeviceWithADeadRtcAndNoNtpLinksOnItsBuildTime) {
+  // A device that never linked before (no server time learned), booted
+  // with a dead RTC and no NTP server answering: PROTOCOL.md 2.
+  SimWorld world(scenario_setup());
+  ASSERT_TRUE(world.start().ok());
+  world.device().power_off();
+  world.device().lose_clock();
+  world.run_for((60 * kSecondMs));
+  world.device().boot();
+  ASSERT_FALSE(world.device().rtc().is_set()) << "the RTC reads 1970";
+  ASSERT_TRUE(sim_until_licensed(world, 5 * (60 * kSecondMs))) << timeline_text(world);
+  EXPECT_TRUE(world.timeline().lines_starting("device", "link rounds failing: cert_").empty()) << timeline_text(world);
+  EXPECT_FALSE(world.timeline().lines_starting("device", "log: no trusted clock").empty()) << timeline_text(world);
+  const AgentStatus s = world.device().status();
+  EXPECT_EQ(s.clock.source, "server");
+  EXPECT_TRUE(s.clock.trusted);
+  EXPECT_FALSE(world.device().rtc().is_set()) << "no NTP set the RTC: only the server vouches for the time";
 }
 
 }  // namespace

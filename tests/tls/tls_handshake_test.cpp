@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "net/tls/certificate_date_clock.h"
 #include "net/tls/tls_arena.h"
 #include "net/tls/tls_client.h"
 #include "net/tls/tls_server.h"
@@ -352,6 +353,101 @@ TEST_F(TlsHandshake, VirtualClockDecidesCertificateValidity) {
   SystemWallClock system;
   install_tls_wall_clock(&system);
   EXPECT_EQ(connect(expired_config).reason(), Reason::cert_expired);
+}
+
+// A monotonic clock the test moves by hand.
+class ManualMonotonic : public MonotonicClock {
+ public:
+  Millis now_ms() override { return now; }
+  Millis now = 5000;
+};
+
+TEST(CertificateDateClock, PicksNtpThenServerThenAPlausibleRtcThenTheBuildTime) {
+  constexpr Millis kBuild = 1640995200000;  // 2022-01-01
+  ManualMonotonic mono;
+  FixedWallClock lost(0);  // a lost RTC reads 1970, neither set nor trusted
+  CertificateDateClock dates(lost, mono, kBuild);
+  ClockReading r = dates.reading();
+  EXPECT_EQ(r.source, ClockSource::build);
+  EXPECT_EQ(r.utc_ms, kBuild) << "never 1970";
+  EXPECT_FALSE(r.trusted);
+  EXPECT_FALSE(dates.learn_server_time(mono.now, kBuild - 1)) << "a server time before the build is no clock";
+  EXPECT_EQ(dates.reading().source, ClockSource::build);
+  ASSERT_TRUE(dates.learn_server_time(mono.now, kBuild + 1000));
+  mono.now += 60000;
+  r = dates.reading();
+  EXPECT_EQ(r.source, ClockSource::server);
+  EXPECT_EQ(r.utc_ms, kBuild + 61000) << "carried on by the monotonic clock";
+  EXPECT_TRUE(r.trusted);
+
+  struct UntrustedRtc : WallClock {
+    WallTime now() override { return {utc, true, trusted}; }
+    Millis utc = 0;
+    bool trusted = false;
+  } rtc;
+  CertificateDateClock board(rtc, mono, kBuild);
+  rtc.utc = kBuild - 86400000;  // set, but before the build: wrong by construction
+  EXPECT_EQ(board.reading().source, ClockSource::build);
+  rtc.utc = kBuild + 86400000;
+  EXPECT_EQ(board.reading().source, ClockSource::rtc);
+  EXPECT_FALSE(board.reading().trusted);
+  rtc.trusted = true;
+  EXPECT_EQ(board.reading().source, ClockSource::ntp);
+  EXPECT_EQ(board.reading().utc_ms, kBuild + 86400000);
+  EXPECT_STREQ(clock_source_name(ClockSource::build), "build");
+  EXPECT_STREQ(clock_source_name(ClockSource::server), "server");
+  // The real build's floor: configured, not 1970, not in the future.
+  EXPECT_GE(firmware_build_utc_ms(), 1577836800000) << "2020-01-01 at the least";
+  EXPECT_LE(firmware_build_utc_ms(), SystemWallClock().now().utc_ms);
+}
+
+TEST_F(TlsHandshake, WithoutATrustedClockDatesAreCheckedAgainstTheBuildTime) {
+  // PROTOCOL.md 2: a lost RTC and no NTP. A certificate that expired before
+  // the build is refused; one valid only after the build is accepted.
+  TlsClientConfig client_config;
+  ASSERT_TRUE(load_client(client_config, random_).ok());
+  auto server_with = [&](const char* name, TlsServerConfig& config) {
+    ServerFiles files;
+    files.cert = std::string(name) + ".crt";
+    files.key = std::string(name) + ".key";
+    files.require_client_certificate = false;  // the clock is process-wide: no device certificate to judge
+    return load_server(config, random_, files);
+  };
+  TlsServerConfig expired_config, current_config, future_config;
+  ASSERT_TRUE(server_with("server-expired", expired_config).ok());   // 2020-01-01 .. 2021-01-01
+  ASSERT_TRUE(server_with("server", current_config).ok());           // yesterday .. in ten years
+  ASSERT_TRUE(server_with("server-future", future_config).ok());     // 2080-01-01 .. 2081-01-01
+  auto connect = [&](TlsServerConfig& server_config) {
+    client_config.forget_sessions();
+    TlsSession client(client_config);
+    TlsServerSession server(server_config);
+    EXPECT_TRUE(server.start().ok());
+    EXPECT_TRUE(client.start("localhost").ok());
+    return pump_handshake(client, server);
+  };
+  ManualMonotonic mono;
+  FixedWallClock lost(0);
+  CertificateDateClock dates(lost, mono, 1640995200000);  // built 2022-01-01
+  install_tls_certificate_clock(&dates);
+  ASSERT_TRUE(tls_dates_from_build_time());
+  EXPECT_EQ(connect(expired_config).reason(), Reason::cert_expired);
+  EXPECT_TRUE(connect(current_config).ok()) << "valid only after the build: accepted";
+  EXPECT_TRUE(connect(future_config).ok()) << "valid only after the build: accepted";
+
+  // The server's time from welcome is trusted: dates are checked as usual.
+  ASSERT_TRUE(dates.learn_server_time(mono.now, SystemWallClock().now().utc_ms));
+  EXPECT_FALSE(tls_dates_from_build_time());
+  EXPECT_TRUE(connect(current_config).ok());
+  EXPECT_EQ(connect(future_config).reason(), Reason::cert_not_yet_valid);
+  EXPECT_EQ(connect(expired_config).reason(), Reason::cert_expired);
+
+  // The real firmware's build time works the same with a lost RTC.
+  CertificateDateClock this_build(lost, mono);
+  install_tls_certificate_clock(&this_build);
+  EXPECT_EQ(this_build.reading().source, ClockSource::build);
+  EXPECT_TRUE(connect(current_config).ok());
+  EXPECT_EQ(connect(expired_config).reason(), Reason::cert_expired);
+  install_tls_wall_clock(nullptr);  // the fixture puts the system clock back
 }
 
 TEST_F(TlsHandshake, MaxFragmentLengthBoundsServerRecords) {

@@ -80,6 +80,15 @@ std::string status_text(const cJSON* s) {
     out += line("events", std::to_string(number(s, "events_pending")) + " waiting for delivery");
   }
   if (cJSON_IsNumber(item(s, "boot"))) out += line("boot", std::to_string(number(s, "boot")));
+  // Which clock certificate dates are checked with (PROTOCOL.md 2).
+  if (const cJSON* clock = item(s, "clock"); cJSON_IsObject(clock)) {
+    const cJSON* source = item(clock, "source");
+    const std::string name = cJSON_IsString(source) ? source->valuestring : "?";
+    const bool trusted = cJSON_IsTrue(item(clock, "trusted"));
+    std::string v = name + (trusted ? " (trusted)" : " (not trusted)");
+    if (name == "build") v += ": certificate dates checked against the firmware's build time";
+    out += line("clock", v);
+  }
   return out;
 }
 

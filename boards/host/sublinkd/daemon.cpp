@@ -112,7 +112,7 @@ int Daemon::start() {
     return kExitConfig;
   }
   if (!load_tls(host_, tls_)) return kExitConfig;
-  install_tls_wall_clock(&wall_);
+  install_tls_certificate_clock(&dates_);
 
   storage_ = std::make_unique<FileStorage>(file_ops_, config.state_dir.view(), kMaxRecordBytes);
   s = storage_->open();
@@ -127,6 +127,7 @@ int Daemon::start() {
   settings_.agent.fw = fw;
   settings_.agent.agent_version = SUBLINK_VERSION;
   settings_.agent.log = log_.sink();
+  settings_.agent.certificate_clock = &dates_;
   settings_.link.user_agent = "sublink/" SUBLINK_VERSION;
 
   link_ = std::make_unique<Link>(settings_.link, *tls_, net_, random_, link_events_);

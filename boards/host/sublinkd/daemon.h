@@ -21,6 +21,7 @@
 #include "hal/linux/file_storage.h"
 #include "hal/posix/system_clock.h"
 #include "hal/posix/system_random.h"
+#include "net/tls/certificate_date_clock.h"
 #include "net/link/link.h"
 #include "net/posix/posix_network.h"
 #include "net/tls/tls_arena.h"
@@ -78,6 +79,9 @@ class Daemon final : private ControlCommands, private FdHandler {
   StderrLog& log_;
   SystemMonotonicClock mono_;
   SystemWallClock wall_;
+  // Certificate dates (PROTOCOL.md 2): the kernel clock when NTP keeps it,
+  // else the server's time from welcome, else the firmware's build time.
+  CertificateDateClock dates_{wall_, mono_};
   SystemRandom random_;
   PosixFileOps file_ops_;
   HostConfig host_;
