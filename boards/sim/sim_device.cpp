@@ -164,6 +164,7 @@ Status SimDevice::boot() {
   ++power_epoch_;
   boot_clock_.restart();
   rtc_.forget_trust();
+  if (setup_.rtc_trusted_at_boot) rtc_.sync_from_ntp();
   cut_pending_ = false;
   net_.set_host_power(setup_.address, true);
   Status mounted = storage_.mount();

@@ -58,6 +58,11 @@ struct SimDeviceSetup {
   /// When >= 0, NTP answers this long after every boot (the RTC becomes
   /// correct and trusted); < 0: no NTP server is reachable.
   Millis ntp_after_boot_ms = -1;
+  /// A trusted clock at hand from the first instant of every boot (a board
+  /// with a disciplined RTC, or a Linux host whose clock the system keeps
+  /// in sync before the agent starts): the RTC is correct and trusted when
+  /// the agent boots, whether NTP is reachable or not.
+  bool rtc_trusted_at_boot = false;
 };
 
 /// When a boot observer is called.

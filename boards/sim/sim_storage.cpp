@@ -26,6 +26,11 @@ Status SimStorage::write(RecordId id, std::span<const uint8_t> data) {
     const uint64_t words = (data.size() + 64) / flash_.geometry().word_size + 1;
     planned_cut_ = std::make_pair(w.index, random_.uniform(words));
   }
+  if ((failing_mask_ >> static_cast<uint32_t>(id)) & 1u) {
+    w.result = failure_;
+    writes_.push_back(w);
+    return w.result;
+  }
   const bool cut_here = planned_cut_ && planned_cut_->first == w.index;
   if (cut_here) flash_.cut_power_after(planned_cut_->second);
   const uint64_t before = flash_.operations();
@@ -57,6 +62,11 @@ std::optional<std::vector<uint8_t>> SimStorage::committed(RecordId id) const {
   auto it = committed_.find(id);
   if (it == committed_.end()) return std::nullopt;
   return it->second;
+}
+
+void SimStorage::fail_writes(RecordId id, Status error) {
+  failing_mask_ |= 1u << static_cast<uint32_t>(id);
+  failure_ = error;
 }
 
 void SimStorage::cut_power_randomly(uint64_t one_in, uint64_t seed) {

@@ -57,6 +57,11 @@ class SimStorage final : public Storage {
   /// after a random number of its flash operations, drawn from `seed`. A
   /// draw beyond the write's length lets it complete (the cut is missed).
   void cut_power_randomly(uint64_t one_in, uint64_t seed);
+  /// Storage failing: from now on every write of `id` fails with `error`
+  /// (e.g. io_error with ENOSPC, a full medium) and changes nothing, until
+  /// stop_failing(). Reads keep working. Kept across boots.
+  void fail_writes(RecordId id, Status error);
+  void stop_failing() { failing_mask_ = 0; }
   /// True when the last planned cut found its write too short.
   bool cut_missed() const { return cut_missed_; }
   bool power_lost() const { return flash_.power_lost(); }
@@ -88,6 +93,8 @@ class SimStorage final : public Storage {
   std::optional<Interrupted> interrupted_;
   std::optional<std::pair<uint64_t, uint64_t>> planned_cut_;  // (write index, operations in)
   bool cut_missed_ = false;
+  uint32_t failing_mask_ = 0;  // bit i: writes of RecordId i fail with failure_
+  Status failure_;
   uint64_t random_one_in_ = 0;
   DeterministicRandom random_{0};
   PowerCutHandler on_cut_;

@@ -51,6 +51,7 @@ SimWorld::SimWorld(const SimWorldSetup& setup)
   device.credentials = setup_.credentials;
   device.seed = setup_.seed * 0x9E3779B97F4A7C15ULL + 1;
   device.ntp_after_boot_ms = setup_.ntp_after_boot_ms;
+  device.rtc_trusted_at_boot = setup_.rtc_trusted_at_boot;
   device.event_capacity = setup_.event_capacity;
   device_ = std::make_unique<SimDevice>(net_, device, timeline_);
 

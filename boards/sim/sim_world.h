@@ -46,6 +46,8 @@ struct SimWorldSetup {
   SessionSettings server_settings;
   /// NTP after boot (see SimDeviceSetup::ntp_after_boot_ms).
   Millis ntp_after_boot_ms = -1;
+  /// See SimDeviceSetup::rtc_trusted_at_boot.
+  bool rtc_trusted_at_boot = false;
   size_t event_capacity = 64;
 };
 

@@ -117,9 +117,15 @@ Status Agent::boot(Millis now) {
       damaged[damaged_count++] = record_name(RecordId::boot);
     }
   }
-  boot_count_ = previous + 1;
+  boot_count_ = next_boot_count(previous);
   BootRecordBytes boot_record = encode_boot_record(boot_count_);
-  note(storage_.write(RecordId::boot, boot_record));
+  Status boot_stored = storage_.write(RecordId::boot, boot_record);
+  note(boot_stored);
+  // A count that is not durable would be counted again by the next start
+  // (it reads the old value back): hello says 0 (not counted) instead of
+  // a number another boot will also send.
+  boot_counted_ = boot_stored.ok();
+  if (!boot_counted_) log(LogLevel::error, "boot counter not stored: this start is not counted", reason_name(boot_stored.reason()));
 
   // Event log.
   bool events_lost = false;
@@ -429,7 +435,7 @@ void Agent::send_hello() {
   h.system_id = config_.system_id;
   h.agent = config_.agent_version;
   h.fw = config_.fw;
-  h.boot = static_cast<int64_t>(boot_count_);
+  h.boot = boot_counted_ ? static_cast<int64_t>(boot_count_) : 0;
   WallTime wall = wall_.now();
   Millis now = mono_.now_ms();
   if (wall.trusted && wall.set) {
@@ -502,7 +508,9 @@ void Agent::shutdown(Millis now) {
   restart_at_ = kNever;
   grace_.advance(now);
   pump_grace();
-  GraceRecordBytes record = encode_grace_record(grace_.record());
+  // Written last and marked clean: the next start is charged nothing for
+  // an unrecorded stretch (PROTOCOL.md section 5).
+  GraceRecordBytes record = encode_grace_record(grace_.clean_stop_record(now));
   Status s = storage_.write(RecordId::grace, record);
   if (!s.ok()) log(LogLevel::error, "grace checkpoint not stored", reason_name(s.reason()));
   if (usage_.dirty()) persist_usage();
@@ -845,7 +853,7 @@ AgentStatus Agent::snapshot() const {
     s.features = held_->terms.feature_list();
   }
   s.events_pending = events_.size();
-  s.boot = boot_count_;
+  s.boot = boot_counted_ ? boot_count_ : 0;
   s.audit_overuse = audit_overuse_;
   if (config_.certificate_clock != nullptr) {
     const ClockReading r = config_.certificate_clock->reading();

@@ -177,6 +177,7 @@ class Agent final : public LinkListener {
   void* callback_ctx_ = nullptr;
 
   uint64_t boot_count_ = 0;
+  bool boot_counted_ = false;  // boot_count_ is durably stored: hello may carry it
   Millis boot_mono_ = 0;
   Millis next_wall_read_ = 0;
   Millis restart_at_ = kNever;

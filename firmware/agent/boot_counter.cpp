@@ -10,7 +10,7 @@ constexpr uint16_t kVersion = 1;
 BootRecordBytes encode_boot_record(uint64_t count) {
   BootRecordBytes out{};
   RecordWriter w(out, kMagic, kVersion);
-  w.u64(count);
+  w.u64(count < 1 ? 1 : count > kMaxBootCount ? kMaxBootCount : count);
   (void)w.finish();  // the array is exactly the record size
   return out;
 }
@@ -21,6 +21,7 @@ Result<uint64_t> decode_boot_record(std::span<const uint8_t> bytes) {
   RecordReader r(*body);
   uint64_t count = r.u64();
   if (r.overrun() || r.remaining() != 0) return record_error(RecordFault::bad_length);
+  if (count < 1 || count > kMaxBootCount) return record_error(RecordFault::bad_value);
   return count;
 }
 

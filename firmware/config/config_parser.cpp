@@ -40,6 +40,7 @@ enum class Key : uint8_t {
   grace_alarm_interval_s,
   checkpoint_s,
   violation_retry_s,
+  grace_checkpoint_s,
   max_message_bytes,
   max_channels,
   ntp,
@@ -75,6 +76,7 @@ constexpr KeySpec kKeys[] = {
     {"grace_alarm_interval_s", false},
     {"checkpoint_s", false},
     {"violation_retry_s", false},
+    {"grace_checkpoint_s", false},
     {"max_message_bytes", false},
     {"max_channels", false},
     {"ntp", false},
@@ -479,6 +481,7 @@ bool Parser::parse_key(Key key, const cJSON* item) {
     case Key::grace_alarm_interval_s: return read_seconds(item, p, c_.grace_alarm_interval);
     case Key::checkpoint_s: return read_seconds(item, p, c_.checkpoint);
     case Key::violation_retry_s: return read_seconds(item, p, c_.violation_retry);
+    case Key::grace_checkpoint_s: return read_seconds(item, p, c_.grace_checkpoint);
     case Key::max_message_bytes:
       if (!read_int(item, p, kMinMessageBytes, kMaxMessageBytes, " (bytes)", n)) return false;
       c_.max_message_bytes = static_cast<uint32_t>(n);

@@ -26,7 +26,7 @@ namespace sublink {
 /// ([{name, qty}]), `services` ({NAME: "host:port"}),
 /// `management_methods` (wire method names), `connect_timeout_s`,
 /// `retry_min_s`, `retry_max_s`, `grace_period_s`, `grace_alarm_delay_s`,
-/// `grace_alarm_interval_s`, `checkpoint_s`, `violation_retry_s` (integer seconds
+/// `grace_alarm_interval_s`, `checkpoint_s`, `grace_checkpoint_s`, `violation_retry_s` (integer seconds
 /// 1..kMaxConfigSeconds), `stagger_ms` (0 allowed), `max_message_bytes`,
 /// `max_channels`, `ntp` (0..4 "host" or "host:port", port 123 by default,
 /// IPv6 literals in brackets; default ["pool.ntp.org"]: the NTP servers the

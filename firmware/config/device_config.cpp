@@ -60,6 +60,7 @@ GraceConfig to_grace_config(const DeviceConfig& config) {
   out.alarm_delay = config.grace_alarm_delay;
   out.alarm_interval = config.grace_alarm_interval;
   out.checkpoint_interval = config.checkpoint;
+  out.grace_checkpoint = config.grace_checkpoint;
   return out;
 }
 

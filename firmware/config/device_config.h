@@ -119,6 +119,7 @@ struct DeviceConfig {
   Millis grace_alarm_interval = kDayMs;        // grace_alarm_interval_s
   Millis checkpoint = kHourMs;                 // checkpoint_s
   Millis violation_retry = 60 * kSecondMs;     // violation_retry_s: the least wait after closing with 1002/1007
+  Millis grace_checkpoint = 60 * kSecondMs;    // grace_checkpoint_s (cost: see GraceConfig)
   uint32_t max_message_bytes = 65536;
   uint32_t max_channels = 8;
 

@@ -12,6 +12,10 @@ GraceConfig sanitised(GraceConfig c) {
   if (c.alarm_delay < 0) c.alarm_delay = d.alarm_delay;
   if (c.alarm_interval <= 0) c.alarm_interval = d.alarm_interval;
   if (c.checkpoint_interval <= 0) c.checkpoint_interval = d.checkpoint_interval;
+  if (c.grace_checkpoint <= 0) c.grace_checkpoint = d.grace_checkpoint;
+  // Longer than the grace period means nothing: the period ends first.
+  c.grace_period = std::min(c.grace_period, kMaxGraceDurationMs);
+  c.grace_checkpoint = std::min(c.grace_checkpoint, c.grace_period);
   if (c.skew_limit <= 0) c.skew_limit = d.skew_limit;
   if (c.skew_tolerance < 0) c.skew_tolerance = d.skew_tolerance;
   return c;
@@ -35,8 +39,19 @@ Millis GraceClock::mono_when_elapsed(Millis target) const {
 
 void GraceClock::move_to(Millis mono) {
   if (mono <= last_mono_) return;
-  if (state_ == LicenseState::grace) elapsed_ += mono - last_mono_;
+  if (state_ == LicenseState::grace) add_elapsed(mono - last_mono_);
   last_mono_ = mono;
+}
+
+void GraceClock::add_elapsed(Millis ms) {
+  // Past the grace period nothing more is owed: elapsed stays in the
+  // record's range, and the arithmetic on it cannot overflow.
+  elapsed_ = std::clamp<Millis>(saturating_add(elapsed_, ms), 0, config_.grace_period);
+}
+
+Millis GraceClock::checkpoint_every() const {
+  return state_ == LicenseState::grace ? std::min(config_.checkpoint_interval, config_.grace_checkpoint)
+                                       : config_.checkpoint_interval;
 }
 
 void GraceClock::run_until(Millis mono_now) {
@@ -126,6 +141,7 @@ void GraceClock::set_state(LicenseState next) {
 
 void GraceClock::reset_grace() {
   elapsed_ = 0;
+  unmeasured_ = 0;
   alarms_raised_ = 0;
   alarm_active_ = false;
   changed_ = true;
@@ -177,10 +193,15 @@ void GraceClock::apply_trusted(Millis utc_ms) {
   if (offline_pending_) {
     offline_pending_ = false;
     Millis powered_off = utc_ms - (record_utc_ + (last_mono_ - boot_mono_));
+    // What unclean stops were charged stood in for this gap: the measured
+    // gap counts instead, not both (so a short gap gives some back).
+    const Millis charged = unmeasured_;
+    unmeasured_ = 0;
+    changed_ = true;
     if (powered_off >= 0) {
-      if (state_ == LicenseState::grace) elapsed_ += powered_off;
-      changed_ = true;
+      if (state_ == LicenseState::grace) add_elapsed(powered_off - charged);
     } else {
+      if (state_ == LicenseState::grace) add_elapsed(-charged);
       report_clock(abs_ms(powered_off) < config_.skew_limit ? EventKind::clock_skew
                                                              : EventKind::clock_rollback,
                    powered_off);
@@ -223,7 +244,7 @@ void GraceClock::emit_event(EventKind kind, Severity severity, const EventPayloa
 }
 
 void GraceClock::checkpoint() {
-  next_checkpoint_ = saturating_add(last_mono_, config_.checkpoint_interval);
+  next_checkpoint_ = saturating_add(last_mono_, checkpoint_every());
   changed_ = false;
   GraceOutput out;
   out.type = GraceOutputType::checkpoint;
@@ -276,6 +297,7 @@ GraceRecord GraceClock::record() const {
   r.license_held = license_held_;
   r.alarm_active = alarm_active_;
   r.elapsed_ms = elapsed_;
+  r.unmeasured_ms = std::min(unmeasured_, elapsed_);
   r.alarms_raised = alarms_raised_;
   if (trusted_known_) {
     r.utc_ms = trusted_utc_at(last_mono_);
@@ -283,6 +305,14 @@ GraceRecord GraceClock::record() const {
     r.utc_ms = record_utc_ + (last_mono_ - boot_mono_);
   }
   r.wall_ms = wall_at(last_mono_);
+  return r;
+}
+
+GraceRecord GraceClock::clean_stop_record(Millis mono_now) {
+  run_until(mono_now);
+  finish_input();
+  GraceRecord r = record();
+  r.clean_stop = true;
   return r;
 }
 
@@ -297,19 +327,38 @@ void GraceClock::on_boot(Millis mono_now, WallTime wall, const std::optional<Gra
   last_reported_offset_ = 0;
   changed_ = false;
   GraceRecord r = restored.value_or(GraceRecord{});
+  if (!grace_record_in_range(r)) {  // the decoder refuses these; a caller's own record is not trusted either
+    GraceRecord expired;
+    expired.state = LicenseState::expired;
+    expired.license_held = r.license_held;
+    expired.elapsed_ms = config_.grace_period;
+    r = expired;
+  }
   state_ = r.state;
   license_held_ = r.license_held;
   alarm_active_ = r.alarm_active;
-  elapsed_ = r.elapsed_ms;
+  elapsed_ = std::min(r.elapsed_ms, config_.grace_period);
+  unmeasured_ = std::min(r.unmeasured_ms, elapsed_);
   alarms_raised_ = r.alarms_raised;
+  unclean_start_ = restored.has_value() && !r.clean_stop;
   offline_pending_ = r.utc_ms.has_value();
   record_utc_ = r.utc_ms.value_or(0);
   wall_known_ = r.wall_ms.has_value();
   wall_utc_ = r.wall_ms.value_or(0);
   wall_mono_ = mono_now;
   if (state_ == LicenseState::licensed) start_grace();  // the link is down at boot
+  // An unclean stop in grace: the time since the last checkpoint went
+  // unrecorded. Charge the most it can be, grace_checkpoint (PROTOCOL.md
+  // section 5), so no pattern of crashes or power cuts freezes grace; a
+  // trusted clock that measures the gap later replaces the charge.
+  if (unclean_start_ && r.state == LicenseState::grace) {
+    const Millis before = elapsed_;
+    add_elapsed(config_.grace_checkpoint);
+    unmeasured_ = saturating_add(unmeasured_, elapsed_ - before);
+  }
   read_wall(wall);
   run_until(mono_now);
+  changed_ = true;  // every start is recorded: from now on the record says "running"
   finish_input();
 }
 

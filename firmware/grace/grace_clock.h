@@ -14,6 +14,14 @@
 //    UTC (welcome, heartbeat_ack, NTP) shows how long it was: trusted UTC
 //    minus the record's trusted UTC plus the time run since boot. Until then
 //    the state holds and counts only the monotonic time since boot.
+//  - While in grace the record is checkpointed at least every
+//    grace_checkpoint, and every start writes one (marked running); only an
+//    orderly stop writes one marked clean (clean_stop_record()). A start in
+//    grace that finds a running record follows an unclean stop (crash, kill,
+//    power cut) and is charged grace_checkpoint at once, the most that can
+//    have gone unrecorded, so a crash loop of any period cannot freeze
+//    grace. These charges are kept apart (unmeasured) until a trusted UTC
+//    measures the whole gap; then the measured gap counts instead of them.
 //  - A trusted UTC that is earlier than the record adds nothing: under
 //    skew_limit it is `clock_skew`, beyond it `clock_rollback`.
 //  - The device clock is never trusted for time. Before any trusted UTC this
@@ -115,14 +123,24 @@ class GraceClock {
   bool offline_time_pending() const { return offline_pending_; }
   /// UTC now by the best source (trusted, else the device clock), if any.
   std::optional<Millis> utc_now() const { return utc_at(last_mono_); }
-  /// What a checkpoint would store now.
+  /// What a checkpoint would store now (marked running: not a clean stop).
   GraceRecord record() const;
+  /// An orderly stop at `mono_now` (SIGTERM, a board's power-fail warning):
+  /// lets time pass to then and returns the record to store last, marked as
+  /// a clean stop, so the next start is charged nothing beyond it.
+  GraceRecord clean_stop_record(Millis mono_now);
+  /// True when the restored record was not a clean stop.
+  bool unclean_start() const { return unclean_start_; }
+  /// Grace time charged for unclean stops and not yet measured by a trusted clock.
+  Millis unmeasured_ms() const { return unmeasured_; }
 
  private:
   void run_until(Millis mono_now);
   void read_wall(WallTime wall);
   void finish_input();
   void move_to(Millis mono);
+  void add_elapsed(Millis ms);
+  Millis checkpoint_every() const;
   void raise_alarm();
   void expire();
   void set_state(LicenseState next);
@@ -147,7 +165,9 @@ class GraceClock {
   bool license_held_ = false;
   bool link_up_ = false;
   bool alarm_active_ = false;
-  Millis elapsed_ = 0;
+  Millis elapsed_ = 0;         // 0 .. grace_period
+  Millis unmeasured_ = 0;      // part of elapsed_ charged for unclean stops, not yet measured
+  bool unclean_start_ = false;
   uint32_t alarms_raised_ = 0;
   Millis last_mono_ = 0;
   Millis next_checkpoint_ = kNever;

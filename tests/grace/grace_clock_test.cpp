@@ -76,12 +76,14 @@ TEST(GraceClock, FullThirtyDaysOfAlarmsDayByDayThenExpiredExactly) {
   ASSERT_EQ(d.count(EventKind::grace_started), 1u);
   EXPECT_EQ(d.events(EventKind::grace_started)[0].payload.days_left, 30);
 
-  // The first alarm is due exactly 600 s after the link went down.
-  EXPECT_EQ(d.clock.next_deadline(), down + 600 * kSecondMs);
+  // In grace the record is written every grace_checkpoint_s (60 s).
+  EXPECT_EQ(d.clock.next_deadline(), down + 60 * kSecondMs);
   d.run_to(down + 30 * kDayMs + kHourMs);
 
   auto alarms = d.events(EventKind::grace_alarm);
   ASSERT_EQ(alarms.size(), 30u);
+  // The first alarm came exactly 600 s after the link went down.
+  EXPECT_EQ(alarms[0].at_mono, down + 600 * kSecondMs);
   for (int day = 0; day < 30; ++day) {
     const auto& a = alarms[day];
     EXPECT_EQ(a.at_mono, down + 600 * kSecondMs + day * kDayMs) << "day " << day;
@@ -274,9 +276,10 @@ TEST(GraceClock, RebootMidGraceKeepsElapsedTime) {
   before.licensed_at(kBoot);
   before.clock.on_link_down(kBoot);
   before.run_to(kBoot + 10 * kDayMs);
-  GraceRecord saved = before.saved_now();
+  GraceRecord saved = *decode_grace_record(encode_grace_record(before.clock.clean_stop_record(kBoot + 10 * kDayMs)));
   EXPECT_EQ(saved.elapsed_ms, 10 * kDayMs);
   EXPECT_EQ(saved.alarms_raised, 10u);
+  EXPECT_TRUE(saved.clean_stop);  // an orderly reboot: charged exactly
 
   Device after;  // monotonic time restarts near zero after a reboot
   after.clock.on_boot(50, kRtcLost, saved);
@@ -286,7 +289,9 @@ TEST(GraceClock, RebootMidGraceKeepsElapsedTime) {
   EXPECT_EQ(after.clock.elapsed_ms(), 10 * kDayMs);
   EXPECT_EQ(after.count(EventKind::grace_started), 0u);  // the same grace goes on
   // The next alarm keeps the old schedule: day 10 + 600 s of grace.
-  EXPECT_EQ(after.clock.next_deadline(), 50 + 600 * kSecondMs);
+  after.run_to(50 + 600 * kSecondMs);
+  ASSERT_EQ(after.count(EventKind::grace_alarm), 1u);
+  EXPECT_EQ(after.events(EventKind::grace_alarm)[0].at_mono, 50 + 600 * kSecondMs);
   after.run_to(50 + 20 * kDayMs);
   EXPECT_EQ(after.clock.state(), LicenseState::expired);
   EXPECT_EQ(after.events(EventKind::grace_expired)[0].at_mono, 50 + 20 * kDayMs);
@@ -359,13 +364,18 @@ TEST(GraceClock, RtcLostHoldsStateUntilTrustedTimeAnswers) {
   EXPECT_FALSE(d.clock.utc_now().has_value());
   EXPECT_EQ(d.clock.state(), LicenseState::grace);
   d.run_to(20 + kHourMs);
-  EXPECT_EQ(d.clock.elapsed_ms(), 3 * kDayMs + 2 * kHourMs);  // run time since boot only
+  // Run time since boot, plus grace_checkpoint_s for the unclean stop
+  // (the record was a checkpoint, not a clean stop).
+  EXPECT_EQ(d.clock.elapsed_ms(), 3 * kDayMs + 2 * kHourMs + 60 * kSecondMs);
+  EXPECT_EQ(d.clock.unmeasured_ms(), 60 * kSecondMs);
   // A checkpoint taken now keeps the powered-off time measurable later.
   EXPECT_EQ(d.stored().utc_ms, saved.utc + kHourMs);
   d.clock.on_trusted_time(20 + kHourMs, saved.utc + 2 * kDayMs + kHourMs);
   d.drain();
   EXPECT_FALSE(d.clock.offline_time_pending());
+  // The measured gap replaces the charge: not both.
   EXPECT_EQ(d.clock.elapsed_ms(), 5 * kDayMs + 2 * kHourMs);
+  EXPECT_EQ(d.clock.unmeasured_ms(), 0);
   EXPECT_EQ(d.clock.utc_now(), saved.utc + 2 * kDayMs + kHourMs);
 }
 
@@ -409,7 +419,8 @@ TEST(GraceClock, DeviceClockBehindTheRecordAtBootIsRollback) {
   d.drain();
   ASSERT_EQ(d.count(EventKind::clock_rollback), 1u);
   EXPECT_EQ(d.events(EventKind::clock_rollback)[0].payload.detail, -2 * 86400);
-  EXPECT_EQ(d.clock.elapsed_ms(), saved.record.elapsed_ms);
+  // Only the unclean stop's charge: the clock set back adds nothing.
+  EXPECT_EQ(d.clock.elapsed_ms(), saved.record.elapsed_ms + 60 * kSecondMs);
 }
 
 TEST(GraceClock, RollbackBeforeTrustedTimeWhileRunning) {
@@ -428,7 +439,7 @@ TEST(GraceClock, ForwardJumpIsNotCountedUntilTrusted) {
   // Really powered off 1 h, but the device clock claims 10 days.
   d.clock.on_boot(20, device_clock(saved.wall + 10 * kDayMs), saved.record);
   d.drain();
-  EXPECT_EQ(d.clock.elapsed_ms(), saved.record.elapsed_ms);
+  EXPECT_EQ(d.clock.elapsed_ms(), saved.record.elapsed_ms + 60 * kSecondMs);  // the unclean-stop charge only
   EXPECT_EQ(d.count(EventKind::grace_alarm), 0u);
   d.clock.on_trusted_time(20 + kHourMs, saved.utc + 2 * kHourMs);
   d.drain();
@@ -564,6 +575,118 @@ TEST(GraceClock, FeaturesOnOnlyWhenLicensedOrInGrace) {
   EXPECT_FALSE(features_on(LicenseState::expired));
   EXPECT_EQ(state_name(LicenseState::grace), "grace");
   EXPECT_EQ(state_name(LicenseState::expired), "expired");
+}
+
+}  // namespace
+}  // namespace sublink
+
+namespace sublink {
+namespace {
+
+// PROTOCOL.md section 5: no pattern of crashes freezes grace. A device in
+// grace without any trusted clock, killed every `period` and started again
+// at once from whatever its last checkpoint said.
+Millis grace_after_crash_loop(Millis period, int crashes, GraceConfig config) {
+  Device d(config);
+  d.licensed_at(kBoot);
+  d.clock.on_link_down(kBoot);
+  d.drain();
+  GraceRecord last = d.stored();
+  for (int i = 0; i < crashes; ++i) {
+    Device next(config);
+    next.clock.on_boot(0, kRtcLost, last);
+    next.drain();
+    next.run_to(period);  // then killed: whatever was not checkpointed is lost
+    last = next.stored();
+    EXPECT_FALSE(last.clean_stop);
+  }
+  return last.elapsed_ms;
+}
+
+TEST(GraceClock, CrashLoopOfAnyPeriodStillAdvancesGrace) {
+  GraceConfig c;
+  c.grace_checkpoint = 60 * kSecondMs;
+  for (Millis period : {Millis{500}, kSecondMs, 59 * kSecondMs, 61 * kSecondMs, kHourMs}) {
+    SCOPED_TRACE(period);
+    const int crashes = 50;
+    const Millis recorded = grace_after_crash_loop(period, crashes, c);
+    // Never less than the time really run; at most one charge per start more.
+    EXPECT_GE(recorded, crashes * period - c.grace_checkpoint);
+    EXPECT_LE(recorded, crashes * period + crashes * c.grace_checkpoint);
+  }
+}
+
+TEST(GraceClock, CheckpointsEveryGraceCheckpointWhileInGraceOnly) {
+  GraceConfig c;
+  c.grace_checkpoint = 10 * kSecondMs;
+  Device d(c);
+  d.licensed_at(kBoot);
+  EXPECT_EQ(d.clock.next_deadline(), kBoot + kHourMs);  // licensed: checkpoint_s
+  d.clock.on_link_down(kBoot);
+  d.drain();
+  EXPECT_EQ(d.clock.next_deadline(), kBoot + 10 * kSecondMs);
+  d.run_to(kBoot + 10 * kSecondMs);
+  EXPECT_EQ(d.stored().elapsed_ms, 10 * kSecondMs);
+  EXPECT_FALSE(d.stored().clean_stop);
+}
+
+TEST(GraceClock, CleanStopIsChargedExactlyUncleanStopGraceCheckpoint) {
+  GraceConfig c;
+  c.grace_checkpoint = 60 * kSecondMs;
+  Device before(c);
+  before.licensed_at(kBoot);
+  before.clock.on_link_down(kBoot);
+  before.run_to(kBoot + 90 * kSecondMs);
+  const GraceRecord clean = before.clock.clean_stop_record(kBoot + 95 * kSecondMs);
+  EXPECT_TRUE(clean.clean_stop);
+  EXPECT_EQ(clean.elapsed_ms, 95 * kSecondMs);
+  Device after(c);
+  after.clock.on_boot(0, kRtcLost, clean);
+  after.drain();
+  EXPECT_FALSE(after.clock.unclean_start());
+  EXPECT_EQ(after.clock.elapsed_ms(), 95 * kSecondMs);
+  // The start is recorded as running: a crash now is an unclean stop.
+  EXPECT_FALSE(after.stored().clean_stop);
+  Device crashed(c);
+  crashed.clock.on_boot(0, kRtcLost, after.stored());
+  EXPECT_TRUE(crashed.clock.unclean_start());
+  EXPECT_EQ(crashed.clock.elapsed_ms(), 95 * kSecondMs + 60 * kSecondMs);
+}
+
+TEST(GraceClock, MeasuredGapReplacesUncleanChargesOfSeveralStarts) {
+  auto saved = three_days_into_grace(false);  // has a trusted UTC
+  GraceRecord r = saved.record;
+  // Three unclean starts of 10 s each without trusted time, then a trusted
+  // clock says 1 h passed in all since the checkpoint.
+  for (int i = 0; i < 3; ++i) {
+    Device d;
+    d.clock.on_boot(0, kRtcLost, r);
+    d.run_to(10 * kSecondMs);
+    r = d.stored();
+  }
+  EXPECT_EQ(r.unmeasured_ms, 3 * 60 * kSecondMs);
+  // Each run of 10 s ended before its next checkpoint: it went unrecorded,
+  // and the charge of 60 s stands in for it.
+  EXPECT_EQ(r.elapsed_ms, saved.record.elapsed_ms + 3 * 60 * kSecondMs);
+  Device d;
+  d.clock.on_boot(0, kRtcLost, r);  // a fourth unclean start: charged again
+  d.drain();
+  d.clock.on_trusted_time(5 * kSecondMs, saved.utc + kHourMs);
+  d.drain();
+  EXPECT_EQ(d.clock.elapsed_ms(), saved.record.elapsed_ms + kHourMs);
+  EXPECT_EQ(d.clock.unmeasured_ms(), 0);
+}
+
+TEST(GraceClock, OutOfRangeRestoredRecordGivesNoFreshGrace) {
+  GraceRecord r;
+  r.state = LicenseState::grace;
+  r.license_held = true;
+  r.elapsed_ms = kMaxGraceDurationMs + 1;  // a caller that skipped the decoder
+  Device d;
+  d.clock.on_boot(0, kRtcLost, r);
+  d.drain();
+  EXPECT_EQ(d.clock.state(), LicenseState::expired);
+  EXPECT_FALSE(d.clock.features_on());
 }
 
 }  // namespace

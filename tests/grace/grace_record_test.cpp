@@ -16,6 +16,7 @@ GraceRecord sample() {
   r.alarms_raised = 12;
   r.utc_ms = 1700000000123;
   r.wall_ms = 1700000000999;
+  r.unmeasured_ms = 120000;
   return r;
 }
 
@@ -77,6 +78,90 @@ TEST(GraceRecord, OutOfRangeFieldsAreRejected) {
   // Grace without a held license: features on for nothing.
   EXPECT_EQ(fault(reframed(good, 1, 0)), as_int(RecordFault::bad_value));
   EXPECT_TRUE(decode_grace_record(reframed(good, 0, 1)).ok());  // licensed is fine
+}
+
+
+// Re-frames a record with one 8-byte field replaced, valid CRC: internally
+// consistent, out of range.
+std::vector<uint8_t> with_i64(const GraceRecord& r, size_t body_offset, int64_t value) {
+  auto bytes = encode_grace_record(r);
+  for (int i = 0; i < 8; ++i) {
+    bytes[kRecordHeaderSize + body_offset + i] = static_cast<uint8_t>(static_cast<uint64_t>(value) >> (8 * i));
+  }
+  std::vector<uint8_t> body(bytes.begin() + kRecordHeaderSize, bytes.end() - kRecordTrailerSize);
+  std::vector<uint8_t> out(bytes.size());
+  RecordWriter w(out, {'S', 'L', 'G', 'R'}, kGraceRecordVersion);
+  w.bytes(body);
+  EXPECT_TRUE(w.finish().ok());
+  return out;
+}
+
+TEST(GraceRecord, EveryFieldOutOfItsRangeIsRefused) {
+  const GraceRecord r = sample();
+  // Body offsets: 4 elapsed, 12 alarms_raised (u32), 16 utc, 24 wall, 32 unmeasured.
+  EXPECT_TRUE(decode_grace_record(with_i64(r, 4, kMaxGraceDurationMs)).ok());
+  EXPECT_EQ(fault(with_i64(r, 4, kMaxGraceDurationMs + 1)), as_int(RecordFault::bad_value));
+  EXPECT_EQ(fault(with_i64(r, 4, INT64_MAX)), as_int(RecordFault::bad_value));
+  EXPECT_EQ(fault(with_i64(r, 16, kMaxRecordUtcMs + 1)), as_int(RecordFault::bad_value));
+  EXPECT_EQ(fault(with_i64(r, 16, -1)), as_int(RecordFault::bad_value));
+  EXPECT_EQ(fault(with_i64(r, 24, INT64_MIN)), as_int(RecordFault::bad_value));
+  EXPECT_EQ(fault(with_i64(r, 32, -1)), as_int(RecordFault::bad_value));
+  // More charged unmeasured than elapsed in all: inconsistent.
+  EXPECT_EQ(fault(with_i64(r, 32, r.elapsed_ms + 1)), as_int(RecordFault::bad_value));
+  GraceRecord many = r;
+  many.alarms_raised = kMaxGraceAlarms;
+  EXPECT_TRUE(decode_grace_record(encode_grace_record(many)).ok());
+  auto bytes = encode_grace_record(many);
+  bytes[kRecordHeaderSize + 12 + 3] = 0xFF;  // alarms_raised near 2^32
+  std::vector<uint8_t> body(bytes.begin() + kRecordHeaderSize, bytes.end() - kRecordTrailerSize);
+  std::vector<uint8_t> out(bytes.size());
+  RecordWriter w(out, {'S', 'L', 'G', 'R'}, kGraceRecordVersion);
+  w.bytes(body);
+  ASSERT_TRUE(w.finish().ok());
+  EXPECT_EQ(fault(out), as_int(RecordFault::bad_value));
+  EXPECT_EQ(fault(reframed(encode_grace_record(r), 3, 0x08)), as_int(RecordFault::bad_value));  // unknown flag
+}
+
+TEST(GraceRecord, NothingIsWrittenThatCannotBeReadBack) {
+  GraceRecord wild;
+  wild.state = LicenseState::grace;
+  wild.license_held = false;  // features on without a license
+  wild.elapsed_ms = INT64_MAX;
+  wild.unmeasured_ms = INT64_MIN;
+  wild.alarms_raised = UINT32_MAX;
+  wild.utc_ms = INT64_MIN;
+  wild.wall_ms = INT64_MAX;
+  EXPECT_FALSE(grace_record_in_range(wild));
+  auto back = decode_grace_record(encode_grace_record(wild));
+  ASSERT_TRUE(back.ok()) << back.status().detail();
+  EXPECT_TRUE(grace_record_in_range(*back));
+  EXPECT_FALSE(features_on(back->state));  // clamping never turns features on
+  EXPECT_EQ(back->elapsed_ms, kMaxGraceDurationMs);
+}
+
+TEST(GraceRecord, CleanStopFlagRoundTripsAndVersion1StillDecodes) {
+  GraceRecord r = sample();
+  r.clean_stop = true;
+  auto back = decode_grace_record(encode_grace_record(r));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->clean_stop);
+  // A version 1 record (before this field) from the firmware being replaced.
+  std::vector<uint8_t> v1(kGraceRecordSizeV1);
+  RecordWriter w(v1, {'S', 'L', 'G', 'R'}, kGraceRecordVersion1);
+  w.u8(static_cast<uint8_t>(LicenseState::grace));
+  w.u8(1);
+  w.u8(0);
+  w.u8(0x01);
+  w.i64(5000);
+  w.u32(0);
+  w.i64(1700000000000);
+  w.i64(0);
+  ASSERT_TRUE(w.finish().ok());
+  auto old = decode_grace_record(v1);
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->clean_stop);  // not known to be clean: charged as unclean
+  EXPECT_EQ(old->unmeasured_ms, 0);
+  EXPECT_EQ(old->elapsed_ms, 5000);
 }
 
 }  // namespace
