@@ -2,6 +2,8 @@
 // every storage write of a short scenario.
 #include <gtest/gtest.h>
 
+#include "firmware/agent/boot_counter.h"
+
 #include <algorithm>
 
 #include "agent/agent_rig.h"
@@ -228,6 +230,26 @@ TEST(AgentStorage, PowerCutAtEveryFlashOperationLeavesASafeState) {
   EXPECT_GT(checked, 20);
   RecordProperty("power_cut_points", checked);
   RecordProperty("flash_operations_in_scenario", static_cast<int>(total));
+}
+
+TEST(BootRecord, CountOutsideOneToMaxIsRefusedAndNeverWritten) {
+  auto decoded = [](uint64_t raw) {
+    std::array<uint8_t, kBootRecordSize> bytes{};
+    RecordWriter w(bytes, {'S', 'L', 'B', 'C'}, 1);
+    w.u64(raw);
+    EXPECT_TRUE(w.finish().ok());
+    return decode_boot_record(bytes);
+  };
+  EXPECT_EQ(*decoded(1), 1u);
+  EXPECT_EQ(*decoded(kMaxBootCount), kMaxBootCount);
+  EXPECT_EQ(decoded(0).status().detail(), static_cast<int32_t>(RecordFault::bad_value));
+  EXPECT_EQ(decoded(kMaxBootCount + 1).status().detail(), static_cast<int32_t>(RecordFault::bad_value));
+  EXPECT_EQ(decoded(UINT64_MAX).status().detail(), static_cast<int32_t>(RecordFault::bad_value));
+  // The counter holds at the top instead of wrapping, and what is encoded decodes.
+  EXPECT_EQ(next_boot_count(kMaxBootCount), kMaxBootCount);
+  EXPECT_EQ(next_boot_count(0), 1u);
+  EXPECT_EQ(*decode_boot_record(encode_boot_record(UINT64_MAX)), kMaxBootCount);
+  EXPECT_EQ(*decode_boot_record(encode_boot_record(0)), 1u);
 }
 
 }  // namespace

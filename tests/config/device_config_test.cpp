@@ -141,7 +141,7 @@ TEST(DeviceConfig, EveryKeyIsRead) {
 TEST(DeviceConfig, ConvertsToConnectAndGraceConfigInMilliseconds) {
   Parsed p = parse(minimal(R"("ports":[4433],"connect_timeout_s":3,"stagger_ms":150,"retry_min_s":4,)"
                            R"("retry_max_s":40,"grace_period_s":90,"grace_alarm_delay_s":9,)"
-                           R"("grace_alarm_interval_s":30,"checkpoint_s":15)"));
+                           R"("grace_alarm_interval_s":30,"checkpoint_s":15,"grace_checkpoint_s":7)"));
   ASSERT_TRUE(p.error.ok()) << p.error.message();
   ConnectConfig cc = to_connect_config(*p.config);
   EXPECT_EQ(cc.port_count, 1u);
@@ -155,6 +155,8 @@ TEST(DeviceConfig, ConvertsToConnectAndGraceConfigInMilliseconds) {
   EXPECT_EQ(gc.alarm_delay, 9000);
   EXPECT_EQ(gc.alarm_interval, 30000);
   EXPECT_EQ(gc.checkpoint_interval, 15000);
+  EXPECT_EQ(gc.grace_checkpoint, 7000);
+  EXPECT_EQ(to_grace_config(*parse(minimal("")).config).grace_checkpoint, 60000);  // PROTOCOL default
   EXPECT_EQ(gc.skew_limit, GraceConfig{}.skew_limit);  // not configurable: kept
 }
 
@@ -214,6 +216,8 @@ const BadValue kTimingErrors[] = {
     {R"("grace_alarm_interval_s":-1)", "'grace_alarm_interval_s': expected integer 1..3153600000 (seconds), got -1"},
     {R"("checkpoint_s":"1h")", R"('checkpoint_s': expected integer 1..3153600000 (seconds), got "1h")"},
     {R"("checkpoint_s":0)", "'checkpoint_s': expected integer 1..3153600000 (seconds), got 0"},
+    {R"("grace_checkpoint_s":"1m")", R"('grace_checkpoint_s': expected integer 1..3153600000 (seconds), got "1m")"},
+    {R"("grace_checkpoint_s":0)", "'grace_checkpoint_s': expected integer 1..3153600000 (seconds), got 0"},
     {R"("max_message_bytes":"64k")", R"('max_message_bytes': expected integer 256..16777216 (bytes), got "64k")"},
     {R"("max_message_bytes":100)", "'max_message_bytes': expected integer 256..16777216 (bytes), got 100"},
     {R"("max_message_bytes":16777217)", "'max_message_bytes': expected integer 256..16777216 (bytes), got 16777217"},
