@@ -265,8 +265,8 @@ Daemon::Daemon(const std::string& dir, const Config& config) : dir_(dir) {
        << R"(  "state_dir": ")" << dir << R"(/state", "features": )" << config.features << ",\n"
        << R"(  "connect_timeout_s": 2, "retry_min_s": )" << config.retry_min_s
        << R"(, "retry_max_s": )" << config.retry_max_s << ",\n"
-       << R"(  "grace_period_s": 3600, "grace_alarm_delay_s": )" << config.grace_alarm_delay_s
-       << R"(, "grace_alarm_interval_s": 3600, "checkpoint_s": 1)"
+       << R"(  "grace_period_s": )" << config.grace_period_s << R"(, "grace_alarm_delay_s": )"
+       << config.grace_alarm_delay_s << R"(, "grace_alarm_interval_s": 3600, "checkpoint_s": )" << config.checkpoint_s
        << (config.extra.empty() ? "" : ",\n  " + config.extra) << "\n}\n";
   config_path_ = dir + "/sublinkd.json";
   std::ofstream(config_path_) << json.str();

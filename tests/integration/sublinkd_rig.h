@@ -112,6 +112,8 @@ class Daemon {
     int retry_min_s = 1;
     int retry_max_s = 2;
     int grace_alarm_delay_s = 1;
+    int grace_period_s = 3600;
+    int checkpoint_s = 1;
     std::string extra;  // more members, e.g. R"("checkpoint_s":1)" (no leading comma)
   };
   /// Copies the device certificate, key and CA into `dir` (so a test may

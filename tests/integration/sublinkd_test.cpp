@@ -12,6 +12,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
+#include <chrono>
 
 #include "integration/sublinkd_rig.h"
 
@@ -380,6 +382,62 @@ TEST_F(SublinkdTest, RestartKeepsTheLicenseAndCountsTheBoot) {
   s = wait_licensed();
   EXPECT_EQ(s.at("license.serial").str(), serial) << s.text();
   EXPECT_EQ(feature_list(s.at("license.features")), "seats=5,trunks=1") << s.text();
+}
+
+// PROTOCOL.md section 5: no pattern of kills stops grace. Licensed, then
+// the server is gone for good, and sublinkd is killed (SIGKILL) about every
+// second and started again at once. checkpoint_s is an hour, so only the
+// unclean-stop rule (grace_checkpoint_s 2, charged per start after a kill)
+// moves grace: the alarm (due 8 s after the server went) and the expiry
+// (20 s) must come no later than that schedule plus one
+// grace_checkpoint_s, plus 1.5 s for observing them through sublinkctl;
+// and no earlier than the schedule less 2 s per start (what may be charged).
+TEST_F(SublinkdTest, KillLoopEverySecondReachesGraceAlarmAndExpiryOnSchedule) {
+  Daemon::Config config;
+  config.grace_period_s = 20;
+  config.grace_alarm_delay_s = 8;
+  config.checkpoint_s = 3600;
+  config.extra = R"("grace_checkpoint_s": 2)";
+  start({}, config);
+  wait_licensed();
+  server.reset();  // stopped by PID: unreachable from now on
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point gone = Clock::now();
+  auto since = [&](Clock::time_point t) { return std::chrono::duration<double>(t - gone).count(); };
+  double alarm_at = -1;
+  double expired_at = -1;
+  int starts = 0;
+  int starts_before_alarm = 0;
+  while (expired_at < 0 && since(Clock::now()) < 60) {
+    const Clock::time_point started = Clock::now();
+    while (Clock::now() - started < std::chrono::milliseconds(1000)) {
+      Json s = daemon->status();
+      if (s && s.at("alarm").is_true() && alarm_at < 0) {
+        alarm_at = since(Clock::now());
+        starts_before_alarm = starts;
+      }
+      if (s && s.at("state").str() == "expired") {
+        expired_at = since(Clock::now());
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (expired_at >= 0) break;
+    ASSERT_TRUE(daemon->running()) << daemon->log();
+    kill(daemon->pid(), SIGKILL);
+    daemon->restart();
+    ++starts;
+  }
+  ASSERT_GE(alarm_at, 0) << "no grace alarm in 60 s of a kill loop\n" << daemon->log();
+  ASSERT_GE(expired_at, 0) << "grace never expired in 60 s of a kill loop\n" << daemon->log();
+  EXPECT_LE(alarm_at, 8 + 2 + 1.5);
+  EXPECT_LE(expired_at, 20 + 2 + 1.5);
+  EXPECT_GE(alarm_at, 8 - 2.0 * starts_before_alarm - 0.5);
+  EXPECT_GE(expired_at, 20 - 2.0 * starts - 0.5);
+  std::printf("[ kill loop ] %d SIGKILLs: grace alarm after %.1f s (due 8), expired after %.1f s (due 20)\n", starts,
+              alarm_at, expired_at);
+  Json s = daemon->status();
+  EXPECT_EQ(s.at("state").str(), "expired") << s.text();
 }
 
 }  // namespace
