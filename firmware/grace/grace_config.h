@@ -23,14 +23,17 @@ struct GraceConfig {
   // grace_checkpoint_s: while in grace the record is written at least this
   // often, and a start after an unclean stop that no trusted clock can
   // measure is charged this much (the most that can have gone unrecorded).
-  // Cost of the 60 s default, only while in grace: 1440 record writes a
-  // day. Files: 1440 rename-atomic writes of one 70-byte record (each a
-  // write + fsync + rename + directory fsync). NOR flash (FlashRecordStore,
-  // 4 KiB sectors, 2 slots of 3 sectors for the grace record on the sim
-  // layout; an entry is 32 + 56 = 88 bytes): 139 entries fill a slot, so one
-  // slot erase (3 sector erases) per 139 writes: each sector of the grace
-  // slots is erased 1440 / (2 * 139) = 5.2 times a day; 100k erase cycles
-  // last 19,300 days (53 years) of uninterrupted grace.
+  // Cost of the 60 s default, only while in grace: 1440 grace record writes
+  // a day (the record is 54 bytes). Files (FileStorage): 1440 rename-atomic
+  // writes of a 78-byte file a day, each a write + fsync of the temporary
+  // file, a rename and a directory fsync (2880 fsyncs a day). NOR flash
+  // (FlashRecordStore, measured by the storage test
+  // GraceCheckpointsEveryMinuteWearTheFlashForDecadesNotYears): an entry is
+  // 28 + 56 = 84 bytes; on the mps2-an385 layout (one 4 KiB sector per
+  // slot) 48 entries fill a slot, so 30 sector erases a day shared by the
+  // two sectors of the record: 15 erases a day each, 100k cycles after 18
+  // years of uninterrupted grace (56 years on the simulation's 3-sector
+  // slots). Grace lasts at most grace_period_s at a time.
   Millis grace_checkpoint = 60 * kSecondMs;
   Millis skew_limit = kDayMs;               // a trusted difference below this is skew, not tampering
   Millis skew_tolerance = 5 * kSecondMs;    // differences below this are not worth an event
