@@ -94,6 +94,13 @@ class Storage {
   /// default names the storage layer's own details and calls any other one
   /// "platform error"; a backend whose details are errno values says more.
   virtual const char* failure_text(const Status& s) const { return storage_failure_text(s); }
+
+  /// True when the latest successful read() of `id` returned an older value
+  /// because a newer committed one failed its checks since it was written
+  /// (a flipped bit, not a cut write, which never commits): what only the
+  /// newer value held is lost, and the reader must not take the older one
+  /// for the latest. Backends that keep a single copy answer false.
+  virtual bool read_fell_back(RecordId /*id*/) const { return false; }
 };
 
 }  // namespace sublink

@@ -57,7 +57,7 @@ struct SimDevice::Running {
   explicit Running(SimDevice& d)
       : dates(d.rtc_, d.boot_clock_),
         link(d.settings_.link, tls, d.net_.client(d.setup_.address), d.random_, *d.listener_),
-        agent(with_clock(d.settings_.agent, &dates), link, d.storage_, d.boot_clock_, d.rtc_, key) {}
+        agent(with_clock(d.settings_.agent, &dates), link, d.storage_, d.boot_clock_, d.rtc_, key, d.random_) {}
   static AgentConfig with_clock(AgentConfig config, CertificateDateClock* dates) {
     config.certificate_clock = dates;
     return config;
@@ -132,6 +132,11 @@ SimDevice::SimDevice(SimNetwork& net, const SimDeviceSetup& setup, SimTimeline& 
 
   storage_.on_write([this](const SimWrite& w, std::span<const uint8_t> bytes) {
     if (w.result.ok() && w.record == RecordId::events) record_events(bytes);
+    if (w.result.ok() && w.index == wipe_after_write_) {
+      wipe_pending_ = true;
+      lose_power("power off after storage write #" + std::to_string(w.index) + " (" + record_name(w.record) +
+                 "): the state is wiped");
+    }
   });
   storage_.on_power_cut([this](const SimWrite& w) {
     lose_power("power cut in storage write #" + std::to_string(w.index) + " (" + record_name(w.record) + ")");
@@ -201,7 +206,7 @@ Status SimDevice::boot() {
       this);
   // Events already stored were noted when they were written (this run) or
   // belong to an earlier life; only newer ones are noted from here on.
-  for (const Event& e : stored_events()) last_logged_seq_ = std::max(last_logged_seq_, e.seq);
+  for (const Event& e : stored_events()) last_logged_seq_[e.stream] = std::max(last_logged_seq_[e.stream], e.seq);
   Status booted = running_->agent.boot(boot_clock_.now_ms());
   if (!booted.ok()) note(std::string("boot: storage error ") + reason_name(booted.reason()));
   if (cut_pending_) {
@@ -267,7 +272,16 @@ void SimDevice::after_entry() {
     Scope scope(*this);
     running_.reset();
   }
+  if (wipe_pending_) {
+    for (const Event& e : stored_events()) wiped_events_.push_back(e);
+  }
   storage_.unmount();
+  if (wipe_pending_) {
+    wipe_pending_ = false;
+    ++wipes_;
+    storage_.wipe();
+    schedule_boot(net_.now() + wipe_back_after_, "power back on a wiped state");
+  }
   if (storage_.flash().power_lost()) {
     ++power_cuts_;
     if (power_back_after_cut_ != kNever) schedule_boot(net_.now() + power_back_after_cut_, "power back");
@@ -290,6 +304,11 @@ void SimDevice::schedule_ntp() {
   net_.at(net_.now() + setup_.ntp_after_boot_ms, [this, epoch] {
     if (epoch == power_epoch_ && running_) ntp_sync();
   });
+}
+
+void SimDevice::wipe_after_write(uint64_t write_index, Millis back_after_ms) {
+  wipe_after_write_ = write_index;
+  wipe_back_after_ = back_after_ms;
 }
 
 void SimDevice::cut_power_in_write(uint64_t write_index, uint64_t operations_in) {
@@ -341,8 +360,9 @@ std::vector<Event> SimDevice::stored_events() {
 void SimDevice::record_events(std::span<const uint8_t> record) {
   if (!scratch_events_.restore(record).ok()) return;
   for (const Event& e : scratch_events_.events()) {
-    if (e.seq <= last_logged_seq_) continue;
-    last_logged_seq_ = e.seq;
+    uint64_t& last = last_logged_seq_[e.stream];
+    if (e.seq <= last) continue;
+    last = e.seq;
     recorded_.push_back(e);
     note(describe(e));
   }

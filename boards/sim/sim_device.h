@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +99,15 @@ class SimDevice final : private SocketEvents {
   /// Cuts the power inside storage write `write_index` (1-based over the
   /// device's life) after `operations_in` of its flash operations.
   void cut_power_in_write(uint64_t write_index, uint64_t operations_in);
+  /// Right after storage write `write_index` (1-based over the device's
+  /// life) stores its value, the power goes, the whole storage is wiped
+  /// and the power comes back `back_after_ms` later: a state lost at that
+  /// point of a scenario.
+  void wipe_after_write(uint64_t write_index, Millis back_after_ms);
+  uint64_t wipes() const { return wipes_; }
+  /// The events the device's log held when its state was wiped (lost with
+  /// it unless the server already had them).
+  const std::vector<Event>& wiped_events() const { return wiped_events_; }
   /// Cuts the power inside writes at random (see SimStorage::cut_power_randomly).
   void cut_power_randomly(uint64_t one_in, uint64_t seed) { storage_.cut_power_randomly(one_in, seed); }
   /// After a power cut the power comes back after `delay_ms` (kNever: stays off).
@@ -174,7 +184,12 @@ class SimDevice final : private SocketEvents {
   std::unique_ptr<Running> running_;
   std::unique_ptr<Listener> listener_;
   EventQueue scratch_events_;  // decodes event records for the timeline
-  uint64_t last_logged_seq_ = 0;
+  std::map<StreamId, uint64_t> last_logged_seq_;  // per event stream
+  uint64_t wipe_after_write_ = 0;                  // 0: no wipe planned
+  Millis wipe_back_after_ = 0;
+  bool wipe_pending_ = false;
+  uint64_t wipes_ = 0;
+  std::vector<Event> wiped_events_;
   std::vector<Event> recorded_;
   uint64_t boots_ = 0;            // boots in this simulation (the agent counts its own)
   uint64_t power_epoch_ = 0;      // changes at every power change: stale timers see it

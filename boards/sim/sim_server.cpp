@@ -263,18 +263,21 @@ void SimServer::observe_in(std::string_view message) {
   cJSON* root = cJSON_ParseWithLength(message.data(), message.size());
   if (type == "hello" && root) {
     const std::string serial = string_of(root, "license_serial");
-    note("hello boot=" + std::to_string(integer_of(root, "boot")) + " state=" + string_of(root, "state") +
+    note("hello boot=" + std::to_string(integer_of(root, "boot")) + " stream=" + string_of(root, "event_stream") +
+         " state=" + string_of(root, "state") +
          " grace_elapsed_s=" + std::to_string(integer_of(root, "grace_elapsed_s")) +
          (serial.empty() ? "" : " license=" + serial));
   } else if (type == "event" && root) {
     std::string kinds;
+    std::string stream = string_of(root, "stream");
+    if (stream.empty()) stream = std::string(kLegacyEventStream);
     const cJSON* e = nullptr;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "events")) {
-      SimEventDelivery d{net_.now(), integer_of(e, "seq"), string_of(e, "kind"), json_text(e)};
+      SimEventDelivery d{net_.now(), stream, integer_of(e, "seq"), string_of(e, "kind"), json_text(e)};
       kinds += " #" + std::to_string(d.seq) + " " + d.kind;
       deliveries_.push_back(std::move(d));
     }
-    note("events" + kinds);
+    note("events stream=" + stream + kinds);
   } else if (type == "license_audit" || type == "response") {
     note(type);
   }

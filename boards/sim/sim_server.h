@@ -41,6 +41,7 @@ struct SimServerSetup {
 /// One event object as it reached the server (repeats included).
 struct SimEventDelivery {
   Millis at = 0;  // world time
+  std::string stream;  // the batch's `stream` ("legacy" when it had none)
   int64_t seq = 0;
   std::string kind;
   std::string json;

@@ -1,5 +1,7 @@
 #include "boards/sim/sim_storage.h"
 
+#include <algorithm>
+
 namespace sublink {
 
 SimStorage::SimStorage(const NorGeometry& geometry, const FlashLayout& layout, uint64_t seed)
@@ -56,6 +58,13 @@ Status SimStorage::write(RecordId id, std::span<const uint8_t> data) {
     if (on_write_) on_write_(w, data);
   }
   return w.result;
+}
+
+void SimStorage::wipe() {
+  std::span<uint8_t> cells = flash_.raw();
+  std::fill(cells.begin(), cells.end(), uint8_t{0xFF});
+  committed_.clear();
+  interrupted_.reset();
 }
 
 std::optional<std::vector<uint8_t>> SimStorage::committed(RecordId id) const {

@@ -47,6 +47,7 @@ class SimStorage final : public Storage {
   Result<size_t> read(RecordId id, std::span<uint8_t> out) override;
   Status write(RecordId id, std::span<const uint8_t> data) override;
   size_t max_record_size() const override { return layout_.max_record_size; }
+  bool read_fell_back(RecordId id) const override { return store_ != nullptr && store_->read_fell_back(id); }
 
   /// Cuts the power inside write number `write_index` (1-based, over the
   /// device's life) after `operations_in` of its flash operations complete:
@@ -62,6 +63,10 @@ class SimStorage final : public Storage {
   /// stop_failing(). Reads keep working. Kept across boots.
   void fail_writes(RecordId id, Status error);
   void stop_failing() { failing_mask_ = 0; }
+  /// The device's state is wiped (a state_dir deleted, a flash erased by a
+  /// factory reset): every cell back to erased and nothing committed. Call
+  /// while the device is off.
+  void wipe();
   /// True when the last planned cut found its write too short.
   bool cut_missed() const { return cut_missed_; }
   bool power_lost() const { return flash_.power_lost(); }

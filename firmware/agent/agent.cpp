@@ -26,16 +26,53 @@ Millis saturating_add(Millis a, Millis b) {
   Millis r;
   return __builtin_add_overflow(a, b, &r) ? kNever : r;
 }
+
+// Appends to a fixed text buffer, cutting what does not fit.
+class TextBuilder {
+ public:
+  explicit TextBuilder(std::span<char> out) : out_(out) {
+    if (!out_.empty()) out_[0] = '\0';
+  }
+  TextBuilder& add(std::string_view s) {
+    for (char c : s) {
+      if (n_ + 1 < out_.size()) out_[n_++] = c;
+    }
+    if (!out_.empty()) out_[n_] = '\0';
+    return *this;
+  }
+  TextBuilder& number(uint64_t v) {
+    char digits[20];
+    size_t d = 0;
+    do {
+      digits[d++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (d > 0) add({&digits[--d], 1});
+    return *this;
+  }
+  std::string_view view() const { return {out_.data(), n_}; }
+
+ private:
+  std::span<char> out_;
+  size_t n_ = 0;
+};
+
+std::string_view text_of(const std::array<char, 128>& a) {
+  size_t n = 0;
+  while (n < a.size() && a[n] != '\0') ++n;
+  return {a.data(), n};
+}
 }  // namespace
 
 Agent::Agent(const AgentConfig& config, MessageChannel& channel, Storage& storage, MonotonicClock& mono,
-             WallClock& wall, const LicenseKey& key)
+             WallClock& wall, const LicenseKey& key, Random& random)
     : config_(config),
       channel_(channel),
       storage_(storage),
       mono_(mono),
       wall_(wall),
       key_(key),
+      random_(random),
       grace_(config.grace),
       events_(std::max(config.event_capacity, EventQueue::kMinCapacity)),
       event_record_size_(EventQueue::max_serialized_size(events_.capacity())),
@@ -94,32 +131,49 @@ Status Agent::boot(Millis now) {
   auto note = [&](const Status& s) {
     if (!s.ok() && !is_not_found(s) && !is_corrupt(s) && first_error.ok()) first_error = s;
   };
-  // Damage is collected first and turned into events once the event queue
-  // itself is restored, so those events are not overwritten by the restore.
-  const char* damaged[4] = {};
-  size_t damaged_count = 0;
-  auto read = [&](RecordId id, std::span<uint8_t> buffer) -> std::optional<std::span<const uint8_t>> {
+  // Damage found before the event log is restored is remembered and turned
+  // into events once the log runs in its stream, so the restore does not
+  // overwrite them.
+  struct Pending {
+    RecordId id;
+    int32_t fault;
+    const char* consequence;
+  };
+  Pending pending[4] = {};
+  size_t pending_count = 0;
+  auto defer = [&](RecordId id, int32_t fault, const char* consequence) {
+    if (pending_count < 4) pending[pending_count++] = {id, fault, consequence};
+  };
+  // Reads `id`; on an unreadable record remembers the damage. A value that
+  // is an older copy because the newest was damaged counts as read.
+  auto read = [&](RecordId id, std::span<uint8_t> buffer, int32_t& fault) -> std::optional<std::span<const uint8_t>> {
+    fault = 0;
     Result<size_t> r = storage_.read(id, buffer);
-    if (r.ok()) return std::span<const uint8_t>(buffer.data(), *r);
+    if (r.ok()) {
+      if (storage_.read_fell_back(id)) fault = kDamageNewestCopy;
+      return std::span<const uint8_t>(buffer.data(), *r);
+    }
     note(r.status());
-    if (!is_not_found(r.status())) damaged[damaged_count++] = record_name(id);
+    if (!is_not_found(r.status())) fault = is_corrupt(r.status()) ? kDamageNoIntactCopy : kDamageReadFailed;
     return std::nullopt;
   };
 
   // Boot counter. A damaged counter restarts at 1: the server learns of the
   // reboot from the record_damaged event.
   uint64_t previous = 0;
-  if (auto bytes = read(RecordId::boot, record_)) {
+  int32_t fault = 0;
+  if (auto bytes = read(RecordId::boot, record_, fault)) {
     Result<uint64_t> count = decode_boot_record(*bytes);
     if (count.ok()) {
       previous = *count;
     } else {
-      damaged[damaged_count++] = record_name(RecordId::boot);
+      fault = count.status().detail();
     }
   }
+  if (fault != 0) defer(RecordId::boot, fault, "boot counter restarted");
   boot_count_ = next_boot_count(previous);
   BootRecordBytes boot_record = encode_boot_record(boot_count_);
-  Status boot_stored = storage_.write(RecordId::boot, boot_record);
+  Status boot_stored = store_status(RecordId::boot, boot_record);
   note(boot_stored);
   // A count that is not durable would be counted again by the next start
   // (it reads the old value back): hello says 0 (not counted) instead of
@@ -127,37 +181,54 @@ Status Agent::boot(Millis now) {
   boot_counted_ = boot_stored.ok();
   if (!boot_counted_) log(LogLevel::error, "boot counter not stored: this start is not counted", reason_name(boot_stored.reason()));
 
-  // Event log.
-  bool events_lost = false;
-  size_t damage_before = damaged_count;
-  if (auto bytes = read(RecordId::events, {event_record_.get(), event_record_size_})) {
-    if (!events_.restore(*bytes).ok()) {
-      damaged[damaged_count++] = record_name(RecordId::events);
-      events_lost = true;
+  // Event log. When it starts empty (first boot, a wiped state, a record
+  // lost or damaged) its seqs may already be at the server: a new stream
+  // keeps new events from being taken for duplicates. When storage fell
+  // back to an older copy, the events it kept go out in their stream (the
+  // server drops any it already has) and new ones in a new stream, since the
+  // newer copy may have issued the seqs that follow.
+  std::span<uint8_t> event_buffer{event_record_.get(), event_record_size_};
+  uint32_t events_lost = 0;
+  int32_t events_fault = 0;
+  if (auto bytes = read(RecordId::events, event_buffer, events_fault)) {
+    Status restored = events_.restore(*bytes);
+    if (!restored.ok()) {
+      events_fault = restored.detail();
+      events_lost = EventQueue::events_in_record(*bytes);
     }
-  } else {
-    events_lost = damaged_count > damage_before;  // unreadable, not merely missing
   }
-  if (events_lost) {
-    // The seq counter went with the record, and the server may hold seqs
-    // up to anything issued before. Restart above all of them: the boot
-    // counter (its own record) times 2^32, or the wall clock in ms when it
-    // is set and larger; either grows from boot to boot.
-    uint64_t base = boot_count_ << 32;
-    WallTime w = wall_.now();
-    if (w.set && w.utc_ms > 0 && static_cast<uint64_t>(w.utc_ms) > base) base = static_cast<uint64_t>(w.utc_ms);
-    events_.skip_to(base);
+  if (events_fault != 0 || events_.needs_new_stream()) start_event_stream();
+  event_stream_text_ = stream_text(events_.stream());
+  events_restored_ = true;
+  for (size_t i = 0; i < kMaxRecordIds; ++i) {
+    if (unreported_failures_[i] == 0) continue;
+    push_storage_failed(static_cast<RecordId>(i), unreported_failures_[i] == -1 ? 0 : unreported_failures_[i]);
+    unreported_failures_[i] = 0;
   }
-  for (size_t i = 0; i < damaged_count; ++i) push_event(EventKind::record_damaged, Severity::major, damaged[i]);
-  damaged_count = 0;
+  if (events_fault != 0) {
+    std::array<char, 96> consequence_text{};
+    TextBuilder consequence(consequence_text);
+    if (events_fault == kDamageNewestCopy) {
+      consequence.add("older copy kept (").number(events_.size()).add(" undelivered events), newer events lost");
+    } else if (events_lost > 0) {
+      consequence.number(events_lost).add(events_lost == 1 ? " undelivered event lost" : " undelivered events lost");
+    } else {
+      consequence.add("undelivered events lost");
+    }
+    consequence.add(", new stream ").add({stream_text(events_.stream()).data(), kStreamTextSize});
+    note_damage(RecordId::events, events_fault, consequence.view(), events_lost);
+  }
+  for (size_t i = 0; i < pending_count; ++i) note_damage(pending[i].id, pending[i].fault, pending[i].consequence);
+  pending_count = 0;
 
   // License: verified again with the key, never trusted as stored. An empty
   // record is a revoked license.
   LicenseRefusal license_refusal = LicenseRefusal::none;
-  if (auto bytes = read(RecordId::license, record_); bytes && !bytes->empty()) {
+  if (auto bytes = read(RecordId::license, record_, fault); bytes && !bytes->empty()) {
     SignedLicense& stored = scratch_->signed_form;
-    if (!read_license_record(*bytes, stored).ok()) {
+    if (Status decoded = read_license_record(*bytes, stored); !decoded.ok()) {
       license_refusal = LicenseRefusal::bad_record;
+      fault = decoded.detail() != 0 ? decoded.detail() : static_cast<int32_t>(RecordFault::bad_value);
     } else {
       SignedLicense copy = stored;
       LicenseDecision d = verify_stored_license(key_, copy, config_.customer_id, config_.system_id, *held_);
@@ -170,24 +241,32 @@ Status Agent::boot(Millis now) {
       has_license_ = d.accepted();
     }
   }
-  if (damaged_count > 0) license_refusal = LicenseRefusal::bad_record;
-  damaged_count = 0;
+  if (fault != 0 && fault != kDamageNewestCopy) license_refusal = LicenseRefusal::bad_record;
+  if (fault != 0) {
+    note_damage(RecordId::license, fault,
+                fault == kDamageNewestCopy ? "older copy kept, the newer license lost until granted again"
+                                           : "license lost until the server grants it again");
+  }
   if (license_refusal != LicenseRefusal::none) {
     push_event(EventKind::license_refused, Severity::major, license_refusal_name(license_refusal));
   }
 
   // Grace accounting.
   std::optional<GraceRecord> grace_record;
-  if (auto bytes = read(RecordId::grace, record_)) {
+  if (auto bytes = read(RecordId::grace, record_, fault)) {
     Result<GraceRecord> r = decode_grace_record(*bytes);
     if (r.ok()) {
       grace_record = *r;
     } else {
-      damaged[damaged_count++] = record_name(RecordId::grace);
+      fault = r.status().detail();
     }
   }
-  for (size_t i = 0; i < damaged_count; ++i) push_event(EventKind::record_damaged, Severity::major, damaged[i]);
-  damaged_count = 0;
+  if (fault != 0) {
+    note_damage(RecordId::grace, fault,
+                fault == kDamageNewestCopy ? "older checkpoint kept, grace time since it lost"
+                : has_license_             ? "grace account lost, state expired until the server is reached"
+                                           : "grace account lost");
+  }
   if (has_license_ && !(grace_record && grace_record->license_held)) {
     // A genuine license but no account of its grace: the record is missing,
     // damaged, or predates the license (power cut between storing the
@@ -212,20 +291,66 @@ Status Agent::boot(Millis now) {
 
   // Usage for audits.
   std::array<uint8_t, kMaxUsageRecordBytes> usage_bytes{};
-  if (auto bytes = read(RecordId::usage, usage_bytes)) {
-    if (!usage_.restore(*bytes).ok()) {
+  if (auto bytes = read(RecordId::usage, usage_bytes, fault)) {
+    Status restored = usage_.restore(*bytes);
+    if (!restored.ok()) {
       // Refused whole (out of range values would overflow audit arithmetic):
       // the peaks and period start again from now.
       log(LogLevel::error, "usage record damaged, refused", usage_.problem());
-      damaged[damaged_count++] = record_name(RecordId::usage);
+      fault = restored.detail() != 0 ? restored.detail() : static_cast<int32_t>(RecordFault::bad_value);
     }
   }
-  for (size_t i = 0; i < damaged_count; ++i) push_event(EventKind::record_damaged, Severity::major, damaged[i]);
+  if (fault != 0) {
+    note_damage(RecordId::usage, fault,
+                fault == kDamageNewestCopy ? "older counters kept, usage since lost" : "usage since the last audit lost");
+  }
 
   pump_grace();
   persist_events();
   notify();
   return first_error;
+}
+
+void Agent::start_event_stream() {
+  // A stream id only has to differ from every earlier one of this device:
+  // 64 random bits. Should the random source fail, the boot count and the
+  // clocks still make a value this device has not used.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::array<uint8_t, 8> bytes{};
+    StreamId id = 0;
+    if (random_.fill(bytes).ok()) {
+      for (uint8_t b : bytes) id = id << 8 | b;
+    } else {
+      log(LogLevel::error, "random source failed: event stream id from the boot count and clocks");
+      WallTime w = wall_.now();
+      uint64_t x = boot_count_ * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(mono_.now_ms()) ^
+                   (static_cast<uint64_t>(w.utc_ms) << 20) ^ static_cast<uint64_t>(attempt);
+      x ^= x >> 31;
+      x *= 0xBF58476D1CE4E5B9ull;
+      id = x ^ (x >> 29);
+    }
+    if (events_.start_stream(id).ok()) {
+      event_stream_text_ = stream_text(id);
+      log(LogLevel::notice, "event log: new stream", {stream_text(id).data(), kStreamTextSize});
+      return;
+    }
+  }
+}
+
+void Agent::note_damage(RecordId id, int32_t fault, std::string_view consequence, uint32_t events_lost) {
+  const char* name = record_name(id);
+  std::array<char, 128> unused{};
+  std::array<char, 128>& text = damage_count_ < kMaxDamageNotes ? damage_text_[damage_count_++] : unused;
+  TextBuilder t(text);
+  t.add(name).add(fault == kDamageNewestCopy ? ": newest copy damaged" : ": record damaged (");
+  if (fault != kDamageNewestCopy) t.add(record_damage_name(fault)).add(")");
+  t.add(", ").add(consequence);
+  log(LogLevel::error, "record damaged", t.view());
+  EventPayload p;
+  p.set_text(name);
+  p.detail = fault;
+  p.count = events_lost;
+  queue_event(EventKind::record_damaged, Severity::major, best_utc(mono_.now_ms()), p);
 }
 
 // ---- Time ----------------------------------------------------------------------
@@ -351,11 +476,10 @@ void Agent::pump_grace() {
       case GraceOutputType::state_changed: changed = true; break;
       case GraceOutputType::event:
         log_event(out->event, out->severity, out->payload);
-        events_.push(out->event, out->severity, out->utc_ms, out->payload);
+        queue_event(out->event, out->severity, out->utc_ms, out->payload);
         break;
       case GraceOutputType::checkpoint: {
-        Status s = storage_.write(RecordId::grace, out->record);
-        if (!s.ok()) log(LogLevel::error, "grace checkpoint not stored", reason_name(s.reason()));
+        (void)store(RecordId::grace, out->record);
         // Peaks ride along with the grace checkpoint (hourly and at every
         // state change) instead of wearing the flash at every call.
         if (usage_.dirty()) persist_usage();
@@ -371,38 +495,62 @@ void Agent::push_event(EventKind kind, Severity severity, std::string_view text)
   EventPayload p;
   p.set_text(text);
   log_event(kind, severity, p);
-  events_.push(kind, severity, best_utc(mono_.now_ms()), p);
+  queue_event(kind, severity, best_utc(mono_.now_ms()), p);
+}
+
+void Agent::queue_event(EventKind kind, Severity severity, std::optional<Millis> utc, const EventPayload& payload) {
+  // A stream near the end of its seq space hands over to a new one; the
+  // events still queued in it go out first, in their own stream.
+  if (events_.needs_new_stream()) start_event_stream();
+  if (events_.push(kind, severity, utc, payload) == 0) {
+    log(LogLevel::error, "event not queued: no event stream", kind_name(kind));
+  }
+}
+
+bool Agent::store(RecordId id, std::span<const uint8_t> bytes) { return store_status(id, bytes).ok(); }
+
+Status Agent::store_status(RecordId id, std::span<const uint8_t> bytes) {
+  Status s = storage_.write(id, bytes);
+  const uint32_t bit = uint32_t{1} << static_cast<unsigned>(id);
+  if (s.ok()) {
+    failing_records_ &= ~bit;
+    if (failing_records_ == 0) storage_text_[0] = '\0';
+    return s;
+  }
+  const char* name = record_name(id);
+  TextBuilder text(storage_text_);
+  text.add(name != nullptr ? name : "record").add(": ").add(storage_.failure_text(s));
+  log(LogLevel::error, "record not stored", text.view());
+  if ((failing_records_ & bit) == 0) {
+    failing_records_ |= bit;
+    // Once per streak: a full disk must not fill the event log with copies.
+    // Before the log is restored at boot, the event waits for it (the
+    // restore would replace it).
+    if (events_restored_) {
+      push_storage_failed(id, s.detail());
+    } else {
+      unreported_failures_[static_cast<size_t>(id) % kMaxRecordIds] = s.detail() == 0 ? -1 : s.detail();
+    }
+  }
+  return s;
+}
+
+void Agent::push_storage_failed(RecordId id, int32_t detail) {
+  const char* name = record_name(id);
+  EventPayload p;
+  p.set_text(name != nullptr ? name : "record");
+  p.detail = detail;
+  queue_event(EventKind::storage_failed, Severity::major, best_utc(mono_.now_ms()), p);
 }
 
 void Agent::persist_events() {
   if (!events_.dirty()) return;
   Result<size_t> size = events_.serialize({event_record_.get(), event_record_size_});
-  if (!size.ok()) return;
-  Status s = storage_.write(RecordId::events, {event_record_.get(), *size});
-  if (s.ok()) {
-    events_.mark_persisted();
-  } else {
-    log(LogLevel::error, "events not stored", reason_name(s.reason()));
+  if (!size.ok()) {
+    log(LogLevel::error, "events not serialized", reason_name(size.status().reason()));
+    return;
   }
-}
-
-bool Agent::store(RecordId id, std::span<const uint8_t> bytes) {
-  Status s = storage_.write(id, bytes);
-  if (s.ok()) return true;
-  const char* name = record_name(id);
-  std::array<char, 96> text{};
-  size_t n = 0;
-  auto put = [&](std::string_view part) {
-    for (char c : part) {
-      if (n + 1 < text.size()) text[n++] = c;
-    }
-  };
-  put(name != nullptr ? name : "record");
-  put(": ");
-  put(storage_.failure_text(s));
-  log(LogLevel::error, "record not stored", {text.data(), n});
-  push_event(EventKind::storage_failed, Severity::major, name != nullptr ? name : "record");
-  return false;
+  if (store(RecordId::events, {event_record_.get(), *size})) events_.mark_persisted();
 }
 
 void Agent::persist_usage() {
@@ -436,6 +584,8 @@ void Agent::send_hello() {
   h.agent = config_.agent_version;
   h.fw = config_.fw;
   h.boot = boot_counted_ ? static_cast<int64_t>(boot_count_) : 0;
+  StreamText stream = stream_text(events_.stream());
+  h.event_stream = {stream.data(), stream.size()};
   WallTime wall = wall_.now();
   Millis now = mono_.now_ms();
   if (wall.trusted && wall.set) {
@@ -497,8 +647,16 @@ void Agent::send_events() {
     to_wire_event(batch[i], wire[i]);
     messages[i] = wire[i].message;
   }
+  // A batch is one stream; legacy events (numbered before streams) go
+  // without `stream`, as they did then.
+  StreamText stream = stream_text(batch.front().stream);
+  std::optional<std::string_view> stream_field;
+  if (batch.front().stream != kLegacyStream) stream_field = std::string_view(stream.data(), stream.size());
   int64_t id = next_id_++;
-  if (send(build_event_batch(out_, id, {messages.data(), batch.size()}))) events_request_ = id;
+  if (send(build_event_batch(out_, id, stream_field, {messages.data(), batch.size()}))) {
+    events_request_ = id;
+    events_in_flight_ = batch.front().stream;
+  }
 }
 
 void Agent::shutdown(Millis now) {
@@ -511,8 +669,7 @@ void Agent::shutdown(Millis now) {
   // Written last and marked clean: the next start is charged nothing for
   // an unrecorded stretch (PROTOCOL.md section 5).
   GraceRecordBytes record = encode_grace_record(grace_.clean_stop_record(now));
-  Status s = storage_.write(RecordId::grace, record);
-  if (!s.ok()) log(LogLevel::error, "grace checkpoint not stored", reason_name(s.reason()));
+  (void)store(RecordId::grace, record);
   if (usage_.dirty()) persist_usage();
   persist_events();
   log(LogLevel::info, "shut down: grace account, usage and events stored");
@@ -607,11 +764,21 @@ void Agent::handle(ServerMessage& m, Millis now) {
     persist_usage();
     if (a->overuse) push_event(EventKind::audit_overuse, Severity::major);
   } else if (auto* e = std::get_if<EventAck>(&m.body)) {
-    if (e->upto < 0 || !events_.ack(static_cast<uint64_t>(e->upto)).ok()) {
-      log(LogLevel::warning, "event_ack names events never sent");
+    // The ack names its stream; an ack without one is for legacy events.
+    StreamId stream = kLegacyStream;
+    if (e->stream && !parse_stream_text(*e->stream, stream)) {
+      log(LogLevel::warning, "event_ack ignored: stream is not 16 lower-case hex digits", *e->stream);
       return;
     }
-    events_request_.reset();
+    Status acked = events_.ack(stream, static_cast<uint64_t>(e->upto));
+    if (!acked.ok()) {
+      log(LogLevel::warning,
+          acked.detail() == EventQueue::kAckUnknownStream ? "event_ack for another stream acknowledges nothing"
+                                                          : "event_ack names events never sent",
+          e->stream.value_or("(no stream)"));
+      return;
+    }
+    if (events_request_ && stream == events_in_flight_) events_request_.reset();
     persist_events();
   } else if (auto* q = std::get_if<Request>(&m.body)) {
     on_request(*q, *m.id, now);
@@ -815,7 +982,10 @@ void Agent::on_request(const Request& q, int64_t id, Millis now) {
     }
     std::span<const Event> pending = events_.batch(8, static_cast<uint64_t>(after));
     send(build_response_ok(out_, id, [&](JsonWriter& w) {
-      w.begin_object().key("pending").integer(static_cast<int64_t>(events_.size())).key("events").begin_array();
+      StreamText stream = stream_text(pending.empty() ? events_.stream() : pending.front().stream);
+      w.begin_object().key("pending").integer(static_cast<int64_t>(events_.size()));
+      if (pending.empty() || pending.front().stream != kLegacyStream) w.key("stream").string({stream.data(), stream.size()});
+      w.key("events").begin_array();
       for (const Event& e : pending) {
         WireEvent wire;
         to_wire_event(e, wire);
@@ -866,6 +1036,10 @@ AgentStatus Agent::snapshot() const {
     s.clock.trusted = w.trusted;
     s.clock.source = w.trusted ? "ntp" : "rtc";
   }
+  s.event_stream = {event_stream_text_.data(), event_stream_text_.size()};
+  if (failing_records_ != 0) s.storage = {storage_text_.data(), std::char_traits<char>::length(storage_text_.data())};
+  for (size_t i = 0; i < damage_count_ && i < s.damaged.size(); ++i) s.damaged[i] = text_of(damage_text_[i]);
+  s.damaged_count = std::min(damage_count_, s.damaged.size());
   return s;
 }
 

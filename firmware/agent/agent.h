@@ -43,6 +43,7 @@
 #include "firmware/license/license_record.h"
 #include "firmware/protocol/server_messages.h"
 #include "hal/clock.h"
+#include "hal/random.h"
 #include "hal/status.h"
 #include "hal/storage.h"
 #include "net/link/link.h"
@@ -70,15 +71,18 @@ class Agent final : public LinkListener {
   static constexpr size_t kOutputBytes = 4096;
 
   /// Everything referenced must outlive the agent. `key` must be loaded.
+  /// `random` makes event stream ids.
   Agent(const AgentConfig& config, MessageChannel& channel, Storage& storage, MonotonicClock& mono,
-        WallClock& wall, const LicenseKey& key);
+        WallClock& wall, const LicenseKey& key, Random& random);
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
   /// Restores the durable records and counts this boot. A missing record is
   /// a fresh device; a damaged one is reported as an event (record_damaged,
-  /// or license_refused for a license that no longer verifies) and replaced
-  /// by a safe default. Returns the first platform storage error (io_error
+  /// or license_refused for a license that no longer verifies), named in the
+  /// log and the status with what was kept and what was lost, and replaced
+  /// by a safe default. An event log that starts empty (first boot, record
+  /// missing or damaged) starts a new event stream. Returns the first platform storage error (io_error
   /// with errno) while still starting safely, else Ok. Call once, before
   /// step() and before starting the channel.
   Status boot(Millis now);
@@ -111,6 +115,8 @@ class Agent final : public LinkListener {
   LicenseState state() const { return grace_.state(); }
   /// The section 7 status (views valid until the next call into the agent).
   AgentStatus snapshot() const;
+  /// The stream new events are numbered in (hello `event_stream`).
+  StreamId event_stream() const { return events_.stream(); }
   /// `fn(ctx, state)` after every state or license change; nullptr clears it.
   void set_state_callback(StateCallback fn, void* ctx) {
     callback_ = fn;
@@ -128,12 +134,19 @@ class Agent final : public LinkListener {
   std::optional<Millis> best_utc(Millis now);
   void pump_grace();
   void push_event(EventKind kind, Severity severity, std::string_view text = {});
+  void queue_event(EventKind kind, Severity severity, std::optional<Millis> utc, const EventPayload& payload);
+  void start_event_stream();
+  void note_damage(RecordId id, int32_t fault, std::string_view consequence, uint32_t events_lost = 0);
+  /// Writes record `id`. A failure is logged with the record's name and the
+  /// system's words, shown in the status `storage`, and pushed once per
+  /// failure streak of the record as a `storage_failed` event (text: the
+  /// record's name); a success ends the record's streak. True when stored.
+  bool store(RecordId id, std::span<const uint8_t> bytes);
+  /// store() returning the write's status.
+  Status store_status(RecordId id, std::span<const uint8_t> bytes);
+  void push_storage_failed(RecordId id, int32_t detail);
   void persist_events();
   void persist_usage();
-  /// Writes record `id`; on failure logs the record's name with the
-  /// platform's words and queues a storage_failed event naming it. True
-  /// when stored.
-  bool store(RecordId id, std::span<const uint8_t> bytes);
   void notify();
   bool send(const Result<size_t>& built);
   void send_hello();
@@ -163,6 +176,7 @@ class Agent final : public LinkListener {
   MonotonicClock& mono_;
   WallClock& wall_;
   const LicenseKey& key_;
+  Random& random_;
 
   GraceClock grace_;
   EventQueue events_;
@@ -194,6 +208,7 @@ class Agent final : public LinkListener {
   Millis next_audit_ = kNever;
   int64_t heartbeat_seq_ = 0;
   std::optional<int64_t> events_request_;  // id of the batch awaiting event_ack
+  StreamId events_in_flight_ = kLegacyStream;  // the stream of that batch
   std::optional<int64_t> audit_request_;   // id of the audit awaiting audit_ack
   Millis audit_to_ = 0;
   bool audit_overuse_ = false;
@@ -210,6 +225,17 @@ class Agent final : public LinkListener {
   bool server_known_ = false;
   Millis server_utc_ = 0;
   Millis server_mono_ = 0;
+
+  // Storage: records whose latest write failed (bit per RecordId), the
+  // status text of the last failure, and the damage found at boot.
+  uint32_t failing_records_ = 0;
+  bool events_restored_ = false;  // storage_failed events wait for the log at boot
+  std::array<int32_t, kMaxRecordIds> unreported_failures_{};  // detail (-1: 0) per record, 0: none
+  StreamText event_stream_text_{};
+  std::array<char, 96> storage_text_{};
+  static constexpr size_t kMaxDamageNotes = 6;
+  std::array<std::array<char, 128>, kMaxDamageNotes> damage_text_{};
+  size_t damage_count_ = 0;
 
   std::array<char, kOutputBytes> out_{};
   std::array<uint8_t, kMaxLicenseRecordBytes> record_{};

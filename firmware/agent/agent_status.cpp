@@ -24,7 +24,9 @@ void write_status_json(JsonWriter& w, const AgentStatus& s) {
       .key("boot").integer(static_cast<int64_t>(s.boot))
       .key("audit_overuse").boolean(s.audit_overuse);
   w.key("clock").begin_object().key("trusted").boolean(s.clock.trusted).key("source").string(s.clock.source).end_object();
-  w.end_object();
+  w.key("event_stream").string(s.event_stream).key("storage").string(s.storage).key("damaged").begin_array();
+  for (size_t i = 0; i < s.damaged_count && i < s.damaged.size(); ++i) w.string(s.damaged[i]);
+  w.end_array().end_object();
 }
 
 }  // namespace sublink

@@ -2,6 +2,7 @@
 // the `status.get` answer): one snapshot of state, link, grace and license.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -34,10 +35,20 @@ struct AgentStatus {
     bool trusted = false;
     std::string_view source = "build";  // "ntp", "server", "rtc" or "build"
   } clock;
+  std::string_view event_stream;  // 16 hex digits: the stream new events are numbered in
+  /// "ok", or the last storage failure while it lasts: the record's name
+  /// and the system's words ("events: No space left on device").
+  std::string_view storage = "ok";
+  /// Records found damaged at this boot, each with what was kept and lost
+  /// ("events: record damaged (bad_checksum), undelivered events lost, new
+  /// stream 0123456789abcdef").
+  std::array<std::string_view, 6> damaged{};
+  size_t damaged_count = 0;
 };
 
 /// Writes `status` as one JSON object with the section 7 names
-/// (`license` is null when none is held; `clock` is {trusted, source}).
+/// (`license` is null when none is held; `clock` is {trusted, source};
+/// `damaged` lists the records found damaged at boot, empty when none).
 void write_status_json(JsonWriter& w, const AgentStatus& status);
 
 }  // namespace sublink

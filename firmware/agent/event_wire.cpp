@@ -22,7 +22,13 @@ void to_wire_event(const Event& e, WireEvent& out) {
   out.attributes[n++] = EventAttribute::of("severity", severity_name(e.severity));
   const EventPayload& p = e.payload;
   if (p.days_left >= 0) out.attributes[n++] = EventAttribute::of("days_left", int64_t{p.days_left});
-  if (p.detail != 0) out.attributes[n++] = EventAttribute::of("detail", p.detail);
+  if (e.kind == EventKind::record_damaged) {
+    // What was wrong by name, and how many undelivered events went with it.
+    out.attributes[n++] = EventAttribute::of("fault", std::string_view(record_damage_name(p.detail)));
+    if (p.count > 0) out.attributes[n++] = EventAttribute::of("lost", int64_t{p.count});
+  } else if (p.detail != 0) {
+    out.attributes[n++] = EventAttribute::of("detail", p.detail);
+  }
   if (e.kind == EventKind::events_summarised) {
     out.attributes[n++] = EventAttribute::of("count", int64_t{p.count});
     out.attributes[n++] = EventAttribute::of("first_seq", static_cast<int64_t>(p.first_seq));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "firmware/events/record_codec.h"
+
 namespace sublink {
 
 namespace {
@@ -18,6 +20,45 @@ constexpr std::string_view kSeverityNames[] = {"info", "warning", "minor", "majo
 static_assert(sizeof(kSeverityNames) / sizeof(kSeverityNames[0]) == kSeverityCount,
               "every Severity needs a name");
 }  // namespace
+
+StreamText stream_text(StreamId id) {
+  constexpr char kHex[] = "0123456789abcdef";
+  StreamText out{};
+  for (size_t i = 0; i < kStreamTextSize; ++i) {
+    out[i] = kHex[(id >> (4 * (kStreamTextSize - 1 - i))) & 0xF];
+  }
+  return out;
+}
+
+bool parse_stream_text(std::string_view text, StreamId& out) {
+  if (text.size() != kStreamTextSize) return false;
+  StreamId id = 0;
+  for (char c : text) {
+    uint64_t digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return false;
+    }
+    id = id << 4 | digit;
+  }
+  if (id == kLegacyStream) return false;
+  out = id;
+  return true;
+}
+
+const char* record_damage_name(int64_t detail) {
+  switch (detail) {
+    case kDamageNoIntactCopy: return "no_intact_copy";
+    case kDamageNewestCopy: return "newest_copy_damaged";
+    case kDamageReadFailed: return "read_failed";
+    default: break;
+  }
+  if (detail > 0 && detail < kDamageNoIntactCopy) return record_fault_name(static_cast<int32_t>(detail));
+  return "unknown";
+}
 
 std::string_view kind_name(EventKind kind) {
   auto i = static_cast<uint8_t>(kind);

@@ -30,7 +30,7 @@ enum class EventKind : uint8_t {
   events_summarised,  // stands for `count` older events the queue had no room for
   license_denied,     // the server answered a license_request with license_denied
   audit_overuse,      // the server found more in use than licensed (audit_ack overuse)
-  record_damaged,     // a durable record could not be read back at boot (text: which)
+  record_damaged,     // a durable record could not be read back at boot (text: which, what was lost)
   storage_failed,     // a durable record could not be written (text: which); what it held is in force in memory only
 };
 inline constexpr uint8_t kEventKindCount = static_cast<uint8_t>(EventKind::storage_failed) + 1;
@@ -72,8 +72,37 @@ struct EventPayload {
   bool operator==(const EventPayload&) const = default;
 };
 
+/// An event stream id (PROTOCOL.md section 4 `stream`): random, made
+/// whenever the device's event log starts empty, never 0 for a stream the
+/// device numbers itself. kLegacyStream marks events numbered before streams
+/// existed (a version 1 event record): they go on the wire without `stream`.
+using StreamId = uint64_t;
+inline constexpr StreamId kLegacyStream = 0;
+
+/// Characters of a stream id on the wire: 16 lower-case hex digits.
+inline constexpr size_t kStreamTextSize = 16;
+using StreamText = std::array<char, kStreamTextSize>;
+
+/// `id` as 16 lower-case hex digits (the wire form).
+StreamText stream_text(StreamId id);
+
+/// Reads the wire form: exactly 16 lower-case hex digits, not all zero.
+/// False (and `out` untouched) for anything else.
+bool parse_stream_text(std::string_view text, StreamId& out);
+
+/// The `detail` of a record_damaged event: a RecordFault value (1..6: the
+/// record's own checks failed) or one of these.
+inline constexpr int32_t kDamageNoIntactCopy = 100;  // storage holds no copy that passes its checks
+inline constexpr int32_t kDamageNewestCopy = 101;    // the newest copy was damaged, an older one restored
+inline constexpr int32_t kDamageReadFailed = 102;    // the platform failed the read
+
+/// Stable name of a record_damaged `detail` ("bad_checksum",
+/// "no_intact_copy", "newest_copy_damaged", "read_failed"); "unknown" else.
+const char* record_damage_name(int64_t detail);
+
 struct Event {
-  uint64_t seq = 0;                      // per device, increasing, survives reboots
+  StreamId stream = kLegacyStream;       // the stream `seq` counts in
+  uint64_t seq = 0;                      // per stream, increasing, survives reboots
   std::optional<Millis> time_utc_ms;     // empty when the device does not know the time
   EventKind kind = EventKind::link_up;
   Severity severity = Severity::info;

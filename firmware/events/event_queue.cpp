@@ -8,32 +8,61 @@ namespace sublink {
 
 namespace {
 constexpr RecordMagic kMagic = {'S', 'L', 'E', 'V'};
-constexpr uint16_t kVersion = 1;
-constexpr size_t kBodyHeaderSize = 8 + 4;  // next_seq, count
+// Version 2: the current stream, and each event's stream. Version 1 (before
+// streams) is still read: its events become legacy-stream events.
+constexpr uint16_t kVersion = 2;
+constexpr uint16_t kVersionBeforeStreams = 1;
+constexpr size_t kBodyHeaderSize = 8 + 8 + 4;         // stream, next_seq, count
+constexpr size_t kV1BodyHeaderSize = 8 + 4;           // next_seq, count
+constexpr size_t kV1EventRecordSize = EventQueue::kEventRecordSize - 8;  // no stream
+constexpr int64_t kMaxDetail = static_cast<int64_t>(EventQueue::kMaxEventSeq);
+
+bool is_summary(const Event& e) { return e.kind == EventKind::events_summarised; }
+
+uint32_t saturating_add(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
 
 // Folds `event` into `summary`, which already stands for at least one event.
+// The seq range covers only events of the summary's own stream: a seq of
+// another stream means nothing next to it.
 void absorb(Event& summary, const Event& event) {
-  bool is_summary = event.kind == EventKind::events_summarised;
-  uint32_t count = is_summary ? event.payload.count : 1;
-  uint64_t first = is_summary ? event.payload.first_seq : event.seq;
-  uint64_t last = is_summary ? event.payload.last_seq : event.seq;
-  summary.payload.count += count;
-  summary.payload.first_seq = std::min(summary.payload.first_seq, first);
-  summary.payload.last_seq = std::max(summary.payload.last_seq, last);
+  uint32_t count = is_summary(event) ? event.payload.count : 1;
+  summary.payload.count = saturating_add(summary.payload.count, count);
   summary.severity = std::max(summary.severity, event.severity);
   if (event.time_utc_ms) summary.time_utc_ms = event.time_utc_ms;
+  if (event.stream != summary.stream) return;
+  uint64_t first = is_summary(event) ? event.payload.first_seq : event.seq;
+  uint64_t last = is_summary(event) ? event.payload.last_seq : event.seq;
+  if (first == 0) return;  // a summary of earlier streams only
+  summary.payload.first_seq = summary.payload.first_seq == 0 ? first : std::min(summary.payload.first_seq, first);
+  summary.payload.last_seq = std::max(summary.payload.last_seq, last);
 }
 
-Event empty_summary() {
+Event empty_summary(StreamId stream) {
   Event s;
+  s.stream = stream;
   s.kind = EventKind::events_summarised;
   s.severity = Severity::info;
-  s.payload.first_seq = UINT64_MAX;
-  s.payload.last_seq = 0;
   return s;
 }
 
+// Brings a payload into the ranges the record states (see the header).
+EventPayload normalized(EventKind kind, const EventPayload& in) {
+  EventPayload p;
+  p.days_left = std::clamp<int32_t>(in.days_left, -1, EventQueue::kMaxDaysLeft);
+  p.detail = std::clamp(in.detail, -kMaxDetail, kMaxDetail);
+  if (kind == EventKind::events_summarised) {
+    p.count = in.count;
+    p.first_seq = in.first_seq;
+    p.last_seq = in.last_seq;
+  } else if (kind == EventKind::record_damaged) {
+    p.count = std::min(in.count, EventQueue::kMaxRecordEvents);
+  }
+  p.set_text(in.text_view());
+  return p;
+}
+
 void write_event(RecordWriter& w, const Event& e) {
+  w.u64(e.stream);
   w.u64(e.seq);
   w.u8(e.time_utc_ms ? 1 : 0);
   w.i64(e.time_utc_ms.value_or(0));
@@ -47,8 +76,10 @@ void write_event(RecordWriter& w, const Event& e) {
   w.bytes({reinterpret_cast<const uint8_t*>(e.payload.text.data()), e.payload.text.size()});
 }
 
-// Reads one event; false when a field is out of range.
-bool read_event(RecordReader& r, Event& e) {
+// Reads one event (without its stream for a version 1 record); false when a
+// field is out of its stated range.
+bool read_event(RecordReader& r, Event& e, bool with_stream) {
+  e.stream = with_stream ? r.u64() : kLegacyStream;
   e.seq = r.u64();
   uint8_t has_time = r.u8();
   Millis time = r.i64();
@@ -60,14 +91,28 @@ bool read_event(RecordReader& r, Event& e) {
   e.payload.first_seq = r.u64();
   e.payload.last_seq = r.u64();
   r.bytes({reinterpret_cast<uint8_t*>(e.payload.text.data()), e.payload.text.size()});
-  if (has_time > 1 || kind >= kEventKindCount || severity >= kSeverityCount) return false;
-  if (e.payload.text.back() != '\0') return false;
+  if (e.seq == 0 || e.seq > EventQueue::kMaxEventSeq) return false;
+  if (has_time > 1 || (has_time == 1 && (time < 0 || time > EventQueue::kMaxEventTimeMs))) return false;
+  if (kind >= kEventKindCount || severity >= kSeverityCount) return false;
+  if (e.payload.days_left < -1 || e.payload.days_left > EventQueue::kMaxDaysLeft) return false;
+  if (e.payload.detail < -kMaxDetail || e.payload.detail > kMaxDetail) return false;
+  // Text: NUL terminated, and nothing but NULs after the first one.
+  size_t length = e.payload.text_view().size();
+  if (length >= e.payload.text.size()) return false;
+  for (size_t i = length; i < e.payload.text.size(); ++i) {
+    if (e.payload.text[i] != '\0') return false;
+  }
   e.time_utc_ms = has_time ? std::optional<Millis>(time) : std::nullopt;
   e.kind = static_cast<EventKind>(kind);
   e.severity = static_cast<Severity>(severity);
-  if (e.kind == EventKind::events_summarised &&
-      (e.payload.count == 0 || e.payload.first_seq > e.payload.last_seq ||
-       e.payload.last_seq >= e.seq)) {
+  const EventPayload& p = e.payload;
+  if (is_summary(e)) {
+    if (p.count == 0) return false;
+    bool no_range = p.first_seq == 0 && p.last_seq == 0;
+    if (!no_range && (p.first_seq == 0 || p.first_seq > p.last_seq || p.last_seq >= e.seq)) return false;
+  } else if (p.first_seq != 0 || p.last_seq != 0) {
+    return false;
+  } else if (p.count != 0 && (e.kind != EventKind::record_damaged || p.count > EventQueue::kMaxRecordEvents)) {
     return false;
   }
   return true;
@@ -80,9 +125,23 @@ EventQueue::EventQueue(size_t capacity)
 
 void EventQueue::append(const Event& event) { slots_[size_++] = event; }
 
+Status EventQueue::start_stream(StreamId id) {
+  if (id == kLegacyStream || id == stream_) return Status(Reason::invalid_argument);
+  // Streams still queued plus the new one must fit a record.
+  size_t streams = 1;
+  for (size_t i = 0; i < size_; ++i) {
+    if (slots_[i].stream == id) return Status(Reason::invalid_argument);
+    if (i == 0 || slots_[i].stream != slots_[i - 1].stream) ++streams;
+  }
+  if (streams > kMaxStreams) return Status(Reason::out_of_memory);
+  stream_ = id;
+  next_seq_ = 1;
+  dirty_ = true;
+  return Status::Ok();
+}
+
 void EventQueue::make_room() {
   auto is_low = [](const Event& e) { return e.severity == Severity::info; };
-  auto is_summary = [](const Event& e) { return e.kind == EventKind::events_summarised; };
   size_t low_summaries = 0;
   size_t low_events = 0;
   for (size_t i = 0; i < size_; ++i) {
@@ -97,7 +156,7 @@ void EventQueue::make_room() {
   // oldest low events to free a slot; else the two oldest of any severity.
   bool low_only = low_summaries + low_events >= 2;
   size_t plain_wanted = low_summaries >= 2 ? 0 : 2 - low_summaries;
-  Event summary = empty_summary();
+  Event summary = empty_summary(stream_);
   size_t kept = 0;
   for (size_t i = 0; i < size_; ++i) {
     const Event& e = slots_[i];
@@ -121,13 +180,29 @@ void EventQueue::make_room() {
 
 uint64_t EventQueue::push(EventKind kind, Severity severity, std::optional<Millis> time_utc_ms,
                           const EventPayload& payload) {
+  if (stream_ == kLegacyStream || static_cast<uint8_t>(kind) >= kEventKindCount ||
+      static_cast<uint8_t>(severity) >= kSeverityCount) {
+    return 0;
+  }
+  // A full queue spends one seq on a summary before the event's own.
+  uint64_t needed = size_ == capacity_ ? 2 : 1;
+  if (next_seq_ + needed - 1 > kMaxEventSeq) return 0;
   if (size_ == capacity_) make_room();
   Event e;
+  e.stream = stream_;
   e.seq = next_seq_++;
-  e.time_utc_ms = time_utc_ms;
+  if (time_utc_ms && *time_utc_ms >= 0 && *time_utc_ms <= kMaxEventTimeMs) e.time_utc_ms = time_utc_ms;
   e.kind = kind;
   e.severity = severity;
-  e.payload = payload;
+  e.payload = normalized(kind, payload);
+  if (kind == EventKind::events_summarised) {
+    // Only the queue's own summaries carry a range; a pushed one must still
+    // read back: at least one event, a range within this stream below it.
+    e.payload.count = std::max<uint32_t>(e.payload.count, 1);
+    if (e.payload.first_seq == 0 || e.payload.first_seq > e.payload.last_seq || e.payload.last_seq >= e.seq) {
+      e.payload.first_seq = e.payload.last_seq = 0;
+    }
+  }
   append(e);
   dirty_ = true;
   return e.seq;
@@ -135,20 +210,36 @@ uint64_t EventQueue::push(EventKind kind, Severity severity, std::optional<Milli
 
 std::span<const Event> EventQueue::batch(size_t max, uint64_t after_seq) const {
   auto all = events();
-  auto first = std::upper_bound(all.begin(), all.end(), after_seq,
+  if (all.empty()) return {};
+  StreamId oldest = all.front().stream;
+  size_t end = 0;
+  while (end < all.size() && all[end].stream == oldest) ++end;
+  auto group = all.first(end);
+  auto first = std::upper_bound(group.begin(), group.end(), after_seq,
                                 [](uint64_t seq, const Event& e) { return seq < e.seq; });
-  auto start = static_cast<size_t>(first - all.begin());
-  return all.subspan(start, std::min(max, all.size() - start));
+  auto start = static_cast<size_t>(first - group.begin());
+  return group.subspan(start, std::min(max, group.size() - start));
 }
 
-Status EventQueue::ack(uint64_t upto) {
-  if (upto >= next_seq_) return Status(Reason::invalid_argument);
-  size_t drop = 0;
-  while (drop < size_ && slots_[drop].seq <= upto) ++drop;
-  if (drop == 0) return Status::Ok();
-  std::move(slots_.get() + drop, slots_.get() + size_, slots_.get());
-  size_ -= drop;
-  dirty_ = true;
+Status EventQueue::ack(StreamId stream, uint64_t upto) {
+  bool queued = false;
+  for (size_t i = 0; i < size_ && !queued; ++i) queued = slots_[i].stream == stream;
+  if (stream == stream_ && stream_ != kLegacyStream) {
+    if (upto >= next_seq_) return Status(Reason::invalid_argument, kAckNeverIssued);
+  } else if (!queued) {
+    return Status(Reason::invalid_argument, kAckUnknownStream);
+  }
+  // The acknowledged events of one stream are contiguous; keep the rest in order.
+  size_t kept = 0;
+  for (size_t i = 0; i < size_; ++i) {
+    if (slots_[i].stream == stream && slots_[i].seq <= upto) continue;
+    if (kept != i) slots_[kept] = slots_[i];
+    ++kept;
+  }
+  if (kept != size_) {
+    size_ = kept;
+    dirty_ = true;
+  }
   return Status::Ok();
 }
 
@@ -162,43 +253,83 @@ size_t EventQueue::max_serialized_size(size_t capacity) {
 
 Result<size_t> EventQueue::serialize(std::span<uint8_t> out) const {
   RecordWriter w(out, kMagic, kVersion);
+  w.u64(stream_);
   w.u64(next_seq_);
   w.u32(static_cast<uint32_t>(size_));
   for (size_t i = 0; i < size_; ++i) write_event(w, slots_[i]);
   return w.finish();
 }
 
-Status EventQueue::restore(std::span<const uint8_t> record) {
+uint32_t EventQueue::events_in_record(std::span<const uint8_t> record) {
   auto body = open_record(record, kMagic, kVersion);
+  size_t count_at = 16;
+  if (!body.ok()) {
+    body = open_record(record, kMagic, kVersionBeforeStreams);
+    count_at = 8;
+  }
+  if (!body.ok() || body->size() < count_at + 4) return 0;
+  RecordReader r(body->subspan(count_at));
+  return r.u32();
+}
+
+Status EventQueue::restore(std::span<const uint8_t> record) {
+  bool with_streams = true;
+  auto body = open_record(record, kMagic, kVersion);
+  if (!body.ok() && body.status().detail() == static_cast<int32_t>(RecordFault::unsupported_version)) {
+    body = open_record(record, kMagic, kVersionBeforeStreams);
+    with_streams = false;
+  }
   if (!body.ok()) return body.status();
+  const size_t header_size = with_streams ? kBodyHeaderSize : kV1BodyHeaderSize;
+  const size_t event_size = with_streams ? kEventRecordSize : kV1EventRecordSize;
+
   // First pass: check everything, so a bad record leaves the queue untouched.
   RecordReader r(*body);
+  StreamId stream = with_streams ? r.u64() : kLegacyStream;
   uint64_t next_seq = r.u64();
   uint32_t count = r.u32();
   if (r.overrun()) return record_error(RecordFault::truncated);
-  if (r.remaining() != static_cast<size_t>(count) * kEventRecordSize) {
-    return record_error(RecordFault::bad_length);
-  }
-  if (next_seq == 0) return record_error(RecordFault::bad_value);
+  if (r.remaining() != static_cast<size_t>(count) * event_size) return record_error(RecordFault::bad_length);
+  if (count > kMaxRecordEvents) return record_error(RecordFault::bad_value);
+  if (next_seq == 0 || next_seq > kMaxEventSeq + 1) return record_error(RecordFault::bad_value);
+  if (with_streams && stream == kLegacyStream) return record_error(RecordFault::bad_value);
+  // Streams come in groups, oldest first, at most kMaxStreams of them and
+  // each once; seq increases within a group; the current stream's group
+  // comes last and stays below next_seq.
+  StreamId groups[kMaxStreams] = {};
+  size_t group_count = 0;
   uint64_t previous = 0;
   for (uint32_t i = 0; i < count; ++i) {
     Event e;
-    if (!read_event(r, e) || e.seq <= previous || e.seq >= next_seq) {
-      return record_error(RecordFault::bad_value);
+    if (!read_event(r, e, with_streams)) return record_error(RecordFault::bad_value);
+    if (group_count == 0 || e.stream != groups[group_count - 1]) {
+      if (group_count == kMaxStreams) return record_error(RecordFault::bad_value);
+      for (size_t g = 0; g < group_count; ++g) {
+        if (groups[g] == e.stream || groups[g] == stream) return record_error(RecordFault::bad_value);
+      }
+      groups[group_count++] = e.stream;
+      previous = 0;
     }
+    if (e.stream == stream && e.seq >= next_seq) return record_error(RecordFault::bad_value);
+    if (e.seq <= previous) return record_error(RecordFault::bad_value);
     previous = e.seq;
   }
+  // A fold on a smaller queue spends one more seq of the current stream
+  // (a version 1 record's legacy counter is the current one until a stream
+  // starts).
+  size_t fold = count > capacity_ ? count - capacity_ + 1 : 0;
+  if (fold > 0 && next_seq > kMaxEventSeq) return record_error(RecordFault::bad_value);
 
   // Second pass: load. Events beyond capacity are folded, oldest first, into
   // one summary that goes last with a fresh seq.
-  RecordReader load(body->subspan(kBodyHeaderSize));
+  RecordReader load(body->subspan(header_size));
   size_ = 0;
+  stream_ = stream;
   next_seq_ = next_seq;
-  size_t fold = count > capacity_ ? count - capacity_ + 1 : 0;
-  Event summary = empty_summary();
+  Event summary = empty_summary(stream_);
   for (uint32_t i = 0; i < count; ++i) {
     Event e;
-    read_event(load, e);
+    read_event(load, e, with_streams);
     if (i < fold) {
       absorb(summary, e);
     } else {
@@ -209,7 +340,7 @@ Status EventQueue::restore(std::span<const uint8_t> record) {
     summary.seq = next_seq_++;
     append(summary);
   }
-  dirty_ = fold > 0;
+  dirty_ = fold > 0 || !with_streams;
   return Status::Ok();
 }
 

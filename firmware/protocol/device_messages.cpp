@@ -17,8 +17,9 @@ Result<size_t> build_hello(std::span<char> out, int64_t id, const HelloMessage& 
       .key("agent").string(h.agent)
       .key("fw").string(h.fw)
       .key("role").string(h.role)
-      .key("boot").integer(h.boot)
-      .key("time");
+      .key("boot").integer(h.boot);
+  if (!h.event_stream.empty()) w.key("event_stream").string(h.event_stream);
+  w.key("time");
   if (h.time) {
     w.integer(*h.time);
   } else {
@@ -85,9 +86,12 @@ bool write_event_object(JsonWriter& w, const EventMessage& e) {
   return true;
 }
 
-Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::span<const EventMessage> events) {
+Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::optional<std::string_view> stream,
+                                 std::span<const EventMessage> events) {
   JsonWriter w(out);
-  start(w, "event", id).key("events").begin_array();
+  start(w, "event", id);
+  if (stream) w.key("stream").string(*stream);
+  w.key("events").begin_array();
   for (const EventMessage& e : events) {
     if (!write_event_object(w, e)) return Status(Reason::invalid_argument);
   }

@@ -26,6 +26,7 @@ struct HelloMessage {
   std::string_view fw;     // appliance firmware version
   std::string_view role = "primary";
   int64_t boot = 0;                      // boot counter
+  std::string_view event_stream;         // 16 hex digits: the stream new events are numbered in
   std::optional<Millis> time;            // device wall clock; nullopt when not trusted
   std::string_view state;                // unlicensed, licensed, grace, expired
   int64_t grace_elapsed_s = 0;
@@ -88,9 +89,11 @@ struct EventMessage {
 /// attribute is named seq, time or kind: it would shadow the envelope.
 bool write_event_object(JsonWriter& w, const EventMessage& event);
 
-/// `event` batch (request `id`). An attribute named seq, time or kind is
+/// `event` batch (request `id`) of events of `stream` (16 hex digits; left
+/// out for events numbered before streams). An attribute named seq, time or kind is
 /// invalid_argument: it would shadow the envelope.
-Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::span<const EventMessage> events);
+Result<size_t> build_event_batch(std::span<char> out, int64_t id, std::optional<std::string_view> stream,
+                                 std::span<const EventMessage> events);
 
 /// `response` with ok false and error {code, message}.
 Result<size_t> build_response_error(std::span<char> out, int64_t re, std::string_view code, std::string_view message);

@@ -50,7 +50,12 @@ ServerMessageBody read_body(std::string_view type, JsonReader& r) {
     m.over = r.optional_any("over");
     return m;
   }
-  if (type == "event_ack") return EventAck{r.integer("upto", 0)};
+  if (type == "event_ack") {
+    EventAck m;
+    m.stream = r.optional_string("stream", 64);
+    m.upto = r.integer("upto", 0);
+    return m;
+  }
   if (type == "request") {
     Request m;
     m.method = r.string("method");

@@ -53,7 +53,8 @@ struct AuditAck {
 };
 
 struct EventAck {
-  int64_t upto = 0;  // highest event seq stored by the server
+  std::optional<std::string_view> stream;  // the stream acknowledged; nullopt: events from before streams
+  int64_t upto = 0;                         // highest seq stored for that stream, 0..2^53
 };
 
 struct Request {

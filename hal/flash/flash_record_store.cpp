@@ -194,6 +194,15 @@ Result<size_t> FlashRecordStore::read(RecordId id, std::span<uint8_t> out) {
   // Checked again on the bytes handed out, so a cell that changed since the
   // scan can never produce a mixed value.
   if (crc32(out.first(e.length)) != e.payload_crc) return corrupt();
+  // A committed header newer than the value returned had its payload
+  // programmed before the commit word, so its payload failing the CRC is
+  // damage after the fact, not a cut write: say so.
+  bool fell_back = false;
+  for (const SlotScan& scan : scans) {
+    if (scan.has_header && newer(scan.max_sequence, e.sequence)) fell_back = true;
+  }
+  const uint32_t bit = uint32_t{1} << static_cast<unsigned>(id);
+  fell_back_ = fell_back ? (fell_back_ | bit) : (fell_back_ & ~bit);
   return static_cast<size_t>(e.length);
 }
 

@@ -69,6 +69,9 @@ class FlashRecordStore : public Storage {
   Result<size_t> read(RecordId id, std::span<uint8_t> out) override;
   Status write(RecordId id, std::span<const uint8_t> data) override;
   size_t max_record_size() const override { return layout_.max_record_size; }
+  bool read_fell_back(RecordId id) const override {
+    return (fell_back_ >> static_cast<unsigned>(id)) & 1u;
+  }
 
  private:
   struct Entry {
@@ -102,6 +105,7 @@ class FlashRecordStore : public Storage {
   size_t sectors_per_slot_ = 0;
   size_t slot_bytes_ = 0;
   Status layout_status_;
+  uint32_t fell_back_ = 0;  // bit per record id: the latest read fell back
 };
 
 }  // namespace sublink

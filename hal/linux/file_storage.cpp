@@ -175,8 +175,17 @@ Result<size_t> FileStorage::read(RecordId id, std::span<uint8_t> out) {
     if (!gens[g].valid) continue;
     if (gens[g].length > out.size()) return Status(Reason::io_error, storage_detail::kTooBig);
     Status s = read_payload(id, g, gens[g], out);
-    if (s.ok()) return static_cast<size_t>(gens[g].length);
-    if (!is_corrupt(s)) return s;
+    if (!s.ok() && !is_corrupt(s)) return s;
+    if (!s.ok()) continue;
+    // Files appear whole (written aside, renamed over), so a generation
+    // that exists and fails its checks is damage, not a cut write. When its
+    // header no longer says which is newer, it may have been: report it.
+    const Generation& other = gens[1 - g];
+    bool fell_back = other.exists && !other.valid &&
+                     (!other.committed || newer(other.sequence, gens[g].sequence));
+    const uint32_t bit = uint32_t{1} << static_cast<unsigned>(id);
+    fell_back_ = fell_back ? (fell_back_ | bit) : (fell_back_ & ~bit);
+    return static_cast<size_t>(gens[g].length);
   }
   if (gens[0].exists || gens[1].exists) return corrupt();
   return Status(Reason::io_error, storage_detail::kNotFound);

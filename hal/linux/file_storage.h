@@ -38,6 +38,7 @@ class FileStorage : public Storage {
   /// strerror() of an errno detail ("No space left on device"), else the
   /// storage layer's words.
   const char* failure_text(const Status& s) const override;
+  bool read_fell_back(RecordId id) const override { return (fell_back_ >> static_cast<unsigned>(id)) & 1u; }
 
   static constexpr size_t kHeaderSize = 24;
 
@@ -67,6 +68,7 @@ class FileStorage : public Storage {
   FileOps& ops_;
   std::string dir_;
   size_t max_record_size_;
+  uint32_t fell_back_ = 0;  // bit per record id: the latest read fell back
 };
 
 }  // namespace sublink

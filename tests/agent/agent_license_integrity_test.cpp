@@ -45,10 +45,10 @@ TEST(AgentLicenseIntegrity, AGrantThatCannotBeStoredIsAppliedAndTheFailureReport
 
   EXPECT_EQ(rig.agent->feature_quantity("trunks"), 12u) << "the grant that verified is in force";
   EXPECT_EQ(rig.agent->snapshot().serial, "L-2") << "status reports the license in force";
-  EXPECT_TRUE(logged(rig, "record not stored", "license: platform error"));
+  EXPECT_TRUE(logged(rig, "record not stored", "license: Input/output error"));
   std::string answer = events_answer(rig);
   EXPECT_NE(answer.find(R"("kind":"license_applied","severity":"info","serial":"L-2")"), std::string::npos) << answer;
-  EXPECT_NE(answer.find(R"("kind":"storage_failed","severity":"major","record":"license")"), std::string::npos)
+  EXPECT_NE(answer.find(R"("kind":"storage_failed","severity":"major","detail":5,"record":"license")"), std::string::npos)
       << answer;
 
   rig.link_down();
@@ -193,7 +193,7 @@ TEST(AgentLicenseIntegrity, AnOutOfRangeUsageRecordIsRefusedAndNamedAndAuditArit
     rig.server(rig.grant_json(LicenseSpec{}));
     rig.run_for(kSec);
     std::string answer = events_answer(rig);
-    EXPECT_NE(answer.find(R"("kind":"record_damaged","severity":"major","record":"usage")"), std::string::npos)
+    EXPECT_NE(answer.find(R"("kind":"record_damaged","severity":"major","fault":"bad_value","record":"usage")"), std::string::npos)
         << c.field << ": " << answer;
     auto audits = rig.sent_of("license_audit");
     ASSERT_EQ(audits.size(), 1u) << c.field << ": the period starts again, so an audit is due";

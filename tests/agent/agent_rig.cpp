@@ -13,7 +13,7 @@ Result<size_t> MemoryStorage::read(RecordId id, std::span<uint8_t> out) {
 }
 
 Status MemoryStorage::write(RecordId id, std::span<const uint8_t> data) {
-  if (fail_writes) return Status(Reason::io_error, 5);
+  if (fail_writes) return Status(Reason::io_error, fail_errno);
   records[id].assign(data.begin(), data.end());
   writes.push_back(id);
   return Status::Ok();
@@ -51,7 +51,7 @@ Status AgentRig::boot(Storage* s) {
   if (s != nullptr) storage = s;
   agent.reset();
   channel = FakeChannel{};
-  agent = std::make_unique<Agent>(config, channel, *storage, mono, wall, key);
+  agent = std::make_unique<Agent>(config, channel, *storage, mono, wall, key, random);
   agent->set_state_callback([](void* ctx, LicenseState st) { static_cast<AgentRig*>(ctx)->callbacks.push_back(st); },
                             this);
   return agent->boot(mono.now);

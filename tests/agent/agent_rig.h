@@ -3,6 +3,7 @@
 // manual clocks, and licenses signed in the test.
 #pragma once
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "firmware/agent/agent.h"
 #include "firmware/json/json_arena.h"
+#include "hal/sim/deterministic_random.h"
 #include "license/test_license_signer.h"
 
 namespace sublink::test {
@@ -56,7 +58,13 @@ class MemoryStorage : public Storage {
 
   std::map<RecordId, std::vector<uint8_t>> records;
   std::vector<RecordId> writes;  // in order
+  /// errno details in the platform's words, as the file backend says them.
+  const char* failure_text(const Status& s) const override {
+    return s.reason() == Reason::io_error && s.detail() > 0 ? std::strerror(s.detail()) : storage_failure_text(s);
+  }
+
   bool fail_writes = false;
+  int32_t fail_errno = 5;  // the errno a failing write reports (EIO)
 };
 
 class ManualClock : public MonotonicClock {
@@ -131,6 +139,7 @@ class AgentRig {
   Storage* storage = &memory;
   ManualClock mono;
   ManualWall wall;
+  DeterministicRandom random{7};  // event stream ids; outlives reboots
   TestLicenseSigner signer;
   LicenseKey key;
   std::vector<uint8_t> arena_storage = std::vector<uint8_t>(1 << 20);

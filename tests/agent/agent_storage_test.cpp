@@ -124,38 +124,6 @@ TEST(AgentStorage, GarbageRecordsEverywhereBootSafely) {
   }
 }
 
-TEST(AgentStorage, LostEventRecordRestartsSeqAboveEverythingTheServerHolds) {
-  AgentRig rig;
-  ASSERT_TRUE(rig.boot().ok());
-  license_and_drop(rig);
-  rig.link_up();
-  rig.welcome(kT0 + kSec);  // events go out; the server stores them
-  auto batches = rig.sent_of("event");
-  ASSERT_FALSE(batches.empty());
-  const cJSON* events = batches.back()->get("events");
-  int64_t highest = static_cast<int64_t>(
-      cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(events, cJSON_GetArraySize(events) - 1), "seq")));
-  rig.link_down();
-
-  rig.memory.records[RecordId::events] = std::vector<uint8_t>(40, 0xA5);  // the record is lost
-  ASSERT_TRUE(rig.boot().ok());
-  rig.channel.sent.clear();
-  rig.link_up();
-  rig.welcome(kT0 + 2 * kSec);
-  auto fresh = rig.sent_of("event");
-  ASSERT_FALSE(fresh.empty());
-  const cJSON* first = cJSON_GetArrayItem(fresh.back()->get("events"), 0);
-  int64_t seq = static_cast<int64_t>(cJSON_GetNumberValue(cJSON_GetObjectItem(first, "seq")));
-  EXPECT_GT(seq, highest) << "a seq the server already holds would be taken for a duplicate";
-  size_t pending = rig.agent->snapshot().events_pending;
-  ASSERT_GT(pending, 0u);
-  int64_t last = static_cast<int64_t>(cJSON_GetNumberValue(cJSON_GetObjectItem(
-      cJSON_GetArrayItem(fresh.back()->get("events"), cJSON_GetArraySize(fresh.back()->get("events")) - 1), "seq")));
-  rig.server(R"({"type":"event_ack","re":)" + std::to_string(fresh.back()->integer("id")) + R"(,"upto":)" +
-             std::to_string(last) + "}");
-  EXPECT_LT(rig.agent->snapshot().events_pending, pending) << "the server's acknowledgement is accepted";
-}
-
 TEST(AgentStorage, UndeliveredEventsSurviveAReboot) {
   AgentRig rig;
   ASSERT_TRUE(rig.boot().ok());

@@ -305,15 +305,16 @@ TEST_F(AgentTest, EventsGoOutAfterWelcomeAndStayUntilAcknowledged) {
   EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(again[0]->get("events"), 0), "seq")),
             cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(events, 0), "seq")));
   size_t before = rig.agent->snapshot().events_pending;
-  rig.server(R"({"type":"event_ack","re":)" + std::to_string(again[0]->integer("id")) + R"(,"upto":)" +
-             std::to_string(last_seq) + "}");
+  rig.server(R"({"type":"event_ack","re":)" + std::to_string(again[0]->integer("id")) + R"(,"stream":")" +
+             again[0]->string("stream") + R"(","upto":)" + std::to_string(last_seq) + "}");
   EXPECT_LT(rig.agent->snapshot().events_pending, before);
 }
 
 TEST_F(AgentTest, EventAckForUnissuedSeqIsIgnored) {
   licensed();
   size_t pending = rig.agent->snapshot().events_pending;
-  rig.server(R"({"type":"event_ack","upto":999999})");
+  const std::string stream(rig.agent->snapshot().event_stream);
+  rig.server(R"({"type":"event_ack","stream":")" + stream + R"(","upto":999999})");
   EXPECT_EQ(rig.agent->snapshot().events_pending, pending);
 }
 

@@ -11,6 +11,8 @@
 namespace sublink {
 namespace {
 
+constexpr StreamId kStream = 0x0123456789abcdefULL;
+
 std::vector<uint8_t> save(const EventQueue& q) {
   std::vector<uint8_t> bytes(EventQueue::max_serialized_size(q.capacity()));
   auto n = q.serialize(bytes);
@@ -61,6 +63,7 @@ TEST(EventPayload, TextIsCutOnAUtf8BoundaryAndStaysTerminated) {
 
 TEST(EventQueue, SeqStartsAtOneAndIncreases) {
   EventQueue q(8);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   EXPECT_EQ(q.push(EventKind::link_up, Severity::info, 1000), 1u);
   EXPECT_EQ(q.push(EventKind::link_down, Severity::info, std::nullopt), 2u);
   EXPECT_EQ(q.next_seq(), 3u);
@@ -71,40 +74,44 @@ TEST(EventQueue, SeqStartsAtOneAndIncreases) {
 
 TEST(EventQueue, AckDropsOnlyUpToAndIsIdempotent) {
   EventQueue q(8);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   for (int i = 0; i < 5; ++i) q.push(EventKind::link_up, Severity::info, i);
-  EXPECT_TRUE(q.ack(3).ok());
+  EXPECT_TRUE(q.ack(kStream, 3).ok());
   EXPECT_EQ(seqs(q.events()), (std::vector<uint64_t>{4, 5}));
-  EXPECT_TRUE(q.ack(3).ok());  // repeated
-  EXPECT_TRUE(q.ack(1).ok());  // older
+  EXPECT_TRUE(q.ack(kStream, 3).ok());  // repeated
+  EXPECT_TRUE(q.ack(kStream, 1).ok());  // older
   EXPECT_EQ(seqs(q.events()), (std::vector<uint64_t>{4, 5}));
 }
 
 TEST(EventQueue, AckAboveHighestIssuedSeqIsIgnored) {
   EventQueue q(8);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   for (int i = 0; i < 3; ++i) q.push(EventKind::link_up, Severity::info, i);
-  Status s = q.ack(4);  // seq 4 was never issued
+  Status s = q.ack(kStream, 4);  // seq 4 was never issued
   EXPECT_EQ(s.reason(), Reason::invalid_argument);
   EXPECT_EQ(q.size(), 3u);
-  EXPECT_FALSE(q.ack(UINT64_MAX).ok());
+  EXPECT_FALSE(q.ack(kStream, UINT64_MAX).ok());
   EXPECT_EQ(q.size(), 3u);
-  EXPECT_TRUE(q.ack(3).ok());
+  EXPECT_TRUE(q.ack(kStream, 3).ok());
   EXPECT_TRUE(q.empty());
 }
 
 TEST(EventQueue, BatchSelectsInOrderAfterWhatIsInFlight) {
   EventQueue q(16);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   for (int i = 0; i < 7; ++i) q.push(EventKind::link_up, Severity::info, i);
   EXPECT_EQ(seqs(q.batch(3)), (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_EQ(seqs(q.batch(3, 3)), (std::vector<uint64_t>{4, 5, 6}));
   EXPECT_EQ(seqs(q.batch(3, 6)), (std::vector<uint64_t>{7}));
   EXPECT_TRUE(q.batch(3, 7).empty());
   EXPECT_TRUE(q.batch(0).empty());
-  q.ack(2);
+  q.ack(kStream, 2);
   EXPECT_EQ(seqs(q.batch(2)), (std::vector<uint64_t>{3, 4}));
 }
 
 TEST(EventQueue, OverflowSummarisesOldestLowSeverityEvents) {
   EventQueue q(4);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   q.push(EventKind::link_down, Severity::info, 10);                // 1
   q.push(EventKind::grace_alarm, Severity::major, 20);             // 2
   q.push(EventKind::link_up, Severity::info, 30);                  // 3
@@ -130,6 +137,7 @@ TEST(EventQueue, OverflowSummarisesOldestLowSeverityEvents) {
 
 TEST(EventQueue, LongOverflowKeepsEveryEventCountedAndSeqOrdered) {
   EventQueue q(5);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   q.push(EventKind::grace_alarm, Severity::critical, 0);
   for (int i = 0; i < 1000; ++i) q.push(EventKind::link_up, Severity::info, i);
   EXPECT_EQ(q.size(), 5u);
@@ -144,6 +152,7 @@ TEST(EventQueue, LongOverflowKeepsEveryEventCountedAndSeqOrdered) {
 
 TEST(EventQueue, AllHighSeverityFoldsOldestAndKeepsHighestSeverity) {
   EventQueue q(3);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   q.push(EventKind::grace_alarm, Severity::warning, 1);   // 1
   q.push(EventKind::grace_alarm, Severity::major, 2);     // 2
   q.push(EventKind::grace_alarm, Severity::critical, 3);  // 3
@@ -161,16 +170,18 @@ TEST(EventQueue, AllHighSeverityFoldsOldestAndKeepsHighestSeverity) {
 
 TEST(EventQueue, AckOfSummaryDropsIt) {
   EventQueue q(2);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   q.push(EventKind::link_up, Severity::info, 1);
   q.push(EventKind::link_down, Severity::info, 2);
   q.push(EventKind::link_up, Severity::info, 3);  // summary 3 (of 1,2), event 4
   ASSERT_EQ(seqs(q.events()), (std::vector<uint64_t>{3, 4}));
-  EXPECT_TRUE(q.ack(3).ok());
+  EXPECT_TRUE(q.ack(kStream, 3).ok());
   EXPECT_EQ(seqs(q.events()), (std::vector<uint64_t>{4}));
 }
 
 TEST(EventQueue, PersistenceAcrossRebootContinuesSeqWithoutLossOrRepeat) {
   EventQueue before(8);
+  ASSERT_TRUE(before.start_stream(kStream).ok());
   EventPayload p;
   p.days_left = 12;
   p.detail = -3600;
@@ -178,7 +189,7 @@ TEST(EventQueue, PersistenceAcrossRebootContinuesSeqWithoutLossOrRepeat) {
   before.push(EventKind::grace_alarm, Severity::warning, 1700000000000, p);
   before.push(EventKind::clock_rollback, Severity::minor, std::nullopt);
   before.push(EventKind::link_up, Severity::info, 5);
-  before.ack(1);
+  before.ack(kStream, 1);
   EXPECT_TRUE(before.dirty());
   auto bytes = save(before);
   EXPECT_EQ(bytes.size(), before.serialized_size());
@@ -186,31 +197,63 @@ TEST(EventQueue, PersistenceAcrossRebootContinuesSeqWithoutLossOrRepeat) {
   EXPECT_FALSE(before.dirty());
 
   EventQueue after(8);  // after reboot
+
+  ASSERT_TRUE(after.start_stream(kStream).ok());
   ASSERT_TRUE(after.restore(bytes).ok());
   ASSERT_EQ(after.size(), 2u);
   EXPECT_TRUE(std::equal(after.events().begin(), after.events().end(), before.events().begin()));
   EXPECT_EQ(after.next_seq(), 4u);
   EXPECT_EQ(after.push(EventKind::link_down, Severity::info, 6), 4u);
-  EXPECT_FALSE(after.ack(5).ok());  // still never issued
+  EXPECT_FALSE(after.ack(kStream, 5).ok());  // still never issued
 }
 
 TEST(EventQueue, PayloadRoundTripsThroughRecord) {
   EventQueue q(4);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   EventPayload p;
   p.days_left = 7;
-  p.detail = INT64_MIN;
-  p.count = 9;
+  p.detail = -static_cast<int64_t>(EventQueue::kMaxEventSeq);
   p.set_text("x\"y");
-  q.push(EventKind::license_refused, Severity::major, -5, p);
+  q.push(EventKind::license_refused, Severity::major, EventQueue::kMaxEventTimeMs, p);
   EventQueue r(4);
   ASSERT_TRUE(r.restore(save(q)).ok());
   EXPECT_EQ(r.events()[0], q.events()[0]);
+  EXPECT_EQ(r.events()[0].stream, kStream);
+}
+
+TEST(EventQueue, PushBringsFieldsIntoTheRangesTheRecordStates) {
+  EventQueue q(4);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  EventPayload p;
+  p.days_left = INT32_MIN;
+  p.detail = INT64_MIN;
+  p.count = 9;  // a license_refused stands for no other events
+  p.first_seq = 3;
+  q.push(EventKind::license_refused, Severity::major, -5, p);
+  p.days_left = INT32_MAX;
+  p.detail = INT64_MAX;
+  q.push(EventKind::grace_alarm, Severity::minor, EventQueue::kMaxEventTimeMs + 1, p);
+  const Event& low = q.events()[0];
+  EXPECT_FALSE(low.time_utc_ms.has_value()) << "a time before 1970 is unknown";
+  EXPECT_EQ(low.payload.days_left, -1);
+  EXPECT_EQ(low.payload.detail, -static_cast<int64_t>(EventQueue::kMaxEventSeq));
+  EXPECT_EQ(low.payload.count, 0u);
+  EXPECT_EQ(low.payload.first_seq, 0u);
+  const Event& high = q.events()[1];
+  EXPECT_FALSE(high.time_utc_ms.has_value()) << "a time past 9999 is unknown";
+  EXPECT_EQ(high.payload.days_left, EventQueue::kMaxDaysLeft);
+  EXPECT_EQ(high.payload.detail, static_cast<int64_t>(EventQueue::kMaxEventSeq));
+  EventQueue r(4);
+  ASSERT_TRUE(r.restore(save(q)).ok()) << "what push stores reads back";
+  EXPECT_TRUE(std::equal(r.events().begin(), r.events().end(), q.events().begin()));
 }
 
 TEST(EventQueue, RestoreIntoSmallerQueueFoldsOldestInsteadOfDropping) {
   EventQueue big(10);
+  ASSERT_TRUE(big.start_stream(kStream).ok());
   for (int i = 0; i < 10; ++i) big.push(EventKind::grace_alarm, Severity::warning, i);
   EventQueue small(4);
+  ASSERT_TRUE(small.start_stream(kStream).ok());
   ASSERT_TRUE(small.restore(save(big)).ok());
   ASSERT_EQ(small.size(), 4u);
   EXPECT_EQ(seqs(small.events()), (std::vector<uint64_t>{8, 9, 10, 11}));
@@ -223,11 +266,14 @@ TEST(EventQueue, RestoreIntoSmallerQueueFoldsOldestInsteadOfDropping) {
 
 TEST(EventQueue, RejectsDamagedRecordsAndKeepsContents) {
   EventQueue q(4);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   q.push(EventKind::link_up, Severity::info, 1);
   q.push(EventKind::link_down, Severity::info, 2);
   auto good = save(q);
 
   EventQueue target(4);
+
+  ASSERT_TRUE(target.start_stream(kStream).ok());
   target.push(EventKind::license_applied, Severity::info, 99);
   auto expect_fault = [&](std::vector<uint8_t> bytes, RecordFault fault) {
     Status s = target.restore(bytes);
@@ -255,56 +301,192 @@ TEST(EventQueue, RejectsDamagedRecordsAndKeepsContents) {
 }
 
 // Builds a well-framed record with a hand-made body, to reach the field checks.
-std::vector<uint8_t> record_with_body(const std::vector<uint8_t>& body) {
+std::vector<uint8_t> record_with_body(const std::vector<uint8_t>& body, uint16_t version = 2) {
   std::vector<uint8_t> out(kRecordOverhead + body.size());
-  RecordWriter w(out, {'S', 'L', 'E', 'V'}, 1);
+  RecordWriter w(out, {'S', 'L', 'E', 'V'}, version);
   w.bytes(body);
   auto n = w.finish();
   EXPECT_TRUE(n.ok());
   return out;
 }
 
+void put_le(std::vector<uint8_t>& b, size_t at, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
 TEST(EventQueue, RejectsHostileFieldValues) {
   EventQueue q(4);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   q.push(EventKind::link_up, Severity::info, 1);
   q.push(EventKind::link_down, Severity::info, 2);
   auto good = save(q);
   std::vector<uint8_t> body(good.begin() + kRecordHeaderSize, good.end() - kRecordTrailerSize);
-  const size_t first_event = 12;
+  const size_t first_event = 20;  // stream, next_seq, count
+  const size_t seq = first_event + 8, time_flag = first_event + 16, time = first_event + 17,
+               kind = first_event + 25, severity = first_event + 26, days = first_event + 27,
+               detail = first_event + 31, count = first_event + 39, first_seq = first_event + 43,
+               text = first_event + 59;
+  ASSERT_EQ(text + EventPayload::kTextCapacity, first_event + EventQueue::kEventRecordSize);
 
   EventQueue target(4);
+  ASSERT_TRUE(target.start_stream(kStream).ok());
   auto fault_of = [&](std::vector<uint8_t> b) { return target.restore(record_with_body(b)).detail(); };
   ASSERT_TRUE(target.restore(record_with_body(body)).ok());
+  const int32_t bad_value = static_cast<int32_t>(RecordFault::bad_value);
 
   auto b = body;
-  b[first_event + 17] = 250;  // kind
-  EXPECT_EQ(fault_of(b), static_cast<int32_t>(RecordFault::bad_value));
+  b[kind] = 250;
+  EXPECT_EQ(fault_of(b), bad_value);
   b = body;
-  b[first_event + 18] = 9;  // severity
-  EXPECT_EQ(fault_of(b), static_cast<int32_t>(RecordFault::bad_value));
+  b[severity] = 9;
+  EXPECT_EQ(fault_of(b), bad_value);
   b = body;
-  b[first_event + 8] = 7;  // time flag
-  EXPECT_EQ(fault_of(b), static_cast<int32_t>(RecordFault::bad_value));
+  b[time_flag] = 7;
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, time, static_cast<uint64_t>(-1), 8);  // before 1970
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, time, EventQueue::kMaxEventTimeMs + 1, 8);  // past 9999
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, days, static_cast<uint32_t>(-2), 4);
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, days, EventQueue::kMaxDaysLeft + 1, 4);
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, detail, static_cast<uint64_t>(INT64_MIN), 8);
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, count, 5, 4);  // a link_up stands for no other events
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, first_seq, 1, 8);
+  EXPECT_EQ(fault_of(b), bad_value);
   b = body;
   b[first_event + EventQueue::kEventRecordSize - 1] = 'z';  // unterminated text
-  EXPECT_EQ(fault_of(b), static_cast<int32_t>(RecordFault::bad_value));
+  EXPECT_EQ(fault_of(b), bad_value);
   b = body;
-  b[first_event + EventQueue::kEventRecordSize] = 1;  // second seq == first: not increasing
-  EXPECT_EQ(fault_of(b), static_cast<int32_t>(RecordFault::bad_value));
+  b[text + 5] = 'z';  // bytes after the terminating NUL
+  EXPECT_EQ(fault_of(b), bad_value);
   b = body;
-  b[0] = 2;  // next_seq 2 but an event has seq 2: would repeat a seq
-  EXPECT_EQ(fault_of(b), static_cast<int32_t>(RecordFault::bad_value));
+  b[seq + EventQueue::kEventRecordSize] = 1;  // second seq == first: not increasing
+  EXPECT_EQ(fault_of(b), bad_value);
   b = body;
-  b[8] = 0xFF;  // count far beyond the bytes
-  b[9] = 0xFF;
-  b[10] = 0xFF;
-  b[11] = 0xFF;
+  put_le(b, seq, 0, 8);  // seq 0 is never issued
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  b[8] = 2;  // next_seq 2 but an event has seq 2: would repeat a seq
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, 8, uint64_t{1} << 63, 8);  // next_seq beyond 2^53: not exact on the wire
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, 0, 0, 8);  // no current stream
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  put_le(b, first_event + EventQueue::kEventRecordSize, 0x42, 8);  // second event's stream after the current one
+  EXPECT_EQ(fault_of(b), bad_value);
+  b = body;
+  b[16] = 0xFF;  // count far beyond the bytes
+  b[17] = 0xFF;
+  b[18] = 0xFF;
+  b[19] = 0xFF;
   EXPECT_EQ(fault_of(b), static_cast<int32_t>(RecordFault::bad_length));
   EXPECT_EQ(fault_of({1, 2, 3}), static_cast<int32_t>(RecordFault::truncated));
+  // The target kept what it had through all of it.
+  EXPECT_EQ(target.size(), 2u);
+}
+
+TEST(EventQueue, RecordsAtTheLimitsRoundTripAndTheQueueStopsBeforeThem) {
+  // A full queue whose seq counter is two short of the end of the seq space.
+  std::vector<uint8_t> body(20);
+  put_le(body, 0, kStream, 8);
+  put_le(body, 8, EventQueue::kMaxEventSeq - 1, 8);
+  put_le(body, 16, 0, 4);
+  EventQueue q(3);
+  ASSERT_TRUE(q.restore(record_with_body(body)).ok());
+  EXPECT_TRUE(q.needs_new_stream()) << "the agent starts a new stream long before the end";
+  EXPECT_EQ(q.push(EventKind::link_up, Severity::info, 1), EventQueue::kMaxEventSeq - 1);
+  EXPECT_EQ(q.push(EventKind::link_up, Severity::info, 2), EventQueue::kMaxEventSeq);
+  EXPECT_EQ(q.push(EventKind::link_up, Severity::info, 3), 0u) << "no seq past 2^53 - 1";
+  EXPECT_EQ(q.size(), 2u);
+  EventQueue r(3);
+  ASSERT_TRUE(r.restore(save(q)).ok()) << "the queue at the end of its seq space reads back";
+  EXPECT_EQ(r.next_seq(), EventQueue::kMaxEventSeq + 1);
+  // A new stream takes over; the old stream's events wait in front of it.
+  ASSERT_TRUE(r.start_stream(kStream + 1).ok());
+  for (int i = 0; i < 10; ++i) EXPECT_NE(r.push(EventKind::link_down, Severity::info, i), 0u);
+  EXPECT_EQ(r.size(), 3u);
+  EventQueue again(3);
+  ASSERT_TRUE(again.restore(save(r)).ok()) << "a full queue of two streams reads back";
+  EXPECT_TRUE(std::equal(again.events().begin(), again.events().end(), r.events().begin()));
+  uint64_t accounted = 0;
+  for (const Event& e : again.events()) accounted += e.kind == EventKind::events_summarised ? e.payload.count : 1;
+  EXPECT_EQ(accounted, 12u);
+}
+
+TEST(EventQueue, AFullQueueAtMostStreamsReadsBack) {
+  EventQueue q(EventQueue::kMaxStreams * 2);
+  for (StreamId s = 1; s <= EventQueue::kMaxStreams; ++s) {
+    ASSERT_TRUE(q.start_stream(kStream + s).ok());
+    q.push(EventKind::grace_alarm, Severity::major, 1);
+    q.push(EventKind::grace_alarm, Severity::major, 2);
+  }
+  EXPECT_EQ(q.start_stream(kStream + 99).reason(), Reason::out_of_memory) << "never more streams than a record holds";
+  for (int i = 0; i < 20; ++i) q.push(EventKind::link_up, Severity::info, i);
+  EventQueue r(EventQueue::kMaxStreams * 2);
+  ASSERT_TRUE(r.restore(save(q)).ok());
+  EXPECT_TRUE(std::equal(r.events().begin(), r.events().end(), q.events().begin()));
+}
+
+TEST(EventQueue, BatchesNeverMixStreamsAndAcksNameTheirStream) {
+  EventQueue q(8);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  q.push(EventKind::link_up, Severity::info, 1);
+  q.push(EventKind::link_down, Severity::info, 2);
+  ASSERT_TRUE(q.start_stream(kStream + 1).ok());
+  EXPECT_EQ(q.next_seq(), 1u) << "a new stream starts at seq 1";
+  EXPECT_EQ(q.push(EventKind::link_up, Severity::info, 3), 1u);
+  auto first = q.batch(8);
+  ASSERT_EQ(first.size(), 2u) << "the older stream goes first, alone";
+  EXPECT_EQ(first[0].stream, kStream);
+  EXPECT_EQ(q.ack(kStream + 7, 5).detail(), EventQueue::kAckUnknownStream) << "another stream acknowledges nothing";
+  EXPECT_EQ(q.size(), 3u);
+  EXPECT_EQ(q.ack(kStream + 1, 2).detail(), EventQueue::kAckNeverIssued);
+  EXPECT_TRUE(q.ack(kStream, 2).ok()) << "the old stream's seqs are not checked against the new counter";
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.batch(8)[0].stream, kStream + 1);
+  EXPECT_EQ(q.start_stream(kStream + 1).reason(), Reason::invalid_argument);
+  EXPECT_EQ(q.start_stream(kLegacyStream).reason(), Reason::invalid_argument);
+}
+
+TEST(EventQueue, AVersion1RecordKeepsItsEventsAsLegacyAndNeedsAStream) {
+  // next_seq 8, two events (seq 5 and 7) in the format before streams.
+  std::vector<uint8_t> body(12 + 2 * (EventQueue::kEventRecordSize - 8));
+  put_le(body, 0, 8, 8);
+  put_le(body, 8, 2, 4);
+  put_le(body, 12, 5, 8);
+  put_le(body, 12 + EventQueue::kEventRecordSize - 8, 7, 8);
+  put_le(body, 12 + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);  // days_left -1
+  put_le(body, 12 + EventQueue::kEventRecordSize - 8 + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);
+  EventQueue q(4);
+  ASSERT_TRUE(q.restore(record_with_body(body, 1)).ok());
+  ASSERT_EQ(seqs(q.events()), (std::vector<uint64_t>{5, 7}));
+  EXPECT_EQ(q.events()[0].stream, kLegacyStream);
+  EXPECT_TRUE(q.needs_new_stream());
+  EXPECT_EQ(q.push(EventKind::link_up, Severity::info, 1), 0u) << "nothing is numbered outside a stream";
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  EXPECT_EQ(q.push(EventKind::link_up, Severity::info, 1), 1u);
+  EXPECT_TRUE(q.ack(kLegacyStream, 7).ok());
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_EQ(EventQueue::events_in_record(record_with_body(body, 1)), 2u);
 }
 
 TEST(EventQueue, SerializeIntoTooSmallBufferFails) {
   EventQueue q(4);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   q.push(EventKind::link_up, Severity::info, 1);
   std::vector<uint8_t> small(q.serialized_size() - 1);
   auto r = q.serialize(small);
@@ -314,6 +496,7 @@ TEST(EventQueue, SerializeIntoTooSmallBufferFails) {
 
 TEST(EventQueue, CapacityBelowMinimumIsRaised) {
   EventQueue q(0);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
   EXPECT_EQ(q.capacity(), EventQueue::kMinCapacity);
   for (int i = 0; i < 10; ++i) q.push(EventKind::link_up, Severity::critical, i);
   EXPECT_EQ(q.size(), 2u);

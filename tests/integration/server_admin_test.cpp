@@ -15,7 +15,9 @@
 #include <cstdio>
 #include <cstring>
 #include <chrono>
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -518,6 +520,59 @@ TEST_F(ServerAdminTest, DropResetsTheLinkAndTheAgentReconnects) {
 
   r = admin("drop SYS-0002");
   EXPECT_EQ(r.status, 1) << r.text();
+}
+
+// Events per stream in the server's database, as (stream -> seqs in order).
+std::map<std::string, std::vector<int64_t>> seqs_by_stream(const std::vector<DeviceEvent>& events) {
+  std::map<std::string, std::vector<int64_t>> out;
+  for (const DeviceEvent& e : events) out[e.stream].push_back(e.seq);
+  return out;
+}
+
+TEST_F(ServerAdminTest, AWipedStateDirStartsANewStreamAndTheDatabaseKeepsEveryEventOfBothOnce) {
+  const int port = free_port();
+  start({port});
+  Json s = daemon_->wait_status([&](const Json& j) { return j.at("events_pending").num() == 0; });
+  ASSERT_EQ(s.at("events_pending").num(), 0) << s.text() << logs();
+  const std::string first_stream = s.at("event_stream").str();
+  ASSERT_EQ(first_stream.size(), 16u) << s.text();
+  ASSERT_TRUE(eventually([&] { return event_stored("license_applied"); }, 10000)) << logs();
+  const std::vector<DeviceEvent> before = *records()->events("SYS-0001");
+
+  // The device loses its whole state: stop, wipe state_dir, start again.
+  ASSERT_EQ(daemon_->stop(), 0) << daemon_->log();
+  std::error_code ec;
+  std::filesystem::remove_all(daemon_->dir() + "/state", ec);
+  ASSERT_FALSE(ec) << ec.message();
+  daemon_->restart();
+  s = daemon_->wait_status([&](const Json& j) {
+    return licensed_on(j, port) && j.at("events_pending").num() == 0 && j.at("event_stream").str() != first_stream;
+  });
+  ASSERT_TRUE(licensed_on(s, port)) << s.text() << logs();
+  ASSERT_EQ(s.at("events_pending").num(), 0) << s.text() << logs();
+  const std::string second_stream = s.at("event_stream").str();
+  EXPECT_NE(second_stream, first_stream) << "a log that starts empty is a new stream";
+
+  const std::vector<DeviceEvent> after = *records()->events("SYS-0001");
+  const auto streams = seqs_by_stream(after);
+  ASSERT_EQ(streams.size(), 2u) << "both streams are in the database";
+  // Every event of the first stream is still there, unchanged.
+  ASSERT_GE(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(after[i].stream, first_stream);
+    EXPECT_EQ(after[i].seq, before[i].seq);
+    EXPECT_EQ(after[i].json, before[i].json);
+  }
+  // Each stream holds seq 1, 2, ... once each: nothing lost, nothing twice.
+  for (const auto& [stream, seqs] : streams) {
+    for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], static_cast<int64_t>(i + 1)) << stream;
+  }
+  ASSERT_TRUE(streams.count(second_stream));
+  // The new stream's license_applied (seq 1 .. n again) reached the records
+  // instead of being taken for a repeat of the first stream's.
+  int applied_in_second = 0;
+  for (const DeviceEvent& e : after) applied_in_second += e.stream == second_stream && e.kind == "license_applied";
+  EXPECT_EQ(applied_in_second, 1) << logs();
 }
 
 TEST_F(ServerAdminTest, BlackholeMakesTheAgentDeclareTheLinkDeadAndReconnect) {

@@ -12,9 +12,13 @@ What it does (PROTOCOL.md sections 2-5, server side):
     1008; otherwise `welcome` {time, heartbeat_s, audit_s, session};
   * heartbeat -> heartbeat_ack {time}; license_request -> license_grant
     (features min(requested, entitled), ES256-signed) or license_denied;
-    license_audit -> audit_ack {status ok|overuse, over}; event -> event_ack
-    {upto}, each seq stored once per system (duplicates are journaled as
-    such); response -> journaled; unknown types journaled and ignored.
+    license_audit -> audit_ack {status ok|overuse, over}; event {stream,
+    events} -> event_ack {stream, upto}, each event stored once per
+    (system, stream, seq) and upto the highest seq stored for that stream
+    (duplicates are journaled as such; a `stream` that is not 16 lower-case
+    hex digits is a bad message; a batch without `stream`, from a device
+    before streams, is kept under "legacy" and acknowledged without one);
+    response -> journaled; unknown types journaled and ignored.
     Every answer to a message that carried `id` carries `re`.
 
 Control: the test appends JSON lines to --control FILE; each line is one
@@ -178,7 +182,7 @@ class Server:
         self.conn_counter = 0
         self.last_issued = 0
         self.grants = []  # (serial, grant fields) of every license issued, oldest first
-        self.stored_events = {}  # system_id -> {seq: event}
+        self.stored_events = {}  # (system_id, stream) -> {seq: event}
         self.done = asyncio.Event()
 
     def _tls_context(self):
@@ -391,19 +395,29 @@ class Server:
         await self.answer(conn, msg, {"type": "audit_ack", "status": "overuse" if over else "ok", "over": over})
 
     async def on_events(self, conn, msg):
-        stored = self.stored_events.setdefault(conn.system_id, {})
+        stream = msg.get("stream")
+        if stream is not None and not (isinstance(stream, str) and len(stream) == 16
+                                       and all(c in "0123456789abcdef" for c in stream)):
+            self.journal.write("bad_message", conn.number, why="event stream is not 16 lower-case hex digits",
+                               stream=stream)
+            return
+        key = stream if stream is not None else "legacy"
+        stored = self.stored_events.setdefault((conn.system_id, key), {})
         for e in msg.get("events") or []:
             seq = e.get("seq") if isinstance(e, dict) else None
-            if not isinstance(seq, int):
-                self.journal.write("bad_message", conn.number, why="event without integer seq", event=e)
+            if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+                self.journal.write("bad_message", conn.number, why="event without a positive integer seq", event=e)
                 continue
             if seq in stored:
-                self.journal.write("event_duplicate", conn.number, seq=seq, event=e)
+                self.journal.write("event_duplicate", conn.number, stream=key, seq=seq, event=e)
             else:
                 stored[seq] = e
-                self.journal.write("event_stored", conn.number, seq=seq, event=e)
+                self.journal.write("event_stored", conn.number, stream=key, seq=seq, event=e)
         if stored:
-            await self.answer(conn, msg, {"type": "event_ack", "upto": max(stored)})
+            ack = {"type": "event_ack", "upto": max(stored)}
+            if stream is not None:
+                ack["stream"] = stream
+            await self.answer(conn, msg, ack)
 
     # --- control ---------------------------------------------------------
 

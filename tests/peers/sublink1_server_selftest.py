@@ -210,6 +210,33 @@ class ServerTest(unittest.TestCase):
                                 for r in self.server.records()))
         self.run_async(go())
 
+    def test_events_are_kept_per_stream(self):
+        async def go():
+            ws = await self.welcomed()
+            e = await self.call(ws, {"type": "event", "id": 5, "stream": "00000000000000a1", "events": [
+                {"seq": 1, "time": 1, "kind": "grace_started"}, {"seq": 2, "time": 2, "kind": "grace_cleared"}]})
+            self.assertEqual((e["type"], e["stream"], e["upto"]), ("event_ack", "00000000000000a1", 2))
+            # A wiped device: a new stream from seq 1 is new, not a duplicate.
+            e = await self.call(ws, {"type": "event", "id": 6, "stream": "00000000000000b2", "events": [
+                {"seq": 1, "time": 3, "kind": "record_damaged"}]})
+            self.assertEqual((e["stream"], e["upto"]), ("00000000000000b2", 1))
+            e = await self.call(ws, {"type": "event", "id": 7, "stream": "00000000000000a1", "events": [
+                {"seq": 2, "time": 2, "kind": "grace_cleared"}]})
+            self.assertEqual((e["stream"], e["upto"]), ("00000000000000a1", 2))
+            # Before streams: no stream, kept apart and acknowledged without one.
+            e = await self.call(ws, {"type": "event", "id": 8, "events": [{"seq": 1, "time": 4, "kind": "link_up"}]})
+            self.assertEqual((e["upto"], "stream" in e), (1, False))
+            await ws.send(json.dumps({"type": "event", "id": 9, "stream": "NOT-HEX", "events": []}))
+            await self.server.wait_record(lambda r: r["kind"] == "bad_message" and r.get("stream") == "NOT-HEX")
+            await ws.close()
+            await self.server.wait_record(lambda r: r["kind"] == "closed")
+            stored = [(r["stream"], r["seq"]) for r in self.server.records() if r["kind"] == "event_stored"]
+            dups = [(r["stream"], r["seq"]) for r in self.server.records() if r["kind"] == "event_duplicate"]
+            self.assertEqual(stored, [("00000000000000a1", 1), ("00000000000000a1", 2), ("00000000000000b2", 1),
+                                      ("legacy", 1)])
+            self.assertEqual(dups, [("00000000000000a1", 2)])
+        self.run_async(go())
+
     def test_control_request_revoke_grant_disconnect(self):
         async def go():
             ws = await self.welcomed()

@@ -68,6 +68,10 @@ TEST(DeviceMessages, HelloCarriesTrustedTimeAndHeldSerial) {
   EXPECT_EQ(b.str("state"), "grace");
   EXPECT_EQ(b.num("grace_elapsed_s"), 3600);
   EXPECT_EQ(b.str("license_serial"), "L-0001");
+  EXPECT_EQ(b.get("event_stream"), nullptr) << "left out when the device has none (the doctor's probe)";
+  h.event_stream = "00c0ffee00c0ffee";
+  Built with_stream(build_hello(buf, 8, h), buf);
+  EXPECT_EQ(with_stream.str("event_stream"), "00c0ffee00c0ffee");
   EXPECT_EQ(b.str("role"), "primary");
   EXPECT_EQ(b.num("boot"), 17);
 }
@@ -136,13 +140,16 @@ TEST(DeviceMessages, EventBatchCarriesKindSpecificFields) {
   EventAttribute alarm[] = {EventAttribute::of("days_left", 14), EventAttribute::of("severity", "minor"),
                             EventAttribute::of_bool("raised", true)};
   EventMessage events[] = {{41, 1000, "grace_started", {}}, {42, 2000, "grace_alarm", alarm}};
-  Built b(build_event_batch(buf, 5, events), buf);
+  Built b(build_event_batch(buf, 5, "0123456789abcdef", events), buf);
   EXPECT_EQ(b.text,
-            R"({"type":"event","id":5,"events":[{"seq":41,"time":1000,"kind":"grace_started"},)"
+            R"({"type":"event","id":5,"stream":"0123456789abcdef","events":[{"seq":41,"time":1000,"kind":"grace_started"},)"
             R"({"seq":42,"time":2000,"kind":"grace_alarm","days_left":14,"severity":"minor","raised":true}]})");
   EventAttribute shadow[] = {EventAttribute::of("seq", 1)};
   EventMessage bad[] = {{1, 1, "x", shadow}};
-  EXPECT_EQ(build_event_batch(buf, 6, bad).status().reason(), Reason::invalid_argument);
+  EXPECT_EQ(build_event_batch(buf, 6, "0123456789abcdef", bad).status().reason(), Reason::invalid_argument);
+  // Events numbered before streams go without one.
+  Built legacy(build_event_batch(buf, 7, std::nullopt, events), buf);
+  EXPECT_EQ(legacy.get("stream"), nullptr);
 }
 
 TEST(DeviceMessages, ResponsesCarryResultOrError) {

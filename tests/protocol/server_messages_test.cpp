@@ -120,6 +120,12 @@ TEST(ServerMessages, EventAckUpto) {
   auto m = parse_server_message(R"({"type":"event_ack","re":5,"upto":42})");
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(body_as<EventAck>(m).upto, 42);
+  EXPECT_FALSE(body_as<EventAck>(m).stream.has_value()) << "an ack for events from before streams";
+  auto s = parse_server_message(R"({"type":"event_ack","re":5,"stream":"0123456789abcdef","upto":7})");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(body_as<EventAck>(s).stream, "0123456789abcdef");
+  EXPECT_EQ(body_as<EventAck>(s).upto, 7);
+  EXPECT_FALSE(parse_server_message(R"({"type":"event_ack","stream":7,"upto":7})").ok());
   EXPECT_FALSE(parse_server_message(R"({"type":"event_ack","upto":-1})").ok());
 }
 

@@ -60,7 +60,7 @@ ReadBack read_record(SimDevice& device, RecordId id) {
 struct MountedRecords {
   std::optional<std::vector<uint8_t>> license;
   std::optional<GraceRecord> grace;
-  std::set<uint64_t> event_seqs;
+  std::set<std::pair<StreamId, uint64_t>> event_seqs;  // (stream, seq)
 };
 
 MountedRecords check_records_at_mount(SimWorld& world, const std::string& where) {
@@ -87,7 +87,7 @@ MountedRecords check_records_at_mount(SimWorld& world, const std::string& where)
       if (g.ok()) seen.grace = *g;
     }
   }
-  for (const Event& e : device.stored_events()) seen.event_seqs.insert(e.seq);
+  for (const Event& e : device.stored_events()) seen.event_seqs.insert({e.stream, e.seq});
   // A license, once stored, goes only by a revoke: when the last license
   // event the device recorded is license_applied, its license must still be
   // there unless the server revoked it (the cut may have come between
@@ -124,9 +124,11 @@ void check_agent_after_boot(SimDevice& device, const MountedRecords& seen, const
   if (!license_stored) {
     EXPECT_FALSE(device.agent()->feature_enabled("trunks")) << where;
   }
-  std::set<uint64_t> after;
-  for (const Event& e : device.stored_events()) after.insert(e.seq);
-  for (uint64_t seq : seen.event_seqs) EXPECT_TRUE(after.count(seq)) << where << ": event #" << seq << " lost at boot";
+  std::set<std::pair<StreamId, uint64_t>> after;
+  for (const Event& e : device.stored_events()) after.insert({e.stream, e.seq});
+  for (const auto& key : seen.event_seqs) {
+    EXPECT_TRUE(after.count(key)) << where << ": event #" << key.second << " lost at boot";
+  }
 }
 
 TEST(PowerCut, EveryStorageWriteOfAFullScenario) {

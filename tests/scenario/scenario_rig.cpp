@@ -1,6 +1,8 @@
 #include "scenario/scenario_rig.h"
 
 #include <map>
+#include <set>
+#include <utility>
 
 #include "sim/sim_pki.h"
 
@@ -42,36 +44,57 @@ size_t server_count(SimWorld& world, std::string_view kind) {
   return n;
 }
 
+namespace {
+using EventKey = std::pair<std::string, int64_t>;  // (stream, seq): what the server keys events by
+
+std::string stream_key(StreamId stream) {
+  if (stream == kLegacyStream) return std::string(kLegacyEventStream);
+  StreamText t = stream_text(stream);
+  return {t.data(), t.size()};
+}
+}  // namespace
+
 ::testing::AssertionResult delivered_exactly_once(SimWorld& world) {
   const std::vector<DeviceEvent>& stored = server_events(world);
-  std::map<int64_t, const DeviceEvent*> by_seq;
-  int64_t previous = 0;
+  std::map<EventKey, const DeviceEvent*> by_key;
+  std::map<std::string, int64_t> previous;
   for (const DeviceEvent& e : stored) {
-    if (e.seq <= previous) {
-      return ::testing::AssertionFailure() << "stored seq " << e.seq << " after " << previous;
+    int64_t& last = previous[e.stream];
+    if (e.seq <= last) {
+      return ::testing::AssertionFailure() << "stored seq " << e.seq << " after " << last << " in stream " << e.stream;
     }
-    previous = e.seq;
-    by_seq[e.seq] = &e;
+    last = e.seq;
+    by_key[{e.stream, e.seq}] = &e;
   }
   for (const SimEventDelivery& d : world.server().event_deliveries()) {
-    auto it = by_seq.find(d.seq);
-    if (it == by_seq.end()) {
-      return ::testing::AssertionFailure() << "event #" << d.seq << " (" << d.kind << ") reached the server but "
-                                           << "was never stored";
+    auto it = by_key.find({d.stream, d.seq});
+    if (it == by_key.end()) {
+      return ::testing::AssertionFailure() << "event #" << d.seq << " (" << d.kind << ") of stream " << d.stream
+                                           << " reached the server but was never stored";
     }
     if (it->second->json != d.json) {
-      return ::testing::AssertionFailure() << "seq " << d.seq << " was sent as " << d.json << " but stored as "
-                                           << it->second->json << ": a seq was reused";
+      return ::testing::AssertionFailure() << "seq " << d.seq << " of stream " << d.stream << " was sent as " << d.json
+                                           << " but stored as " << it->second->json << ": a seq was reused";
     }
   }
+  // Events the device held when its state was wiped went with it, unless
+  // the server already had them; every other event it stored must arrive.
+  std::set<EventKey> wiped;
+  for (const Event& e : world.device().wiped_events()) wiped.insert({stream_key(e.stream), static_cast<int64_t>(e.seq)});
+  size_t lost_in_wipes = 0;
   for (const Event& e : world.device().recorded_events()) {
-    auto it = by_seq.find(static_cast<int64_t>(e.seq));
-    if (it == by_seq.end() || it->second->kind != kind_name(e.kind)) {
-      return ::testing::AssertionFailure() << "event #" << e.seq << " " << kind_name(e.kind)
-                                           << " was stored on the device but never reached the application";
+    const EventKey key{stream_key(e.stream), static_cast<int64_t>(e.seq)};
+    auto it = by_key.find(key);
+    if (it == by_key.end() && wiped.count(key)) {
+      ++lost_in_wipes;
+      continue;
+    }
+    if (it == by_key.end() || it->second->kind != kind_name(e.kind)) {
+      return ::testing::AssertionFailure() << "event #" << e.seq << " " << kind_name(e.kind) << " of stream "
+                                           << key.first << " was stored on the device but never reached the application";
     }
   }
-  return ::testing::AssertionSuccess() << stored.size() << " events";
+  return ::testing::AssertionSuccess() << stored.size() << " events, " << lost_in_wipes << " lost in wipes";
 }
 
 std::string timeline_text(SimWorld& world) {

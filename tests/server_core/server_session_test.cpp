@@ -202,6 +202,10 @@ TEST_F(SessionTest, ContractViolationsClose1002NamingTheField) {
       {R"({"type":"license_request","id":2,"features":[{"name":"a","qty":-1}]})", "features[0].qty"},
       {R"({"type":"license_audit","id":2,"serial":"L-1","from":1,"usage":[]})", "to"},
       {R"({"type":"event","id":2,"events":[{"seq":1,"time":null}]})", "events[0].kind"},
+      {R"({"type":"event","id":2,"stream":"0123456789ABCDEF","events":[]})", "stream"},
+      {R"({"type":"event","id":2,"stream":"0123","events":[]})", "stream"},
+      {R"({"type":"event","id":2,"stream":"00000000000000a1","events":[{"seq":0,"time":null,"kind":"a"}]})",
+       "events[0].seq"},
       {R"({"type":"response","re":2,"ok":false})", "error"},
   };
   for (const Case& c : cases) {
@@ -467,6 +471,30 @@ TEST_F(SessionTest, ARepeatedBatchIsStoredOnce) {
   say(batch);
   EXPECT_EQ(take_one()->integer("upto"), 5);
   EXPECT_EQ(directory.events("SYS-7").size(), 2u);
+}
+
+TEST_F(SessionTest, EventsAreKeptPerStreamAndTheAckNamesTheStream) {
+  welcomed();
+  say(R"({"type":"event","id":8,"stream":"00000000000000a1","events":[{"seq":1,"time":null,"kind":"a"},)"
+      R"({"seq":2,"time":null,"kind":"b"},{"seq":3,"time":null,"kind":"c"}]})");
+  auto first = take_one();
+  EXPECT_EQ(first->string("stream"), "00000000000000a1");
+  EXPECT_EQ(first->integer("upto"), 3);
+  // The device lost its state: a new stream from seq 1 is new, not a repeat.
+  say(R"({"type":"event","id":9,"stream":"00000000000000b2","events":[{"seq":1,"time":null,"kind":"record_damaged"}]})");
+  auto second = take_one();
+  EXPECT_EQ(second->string("stream"), "00000000000000b2");
+  EXPECT_EQ(second->integer("upto"), 1) << "upto is the highest seq stored for that stream";
+  const auto& stored = directory.events("SYS-7");
+  ASSERT_EQ(stored.size(), 4u);
+  EXPECT_EQ(stored[3].stream, "00000000000000b2");
+  EXPECT_EQ(stored[3].kind, "record_damaged");
+  // A device from before streams sends none and is answered without one.
+  say(R"({"type":"event","id":10,"events":[{"seq":1,"time":null,"kind":"a"}]})");
+  auto legacy = take_one();
+  EXPECT_EQ(legacy->get("stream"), nullptr);
+  EXPECT_EQ(legacy->integer("upto"), 1);
+  EXPECT_EQ(directory.events("SYS-7").back().stream, kLegacyEventStream);
 }
 
 // ---- operator requests and responses --------------------------------------------------------------

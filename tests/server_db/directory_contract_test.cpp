@@ -17,8 +17,10 @@ class DirectoryContractTest : public ::testing::Test {
   }
 
   static DeviceEvent event(int64_t seq, std::string kind = "license_applied") {
-    return {seq, 1000 + seq, kind, R"({"seq":)" + std::to_string(seq) + "}"};
+    return {kStreamA, seq, 1000 + seq, kind, R"({"seq":)" + std::to_string(seq) + "}"};
   }
+  static constexpr const char* kStreamA = "00000000000000a1";
+  static constexpr const char* kStreamB = "00000000000000b2";
 
   Directory& directory() { return backend.directory(); }
 
@@ -158,11 +160,11 @@ TYPED_TEST(DirectoryContractTest, AuditsKeepUsageAndOveruse) {
 TYPED_TEST(DirectoryContractTest, EventsAreStoredOnceAndUptoIsTheHighestSeq) {
   Directory& d = this->directory();
   std::vector<DeviceEvent> first = {this->event(1), this->event(2), this->event(3)};
-  EXPECT_EQ(*d.store_events("SYS-7", first), 3);
+  EXPECT_EQ(*d.store_events("SYS-7", this->kStreamA, first), 3);
   std::vector<DeviceEvent> repeated = {this->event(2), this->event(3), this->event(4)};
-  EXPECT_EQ(*d.store_events("SYS-7", repeated), 4);
-  EXPECT_EQ(*d.store_events("SYS-7", {}), 4);
-  EXPECT_EQ(*d.store_events("SYS-8", {}), 0);
+  EXPECT_EQ(*d.store_events("SYS-7", this->kStreamA, repeated), 4);
+  EXPECT_EQ(*d.store_events("SYS-7", this->kStreamA, {}), 4);
+  EXPECT_EQ(*d.store_events("SYS-8", this->kStreamA, {}), 0);
   const std::vector<DeviceEvent> stored = this->backend.events("SYS-7");
   ASSERT_EQ(stored.size(), 4u);
   for (size_t i = 0; i < stored.size(); ++i) EXPECT_EQ(stored[i].seq, static_cast<int64_t>(i + 1));
@@ -171,9 +173,28 @@ TYPED_TEST(DirectoryContractTest, EventsAreStoredOnceAndUptoIsTheHighestSeq) {
   EXPECT_TRUE(this->backend.events("SYS-8").empty());
 }
 
+TYPED_TEST(DirectoryContractTest, ANewStreamIsNotTakenForRepeatsOfAnOldOne) {
+  // A device whose state was wiped numbers from seq 1 again, in a new stream.
+  Directory& d = this->directory();
+  std::vector<DeviceEvent> old_stream = {this->event(1), this->event(2), this->event(3)};
+  EXPECT_EQ(*d.store_events("SYS-7", this->kStreamA, old_stream), 3);
+  std::vector<DeviceEvent> new_stream = {this->event(1, "record_damaged"), this->event(2, "link_up")};
+  EXPECT_EQ(*d.store_events("SYS-7", this->kStreamB, new_stream), 2) << "upto is per stream";
+  EXPECT_EQ(*d.store_events("SYS-7", this->kStreamB, new_stream), 2) << "a repeated batch is kept once";
+  EXPECT_EQ(*d.store_events("SYS-7", this->kStreamA, {}), 3) << "the old stream's upto stands";
+  const std::vector<DeviceEvent> stored = this->backend.events("SYS-7");
+  ASSERT_EQ(stored.size(), 5u);
+  std::vector<std::pair<std::string, int64_t>> keys;
+  for (const DeviceEvent& e : stored) keys.emplace_back(e.stream, e.seq);
+  const std::vector<std::pair<std::string, int64_t>> want = {
+      {this->kStreamA, 1}, {this->kStreamA, 2}, {this->kStreamA, 3}, {this->kStreamB, 1}, {this->kStreamB, 2}};
+  EXPECT_EQ(keys, want) << "every event of both streams, once, in the order stored";
+  EXPECT_EQ(stored[3].kind, "record_damaged");
+}
+
 TYPED_TEST(DirectoryContractTest, AnEventWithoutTimeKeepsNone) {
-  DeviceEvent untimed{1, std::nullopt, "clock_rollback", R"({"seq":1})"};
-  ASSERT_TRUE(this->directory().store_events("SYS-7", std::span<const DeviceEvent>(&untimed, 1)).ok());
+  DeviceEvent untimed{this->kStreamA, 1, std::nullopt, "clock_rollback", R"({"seq":1})"};
+  ASSERT_TRUE(this->directory().store_events("SYS-7", this->kStreamA, std::span<const DeviceEvent>(&untimed, 1)).ok());
   ASSERT_EQ(this->backend.events("SYS-7").size(), 1u);
   EXPECT_FALSE(this->backend.events("SYS-7")[0].time.has_value());
 }
@@ -191,7 +212,7 @@ TYPED_TEST(DirectoryContractTest, AFailingDirectoryFailsEveryMethod) {
   EXPECT_FALSE(d.connection_down(1, 0, "").ok());
   EXPECT_FALSE(d.connection_contact(1, 0).ok());
   EXPECT_FALSE(d.record_audit({}).ok());
-  EXPECT_FALSE(d.store_events("SYS-7", {}).ok());
+  EXPECT_FALSE(d.store_events("SYS-7", this->kStreamA, {}).ok());
   EXPECT_EQ(d.find_system("C-42", "SYS-7").status().reason(), Reason::io_error);
   this->backend.set_failing(false);
   EXPECT_TRUE(d.find_system("C-42", "SYS-7").ok());

@@ -25,6 +25,8 @@ class SqliteDirectoryTest : public ::testing::Test {
   SqliteBackend backend;
 };
 
+int64_t first_number(const std::string& path, const char* sql);
+
 TEST_F(SqliteDirectoryTest, EverythingSurvivesAReopen) {
   Directory& d = backend.directory();
   const std::string serial = *d.next_serial("SYS-7");
@@ -32,8 +34,8 @@ TEST_F(SqliteDirectoryTest, EverythingSurvivesAReopen) {
   ASSERT_TRUE(d.record_revoked("SYS-7", "L-old", "fraud", 7).ok());
   const int64_t connection = *d.connection_up({"SYS-7", "C-42", 8443, "127.0.0.1:4000", 50});
   ASSERT_TRUE(d.record_audit({"SYS-7", serial, 1, 2, {{"trunks", 3, 4}}, AuditResult::ok, {}, 60}).ok());
-  DeviceEvent e{1, 1001, "license_applied", R"({"seq":1})"};
-  ASSERT_TRUE(d.store_events("SYS-7", std::span<const DeviceEvent>(&e, 1)).ok());
+  DeviceEvent e{"00000000000000a1", 1, 1001, "license_applied", R"({"seq":1})"};
+  ASSERT_TRUE(d.store_events("SYS-7", e.stream, std::span<const DeviceEvent>(&e, 1)).ok());
 
   backend.reopen();
   Directory& again = backend.directory();
@@ -47,16 +49,59 @@ TEST_F(SqliteDirectoryTest, EverythingSurvivesAReopen) {
   EXPECT_EQ(backend.audits("SYS-7").size(), 1u);
   EXPECT_NE(*again.next_serial("SYS-7"), serial) << "serials are not reused after a restart";
   DeviceEvent repeat = e;
-  EXPECT_EQ(*again.store_events("SYS-7", std::span<const DeviceEvent>(&repeat, 1)), 1);
+  EXPECT_EQ(*again.store_events("SYS-7", e.stream, std::span<const DeviceEvent>(&repeat, 1)), 1);
   EXPECT_EQ(backend.events("SYS-7").size(), 1u) << "an event resent after a restart is stored once";
 }
 
 TEST_F(SqliteDirectoryTest, TheDatabaseRefusesADuplicateEventSeq) {
-  DeviceEvent e{1, 1001, "license_applied", R"({"seq":1})"};
-  ASSERT_TRUE(backend.directory().store_events("SYS-7", std::span<const DeviceEvent>(&e, 1)).ok());
-  EXPECT_EQ(raw("INSERT INTO events (system_id, seq, kind, json) VALUES ('SYS-7', 1, 'x', '{}')"), SQLITE_CONSTRAINT);
-  EXPECT_EQ(raw("INSERT INTO events (system_id, seq, kind, json) VALUES ('SYS-8', 1, 'x', '{}')"), SQLITE_OK)
+  DeviceEvent e{"00000000000000a1", 1, 1001, "license_applied", R"({"seq":1})"};
+  ASSERT_TRUE(backend.directory().store_events("SYS-7", e.stream, std::span<const DeviceEvent>(&e, 1)).ok());
+  EXPECT_EQ(raw("INSERT INTO events (system_id, stream, seq, kind, json) VALUES ('SYS-7', '00000000000000a1', 1, 'x', '{}')"),
+            SQLITE_CONSTRAINT);
+  EXPECT_EQ(raw("INSERT INTO events (system_id, stream, seq, kind, json) VALUES ('SYS-8', '00000000000000a1', 1, 'x', '{}')"),
+            SQLITE_OK)
       << "the same seq from another system is another event";
+  EXPECT_EQ(raw("INSERT INTO events (system_id, stream, seq, kind, json) VALUES ('SYS-7', '00000000000000b2', 1, 'x', '{}')"),
+            SQLITE_OK)
+      << "the same seq in another stream is another event";
+}
+
+// The events table as schema version 2 had it: keyed by (system, seq).
+constexpr const char* kVersion2Events =
+    "DROP TABLE events; "
+    "CREATE TABLE events (system_id TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER, kind TEXT NOT NULL, "
+    "json TEXT NOT NULL, UNIQUE (system_id, seq)); ";
+
+TEST_F(SqliteDirectoryTest, AVersion2DatabaseIsUpgradedInPlaceKeepingEveryEventUnderTheLegacyStream) {
+  ASSERT_EQ(raw((std::string(kVersion2Events) +
+                 "INSERT INTO events (system_id, seq, time, kind, json) VALUES "
+                 "('SYS-7', 1, 1001, 'grace_started', '{\"seq\":1}'), ('SYS-7', 2, NULL, 'clock_rollback', '{\"seq\":2}'), "
+                 "('SYS-8', 1, 1003, 'link_up', '{\"seq\":1}'); "
+                 "UPDATE schema_version SET version = 2")
+                    .c_str()),
+            SQLITE_OK);
+  backend.reopen();
+  EXPECT_EQ(first_number(backend.path(), "SELECT version FROM schema_version"), kSqliteSchemaVersion);
+  const std::vector<DeviceEvent> kept = backend.events("SYS-7");
+  ASSERT_EQ(kept.size(), 2u) << "every row of version 2 is kept";
+  EXPECT_EQ(kept[0].stream, kLegacyEventStream);
+  EXPECT_EQ(kept[0].seq, 1);
+  EXPECT_EQ(kept[0].time, 1001);
+  EXPECT_EQ(kept[0].kind, "grace_started");
+  EXPECT_EQ(kept[1].seq, 2);
+  EXPECT_FALSE(kept[1].time.has_value());
+  EXPECT_EQ(kept[1].json, R"({"seq":2})");
+  EXPECT_EQ(backend.events("SYS-8").size(), 1u);
+  // The device that stored them, wiped, starts a new stream at seq 1: new
+  // events, not repeats of the legacy ones, which keep their upto.
+  Directory& d = backend.directory();
+  DeviceEvent fresh{"00000000000000c3", 1, 2001, "record_damaged", R"({"seq":1})"};
+  EXPECT_EQ(*d.store_events("SYS-7", fresh.stream, std::span<const DeviceEvent>(&fresh, 1)), 1);
+  DeviceEvent legacy_repeat{std::string(kLegacyEventStream), 2, 1002, "clock_rollback", R"({"seq":2})"};
+  EXPECT_EQ(*d.store_events("SYS-7", kLegacyEventStream, std::span<const DeviceEvent>(&legacy_repeat, 1)), 2);
+  EXPECT_EQ(backend.events("SYS-7").size(), 3u);
+  backend.reopen();  // and a second open finds the current version
+  EXPECT_EQ(backend.events("SYS-7").size(), 3u);
 }
 
 TEST_F(SqliteDirectoryTest, SetEntitlementChangesOneFeatureOfAKnownSystem) {
@@ -78,8 +123,10 @@ TEST_F(SqliteDirectoryTest, AnotherSchemaVersionIsRefusedNotGuessedAt) {
 TEST_F(SqliteDirectoryTest, AVersion1DatabaseIsUpgradedKeepingItsConnections) {
   const int64_t id = *backend.directory().connection_up({"SYS-7", "C-42", 443, "127.0.0.1:5000", 10});
   // Back to the version 1 layout: connections without last_contact.
-  ASSERT_EQ(raw("DROP INDEX connections_by_system; ALTER TABLE connections DROP COLUMN last_contact; "
-                "ALTER TABLE customers DROP COLUMN name; UPDATE schema_version SET version = 1"),
+  ASSERT_EQ(raw((std::string(kVersion2Events) +
+                 "DROP INDEX connections_by_system; ALTER TABLE connections DROP COLUMN last_contact; "
+                 "ALTER TABLE customers DROP COLUMN name; UPDATE schema_version SET version = 1")
+                    .c_str()),
             SQLITE_OK);
   backend.reopen();
   EXPECT_EQ(*backend.sqlite().customer_name("C-42"), "") << "a customer from version 1 has no name";

@@ -134,7 +134,13 @@ TEST_F(PosixFileStorage, DamagedNewestFileFallsBackToPreviousGeneration) {
     bad[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
     spit(newest, bad);  // header bytes are under the header CRC, payload under its own
     EXPECT_EQ(read_value(storage, RecordId::license), v1) << "bit " << bit;
+    // Files appear whole (renamed into place), so a damaged one is damage,
+    // and the reader is told the value it got may not be the newest.
+    EXPECT_TRUE(storage.read_fell_back(RecordId::license)) << "bit " << bit;
   }
+  spit(newest, good);
+  EXPECT_EQ(read_value(storage, RecordId::license), v2);
+  EXPECT_FALSE(storage.read_fell_back(RecordId::license)) << "both copies intact";
   for (size_t len = 0; len < good.size(); ++len) {
     spit(newest, std::vector<uint8_t>(good.begin(), good.begin() + static_cast<ptrdiff_t>(len)));
     EXPECT_EQ(read_value(storage, RecordId::license), v1) << "length " << len;

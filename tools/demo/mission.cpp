@@ -296,6 +296,9 @@ bool Mission::failover() {
 bool Mission::server_goes_away() {
   std::vector<DeviceEvent> before = rig_.stored_events();
   seq_before_outage_ = before.empty() ? 0 : before.back().seq;
+  events_before_outage_ = before.size();
+  stream_highest_.clear();
+  for (const DeviceEvent& e : before) stream_highest_[e.stream] = std::max(stream_highest_[e.stream], e.seq);
   outage_mark_ = rig_.agent_log().size();
   outage_watch_mark_ = rig_.watch().size();
   narrator_.act("the server goes away (SIGTERM to sublink-server, pid " + std::to_string(rig_.server_pid()) + ")");
@@ -455,10 +458,23 @@ bool Mission::events_delivered() {
       seen = "status: " + (s ? s->summary() : std::string("no answer"));
       return std::nullopt;
     }
+    // The server keeps events by (stream, seq): each stream's seqs must go
+    // on from where that stream stood before the outage (a new stream from
+    // 1), none skipped, none twice.
     std::vector<DeviceEvent> events = rig_.stored_events();
     std::vector<const DeviceEvent*> outage;
-    for (const DeviceEvent& e : events) {
-      if (e.seq > seq_before_outage_) outage.push_back(&e);
+    for (size_t i = events_before_outage_; i < events.size(); ++i) outage.push_back(&events[i]);
+    std::map<std::string, int64_t> next_in_stream;
+    for (const DeviceEvent* e : outage) {
+      auto [it, fresh] = next_in_stream.try_emplace(e->stream, 0);
+      if (fresh) {
+        auto known = stream_highest_.find(e->stream);
+        it->second = (known == stream_highest_.end() ? 0 : known->second) + 1;
+      }
+      if (e->seq != it->second++) {
+        seen = "the server's events skip or repeat at seq " + std::to_string(e->seq) + " of stream " + e->stream;
+        return std::nullopt;
+      }
     }
     std::string list;
     std::string alarms;
@@ -466,7 +482,6 @@ bool Mission::events_delivered() {
     bool started = false, expired = false, cleared = false;
     int highest = -1;
     bool rising = true;
-    int64_t expect = seq_before_outage_ + 1;
     bool alarms_listed = false;
     // The alarms as one entry: "5-10 grace_alarm warning/.../critical".
     auto list_alarms = [&] {
@@ -476,10 +491,6 @@ bool Mission::events_delivered() {
               " grace_alarm " + alarms;
     };
     for (const DeviceEvent* e : outage) {
-      if (e->seq != expect++) {
-        seen = "the server's events skip or repeat at seq " + std::to_string(e->seq);
-        return std::nullopt;
-      }
       if (e->kind == "grace_alarm") {
         const std::string sev = event_severity(*e);
         rising = rising && severity_rank(sev) >= highest;
@@ -499,7 +510,9 @@ bool Mission::events_delivered() {
     seen = "the server stored after seq " + std::to_string(seq_before_outage_) + ": " +
            (list.empty() ? std::string("nothing") : list);
     if (!started || !expired || !cleared || highest != severity_rank("critical") || !rising) return std::nullopt;
-    return "buffered events delivered, each seq once: " + list;
+    std::string streams;
+    for (const auto& [stream, next] : next_in_stream) streams += (streams.empty() ? "" : ", ") + stream;
+    return "buffered events delivered, each seq once in stream " + streams + ": " + list;
   });
 }
 

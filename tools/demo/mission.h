@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -71,7 +72,9 @@ class Mission {
   size_t outage_mark_ = 0;       // agent log when the server went away
   size_t outage_watch_mark_ = 0;
   int64_t outage_at_ms_ = 0;     // narrator time when grace started
-  int64_t seq_before_outage_ = 0;
+  int64_t seq_before_outage_ = 0;         // highest seq stored in the last stream before the outage
+  size_t events_before_outage_ = 0;       // events the server had stored then
+  std::map<std::string, int64_t> stream_highest_;  // per stream: the highest seq stored then
   size_t return_watch_mark_ = 0;
 };
 

@@ -77,7 +77,14 @@ std::string status_text(const cJSON* s) {
     out += line("license", "none held");
   }
   if (cJSON_IsNumber(item(s, "events_pending"))) {
-    out += line("events", std::to_string(number(s, "events_pending")) + " waiting for delivery");
+    std::string v = std::to_string(number(s, "events_pending")) + " waiting for delivery";
+    if (const cJSON* stream = item(s, "event_stream"); cJSON_IsString(stream)) v += std::string(" (stream ") + stream->valuestring + ")";
+    out += line("events", v);
+  }
+  if (const cJSON* storage = item(s, "storage"); cJSON_IsString(storage)) out += line("storage", storage->valuestring);
+  const cJSON* damaged = nullptr;
+  cJSON_ArrayForEach(damaged, item(s, "damaged")) {
+    if (cJSON_IsString(damaged)) out += line("damaged", damaged->valuestring);
   }
   if (cJSON_IsNumber(item(s, "boot"))) out += line("boot", std::to_string(number(s, "boot")));
   // Which clock certificate dates are checked with (PROTOCOL.md 2).

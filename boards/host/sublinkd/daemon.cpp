@@ -132,7 +132,7 @@ int Daemon::start() {
 
   link_ = std::make_unique<Link>(settings_.link, *tls_, net_, random_, link_events_);
   net_.set_events(link_.get());
-  agent_ = std::make_unique<Agent>(settings_.agent, *link_, *storage_, mono_, wall_, license_key_);
+  agent_ = std::make_unique<Agent>(settings_.agent, *link_, *storage_, mono_, wall_, license_key_, random_);
 
   control_ = std::make_unique<ControlServer>(net_, static_cast<ControlCommands&>(*this));
   std::string error;

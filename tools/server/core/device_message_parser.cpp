@@ -66,6 +66,8 @@ HelloRequest read_hello(JsonReader& r) {
   h.info.fw = owned(r.optional_string("fw", kMaxNameLength).value_or(""));
   h.info.role = owned(r.optional_string("role", kMaxNameLength).value_or(""));
   h.info.boot = r.integer_or("boot", 0, 0);
+  h.info.event_stream = owned(r.optional_string("event_stream", 16));
+  if (r.ok() && h.info.event_stream && !is_event_stream_id(*h.info.event_stream)) r.reject("event_stream");
   h.info.device_time = r.optional_integer("time");
   h.info.state = owned(r.optional_string("state", kMaxNameLength).value_or(""));
   h.info.grace_elapsed_s = r.integer_or("grace_elapsed_s", 0, 0);
@@ -107,9 +109,16 @@ LicenseAuditMessage read_audit(JsonReader& r) {
 
 EventBatchMessage read_events(JsonReader& r) {
   EventBatchMessage m;
+  m.stream = owned(r.optional_string("stream", 16));
+  if (!r.ok()) return m;
+  if (m.stream && !is_event_stream_id(*m.stream)) {
+    r.reject("stream");
+    return m;
+  }
   for_each_object(r, "events", [&](JsonReader& e, const cJSON* item) {
     DeviceEvent event;
-    event.seq = e.integer("seq", 0);
+    event.stream = m.stream.value_or(std::string(kLegacyEventStream));
+    event.seq = e.integer("seq", 1);
     event.time = e.optional_integer("time");
     event.kind = owned(e.string("kind", kMaxNameLength));
     if (!e.ok()) return;

@@ -45,7 +45,10 @@ struct LicenseAuditMessage {
 };
 
 struct EventBatchMessage {
-  std::vector<DeviceEvent> events;
+  /// 16 hex digits; nullopt from a device before streams (kept under
+  /// kLegacyEventStream and acknowledged without `stream`).
+  std::optional<std::string> stream;
+  std::vector<DeviceEvent> events;  // each with `stream` set to the batch's
 };
 
 struct ResponseMessage {

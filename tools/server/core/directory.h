@@ -113,9 +113,18 @@ struct AuditRecord {
   Millis received = 0;  // server UTC ms
 };
 
+/// The stream under which events from before event streams are kept: those
+/// stored before the schema knew streams, and those a device that sends no
+/// `stream` still delivers. Never 16 hex digits, so never a device's stream.
+inline constexpr std::string_view kLegacyEventStream = "legacy";
+
+/// True when `text` is a device's stream id: 16 lower-case hex digits.
+bool is_event_stream_id(std::string_view text);
+
 /// One event as the device sent it: the envelope the server dedups on and
 /// the whole object, kept verbatim for the application behind the server.
 struct DeviceEvent {
+  std::string stream{kLegacyEventStream};  // the device's event stream
   int64_t seq = 0;
   std::optional<Millis> time;  // nullopt when the device did not know it
   std::string kind;
@@ -162,11 +171,14 @@ class Directory {
   /// Records a license_audit and its result.
   virtual Status record_audit(const AuditRecord& audit) = 0;
 
-  /// Stores the events of `system_id` whose seq is above the highest stored
-  /// so far (events already stored are dropped, so a batch repeated after a
-  /// lost event_ack is kept once). Returns the highest seq stored for the
-  /// system afterwards (0 when none): the `upto` of event_ack.
-  virtual Result<int64_t> store_events(std::string_view system_id, std::span<const DeviceEvent> events) = 0;
+  /// Stores the events of `system_id` in `stream` whose seq is above the
+  /// highest stored for that stream so far (events already stored are
+  /// dropped, so a batch repeated after a lost event_ack is kept once; a new
+  /// stream's seq 1 is new). Each event is stored under `stream`, whatever
+  /// its own `stream` field says. Returns the highest seq stored for
+  /// (system, stream) afterwards (0 when none): the `upto` of event_ack.
+  virtual Result<int64_t> store_events(std::string_view system_id, std::string_view stream,
+                                       std::span<const DeviceEvent> events) = 0;
 };
 
 }  // namespace sublink

@@ -111,13 +111,18 @@ Status MemoryDirectory::record_audit(const AuditRecord& audit) {
   return Status::Ok();
 }
 
-Result<int64_t> MemoryDirectory::store_events(std::string_view system_id, std::span<const DeviceEvent> events) {
+Result<int64_t> MemoryDirectory::store_events(std::string_view system_id, std::string_view stream,
+                                              std::span<const DeviceEvent> events) {
   if (failing_) return kDown;
   std::vector<DeviceEvent>& stored = events_[std::string(system_id)];
-  int64_t highest = stored.empty() ? 0 : stored.back().seq;
+  int64_t highest = 0;
+  for (const DeviceEvent& e : stored) {
+    if (e.stream == stream) highest = std::max(highest, e.seq);
+  }
   for (const DeviceEvent& e : events) {
     if (e.seq <= highest) continue;
     stored.push_back(e);
+    stored.back().stream = std::string(stream);
     highest = e.seq;
   }
   return highest;

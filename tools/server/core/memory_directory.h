@@ -34,7 +34,8 @@ class MemoryDirectory final : public Directory {
   const std::vector<RevocationRecord>& revocations() const { return revocations_; }
   const std::vector<ConnectionHistory>& connections() const { return connections_; }
   const std::vector<AuditRecord>& audits() const { return audits_; }
-  /// Events stored for `system_id`, in seq order (empty when none).
+  /// Events stored for `system_id`, in the order they were stored (so in
+  /// seq order within each stream; empty when none).
   const std::vector<DeviceEvent>& events(std::string_view system_id) const;
 
   // ---- Directory --------------------------------------------------------------
@@ -49,7 +50,8 @@ class MemoryDirectory final : public Directory {
   Status connection_down(int64_t id, Millis at, std::string_view reason) override;
   Status connection_contact(int64_t id, Millis at) override;
   Status record_audit(const AuditRecord& audit) override;
-  Result<int64_t> store_events(std::string_view system_id, std::span<const DeviceEvent> events) override;
+  Result<int64_t> store_events(std::string_view system_id, std::string_view stream,
+                               std::span<const DeviceEvent> events) override;
 
  private:
   std::set<std::string, std::less<>> customers_;

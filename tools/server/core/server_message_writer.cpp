@@ -68,8 +68,12 @@ Result<std::string> build_audit_ack(AnswerTo re, AuditResult status, std::span<c
   });
 }
 
-Result<std::string> build_event_ack(AnswerTo re, int64_t upto) {
-  return write_json_text([&](JsonWriter& w) { start(w, "event_ack", re).key("upto").integer(upto).end_object(); });
+Result<std::string> build_event_ack(AnswerTo re, const std::optional<std::string>& stream, int64_t upto) {
+  return write_json_text([&](JsonWriter& w) {
+    start(w, "event_ack", re);
+    if (stream) w.key("stream").string(*stream);
+    w.key("upto").integer(upto).end_object();
+  });
 }
 
 Result<std::string> build_request(int64_t id, std::string_view method, std::string_view params_json) {

@@ -31,7 +31,9 @@ Result<std::string> build_license_denied(AnswerTo re, std::string_view code, std
 Result<std::string> build_license_revoke(int64_t id, std::string_view serial, std::string_view reason);
 /// `audit_ack` {status, over: [{name, peak, licensed}]}.
 Result<std::string> build_audit_ack(AnswerTo re, AuditResult status, std::span<const Overuse> over);
-Result<std::string> build_event_ack(AnswerTo re, int64_t upto);
+/// `event_ack` {stream, upto}; `stream` is left out for a batch that came
+/// without one (a device from before event streams).
+Result<std::string> build_event_ack(AnswerTo re, const std::optional<std::string>& stream, int64_t upto);
 /// `request` {method, params}; `params_json` is one JSON value written as
 /// is (the caller checked it), params is left out when empty.
 Result<std::string> build_request(int64_t id, std::string_view method, std::string_view params_json);

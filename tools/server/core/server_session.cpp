@@ -288,7 +288,8 @@ void ServerSession::on_audit(const DeviceMessage& m, Millis now) {
 
 void ServerSession::on_events(const DeviceMessage& m) {
   const auto& batch = std::get<EventBatchMessage>(m.body);
-  Result<int64_t> upto = directory_.store_events(system_id_, batch.events);
+  Result<int64_t> upto = directory_.store_events(system_id_, batch.stream.value_or(std::string(kLegacyEventStream)),
+                                                 batch.events);
   if (!upto.ok()) return busy(m.id);
   // license_applied / license_revoked say which license the device holds.
   for (const DeviceEvent& e : batch.events) {
@@ -304,7 +305,7 @@ void ServerSession::on_events(const DeviceMessage& m) {
       held_serial_.reset();
     }
   }
-  send(build_event_ack(m.id, *upto));
+  send(build_event_ack(m.id, batch.stream, *upto));
 }
 
 void ServerSession::on_response(const DeviceMessage& m) {

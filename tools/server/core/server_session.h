@@ -86,6 +86,7 @@ struct HelloInfo {
   std::string fw;
   std::string role;
   int64_t boot = 0;
+  std::optional<std::string> event_stream;  // 16 hex digits; nullopt from a device before streams
   std::optional<Millis> device_time;
   std::string state;
   int64_t grace_elapsed_s = 0;

@@ -402,20 +402,24 @@ Result<std::vector<AuditRecord>> SqliteDirectory::audits(std::string_view system
   return out;
 }
 
-Result<int64_t> SqliteDirectory::store_events(std::string_view system_id, std::span<const DeviceEvent> events) {
+Result<int64_t> SqliteDirectory::store_events(std::string_view system_id, std::string_view stream,
+                                              std::span<const DeviceEvent> events) {
   SqliteTransaction tx(db_);
   if (!tx.status().ok()) return tx.status();
-  SqliteStatement highest(statements_, "SELECT coalesce(max(seq), 0) FROM events WHERE system_id = ?1");
-  Result<bool> row = highest.bind(1, system_id).step();
+  SqliteStatement highest(statements_,
+                          "SELECT coalesce(max(seq), 0) FROM events WHERE system_id = ?1 AND stream = ?2");
+  Result<bool> row = highest.bind(1, system_id).bind(2, stream).step();
   if (!row.ok()) return row.status();
   int64_t upto = highest.column_int(0);
   for (const DeviceEvent& e : events) {
-    // Only seqs above the highest stored are new (the device sends them in
-    // order); UNIQUE(system_id, seq) backs that up.
+    // Only seqs above the highest stored for the stream are new (the device
+    // sends them in order); UNIQUE(system_id, stream, seq) backs that up.
     if (e.seq <= upto) continue;
     SqliteStatement insert(statements_,
-                           "INSERT OR IGNORE INTO events (system_id, seq, time, kind, json) VALUES (?1, ?2, ?3, ?4, ?5)");
-    const Status s = insert.bind(1, system_id).bind(2, e.seq).bind(3, e.time).bind(4, e.kind).bind(5, e.json).run();
+                           "INSERT OR IGNORE INTO events (system_id, stream, seq, time, kind, json) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    const Status s =
+        insert.bind(1, system_id).bind(2, stream).bind(3, e.seq).bind(4, e.time).bind(5, e.kind).bind(6, e.json).run();
     if (!s.ok()) return s;
     upto = e.seq;
   }
@@ -426,13 +430,15 @@ Result<int64_t> SqliteDirectory::store_events(std::string_view system_id, std::s
 
 Result<std::vector<DeviceEvent>> SqliteDirectory::events(std::string_view system_id) {
   std::vector<DeviceEvent> out;
-  SqliteStatement select(statements_, "SELECT seq, time, kind, json FROM events WHERE system_id = ?1 ORDER BY seq");
+  SqliteStatement select(statements_,
+                         "SELECT stream, seq, time, kind, json FROM events WHERE system_id = ?1 ORDER BY rowid");
   select.bind(1, system_id);
   for (;;) {
     Result<bool> row = select.step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    out.push_back({select.column_int(0), select.column_optional_int(1), select.column_text(2), select.column_text(3)});
+    out.push_back({select.column_text(0), select.column_int(1), select.column_optional_int(2), select.column_text(3),
+                   select.column_text(4)});
   }
 }
 

@@ -70,7 +70,8 @@ class SqliteDirectory final : public Directory {
   Result<std::vector<ConnectionHistory>> connections();
   /// Audits of `system_id` in the order received.
   Result<std::vector<AuditRecord>> audits(std::string_view system_id);
-  /// Events stored for `system_id`, in seq order.
+  /// Events stored for `system_id`, in the order stored (so in seq order
+  /// within each stream), each with its stream.
   Result<std::vector<DeviceEvent>> events(std::string_view system_id);
   /// Every registered system with its latest connection and license, in
   /// system_id order (one query, for fleets of thousands).
@@ -88,7 +89,8 @@ class SqliteDirectory final : public Directory {
   Status connection_down(int64_t id, Millis at, std::string_view reason) override;
   Status connection_contact(int64_t id, Millis at) override;
   Status record_audit(const AuditRecord& audit) override;
-  Result<int64_t> store_events(std::string_view system_id, std::span<const DeviceEvent> events) override;
+  Result<int64_t> store_events(std::string_view system_id, std::string_view stream,
+                               std::span<const DeviceEvent> events) override;
 
  private:
   explicit SqliteDirectory(sqlite3* db) : db_(db), statements_(db) {}

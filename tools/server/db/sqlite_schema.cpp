@@ -82,11 +82,12 @@ CREATE TABLE audit_overuse (
 );
 CREATE TABLE events (
   system_id TEXT NOT NULL,
+  stream TEXT NOT NULL,
   seq INTEGER NOT NULL,
   time INTEGER,
   kind TEXT NOT NULL,
   json TEXT NOT NULL,
-  UNIQUE (system_id, seq)
+  UNIQUE (system_id, stream, seq)
 );
 CREATE TABLE connections (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -112,6 +113,27 @@ CREATE INDEX connections_by_system ON connections (system_id, id);
 UPDATE schema_version SET version = 2;
 )sql";
 
+// Version 2 -> 3: event streams (PROTOCOL.md section 4). Events are keyed by
+// (system, stream, seq); the rows stored before streams keep their seq, and
+// their order (rowid), under the stream 'legacy', which no device stream id
+// (16 hex digits) can be.
+constexpr const char* kUpgradeFrom2 = R"sql(
+CREATE TABLE events_by_stream (
+  system_id TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  time INTEGER,
+  kind TEXT NOT NULL,
+  json TEXT NOT NULL,
+  UNIQUE (system_id, stream, seq)
+);
+INSERT INTO events_by_stream (rowid, system_id, stream, seq, time, kind, json)
+  SELECT rowid, system_id, 'legacy', seq, time, kind, json FROM events ORDER BY rowid;
+DROP TABLE events;
+ALTER TABLE events_by_stream RENAME TO events;
+UPDATE schema_version SET version = 3;
+)sql";
+
 Status run_in_transaction(sqlite3* db, const char* sql) {
   Status s = sqlite_exec(db, "BEGIN IMMEDIATE");
   if (!s.ok()) return s;
@@ -126,10 +148,16 @@ Status run_in_transaction(sqlite3* db, const char* sql) {
 }  // namespace
 
 Status ensure_sqlite_schema(sqlite3* db) {
-  SqliteStatement exists(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
-  Result<bool> row = exists.step();
-  if (!row.ok()) return row.status();
-  if (exists.column_int(0) == 0) {
+  bool fresh = false;
+  {
+    // Finished before any DDL: DROP TABLE waits for no open statement.
+    SqliteStatement exists(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    Result<bool> row = exists.step();
+    if (!row.ok()) return row.status();
+    fresh = exists.column_int(0) == 0;
+  }
+  Result<bool> row = false;
+  if (fresh) {
     Status s = sqlite_exec(db, "BEGIN IMMEDIATE");
     if (!s.ok()) return s;
     s = sqlite_exec(db, kSchema);
@@ -151,7 +179,12 @@ Status ensure_sqlite_schema(sqlite3* db) {
     if (!row.ok()) return row.status();
     found = *row ? version.column_int(0) : 0;
   }
-  if (found == 1) return run_in_transaction(db, kUpgradeFrom1);
+  if (found == 1) {
+    Status s = run_in_transaction(db, kUpgradeFrom1);
+    if (!s.ok()) return s;
+    found = 2;
+  }
+  if (found == 2) return run_in_transaction(db, kUpgradeFrom2);
   if (found != kSqliteSchemaVersion) return Status(Reason::invalid_argument, static_cast<int32_t>(found));
   return Status::Ok();
 }
