@@ -540,6 +540,7 @@ void Agent::push_storage_failed(RecordId id, int32_t detail) {
   EventPayload p;
   p.set_text(name != nullptr ? name : "record");
   p.detail = detail;
+  log_event(EventKind::storage_failed, Severity::major, p);
   queue_event(EventKind::storage_failed, Severity::major, best_utc(mono_.now_ms()), p);
 }
 
