@@ -105,7 +105,7 @@ TEST(EventQueue, BatchSelectsInOrderAfterWhatIsInFlight) {
   EXPECT_EQ(seqs(q.batch(3, 6)), (std::vector<uint64_t>{7}));
   EXPECT_TRUE(q.batch(3, 7).empty());
   EXPECT_TRUE(q.batch(0).empty());
-  q.ack(kStream, 2);
+  ASSERT_TRUE(q.ack(kStream, 2).ok());
   EXPECT_EQ(seqs(q.batch(2)), (std::vector<uint64_t>{3, 4}));
 }
 
@@ -189,7 +189,7 @@ TEST(EventQueue, PersistenceAcrossRebootContinuesSeqWithoutLossOrRepeat) {
   before.push(EventKind::grace_alarm, Severity::warning, 1700000000000, p);
   before.push(EventKind::clock_rollback, Severity::minor, std::nullopt);
   before.push(EventKind::link_up, Severity::info, 5);
-  before.ack(kStream, 1);
+  ASSERT_TRUE(before.ack(kStream, 1).ok());
   EXPECT_TRUE(before.dirty());
   auto bytes = save(before);
   EXPECT_EQ(bytes.size(), before.serialized_size());
