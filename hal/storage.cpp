@@ -5,7 +5,7 @@ namespace sublink {
 const char* record_name(RecordId id) {
   // Names are file names on Linux: changing one orphans the stored record.
   static constexpr const char* kNames[kMaxRecordIds] = {
-      "license",  "grace",    "usage",    "events",   "boot",     "record5",
+      "license",  "grace",    "usage",    "events",   "boot",     "identity",
       "record6",  "record7",  "record8",  "record9",  "record10", "record11",
       "record12", "record13", "record14", "record15",
   };

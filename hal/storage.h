@@ -1,6 +1,7 @@
 // Durable records: the few pieces of agent state that must survive reboots
 // and power loss (PROTOCOL.md section 5): the license, the grace accounting,
-// usage counters, the event queue with its seq counter, the boot counter.
+// usage counters, the event queue with its seq counter, the boot counter,
+// the device's instance (section 4, identity).
 //
 // A narrow HAL facade with one backend per platform: files in a state
 // directory on Linux (hal/linux/file_storage.h), A/B records on raw NOR
@@ -24,13 +25,14 @@ enum class RecordId : uint8_t {
   usage = 2,    // usage counters for the audit
   events = 3,   // the undelivered event queue and its seq counter
   boot = 4,     // the boot counter
+  identity = 5, // the device's `instance`, made at its first boot
 };
 
 /// Number of record ids a backend must be able to address.
 inline constexpr size_t kMaxRecordIds = 16;
 
 /// Stable lower-case name of a record ("license", ...), used for file names
-/// and logs; "record5" ... "record15" for the unnamed ids, nullptr when the
+/// and logs; "record6" ... "record15" for the unnamed ids, nullptr when the
 /// id is out of range.
 const char* record_name(RecordId id);
 

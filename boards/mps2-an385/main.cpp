@@ -60,7 +60,8 @@ constexpr size_t kEventCapacity = 32;
 
 // The records' flash: 4 KiB sectors, one sector per A/B slot.
 constexpr NorGeometry kNorGeometry{4096, 4, 32};
-constexpr FlashLayout kFlashLayout{0, 5, 4096 - 32};
+// Six records (license .. identity) of 12 sectors; the rest is spare.
+constexpr FlashLayout kFlashLayout{0, 6, 4096 - 32};
 
 alignas(8) uint8_t g_tls_memory[kTlsArenaBytes];
 alignas(8) uint8_t g_json_memory[kJsonArenaBytes];

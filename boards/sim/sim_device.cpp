@@ -159,7 +159,7 @@ void SimDevice::note(std::string what) {
   // After a power cut the CPU is dead: what the code still does until the
   // call unwinds never happened.
   if (cut_pending_) return;
-  timeline_.add(net_.now(), "device", std::move(what));
+  timeline_.add(net_.now(), setup_.name, std::move(what));
 }
 
 // ---- Power ---------------------------------------------------------------------

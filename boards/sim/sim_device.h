@@ -45,10 +45,12 @@ struct SimDeviceSetup {
   DeviceConfig config;
   const SimCredentials* credentials = nullptr;  // must outlive the device
   IpAddress address = IpAddress::parse("10.0.0.2");
+  /// Who the timeline says is speaking ("device"; a second appliance has its own name).
+  std::string name = "device";
   std::string fw = "sim-1";
   /// Flash part and record layout (two slots of whole sectors per record).
   NorGeometry flash{4096, 4, 64};
-  FlashLayout layout{0, 5, 8192};
+  FlashLayout layout{0, 6, 8192};
   /// Bytes of the cJSON arena (what a board reserves for its messages).
   size_t json_arena_bytes = 48 * 1024;
   /// Undelivered events kept (AgentConfig::event_capacity).

@@ -188,6 +188,12 @@ bool SimServer::replay_grant(size_t index) {
   return server_->send_text(id, grants_[index]).ok();
 }
 
+size_t SimServer::linked_sessions() const {
+  size_t n = 0;
+  for (const auto& [id, session] : sessions_) n += session->welcomed() && !session->closing();
+  return n;
+}
+
 uint64_t SimServer::received(const std::string& type) const {
   auto it = received_.find(type);
   return it == received_.end() ? 0 : it->second;
@@ -200,9 +206,10 @@ void SimServer::on_open(SimSessionId id) {
   peer.certificate_cn = std::string(server_->client_common_name(id));
   peer.address = text_of(server_->peer(id));
   peer.port = server_->local_port(id);
-  auto session = std::make_unique<ServerSession>(setup_.settings, directory_, signer_, peer, utc());
+  auto session = std::make_unique<ServerSession>(setup_.settings, directory_, signer_, identities_, peer, utc());
   session->set_blackhole(hung_);
   session->set_response_callback([this](const DeviceResponse& r) { responses_.push_back(r); });
+  session->set_wake_callback([this, id] { woken_.push_back(id); });
   sessions_[id] = std::move(session);
 }
 
@@ -212,6 +219,11 @@ void SimServer::on_text(SimSessionId id, std::string_view message) {
   observe_in(message);
   it->second->on_text(message, utc());
   flush(id);
+  // A hello that replaced (or refused) the system's older link: that one
+  // sends its disconnect (or error) now.
+  std::vector<SimSessionId> woken;
+  woken.swap(woken_);
+  for (SimSessionId other : woken) flush(other);
 }
 
 void SimServer::on_closed(SimSessionId id, Status why) {
@@ -244,6 +256,14 @@ void SimServer::flush(SimSessionId id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
   SessionOutput out = it->second->take_output();
+  if (out.identity) {
+    const IdentityNotice& n = *out.identity;
+    if (!n.replaced_peer.empty()) {
+      note("hello of instance " + n.instance.value_or("?") + " replaces the link of instance " +
+           n.replaced_instance.value_or("?") + (n.counted ? " (another appliance)" : " (the same appliance)"));
+    }
+    if (n.duplicate) note(std::string("duplicate_identity alarm") + (n.refused ? ": refused" : ""));
+  }
   for (const std::string& m : out.messages) {
     observe_out(m);
     if (!server_->send_text(id, m).ok()) break;

@@ -97,6 +97,9 @@ class SimServer final : private SimServerHandler {
   const std::vector<DeviceResponse>& responses() const { return responses_; }
   /// Sessions open now and sessions ever welcomed.
   size_t open_sessions() const { return sessions_.size(); }
+  /// Sessions that link a system now (welcomed, not closing): at most one
+  /// per system (PROTOCOL.md section 4, identity).
+  size_t linked_sessions() const;
   uint64_t welcomes() const { return welcomes_; }
   /// The info of the open welcomed session, if any.
   std::optional<SessionInfo> current() const;
@@ -127,8 +130,10 @@ class SimServer final : private SimServerHandler {
   TlsServerConfig tls_;
   LicenseSigner signer_;
   MemoryDirectory directory_;
+  IdentityRegistry identities_;
   std::unique_ptr<SimTlsWsServer> server_;
   std::map<SimSessionId, std::unique_ptr<ServerSession>> sessions_;  // opened (upgraded) sessions
+  std::vector<SimSessionId> woken_;  // sessions with output from another's hello
   bool loaded_ = false;
   bool listening_ = false;
   bool hung_ = false;

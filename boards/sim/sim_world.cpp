@@ -59,7 +59,21 @@ SimWorld::SimWorld(const SimWorldSetup& setup)
   net_.set_dns(kServerName, {server_->address()});
 }
 
+SimDevice& SimWorld::add_clone(const std::string& name, IpAddress address) {
+  SimDeviceSetup clone;
+  clone.config = setup_.device_config;
+  clone.credentials = setup_.credentials;
+  clone.address = address;
+  clone.name = name;
+  clone.seed = setup_.seed * 0x9E3779B97F4A7C15ULL + 3 + clones_.size();
+  clone.ntp_after_boot_ms = setup_.ntp_after_boot_ms;
+  clone.event_capacity = setup_.event_capacity;
+  clones_.push_back(std::make_unique<SimDevice>(net_, clone, timeline_));
+  return *clones_.back();
+}
+
 SimWorld::~SimWorld() {
+  clones_.clear();
   device_.reset();
   server_.reset();
   install_tls_wall_clock(previous_tls_clock_);

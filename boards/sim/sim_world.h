@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "boards/sim/sim_credentials.h"
 #include "boards/sim/sim_device.h"
@@ -78,6 +79,12 @@ class SimWorld {
   Millis now() const { return net_.now(); }
   Millis utc() { return clock_.now().utc_ms; }
 
+  /// Adds a second appliance with the device's configuration and
+  /// credentials (a clone: one identity) but its own flash and random
+  /// stream, at `address`, named `name` in the timeline; powered off until
+  /// its boot().
+  SimDevice& add_clone(const std::string& name, IpAddress address);
+
   /// The device's own link to the network is lost (every connection reset,
   /// connects unreachable) while `down`.
   void device_link_down(bool down);
@@ -95,6 +102,7 @@ class SimWorld {
   SimNetwork net_;
   std::unique_ptr<SimServer> server_;
   std::unique_ptr<SimDevice> device_;
+  std::vector<std::unique_ptr<SimDevice>> clones_;
   WallClock* previous_tls_clock_;
 };
 

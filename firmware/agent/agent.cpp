@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "firmware/agent/boot_counter.h"
+#include "firmware/agent/device_instance.h"
 #include "firmware/agent/event_wire.h"
 #include "firmware/grace/grace_record.h"
 #include "firmware/json/json_reader.h"
@@ -180,6 +181,48 @@ Status Agent::boot(Millis now) {
   // a number another boot will also send.
   boot_counted_ = boot_stored.ok();
   if (!boot_counted_) log(LogLevel::error, "boot counter not stored: this start is not counted", reason_name(boot_stored.reason()));
+
+  // Instance: the same for the device's whole life, a new one only when its
+  // record is gone (then the server may see one replacement it cannot tell
+  // from a clone's, never the several that make an alarm).
+  if (auto bytes = read(RecordId::identity, record_, fault)) {
+    Result<uint64_t> instance = decode_identity_record(*bytes);
+    if (instance.ok()) {
+      instance_ = format_hex64(*instance);
+      if (fault == kDamageNewestCopy) {
+        // The older copy's instance is kept, and stored again so the record
+        // is whole once more (else every boot would report the same damage).
+        IdentityRecordBytes identity = encode_identity_record(*instance);
+        note(store_status(RecordId::identity, identity));
+        defer(RecordId::identity, fault, "older copy of the instance kept");
+      }
+    } else {
+      fault = instance.status().detail();
+    }
+  }
+  if (!instance_) {
+    Result<uint64_t> made = make_instance(random_);
+    if (made.ok()) {
+      IdentityRecordBytes identity = encode_identity_record(*made);
+      // An instance that is not durable would be made anew at every start,
+      // and a restart loop would look like two appliances taking turns: it
+      // goes in hello only once stored (the server counts no replacement
+      // of a link that says no instance). The failure is reported as
+      // storage_failed once the event log runs.
+      Status stored = store_status(RecordId::identity, identity);
+      note(stored);
+      if (stored.ok()) {
+        instance_ = format_hex64(*made);
+      } else {
+        log(LogLevel::error, "instance not stored: hello says none this start", reason_name(stored.reason()));
+      }
+    } else {
+      log(LogLevel::error, "no instance: the random source failed", reason_name(made.status().reason()));
+    }
+    if (fault != 0) {
+      defer(RecordId::identity, fault, instance_ ? "new instance made" : "no instance until one can be made and stored");
+    }
+  }
 
   // Event log. When it starts empty (first boot, a wiped state, a record
   // lost or damaged) its seqs may already be at the server: a new stream
@@ -587,6 +630,7 @@ void Agent::send_hello() {
   h.boot = boot_counted_ ? static_cast<int64_t>(boot_count_) : 0;
   StreamText stream = stream_text(events_.stream());
   h.event_stream = {stream.data(), stream.size()};
+  if (instance_) h.instance = std::string_view(instance_->data(), instance_->size());
   WallTime wall = wall_.now();
   Millis now = mono_.now_ms();
   if (wall.trusted && wall.set) {

@@ -42,6 +42,7 @@
 #include "firmware/license/license_key.h"
 #include "firmware/license/license_record.h"
 #include "firmware/protocol/server_messages.h"
+#include "hal/hex64.h"
 #include "hal/clock.h"
 #include "hal/random.h"
 #include "hal/status.h"
@@ -71,15 +72,17 @@ class Agent final : public LinkListener {
   static constexpr size_t kOutputBytes = 4096;
 
   /// Everything referenced must outlive the agent. `key` must be loaded.
-  /// `random` makes event stream ids.
+  /// `random` makes the device's instance at its first boot and event
+  /// stream ids.
   Agent(const AgentConfig& config, MessageChannel& channel, Storage& storage, MonotonicClock& mono,
         WallClock& wall, const LicenseKey& key, Random& random);
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
   /// Restores the durable records and counts this boot. A missing record is
-  /// a fresh device; a damaged one is reported as an event (record_damaged,
-  /// or license_refused for a license that no longer verifies), named in the
+  /// a fresh device (a missing identity makes a new instance); a damaged one
+  /// is reported as an event (record_damaged naming the record, or
+  /// license_refused for a license that no longer verifies), named in the
   /// log and the status with what was kept and what was lost, and replaced
   /// by a safe default. An event log that starts empty (first boot, record
   /// missing or damaged) starts a new event stream. Returns the first platform storage error (io_error
@@ -192,6 +195,9 @@ class Agent final : public LinkListener {
 
   uint64_t boot_count_ = 0;
   bool boot_counted_ = false;  // boot_count_ is durably stored: hello may carry it
+  /// This device's instance (section 4), sent in hello; nullopt when none
+  /// is stored and a new one could not be made or stored this start.
+  std::optional<Hex64Text> instance_;
   Millis boot_mono_ = 0;
   Millis next_wall_read_ = 0;
   Millis restart_at_ = kNever;

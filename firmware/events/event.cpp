@@ -21,31 +21,12 @@ static_assert(sizeof(kSeverityNames) / sizeof(kSeverityNames[0]) == kSeverityCou
               "every Severity needs a name");
 }  // namespace
 
-StreamText stream_text(StreamId id) {
-  constexpr char kHex[] = "0123456789abcdef";
-  StreamText out{};
-  for (size_t i = 0; i < kStreamTextSize; ++i) {
-    out[i] = kHex[(id >> (4 * (kStreamTextSize - 1 - i))) & 0xF];
-  }
-  return out;
-}
+StreamText stream_text(StreamId id) { return format_hex64(id); }
 
 bool parse_stream_text(std::string_view text, StreamId& out) {
-  if (text.size() != kStreamTextSize) return false;
-  StreamId id = 0;
-  for (char c : text) {
-    uint64_t digit;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<uint64_t>(c - 'a' + 10);
-    } else {
-      return false;
-    }
-    id = id << 4 | digit;
-  }
-  if (id == kLegacyStream) return false;
-  out = id;
+  std::optional<uint64_t> id = parse_hex64(text);
+  if (!id || *id == kLegacyStream) return false;
+  out = *id;
   return true;
 }
 

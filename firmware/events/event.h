@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "hal/clock.h"
+#include "hal/hex64.h"
 
 namespace sublink {
 
@@ -80,8 +81,8 @@ using StreamId = uint64_t;
 inline constexpr StreamId kLegacyStream = 0;
 
 /// Characters of a stream id on the wire: 16 lower-case hex digits.
-inline constexpr size_t kStreamTextSize = 16;
-using StreamText = std::array<char, kStreamTextSize>;
+inline constexpr size_t kStreamTextSize = kHex64Length;
+using StreamText = Hex64Text;
 
 /// `id` as 16 lower-case hex digits (the wire form).
 StreamText stream_text(StreamId id);

@@ -19,6 +19,7 @@ Result<size_t> build_hello(std::span<char> out, int64_t id, const HelloMessage& 
       .key("role").string(h.role)
       .key("boot").integer(h.boot);
   if (!h.event_stream.empty()) w.key("event_stream").string(h.event_stream);
+  if (h.instance) w.key("instance").string(*h.instance);
   w.key("time");
   if (h.time) {
     w.integer(*h.time);

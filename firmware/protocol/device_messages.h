@@ -27,6 +27,9 @@ struct HelloMessage {
   std::string_view role = "primary";
   int64_t boot = 0;                      // boot counter
   std::string_view event_stream;         // 16 hex digits: the stream new events are numbered in
+  /// This device's `instance` (16 lower-case hex digits, made at its first
+  /// boot); nullopt leaves the field out.
+  std::optional<std::string_view> instance;
   std::optional<Millis> time;            // device wall clock; nullopt when not trusted
   std::string_view state;                // unlicensed, licensed, grace, expired
   int64_t grace_elapsed_s = 0;

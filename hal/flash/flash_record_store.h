@@ -33,7 +33,7 @@ namespace sublink {
 /// Where the records live on the flash and how big they may be.
 struct FlashLayout {
   size_t first_sector = 0;     // first sector of the record area
-  size_t record_count = 5;     // records 0 .. record_count-1 get slots
+  size_t record_count = 6;     // records 0 .. record_count-1 get slots (RecordId::identity is 5)
   size_t max_record_size = 4096;
 };
 

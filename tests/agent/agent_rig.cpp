@@ -42,6 +42,13 @@ AgentRig::AgentRig() {
   config.log.ctx = this;
 }
 
+Status ScriptedRandom::fill(std::span<uint8_t> out) {
+  if (fail) return Status(Reason::io_error, 5);
+  const uint64_t value = next++;
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(value >> (8 * (7 - i % 8)));
+  return Status::Ok();
+}
+
 AgentRig::~AgentRig() {
   agent.reset();
   JsonArena::uninstall();

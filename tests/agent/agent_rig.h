@@ -13,7 +13,6 @@
 
 #include "firmware/agent/agent.h"
 #include "firmware/json/json_arena.h"
-#include "hal/sim/deterministic_random.h"
 #include "license/test_license_signer.h"
 
 namespace sublink::test {
@@ -65,6 +64,15 @@ class MemoryStorage : public Storage {
 
   bool fail_writes = false;
   int32_t fail_errno = 5;  // the errno a failing write reports (EIO)
+};
+
+/// Random bytes a test can predict: each fill gives the next value of a
+/// counter (big endian, repeated), or fails while `fail` is set.
+class ScriptedRandom : public Random {
+ public:
+  Status fill(std::span<uint8_t> out) override;
+  uint64_t next = 0x5eed000000000001;
+  bool fail = false;
 };
 
 class ManualClock : public MonotonicClock {
@@ -139,7 +147,7 @@ class AgentRig {
   Storage* storage = &memory;
   ManualClock mono;
   ManualWall wall;
-  DeterministicRandom random{7};  // event stream ids; outlives reboots
+  ScriptedRandom random;  // the instance and event stream ids; outlives reboots
   TestLicenseSigner signer;
   LicenseKey key;
   std::vector<uint8_t> arena_storage = std::vector<uint8_t>(1 << 20);

@@ -112,14 +112,15 @@ TEST(AgentStorage, TamperedLicenseRecordIsRefusedAtBoot) {
 
 TEST(AgentStorage, GarbageRecordsEverywhereBootSafely) {
   AgentRig rig;
-  for (RecordId id : {RecordId::license, RecordId::grace, RecordId::usage, RecordId::events, RecordId::boot}) {
+  for (RecordId id : {RecordId::license, RecordId::grace, RecordId::usage, RecordId::events, RecordId::boot,
+                      RecordId::identity}) {
     rig.memory.records[id] = std::vector<uint8_t>(40, 0xA5);
   }
   ASSERT_TRUE(rig.boot().ok());
   EXPECT_EQ(rig.agent->state(), LicenseState::unlicensed);
   EXPECT_EQ(rig.agent->snapshot().boot, 1u);
   std::string answer = events_answer(rig);
-  for (const char* name : {"boot", "events", "grace", "usage"}) {
+  for (const char* name : {"boot", "events", "grace", "usage", "identity"}) {
     EXPECT_NE(answer.find(std::string(R"("record":")") + name + "\""), std::string::npos) << name;
   }
 }
@@ -162,7 +163,7 @@ TEST(AgentStorage, PowerCutAtEveryFlashOperationLeavesASafeState) {
   geometry.word_size = 4;
   geometry.sector_count = 64;
   FlashLayout layout;
-  layout.record_count = 5;
+  layout.record_count = 6;
   layout.max_record_size = 8192;
   uint64_t total = 0;
   {

@@ -175,6 +175,7 @@ PeerServer::PeerServer(const std::string& dir, Options options) : options_(std::
     argv.push_back("--entitle");
     argv.push_back(e);
   }
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_ = ChildProcess(argv, dir + "/server.log");
   for (int p : options_.ports) {
     EXPECT_TRUE(wait_for_port(p, 10000)) << "server did not listen on " << p << ":\n" << process_.log();

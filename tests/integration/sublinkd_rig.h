@@ -76,6 +76,7 @@ class PeerServer {
     int audit_s = 86400;
     std::vector<std::string> entitle{"seats=10", "trunks=2"};
     std::string customer = "CUST-1";
+    std::vector<std::string> extra_args;  // more options for the server
   };
   PeerServer(const std::string& dir, Options options);
 

@@ -9,7 +9,14 @@ What it does (PROTOCOL.md sections 2-5, server side):
     (else 404/400); a `refuse` control answers upgrades with a status;
   * hello: proto must be 1, system_id must equal the certificate CN and
     customer_id must be --customer (when given), else `error` and close
-    1008; otherwise `welcome` {time, heartbeat_s, audit_s, session};
+    1008; an `instance` other than 16 lower-case hex digits closes 1002;
+    otherwise `welcome` {time, heartbeat_s, audit_s, session};
+  * identity (section 4): one system has at most one link. A completed
+    hello replaces the system's older link: `disconnect` {reason: replaced,
+    retry_after_s: --replaced-retry-s} and close 1000 on it (journaled
+    `replaced` with both instances). More than 3 replacements between two
+    different instances within an hour journal `alarm` {alarm:
+    duplicate_identity}; a reconnect of the same instance never counts;
   * heartbeat -> heartbeat_ack {time}; license_request -> license_grant
     (features min(requested, entitled), ES256-signed) or license_denied;
     license_audit -> audit_ack {status ok|overuse, over}; event {stream,
@@ -53,19 +60,22 @@ Journal (--journal FILE, JSON lines, flushed per line): {"t": wall ms,
 refused, connect (port, cn, serial, tls, cipher, resumed, subprotocol,
 user_agent), recv (msg), send (msg), bad_message, ignored, event_stored,
 event_duplicate, suppressed (a send skipped while blackholed), aborted,
-closed (code, reason), control, control_result (ok, detail).
+closed (code, reason), control, control_result (ok, detail), replaced
+(system_id, instance, replaced_instance, counted), alarm (system_id, alarm:
+duplicate_identity, instances, replacements).
 
 usage: sublink1_server.py --port P [--port P2 ...] --cert C --key K --ca CA
          --license-key L --journal J --control F [--host 127.0.0.1]
          [--heartbeat-s 60] [--audit-s 86400] [--entitle NAME=QTY ...]
          [--customer ID] [--license-days 365] [--backdate-s 60] [--kid KID]
-         [--b64-padding]
+         [--b64-padding] [--replaced-retry-s 60]
 """
 import argparse
 import asyncio
 import http
 import json
 import os
+import re
 import secrets
 import signal
 import ssl
@@ -80,6 +90,9 @@ from sublink1_license import LicenseSigner, license_bytes  # noqa: E402
 
 PATH = "/sublink/v1"
 SUBPROTOCOL = "sublink.v1"
+INSTANCE = re.compile(r"[0-9a-f]{16}")
+REPLACEMENT_WINDOW_S = 3600
+MAX_REPLACEMENTS = 3
 
 
 def parse_args(argv=None):
@@ -101,6 +114,8 @@ def parse_args(argv=None):
                    help="not_before this far before issued (0: valid from the instant of issue)")
     p.add_argument("--kid")
     p.add_argument("--b64-padding", action="store_true")
+    p.add_argument("--replaced-retry-s", type=int, default=60,
+                   help="retry_after_s of disconnect {reason: replaced}")
     args = p.parse_args(argv)
     entitled = {}
     for item in args.entitle:
@@ -136,6 +151,9 @@ class Connection:
         self.port = port
         self.cn = None
         self.system_id = None
+        self.instance = None
+        self.replaced = False
+        self.probe = False  # a hello with a role other than primary
         self.customer_id = None
         self.welcomed = False
         self.blackholed = False
@@ -183,6 +201,8 @@ class Server:
         self.last_issued = 0
         self.grants = []  # (serial, grant fields) of every license issued, oldest first
         self.stored_events = {}  # (system_id, stream) -> {seq: event}
+        self.replacements = {}  # system_id -> [time of each counted replacement], oldest first
+        self.alarms = set()  # systems with a duplicate_identity alarm
         self.done = asyncio.Event()
 
     def _tls_context(self):
@@ -306,6 +326,9 @@ class Server:
 
     async def dispatch(self, conn, msg):
         kind = msg["type"]
+        if conn.replaced:
+            self.journal.write("ignored", conn.number, type=kind, why="replaced")
+            return
         if kind == "hello":
             await self.on_hello(conn, msg)
         elif not conn.welcomed:
@@ -335,11 +358,45 @@ class Server:
                                    "system_id %r is not the certificate CN %r" % (msg.get("system_id"), conn.cn))
         if self.args.customer is not None and msg.get("customer_id") != self.args.customer:
             return await self.fail(conn, msg, "unknown_customer", "customer %r unknown" % (msg.get("customer_id"),))
+        instance = msg.get("instance")
+        if instance is not None and (not isinstance(instance, str) or not INSTANCE.fullmatch(instance)):
+            self.journal.write("bad_message", conn.number, text=json.dumps(msg)[:200], why="instance")
+            return await conn.ws.close(1002, "instance")
         conn.system_id = msg["system_id"]
         conn.customer_id = msg.get("customer_id")
+        conn.instance = instance
+        conn.probe = msg.get("role") not in (None, "primary")
         conn.welcomed = True
         await self.answer(conn, msg, {"type": "welcome", "time": self.now_ms(), "heartbeat_s": self.heartbeat_s,
                                       "audit_s": self.audit_s, "session": secrets.token_hex(16)})
+        if msg.get("role") in (None, "primary"):
+            await self.replace_older(conn)  # a probe (the doctor's role) leaves the link alone
+
+    async def replace_older(self, conn):
+        """Section 4, identity: the newer link of a system replaces the older."""
+        for older in list(self.connections.values()):
+            if older is conn or not older.welcomed or older.system_id != conn.system_id or older.probe:
+                continue
+            older.welcomed = False
+            older.replaced = True  # serves nothing more
+            counted = conn.instance is not None and older.instance is not None and conn.instance != older.instance
+            self.journal.write("replaced", older.number, system_id=conn.system_id, by=conn.number,
+                               instance=conn.instance, replaced_instance=older.instance, counted=counted)
+            if counted:
+                now = time.time()
+                times = [t for t in self.replacements.get(conn.system_id, []) if now - t < REPLACEMENT_WINDOW_S]
+                times.append(now)
+                self.replacements[conn.system_id] = times
+                if len(times) > MAX_REPLACEMENTS and conn.system_id not in self.alarms:
+                    self.alarms.add(conn.system_id)
+                    self.journal.write("alarm", system_id=conn.system_id, alarm="duplicate_identity",
+                                       instances=sorted([conn.instance, older.instance]), replacements=len(times))
+            if not older.blackholed:
+                await self.send(older, {"type": "disconnect", "reason": "replaced",
+                                        "retry_after_s": self.args.replaced_retry_s})
+                asyncio.ensure_future(older.ws.close(1000, "replaced"))
+            else:
+                older.ws.transport.abort()
 
     def make_grant(self, conn, features, expires_in_s=None, not_before_in_s=None):
         """Signs a new license for conn's system; `features` is [(name, qty)]."""

@@ -67,7 +67,8 @@ MountedRecords check_records_at_mount(SimWorld& world, const std::string& where)
   SimDevice& device = world.device();
   MountedRecords seen;
   const SimStorage& storage = device.storage();
-  for (RecordId id : {RecordId::license, RecordId::grace, RecordId::usage, RecordId::events, RecordId::boot}) {
+  for (RecordId id : {RecordId::license, RecordId::grace, RecordId::usage, RecordId::events, RecordId::boot,
+                      RecordId::identity}) {
     const ReadBack now = read_record(device, id);
     const std::optional<std::vector<uint8_t>> before = storage.committed(id);
     const auto& cut = storage.interrupted();
@@ -143,7 +144,7 @@ TEST(PowerCut, EveryStorageWriteOfAFullScenario) {
   ASSERT_GT(reference.size(), 30u);
   std::set<RecordId> kinds;
   for (const SimWrite& w : reference) kinds.insert(w.record);
-  EXPECT_EQ(kinds.size(), 5u) << "the scenario writes every record";
+  EXPECT_EQ(kinds.size(), 6u) << "the scenario writes every record";
 
   int checked = 0;
   for (const SimWrite& target : reference) {

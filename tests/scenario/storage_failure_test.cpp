@@ -1,6 +1,6 @@
 // Storage failing (the medium full: every write of one record kind refused
 // with ENOSPC) for each record kind in turn, across restarts: nothing
-// licensed, no grace time and no event is lost. Grace still advances while
+// licensed, no grace time, no event and not the device's instance is lost. Grace still advances while
 // the record cannot be written, the state is consistent once storage comes
 // back, and the boot count the server sees never repeats.
 #include <gtest/gtest.h>
@@ -15,7 +15,8 @@ namespace {
 constexpr Millis kGraceCheckpoint = 60 * kSecondMs;
 
 TEST(StorageFailure, EachRecordKindFailingAcrossRestartsLosesNothing) {
-  for (RecordId kind : {RecordId::license, RecordId::grace, RecordId::usage, RecordId::events, RecordId::boot}) {
+  for (RecordId kind : {RecordId::license, RecordId::grace, RecordId::usage, RecordId::events, RecordId::boot,
+                        RecordId::identity}) {
     SCOPED_TRACE(std::string("failing record: ") + record_name(kind));
     SimWorldSetup setup = scenario_setup(31);
     setup.device_config.grace_checkpoint = kGraceCheckpoint;
@@ -25,6 +26,9 @@ TEST(StorageFailure, EachRecordKindFailingAcrossRestartsLosesNothing) {
     ASSERT_TRUE(sim_until_licensed(world)) << timeline_text(world);
     ASSERT_TRUE(sim_until_events_delivered(world));
     std::vector<uint64_t> boots{device.status().boot};
+    // The instance made at the first boot (PROTOCOL.md section 4).
+    const std::optional<std::vector<uint8_t>> instance = device.storage().committed(RecordId::identity);
+    ASSERT_TRUE(instance.has_value());
 
     device.storage().fail_writes(kind, Status(Reason::io_error, ENOSPC));
     world.server().stop();
@@ -79,6 +83,9 @@ TEST(StorageFailure, EachRecordKindFailingAcrossRestartsLosesNothing) {
       EXPECT_GT(b, last) << "boot count repeated";
       last = b;
     }
+    // The device keeps its instance through every restart, whichever record
+    // failed: a new one would look like a second appliance to the server.
+    EXPECT_EQ(device.storage().committed(RecordId::identity), instance) << "the instance changed";
     if (kind == RecordId::boot) {
       EXPECT_EQ(std::count(boots.begin(), boots.end(), 0u), 4) << "the starts while the counter failed are not counted";
     }

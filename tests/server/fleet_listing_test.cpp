@@ -10,7 +10,7 @@ namespace {
 
 SystemSummary system(std::string id, std::optional<ConnectionHistory> last = std::nullopt,
                      std::optional<std::string> serial = std::nullopt) {
-  return {std::move(id), "CUST-1", std::move(last), std::move(serial)};
+  return {std::move(id), "CUST-1", std::move(last), std::move(serial), std::nullopt};
 }
 
 SessionInfo link(std::string id, uint16_t port, Millis since, Millis contact) {
@@ -65,17 +65,23 @@ TEST(FleetListingTest, ARecordedLinkWithoutAnEndIsDownAndLastHeardAtItsStart) {
 }
 
 TEST(FleetListingTest, ARowIsTheContractsJsonObject) {
-  DeviceRow up{"SYS-1", "CUST-1", true, 443, "127.0.0.1:5000", 1234, "L-2", "L-1", false};
+  DeviceRow up{"SYS-1", "CUST-1", true, 443, "127.0.0.1:5000", 1234, "L-2", "L-1", false, std::nullopt};
   Result<std::string> text = write_json_text([&](JsonWriter& w) { write_device_row(w, up); });
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(*text,
             R"({"system_id":"SYS-1","customer_id":"CUST-1","link":"up","port":443,"peer":"127.0.0.1:5000",)"
-            R"("last_contact":1234,"serial":"L-2","held":"L-1","blackholed":false})");
-  DeviceRow down{"SYS-2", "CUST-1", false, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, false};
+            R"("last_contact":1234,"serial":"L-2","held":"L-1","blackholed":false,"alarms":[]})");
+  DeviceRow down{"SYS-2", "CUST-1", false, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, false, std::nullopt};
   text = write_json_text([&](JsonWriter& w) { write_device_row(w, down); });
   EXPECT_EQ(*text,
             R"({"system_id":"SYS-2","customer_id":"CUST-1","link":"down","port":null,"peer":null,)"
-            R"("last_contact":null,"serial":null,"held":null,"blackholed":false})");
+            R"("last_contact":null,"serial":null,"held":null,"blackholed":false,"alarms":[]})");
+  down.duplicate_identity = SystemAlarm{"SYS-2", "duplicate_identity", 99, "a and b", std::nullopt};
+  text = write_json_text([&](JsonWriter& w) { write_device_row(w, down); });
+  EXPECT_EQ(*text,
+            R"({"system_id":"SYS-2","customer_id":"CUST-1","link":"down","port":null,"peer":null,)"
+            R"("last_contact":null,"serial":null,"held":null,"blackholed":false,)"
+            R"("alarms":[{"kind":"duplicate_identity","raised":99,"detail":"a and b"}]})");
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(const std::string& dir, std::vector<int> ports, int heartbeat_s, int audit_s)
+ServerProcess::ServerProcess(const std::string& dir, std::vector<int> ports, int heartbeat_s, int audit_s,
+                             const std::vector<std::string>& extra_args)
     : dir_(dir) {
   const std::string& pki = rig_pki_dir();
   std::vector<std::string> argv = {SUBLINK_SERVER_PATH,
@@ -42,6 +43,7 @@ ServerProcess::ServerProcess(const std::string& dir, std::vector<int> ports, int
     argv.push_back("--port");
     argv.push_back(std::to_string(p));
   }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = ChildProcess(argv, dir + "/server-" + std::to_string(ports.front()) + ".log");
   for (int p : ports) EXPECT_TRUE(wait_for_port(p, 10000)) << log();
 }

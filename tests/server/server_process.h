@@ -15,7 +15,9 @@ class ServerProcess {
  public:
   /// Starts the server on `ports` (127.0.0.1) with `dir`/server.db and the
   /// control socket `dir`/server.sock, and waits until every port listens.
-  ServerProcess(const std::string& dir, std::vector<int> ports, int heartbeat_s = 1, int audit_s = 2);
+  /// `extra_args` go on its command line too.
+  ServerProcess(const std::string& dir, std::vector<int> ports, int heartbeat_s = 1, int audit_s = 2,
+                const std::vector<std::string>& extra_args = {});
 
   static std::string db_path(const std::string& dir) { return dir + "/server.db"; }
   std::string db_path() const { return db_path(dir_); }

@@ -31,7 +31,7 @@ class AgentInterop : public ::testing::Test {
   /// A new connection: TLS named `cn`, the agent's link comes up.
   void connect(uint16_t port = 443, const std::string& cn = "SYS-7") {
     forwarded_ = rig.channel.sent.size();
-    session = std::make_unique<ServerSession>(settings, directory, rig.signer.license_signer(),
+    session = std::make_unique<ServerSession>(settings, directory, rig.signer.license_signer(), identities,
                                               PeerInfo{cn, "127.0.0.1:40000", port}, utc());
     session_open_ = true;
     rig.link_up(port);
@@ -134,6 +134,7 @@ class AgentInterop : public ::testing::Test {
 
   AgentRig rig;
   MemoryDirectory directory;
+  IdentityRegistry identities;
   SessionSettings settings;
   std::unique_ptr<ServerSession> session;
   std::vector<CloseRequest> server_closes;

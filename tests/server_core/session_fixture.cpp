@@ -16,7 +16,7 @@ SessionTest::SessionTest() {
 }
 
 void SessionTest::open(const std::string& cn) {
-  session = std::make_unique<ServerSession>(settings, directory, signer.license_signer(),
+  session = std::make_unique<ServerSession>(settings, directory, signer.license_signer(), identities,
                                             PeerInfo{cn, "127.0.0.1:40000", 8443}, now);
   last_close.reset();
 }

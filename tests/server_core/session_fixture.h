@@ -39,6 +39,7 @@ class SessionTest : public ::testing::Test {
   TestLicenseSigner signer;
   LicenseKey key;
   MemoryDirectory directory;
+  IdentityRegistry identities;
   SessionSettings settings;
   Millis now = kT0;
   std::unique_ptr<ServerSession> session;

@@ -237,5 +237,15 @@ TEST(MemoryDirectoryTest, RecordsChangeInPlaceAndUnknownSystemsAreNull) {
   EXPECT_EQ(directory.system("SYS-404"), nullptr);
 }
 
+TYPED_TEST(DirectoryContractTest, AnAlarmStandsOncePerSystemAndKind) {
+  Directory& d = this->directory();
+  EXPECT_FALSE(*d.alarm_standing("SYS-7", kDuplicateIdentityAlarm));
+  ASSERT_TRUE(d.raise_alarm({"SYS-7", std::string(kDuplicateIdentityAlarm), 10, "a and b", std::nullopt}).ok());
+  ASSERT_TRUE(d.raise_alarm({"SYS-7", std::string(kDuplicateIdentityAlarm), 20, "again", std::nullopt}).ok());
+  EXPECT_TRUE(*d.alarm_standing("SYS-7", kDuplicateIdentityAlarm));
+  EXPECT_FALSE(*d.alarm_standing("SYS-8", kDuplicateIdentityAlarm)) << "another system";
+  EXPECT_FALSE(*d.alarm_standing("SYS-7", "another_kind"));
+}
+
 }  // namespace
 }  // namespace sublink

@@ -66,6 +66,9 @@ TEST_F(SqliteDirectoryTest, TheDatabaseRefusesADuplicateEventSeq) {
       << "the same seq in another stream is another event";
 }
 
+// Schema versions before 4 had no alarms table.
+constexpr const char* kBeforeAlarms = "DROP TABLE alarms; ";
+
 // The events table as schema version 2 had it: keyed by (system, seq).
 constexpr const char* kVersion2Events =
     "DROP TABLE events; "
@@ -73,7 +76,7 @@ constexpr const char* kVersion2Events =
     "json TEXT NOT NULL, UNIQUE (system_id, seq)); ";
 
 TEST_F(SqliteDirectoryTest, AVersion2DatabaseIsUpgradedInPlaceKeepingEveryEventUnderTheLegacyStream) {
-  ASSERT_EQ(raw((std::string(kVersion2Events) +
+  ASSERT_EQ(raw((std::string(kBeforeAlarms) + kVersion2Events +
                  "INSERT INTO events (system_id, seq, time, kind, json) VALUES "
                  "('SYS-7', 1, 1001, 'grace_started', '{\"seq\":1}'), ('SYS-7', 2, NULL, 'clock_rollback', '{\"seq\":2}'), "
                  "('SYS-8', 1, 1003, 'link_up', '{\"seq\":1}'); "
@@ -100,8 +103,12 @@ TEST_F(SqliteDirectoryTest, AVersion2DatabaseIsUpgradedInPlaceKeepingEveryEventU
   DeviceEvent legacy_repeat{std::string(kLegacyEventStream), 2, 1002, "clock_rollback", R"({"seq":2})"};
   EXPECT_EQ(*d.store_events("SYS-7", kLegacyEventStream, std::span<const DeviceEvent>(&legacy_repeat, 1)), 2);
   EXPECT_EQ(backend.events("SYS-7").size(), 3u);
+  // Through version 3 on to 4 in the same open: the alarms table is there.
+  ASSERT_TRUE(d.raise_alarm({"SYS-7", "duplicate_identity", 3000, "two", std::nullopt}).ok());
+  EXPECT_TRUE(*d.alarm_standing("SYS-7", "duplicate_identity"));
   backend.reopen();  // and a second open finds the current version
   EXPECT_EQ(backend.events("SYS-7").size(), 3u);
+  EXPECT_TRUE(*backend.directory().alarm_standing("SYS-7", "duplicate_identity"));
 }
 
 TEST_F(SqliteDirectoryTest, SetEntitlementChangesOneFeatureOfAKnownSystem) {
@@ -123,7 +130,7 @@ TEST_F(SqliteDirectoryTest, AnotherSchemaVersionIsRefusedNotGuessedAt) {
 TEST_F(SqliteDirectoryTest, AVersion1DatabaseIsUpgradedKeepingItsConnections) {
   const int64_t id = *backend.directory().connection_up({"SYS-7", "C-42", 443, "127.0.0.1:5000", 10});
   // Back to the version 1 layout: connections without last_contact.
-  ASSERT_EQ(raw((std::string(kVersion2Events) +
+  ASSERT_EQ(raw((std::string(kBeforeAlarms) + kVersion2Events +
                  "DROP INDEX connections_by_system; ALTER TABLE connections DROP COLUMN last_contact; "
                  "ALTER TABLE customers DROP COLUMN name; UPDATE schema_version SET version = 1")
                     .c_str()),
@@ -137,6 +144,75 @@ TEST_F(SqliteDirectoryTest, AVersion1DatabaseIsUpgradedKeepingItsConnections) {
   EXPECT_EQ(connections[0].last_contact, 15);
   backend.reopen();  // and a second open finds the current version
   EXPECT_EQ(backend.connections().size(), 1u);
+}
+
+TEST_F(SqliteDirectoryTest, AVersion3DatabaseIsUpgradedInPlaceWithRoomForAlarms) {
+  Directory& d = backend.directory();
+  const int64_t id = *d.connection_up({"SYS-7", "C-42", 443, "127.0.0.1:5000", 10});
+  DeviceEvent e{"00000000000000a1", 1, 1001, "license_applied", R"({"seq":1})"};
+  ASSERT_TRUE(d.store_events("SYS-7", e.stream, std::span<const DeviceEvent>(&e, 1)).ok());
+  // Back to the version 3 layout: no alarms.
+  ASSERT_EQ(raw((std::string(kBeforeAlarms) + "UPDATE schema_version SET version = 3").c_str()), SQLITE_OK);
+  EXPECT_NE(raw("SELECT count(*) FROM alarms"), SQLITE_OK);
+  backend.reopen();
+  EXPECT_EQ(raw("SELECT count(*) FROM alarms"), SQLITE_OK) << "the upgrade added the table";
+  ASSERT_TRUE(backend.directory().connection_down(id, 20, "closed").ok()) << "what version 3 kept is still there";
+  const std::vector<DeviceEvent> kept = backend.events("SYS-7");
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].stream, "00000000000000a1") << "version 3's events keep their stream";
+  ASSERT_TRUE(backend.directory().raise_alarm({"SYS-7", "duplicate_identity", 30, "two", std::nullopt}).ok());
+  EXPECT_TRUE(*backend.directory().alarm_standing("SYS-7", "duplicate_identity"));
+  backend.reopen();  // a second open finds the current version, and the alarm
+  EXPECT_TRUE(*backend.directory().alarm_standing("SYS-7", "duplicate_identity"));
+  sqlite3* db = nullptr;
+  sqlite3_open(backend.path().c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(stmt, 0), kSqliteSchemaVersion);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteDirectoryTest, AFailedUpgradeLeavesTheDatabaseAsItWas) {
+  // A version 3 database where the alarms table is in the way: the upgrade
+  // fails as a whole and the version stays 3.
+  ASSERT_EQ(raw("DROP TABLE alarms; CREATE TABLE alarms (x); UPDATE schema_version SET version = 3"), SQLITE_OK);
+  Result<std::unique_ptr<SqliteDirectory>> opened = SqliteDirectory::open(backend.path());
+  EXPECT_FALSE(opened.ok());
+  EXPECT_EQ(raw("INSERT INTO alarms (x) VALUES (1)"), SQLITE_OK) << "the old table is untouched";
+  EXPECT_EQ(first_number(backend.path(), "SELECT version FROM schema_version"), 3);
+}
+
+TEST_F(SqliteDirectoryTest, OneDuplicateIdentityAlarmStandsPerSystemUntilCleared) {
+  SqliteDirectory& d = backend.sqlite();
+  backend.put_system({"C-42", "SYS-8", {}, kNever, false});
+  ASSERT_TRUE(d.raise_alarm({"SYS-7", "duplicate_identity", 100, "first", std::nullopt}).ok());
+  ASSERT_TRUE(d.raise_alarm({"SYS-7", "duplicate_identity", 200, "again", std::nullopt}).ok());
+  Result<std::vector<SystemAlarm>> alarms = d.alarms();
+  ASSERT_EQ(alarms->size(), 1u) << "raising a standing alarm changes nothing";
+  EXPECT_EQ((*alarms)[0].raised, 100);
+  EXPECT_EQ((*alarms)[0].detail, "first");
+  EXPECT_EQ(raw("INSERT INTO alarms (system_id, kind, raised, detail) VALUES ('SYS-7', 'duplicate_identity', 1, '')"),
+            SQLITE_CONSTRAINT)
+      << "the database itself keeps one standing alarm per system and kind";
+
+  Result<std::vector<SystemSummary>> summaries = d.system_summaries();
+  ASSERT_EQ(summaries->size(), 2u);
+  ASSERT_TRUE((*summaries)[0].duplicate_identity);
+  EXPECT_EQ((*summaries)[0].duplicate_identity->raised, 100);
+  EXPECT_EQ((*summaries)[0].duplicate_identity->detail, "first");
+  EXPECT_FALSE((*summaries)[1].duplicate_identity) << "SYS-8 has none";
+
+  EXPECT_TRUE(*d.clear_alarm("SYS-7", "duplicate_identity", 300));
+  EXPECT_FALSE(*d.clear_alarm("SYS-7", "duplicate_identity", 400)) << "nothing stands any more";
+  EXPECT_FALSE(*d.alarm_standing("SYS-7", "duplicate_identity"));
+  EXPECT_FALSE((*d.system_summaries())[0].duplicate_identity);
+  ASSERT_TRUE(d.raise_alarm({"SYS-7", "duplicate_identity", 500, "later", std::nullopt}).ok());
+  alarms = d.alarms();
+  ASSERT_EQ(alarms->size(), 2u) << "the cleared one stays as history";
+  EXPECT_EQ((*alarms)[0].cleared, 300);
+  EXPECT_FALSE((*alarms)[1].cleared);
 }
 
 TEST_F(SqliteDirectoryTest, ACustomerKeepsItsNameAndCanBeRenamed) {

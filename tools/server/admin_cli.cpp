@@ -55,7 +55,9 @@ const char kHelp[] =
     "        serial. --json prints one JSON object per line: system_id,\n"
     "        customer_id, link (\"up\"/\"down\"), port, peer, last_contact (UTC ms\n"
     "        or null), serial, held (the serial the device reported in force on\n"
-    "        its live link, or null), blackholed.\n"
+    "        its live link, or null), blackholed, alarms (the standing ones:\n"
+    "        [{kind, raised (UTC ms), detail}], such as duplicate_identity: two\n"
+    "        instances of the system took turns, a cloned appliance).\n"
     "    add-customer CUSTOMER_ID NAME\n"
     "        Add a customer, or rename one.\n"
     "    add-system SYSTEM_ID CUSTOMER_ID\n"
@@ -87,6 +89,10 @@ const char kHelp[] =
     "        TCP but never answer TLS; normal: undo stall. Links already up stay.\n"
     "    drop SYSTEM_ID\n"
     "        Reset the device's TCP connection at once.\n"
+    "    clear-alarm SYSTEM_ID\n"
+    "        Clear the system's duplicate_identity alarm once the cloned appliance\n"
+    "        is dealt with; under --duplicate-identity refuse the system links\n"
+    "        again, and its replacements are counted from nothing.\n"
     "    blackhole SYSTEM_ID on|off\n"
     "        Keep the device's TCP connection but stop reading and answering it,\n"
     "        like a server that hangs; off serves it again.\n"
@@ -144,14 +150,20 @@ void print_devices(const cJSON* devices, bool json) {
     }
     return;
   }
-  printf("%-16s %-12s %-15s %-6s %-22s %-21s %s\n", "SYSTEM", "CUSTOMER", "LINK", "PORT", "PEER", "LAST CONTACT",
-         "SERIAL");
+  printf("%-16s %-12s %-15s %-6s %-22s %-21s %-10s %s\n", "SYSTEM", "CUSTOMER", "LINK", "PORT", "PEER",
+         "LAST CONTACT", "SERIAL", "ALARM");
   for (const cJSON* d = devices ? devices->child : nullptr; d != nullptr; d = d->next) {
     std::string link = text_of(d, "link");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "blackholed"))) link += " (blackholed)";
-    printf("%-16s %-12s %-15s %-6s %-22s %-21s %s\n", text_of(d, "system_id").c_str(),
+    std::string alarms;
+    const cJSON* alarm = nullptr;
+    cJSON_ArrayForEach(alarm, cJSON_GetObjectItemCaseSensitive(d, "alarms")) {
+      alarms += (alarms.empty() ? "" : ", ") + text_of(alarm, "kind") + " (" + text_of(alarm, "detail") + ")";
+    }
+    printf("%-16s %-12s %-15s %-6s %-22s %-21s %-10s %s\n", text_of(d, "system_id").c_str(),
            text_of(d, "customer_id").c_str(), link.c_str(), text_of(d, "port").c_str(), text_of(d, "peer").c_str(),
-           utc_text(cJSON_GetObjectItemCaseSensitive(d, "last_contact")).c_str(), text_of(d, "serial").c_str());
+           utc_text(cJSON_GetObjectItemCaseSensitive(d, "last_contact")).c_str(), text_of(d, "serial").c_str(),
+           alarms.empty() ? "-" : alarms.c_str());
   }
 }
 
@@ -203,6 +215,7 @@ int report(const AdminRequest& request, const cJSON* answer) {
       return kExitDone;
     case AdminCommand::drop: printf("%s: connection dropped\n", id); return kExitDone;
     case AdminCommand::blackhole: printf("%s: blackhole %s\n", id, request.on ? "on" : "off"); return kExitDone;
+    case AdminCommand::clear_alarm: printf("%s: duplicate_identity alarm cleared\n", id); return kExitDone;
   }
   return kExitDone;
 }

@@ -24,6 +24,7 @@ constexpr CommandName kCommands[] = {
     {"revoke", AdminCommand::revoke, 1, 2},         {"disconnect", AdminCommand::disconnect, 1, 1},
     {"request", AdminCommand::request, 2, 3},       {"port", AdminCommand::port, 2, 2},
     {"drop", AdminCommand::drop, 1, 1},             {"blackhole", AdminCommand::blackhole, 2, 2},
+    {"clear-alarm", AdminCommand::clear_alarm, 1, 1},
 };
 
 // What JsonDocument::parse refused, in words.
@@ -147,6 +148,7 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
       request.reason = args.size() > 1 ? args[1] : "revoked";
       break;
     case AdminCommand::disconnect:
+    case AdminCommand::clear_alarm:
     case AdminCommand::drop: request.system_id = args[0]; break;
     case AdminCommand::request:
       request.system_id = args[0];

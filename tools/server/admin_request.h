@@ -26,6 +26,7 @@ enum class AdminCommand : uint8_t {
   port,          // port PORT stop|start|stall|normal
   drop,          // drop SYSTEM_ID
   blackhole,     // blackhole SYSTEM_ID on|off
+  clear_alarm,   // clear-alarm SYSTEM_ID
 };
 
 /// What `port PORT ACTION` does to a listening port.

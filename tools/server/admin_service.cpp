@@ -113,6 +113,7 @@ std::string AdminService::run(const AdminRequest& request, AdminClientId client,
     case AdminCommand::port: return port(request);
     case AdminCommand::drop: return drop(request, now);
     case AdminCommand::blackhole: return blackhole(request, now);
+    case AdminCommand::clear_alarm: return clear_alarm(request, now);
   }
   return error_line("unknown command");
 }
@@ -145,6 +146,17 @@ std::string AdminService::devices() {
     for (const DeviceRow& row : rows) write_device_row(w, row);
     w.end_array();
   });
+}
+
+std::string AdminService::clear_alarm(const AdminRequest& request, Millis now) {
+  Result<bool> cleared = db_.clear_alarm(request.system_id, kDuplicateIdentityAlarm, now);
+  if (!cleared.ok()) return database_failed(cleared.status());
+  if (!*cleared) return error_line(request.system_id + " has no duplicate_identity alarm standing");
+  // The count of replacements starts again: the appliances that took turns
+  // before the operator acted do not raise it again at their next turn.
+  context_.identities.forget_replacements(request.system_id);
+  context_.log.write(LogLevel::notice, "operator: %s duplicate_identity alarm cleared", request.system_id.c_str());
+  return ok_line();
 }
 
 std::string AdminService::add_customer(const AdminRequest& request) {

@@ -68,6 +68,7 @@ class AdminService final : public LoopExtension, private AdminRequestHandler, pr
   std::string port(const AdminRequest& request);
   std::string drop(const AdminRequest& request, Millis now);
   std::string blackhole(const AdminRequest& request, Millis now);
+  std::string clear_alarm(const AdminRequest& request, Millis now);
 
   /// The connection linking `system_id` that takes messages now; nullptr
   /// with `error` saying why not (not linked, or blackholed).

@@ -133,8 +133,11 @@ WsUpgradeDecision DeviceConnection::on_upgrade(std::string_view client_cn, const
   }
   if (client_cn.empty()) return {403, -1};  // only when client certificates are optional
   PeerInfo peer{std::string(client_cn), address_, port_};
-  session_ = std::make_unique<ServerSession>(context_.session, context_.directory, context_.signer, std::move(peer),
-                                             now_);
+  session_ = std::make_unique<ServerSession>(context_.session, context_.directory, context_.signer,
+                                             context_.identities, std::move(peer), now_);
+  session_->set_wake_callback([this] {
+    if (context_.wake) context_.wake(*this);
+  });
   session_->set_response_callback([this](const DeviceResponse& response) {
     if (context_.observer != nullptr) context_.observer->on_response(*this, response);
   });
@@ -170,6 +173,7 @@ void DeviceConnection::settle(Millis now) {
 void DeviceConnection::take_session_output() {
   if (!session_ || !session_->has_output()) return;
   SessionOutput out = session_->take_output();
+  if (out.identity) log_identity(*out.identity);
   for (std::string& m : out.messages) {
     pending_bytes_ += m.size();
     pending_.push_back(std::move(m));
@@ -185,6 +189,28 @@ void DeviceConnection::take_session_output() {
     pending_.clear();
     pending_bytes_ = 0;
     chain_.finish(Status(Reason::out_of_memory));
+  }
+}
+
+void DeviceConnection::log_identity(const IdentityNotice& n) {
+  const char* id = n.system_id.c_str();
+  const std::string instance = n.instance.value_or("(none)");
+  if (n.refused && n.replaced_peer.empty() && n.replacements_in_window == 0) {
+    context_.log.write(LogLevel::warning, "%s: system %s (instance %s) refused: a duplicate_identity alarm stands",
+                       address_.c_str(), id, instance.c_str());
+    return;
+  }
+  if (!n.replaced_peer.empty()) {
+    context_.log.write(LogLevel::notice, "%s: system %s (instance %s) replaces its link from %s (instance %s)%s",
+                       address_.c_str(), id, instance.c_str(), n.replaced_peer.c_str(),
+                       n.replaced_instance.value_or("(none)").c_str(),
+                       n.counted ? ", another appliance" : ", the same appliance reconnecting");
+  }
+  if (n.duplicate) {
+    context_.log.write(LogLevel::error,
+                       "system %s: duplicate_identity alarm: two instances took turns %zu times within the hour "
+                       "(a cloned appliance)%s",
+                       id, n.replacements_in_window, n.refused ? "; both refused" : "");
   }
 }
 

@@ -71,6 +71,8 @@ class DeviceConnection final : private TlsWsServerChainHandler {
   /// takes, and finishes the connection once the chain has ended.
   void settle(Millis now);
   void take_session_output();
+  /// Logs what the identity rules did on this connection's hello.
+  void log_identity(const IdentityNotice& notice);
   void send_pending();
   void flush_socket();
   void end(Millis now, std::string_view why);

@@ -11,6 +11,7 @@ std::vector<DeviceRow> merge_fleet(const std::vector<SystemSummary>& systems, co
     row.system_id = s.system_id;
     row.customer_id = s.customer_id;
     row.serial = s.last_serial;
+    row.duplicate_identity = s.duplicate_identity;
     if (s.last_connection) {
       // A connection still open in the records but not live here ended
       // without its end recorded (the server stopped hard): it is down, last
@@ -72,6 +73,13 @@ void write_device_row(JsonWriter& w, const DeviceRow& row) {
   w.key("held");
   optional_text(row.held);
   w.key("blackholed").boolean(row.blackholed);
+  w.key("alarms").begin_array();
+  if (row.duplicate_identity) {
+    const SystemAlarm& a = *row.duplicate_identity;
+    w.begin_object().key("kind").string(a.kind).key("raised").integer(a.raised).key("detail").string(a.detail);
+    w.end_object();
+  }
+  w.end_array();
   w.end_object();
 }
 

@@ -27,6 +27,8 @@ struct DeviceRow {
   std::optional<std::string> serial;   // the license it holds or was last issued
   std::optional<std::string> held;     // on a live link: the license the device reported in force
   bool blackholed = false;
+  /// The duplicate_identity alarm standing for the system (its records).
+  std::optional<SystemAlarm> duplicate_identity;
 };
 
 /// Every system of `systems`, plus any linked system missing from them, in
@@ -36,7 +38,8 @@ std::vector<DeviceRow> merge_fleet(const std::vector<SystemSummary>& systems, co
 
 /// `row` as one JSON object: system_id, customer_id, link ("up"/"down"),
 /// port, peer, last_contact (UTC ms), serial (null when unknown), held (the serial the device reported in force
-/// on its live link; null when down or none), blackholed.
+/// on its live link; null when down or none), blackholed, alarms (the standing ones: [{kind, raised (UTC ms),
+/// detail}]).
 void write_device_row(JsonWriter& w, const DeviceRow& row);
 
 }  // namespace sublink

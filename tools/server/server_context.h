@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 
 #include "boards/host/sublinkd/stderr_log.h"
 #include "net/tls/tls_server.h"
@@ -32,12 +33,18 @@ struct ServerContext {
   SessionSettings session;
   Directory& directory;
   LicenseSigner& signer;
+  /// Which session links each system (PROTOCOL.md section 4, identity).
+  IdentityRegistry& identities;
   StderrLog& log;
   /// Bytes of session messages a connection may hold while the device does
   /// not read them; beyond that the device is too slow and is dropped.
   size_t max_pending_bytes = 256 * 1024;
   /// The operator's control, when it listens (nullptr: nobody).
   ConnectionObserver* observer = nullptr;
+  /// A connection's session produced output outside the connection's own
+  /// calls (another connection's hello replaced it): the loop services it
+  /// once the current work is done. Set by the loop.
+  std::function<void(DeviceConnection&)> wake = nullptr;
 };
 
 }  // namespace sublink

@@ -52,9 +52,12 @@ std::string address_text(const sockaddr_storage& address) {
 Millis server_now() { return system_utc_ms(); }
 
 ServerLoop::ServerLoop(ServerContext& context, size_t max_connections)
-    : context_(context), max_connections_(max_connections) {}
+    : context_(context), max_connections_(max_connections) {
+  context_.wake = [this](DeviceConnection& connection) { woken_.push_back(connection.fd()); };
+}
 
 ServerLoop::~ServerLoop() {
+  context_.wake = nullptr;
   connections_.clear();
   release_stalled(0);
   for (const Listener& l : listeners_) {
@@ -179,6 +182,15 @@ void ServerLoop::service(int fd, Millis now) {
   }
 }
 
+void ServerLoop::service_woken(Millis now) {
+  // A woken connection may wake another while serviced: take turns until quiet.
+  while (!woken_.empty()) {
+    std::vector<int> fds;
+    fds.swap(woken_);
+    for (int fd : fds) service(fd, now);
+  }
+}
+
 void ServerLoop::run_due_timers(Millis now) {
   // Collected first: a connection whose timer is due again at once waits
   // for the next wake instead of spinning here.
@@ -280,6 +292,7 @@ Status ServerLoop::run(int signal_fd) {
       if (events[i].events & EPOLLOUT) it->second.connection->on_writable(at);
       service(fd, at);
     }
+    service_woken(at);
   }
   connections_.clear();
   timers_.clear();

@@ -124,6 +124,8 @@ class ServerLoop {
   /// Runs every connection whose deadline has come.
   void run_due_timers(Millis now);
   void stop_all(Millis now);
+  /// Services the connections woken meanwhile.
+  void service_woken(Millis now);
   /// Runs the extensions' timers; returns the earliest next deadline.
   Millis step_extensions(Millis now);
 
@@ -135,6 +137,7 @@ class ServerLoop {
   std::set<std::pair<Millis, int>> timers_;  // (deadline, socket), earliest first
   std::vector<Stalled> stalled_;             // oldest first
   std::vector<LoopExtension*> extensions_;
+  std::vector<int> woken_;  // connections to service after the current work (ServerContext::wake)
 };
 
 /// Server time: UTC milliseconds from the system clock.

@@ -56,6 +56,10 @@ bool parse_serve_options(int argc, char** argv, ServeOptions& options, std::stri
       options.audit_s = n;
     } else if (a == "--max-connections" && parse_int(value, 1, 1000000, n)) {
       options.max_connections = static_cast<size_t>(n);
+    } else if (a == "--duplicate-identity" && parse_duplicate_identity_policy(value)) {
+      options.duplicate_identity = *parse_duplicate_identity_policy(value);
+    } else if (a == "--replaced-retry-s" && parse_int(value, 0, 86400, n)) {
+      options.replaced_retry_s = n;
     } else {
       error = "bad option or value: '" + a + " " + value + "'";
       return false;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/server/core/identity_registry.h"
+
 namespace sublink {
 
 struct ServeOptions {
@@ -20,6 +22,10 @@ struct ServeOptions {
   int64_t heartbeat_s = 60;
   int64_t audit_s = 86400;
   size_t max_connections = 16384;
+  /// What a duplicate_identity alarm does: flag (record it) or refuse both.
+  DuplicateIdentityPolicy duplicate_identity = DuplicateIdentityPolicy::flag;
+  /// retry_after_s of `disconnect` {reason: replaced}.
+  int64_t replaced_retry_s = 60;
   bool verbose = false;
 };
 

@@ -63,6 +63,16 @@ const char kUsage[] =
     "    --max-connections N  devices served at once; more are closed (default\n"
     "                         16384, lowered to what the open file limit allows)\n"
     "    --kid NAME           key id in license_grant (default sublink-1)\n"
+    "    --duplicate-identity flag|refuse\n"
+    "                         one system has one link: a newer link replaces the\n"
+    "                         older (disconnect 'replaced'). When two instances of\n"
+    "                         a system take turns more than 3 times within an hour\n"
+    "                         (a cloned appliance), a duplicate_identity alarm is\n"
+    "                         recorded and shown by 'admin devices'; flag (default)\n"
+    "                         keeps serving the newer link, refuse refuses both\n"
+    "                         (error duplicate_identity) until 'admin clear-alarm'.\n"
+    "                         A reconnect of the same instance never counts.\n"
+    "    --replaced-retry-s N retry_after_s of disconnect 'replaced' (default 60)\n"
     "    -v, --verbose        also log every received message\n"
     "    -h, --help           print this help and exit\n"
     "\n"
@@ -192,8 +202,10 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
 
-  ServerContext context{tls, WsServerConfig{}, SessionSettings{}, **db, signer, log};
+  IdentityRegistry identities(IdentitySettings{options.duplicate_identity, 3600 * 1000, 3});
+  ServerContext context{tls, WsServerConfig{}, SessionSettings{}, **db, signer, identities, log};
   context.session.heartbeat_s = options.heartbeat_s;
+  context.session.replaced_retry_s = options.replaced_retry_s;
   context.session.audit_s = options.audit_s;
   context.session.kid = options.kid;
   size_t max_connections = options.max_connections;
@@ -221,9 +233,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   loop.add_extension(admin);
-  log.write(LogLevel::notice, "serving on %s ports %s (database %s, control %s, heartbeat %llds, audit %llds)",
+  log.write(LogLevel::notice,
+            "serving on %s ports %s (database %s, control %s, heartbeat %llds, audit %llds, duplicate identity: %s)",
             options.bind.c_str(), ports.c_str(), options.db.c_str(), options.control.c_str(),
-            static_cast<long long>(options.heartbeat_s), static_cast<long long>(options.audit_s));
+            static_cast<long long>(options.heartbeat_s), static_cast<long long>(options.audit_s),
+            std::string(duplicate_identity_policy_name(options.duplicate_identity)).c_str());
   s = loop.run(signal_fd);
   close(signal_fd);
   if (!s.ok()) {

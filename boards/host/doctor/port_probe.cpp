@@ -161,6 +161,9 @@ void say_hello(ProbeDriver& d, const DeviceConfig& config, const ProbeSettings& 
   h.system_id = config.system_id.view();
   h.agent = s.agent_version;
   h.fw = s.firmware;
+  // Not the appliance's link: the server leaves the running agent's link
+  // alone (one link per system, PROTOCOL.md section 4) and grants nothing.
+  h.role = "doctor";
   h.state = s.state;
   h.grace_elapsed_s = s.grace_elapsed_s;
   if (!s.license_serial.empty()) h.license_serial = std::string_view(s.license_serial);

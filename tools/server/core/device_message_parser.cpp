@@ -7,6 +7,7 @@
 #include "firmware/json/json_document.h"
 #include "firmware/json/json_reader.h"
 #include "firmware/protocol/device_messages.h"
+#include "hal/hex64.h"
 #include "net/websocket/utf8_validator.h"
 
 namespace sublink {
@@ -68,6 +69,12 @@ HelloRequest read_hello(JsonReader& r) {
   h.info.boot = r.integer_or("boot", 0, 0);
   h.info.event_stream = owned(r.optional_string("event_stream", 16));
   if (r.ok() && h.info.event_stream && !is_event_stream_id(*h.info.event_stream)) r.reject("event_stream");
+  // `instance` tells a clone from a reconnect (section 4, identity): a peer
+  // that leaves it out is served without that judgement, but one that sends
+  // it sends exactly 16 lower-case hex digits.
+  std::optional<std::string_view> instance = r.optional_string("instance", kHex64Length);
+  if (instance && !is_hex64(*instance)) r.reject("instance");
+  h.info.instance = owned(instance);
   h.info.device_time = r.optional_integer("time");
   h.info.state = owned(r.optional_string("state", kMaxNameLength).value_or(""));
   h.info.grace_elapsed_s = r.integer_or("grace_elapsed_s", 0, 0);

@@ -131,6 +131,19 @@ struct DeviceEvent {
   std::string json;            // the event object, unformatted JSON
 };
 
+/// The kind of alarm raised when two instances of one system take turns
+/// (PROTOCOL.md section 4, identity: a cloned appliance).
+inline constexpr std::string_view kDuplicateIdentityAlarm = "duplicate_identity";
+
+/// An alarm the server raised about a system, as its records keep it.
+struct SystemAlarm {
+  std::string system_id;
+  std::string kind;      // kDuplicateIdentityAlarm
+  Millis raised = 0;     // UTC ms
+  std::string detail;    // what an operator reads: the instances, how often they took turns
+  std::optional<Millis> cleared;  // when an operator cleared it; nullopt while it stands
+};
+
 class Directory {
  public:
   virtual ~Directory() = default;
@@ -179,6 +192,15 @@ class Directory {
   /// (system, stream) afterwards (0 when none): the `upto` of event_ack.
   virtual Result<int64_t> store_events(std::string_view system_id, std::string_view stream,
                                        std::span<const DeviceEvent> events) = 0;
+
+  /// Records `alarm` as standing for its system and kind. While one of that
+  /// kind stands, raising it again changes nothing (the first keeps its
+  /// time and detail).
+  virtual Status raise_alarm(const SystemAlarm& alarm) = 0;
+
+  /// True while an alarm of `kind` stands for `system_id` (raised and not
+  /// cleared by an operator).
+  virtual Result<bool> alarm_standing(std::string_view system_id, std::string_view kind) = 0;
 };
 
 }  // namespace sublink

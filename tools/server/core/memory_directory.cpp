@@ -128,4 +128,33 @@ Result<int64_t> MemoryDirectory::store_events(std::string_view system_id, std::s
   return highest;
 }
 
+Status MemoryDirectory::raise_alarm(const SystemAlarm& alarm) {
+  if (failing_) return kDown;
+  Result<bool> standing = alarm_standing(alarm.system_id, alarm.kind);
+  if (!*standing) {
+    SystemAlarm stored = alarm;
+    stored.cleared.reset();
+    alarms_.push_back(std::move(stored));
+  }
+  return Status::Ok();
+}
+
+Result<bool> MemoryDirectory::alarm_standing(std::string_view system_id, std::string_view kind) {
+  if (failing_) return kDown;
+  for (const SystemAlarm& a : alarms_) {
+    if (a.system_id == system_id && a.kind == kind && !a.cleared) return true;
+  }
+  return false;
+}
+
+bool MemoryDirectory::clear_alarm(std::string_view system_id, std::string_view kind, Millis at) {
+  for (SystemAlarm& a : alarms_) {
+    if (a.system_id == system_id && a.kind == kind && !a.cleared) {
+      a.cleared = at;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace sublink

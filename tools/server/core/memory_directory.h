@@ -34,6 +34,10 @@ class MemoryDirectory final : public Directory {
   const std::vector<RevocationRecord>& revocations() const { return revocations_; }
   const std::vector<ConnectionHistory>& connections() const { return connections_; }
   const std::vector<AuditRecord>& audits() const { return audits_; }
+  /// Every alarm raised, oldest first (cleared ones included).
+  const std::vector<SystemAlarm>& alarms() const { return alarms_; }
+  /// Clears the standing alarm of `kind` for `system_id` at `at`; false when none stands.
+  bool clear_alarm(std::string_view system_id, std::string_view kind, Millis at);
   /// Events stored for `system_id`, in the order they were stored (so in
   /// seq order within each stream; empty when none).
   const std::vector<DeviceEvent>& events(std::string_view system_id) const;
@@ -52,6 +56,8 @@ class MemoryDirectory final : public Directory {
   Status record_audit(const AuditRecord& audit) override;
   Result<int64_t> store_events(std::string_view system_id, std::string_view stream,
                                std::span<const DeviceEvent> events) override;
+  Status raise_alarm(const SystemAlarm& alarm) override;
+  Result<bool> alarm_standing(std::string_view system_id, std::string_view kind) override;
 
  private:
   std::set<std::string, std::less<>> customers_;
@@ -62,6 +68,7 @@ class MemoryDirectory final : public Directory {
   std::vector<ConnectionHistory> connections_;
   std::vector<AuditRecord> audits_;
   std::map<std::string, std::vector<DeviceEvent>, std::less<>> events_;
+  std::vector<SystemAlarm> alarms_;
   bool failing_ = false;
 };
 

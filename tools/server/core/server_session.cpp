@@ -37,14 +37,19 @@ Millis saturating_add(Millis a, Millis b) {
 
 }  // namespace
 
-ServerSession::ServerSession(SessionSettings settings, Directory& directory, LicenseSigner& signer, PeerInfo peer,
-                             Millis now)
+ServerSession::ServerSession(SessionSettings settings, Directory& directory, LicenseSigner& signer,
+                             IdentityRegistry& identities, PeerInfo peer, Millis now)
     : settings_(std::move(settings)),
       directory_(directory),
       signer_(signer),
+      identities_(identities),
       peer_(std::move(peer)),
       opened_(now),
       last_contact_(now) {}
+
+ServerSession::~ServerSession() {
+  if (!system_id_.empty()) identities_.unlink(system_id_, *this);
+}
 
 // ---- Output ------------------------------------------------------------------------
 
@@ -80,7 +85,13 @@ SessionOutput ServerSession::take_output() {
   return out;
 }
 
-bool ServerSession::has_output() const { return !output_.messages.empty() || output_.close.has_value(); }
+bool ServerSession::has_output() const {
+  return !output_.messages.empty() || output_.close.has_value() || output_.identity.has_value();
+}
+
+void ServerSession::wake() {
+  if (on_wake_) on_wake_();
+}
 
 // ---- Transport ---------------------------------------------------------------------
 
@@ -144,6 +155,7 @@ void ServerSession::on_closed(Millis now, std::string_view reason) {
   if (closed_) return;
   closed_ = true;
   output_ = SessionOutput{};
+  if (!system_id_.empty()) identities_.unlink(system_id_, *this);
   // Nobody is left to tell when this fails; the record just lacks its end.
   if (connection_id_ != 0) {
     (void)directory_.connection_contact(connection_id_, last_contact_);
@@ -170,6 +182,16 @@ void ServerSession::on_hello(const DeviceMessage& m, Millis now) {
     case SystemMatch::other_customer:
       return refuse(m.id, "system_mismatch", "system registered to another customer");
   }
+  if (identities_.settings().policy == DuplicateIdentityPolicy::refuse) {
+    // Refused until an operator clears the alarm, whichever appliance asks.
+    Result<bool> standing = directory_.alarm_standing(hello.system_id, kDuplicateIdentityAlarm);
+    if (!standing.ok()) return busy(m.id);
+    if (*standing) {
+      output_.identity = IdentityNotice{hello.system_id, hello.info.instance, std::nullopt, "", false, 0, true, true};
+      return refuse(m.id, "duplicate_identity", "another appliance uses this system's identity",
+                    settings_.duplicate_identity_retry_s);
+    }
+  }
   ConnectionRecord record{hello.system_id, hello.customer_id, peer_.port, peer_.address, now};
   Result<int64_t> id = directory_.connection_up(record);
   if (!id.ok()) return busy(m.id);
@@ -177,6 +199,7 @@ void ServerSession::on_hello(const DeviceMessage& m, Millis now) {
   customer_id_ = hello.customer_id;
   system_id_ = hello.system_id;
   hello_ = hello.info;
+  if (!apply_identity(m.id, now)) return;
   license_serial_ = hello.info.license_serial;
   held_serial_ = hello.info.license_serial;
   unconfirmed_serials_.clear();
@@ -184,6 +207,58 @@ void ServerSession::on_hello(const DeviceMessage& m, Millis now) {
   connected_since_ = now;
   send(build_welcome(m.id, now, settings_.heartbeat_s, settings_.audit_s, std::to_string(connection_id_)));
   if (!revoke_again_if_revoked(now)) busy(std::nullopt);
+}
+
+bool ServerSession::apply_identity(std::optional<int64_t> re, Millis now) {
+  // Only the appliance's own link (role primary, or a peer that names no
+  // role) holds the system's link; a probe such as `sublinkctl doctor`
+  // checks hello and welcome beside it and is never granted a license.
+  if (!is_primary()) return true;
+  IdentityVerdict verdict = identities_.link(system_id_, hello_.instance, *this, now);
+  if (verdict.replaced == nullptr && !verdict.duplicate) return true;
+  IdentityNotice notice{system_id_, hello_.instance, verdict.replaced_instance, "", verdict.counted,
+                        verdict.replacements_in_window, verdict.duplicate, false};
+  if (verdict.replaced != nullptr) notice.replaced_peer = verdict.replaced->peer_.address;
+  if (verdict.duplicate) {
+    SystemAlarm alarm{system_id_, std::string(kDuplicateIdentityAlarm), now, "", std::nullopt};
+    alarm.detail = "instances " + verdict.replaced_instance.value_or("?") + " and " + hello_.instance.value_or("?") +
+                   " took turns " + std::to_string(verdict.replacements_in_window) + " times within " +
+                   std::to_string(identities_.settings().window_ms / 1000) + " s";
+    // A failure here is not the device's fault: the link goes on, and the
+    // next replacement raises the alarm again (raising is idempotent).
+    (void)directory_.raise_alarm(alarm);
+  }
+  if (verdict.duplicate && identities_.settings().policy == DuplicateIdentityPolicy::refuse) {
+    if (verdict.replaced != nullptr) verdict.replaced->refuse_duplicate(now);
+    identities_.unlink(system_id_, *this);
+    (void)directory_.connection_down(connection_id_, now, "duplicate_identity");
+    connection_id_ = 0;
+    notice.refused = true;
+    output_.identity = std::move(notice);
+    refuse(re, "duplicate_identity", "another appliance uses this system's identity",
+           settings_.duplicate_identity_retry_s);
+    return false;
+  }
+  if (verdict.replaced != nullptr) verdict.replaced->replace(now);
+  output_.identity = std::move(notice);
+  return true;
+}
+
+void ServerSession::replace(Millis) {
+  if (closing()) return;
+  replaced_ = true;
+  // Sent whatever the link's state (even blackholed): the device still on
+  // it, if any, must learn why it lost the link.
+  send(build_disconnect("replaced", settings_.replaced_retry_s));
+  close(1000, "replaced");
+  wake();
+}
+
+void ServerSession::refuse_duplicate(Millis) {
+  if (closing()) return;
+  refuse(std::nullopt, "duplicate_identity", "another appliance uses this system's identity",
+         settings_.duplicate_identity_retry_s);
+  wake();
 }
 
 bool ServerSession::revoke_again_if_revoked(Millis now) {
@@ -194,7 +269,13 @@ bool ServerSession::revoke_again_if_revoked(Millis now) {
   return true;
 }
 
+bool ServerSession::is_primary() const { return hello_.role.empty() || hello_.role == "primary"; }
+
 void ServerSession::on_license_request(const DeviceMessage& m, Millis now) {
+  if (!is_primary()) {
+    send(build_license_denied(m.id, "not_primary", "only the appliance's primary link is licensed"));
+    return;
+  }
   const auto& request = std::get<LicenseRequestMessage>(m.body);
   std::map<std::string, uint32_t> asked;
   for (const LicensedQuantity& f : request.features) asked[f.name] = f.qty;
@@ -337,7 +418,7 @@ void ServerSession::device_holds(const std::string& serial) {
 // ---- Operator actions ------------------------------------------------------------------
 
 bool ServerSession::push_grant(Millis now) {
-  if (!ready()) return false;
+  if (!ready() || !is_primary()) return false;
   return grant(std::nullopt, now) == GrantOutcome::granted;
 }
 
@@ -417,6 +498,7 @@ SessionInfo ServerSession::info() const {
   i.last_audit = last_audit_;
   i.hello = hello_;
   i.connection_id = connection_id_;
+  i.replaced = replaced_;
   return i;
 }
 

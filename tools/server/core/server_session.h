@@ -28,6 +28,7 @@
 
 #include "hal/clock.h"
 #include "tools/server/core/directory.h"
+#include "tools/server/core/identity_registry.h"
 #include "tools/server/core/license_signer.h"
 
 namespace sublink {
@@ -50,6 +51,13 @@ struct SessionSettings {
   Millis hello_timeout_ms = 30 * 1000;
   /// retry_after_s of the `busy` error sent when the records fail.
   int64_t busy_retry_s = 60;
+  /// retry_after_s of `disconnect` {reason: replaced}: the older link of a
+  /// system that linked again. Only a second appliance with the same
+  /// identity still listens on that link (a device that reconnected left
+  /// it), so this slows a clone's ping-pong without delaying anyone else.
+  int64_t replaced_retry_s = 60;
+  /// retry_after_s of `error` duplicate_identity (the refuse policy).
+  int64_t duplicate_identity_retry_s = 3600;
 };
 
 /// The connection as the transport knows it.
@@ -65,10 +73,26 @@ struct CloseRequest {
   std::string reason;  // a short name (at most 123 bytes)
 };
 
+/// What an operator should read in the server's log about the identity
+/// rules, from the session that applied them (the newer link's hello).
+struct IdentityNotice {
+  std::string system_id;
+  std::optional<std::string> instance;           // of the newer link
+  std::optional<std::string> replaced_instance;  // of the link it replaced
+  std::string replaced_peer;                     // that link's address ("" when there was none)
+  bool counted = false;    // two different instances: counted towards a clone
+  size_t replacements_in_window = 0;
+  bool duplicate = false;  // a duplicate_identity alarm stands
+  bool refused = false;    // both were refused (refuse policy)
+};
+
 /// Everything the session produced since the last take_output().
 struct SessionOutput {
   std::vector<std::string> messages;  // text messages, in order
   std::optional<CloseRequest> close;  // after the messages; at most once
+  /// A replacement this session's hello made, or a refusal for a standing
+  /// duplicate_identity alarm: for the log.
+  std::optional<IdentityNotice> identity;
 };
 
 /// The device's `response` to a server request (or to license_revoke).
@@ -87,6 +111,9 @@ struct HelloInfo {
   std::string role;
   int64_t boot = 0;
   std::optional<std::string> event_stream;  // 16 hex digits; nullopt from a device before streams
+  /// The device's `instance` (16 lower-case hex digits); nullopt when the
+  /// device did not send one (then a replacement is never judged a clone).
+  std::optional<std::string> instance;
   std::optional<Millis> device_time;
   std::string state;
   int64_t grace_elapsed_s = 0;
@@ -117,7 +144,11 @@ struct SessionInfo {
   std::optional<AuditResult> last_audit;
   HelloInfo hello;
   int64_t connection_id = 0;  // Directory::connection_up id, 0 before welcome
+  /// A newer link of the same system replaced this one (`disconnect`
+  /// replaced sent, the link closing).
+  bool replaced = false;
 };
+
 
 class ServerSession {
  public:
@@ -125,9 +156,19 @@ class ServerSession {
   /// for take_response).
   using ResponseCallback = std::function<void(const DeviceResponse&)>;
 
-  /// `directory` and `signer` (with a key) must outlive the session.
-  /// `now` is when the transport accepted the connection.
-  ServerSession(SessionSettings settings, Directory& directory, LicenseSigner& signer, PeerInfo peer, Millis now);
+  /// Called when this session produced output outside its own calls: a
+  /// newer link of its system replaced it, or refused it with itself. The
+  /// transport sends that output soon (not from inside the callback: the
+  /// other session is still handling its hello).
+  using WakeCallback = std::function<void()>;
+
+  /// `directory`, `signer` (with a key) and `identities` (shared by every
+  /// session of the server) must outlive the session. `now` is when the
+  /// transport accepted the connection.
+  ServerSession(SessionSettings settings, Directory& directory, LicenseSigner& signer, IdentityRegistry& identities,
+                PeerInfo peer, Millis now);
+  /// Leaves the identity registry (a session dropped without on_closed).
+  ~ServerSession();
   ServerSession(const ServerSession&) = delete;
   ServerSession& operator=(const ServerSession&) = delete;
 
@@ -195,6 +236,18 @@ class ServerSession {
   /// Hands every response to `callback` as well (empty: none).
   void set_response_callback(ResponseCallback callback) { on_response_ = std::move(callback); }
 
+  /// See WakeCallback (empty: none).
+  void set_wake_callback(WakeCallback callback) { on_wake_ = std::move(callback); }
+
+  // ---- Identity (called by the newer session of the same system) ---------------
+  /// A newer link of this system completed its hello: sends `disconnect`
+  /// {reason: replaced, retry_after_s} and closes with 1000 `replaced`. From
+  /// then on the session serves nothing, blackholed or not.
+  void replace(Millis now);
+  /// Both links of a system with a duplicate_identity alarm are refused:
+  /// `error` duplicate_identity and close 1008.
+  void refuse_duplicate(Millis now);
+
   // ---- Fault hooks ---------------------------------------------------------------
   /// While on, the session behaves like a hung server: it answers nothing,
   /// drops what the device sends unprocessed (no records, no acks), sends no
@@ -222,6 +275,12 @@ class ServerSession {
   void busy(std::optional<int64_t> re);
   void handle(const DeviceMessage& message, Millis now);
   void on_hello(const DeviceMessage& message, Millis now);
+  /// The identity rules for a hello that passed every other check; false
+  /// when the hello was refused.
+  bool apply_identity(std::optional<int64_t> re, Millis now);
+  /// The hello's role is primary (or none given): the appliance's own link.
+  bool is_primary() const;
+  void wake();
   void on_license_request(const DeviceMessage& message, Millis now);
   void on_audit(const DeviceMessage& message, Millis now);
   void on_events(const DeviceMessage& message);
@@ -238,6 +297,7 @@ class ServerSession {
   SessionSettings settings_;
   Directory& directory_;
   LicenseSigner& signer_;
+  IdentityRegistry& identities_;
   PeerInfo peer_;
 
   SessionOutput output_;
@@ -267,6 +327,8 @@ class ServerSession {
   int64_t next_id_ = 1;
   std::map<int64_t, std::optional<DeviceResponse>> pending_;  // sent requests -> answer
   ResponseCallback on_response_;
+  WakeCallback on_wake_;
+  bool replaced_ = false;
 };
 
 }  // namespace sublink

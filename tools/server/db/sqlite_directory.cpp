@@ -295,10 +295,13 @@ Result<std::vector<SystemSummary>> SqliteDirectory::system_summaries() {
   SqliteStatement select(statements_,
                          "SELECT s.id, s.customer_id, c.id, c.customer_id, c.port, c.peer, c.up, c.down, "
                          "c.down_reason, c.last_contact, "
-                         "(SELECT serial FROM licenses WHERE system_id = s.id ORDER BY issued DESC LIMIT 1) "
+                         "(SELECT serial FROM licenses WHERE system_id = s.id ORDER BY issued DESC LIMIT 1), "
+                         "a.raised, a.detail "
                          "FROM systems s LEFT JOIN connections c "
                          "ON c.id = (SELECT max(id) FROM connections WHERE system_id = s.id) "
+                         "LEFT JOIN alarms a ON a.system_id = s.id AND a.kind = ?1 AND a.cleared IS NULL "
                          "ORDER BY s.id");
+  select.bind(1, kDuplicateIdentityAlarm);
   for (;;) {
     Result<bool> row = select.step();
     if (!row.ok()) return row.status();
@@ -318,6 +321,10 @@ Result<std::vector<SystemSummary>> SqliteDirectory::system_summaries() {
     }
     std::string serial = select.column_text(10);
     if (!serial.empty()) summary.last_serial = std::move(serial);
+    if (std::optional<int64_t> raised = select.column_optional_int(11)) {
+      summary.duplicate_identity = SystemAlarm{summary.system_id, std::string(kDuplicateIdentityAlarm), *raised,
+                                               select.column_text(12), std::nullopt};
+    }
     out.push_back(std::move(summary));
   }
 }
@@ -439,6 +446,41 @@ Result<std::vector<DeviceEvent>> SqliteDirectory::events(std::string_view system
     if (!*row) return out;
     out.push_back({select.column_text(0), select.column_int(1), select.column_optional_int(2), select.column_text(3),
                    select.column_text(4)});
+  }
+}
+
+Status SqliteDirectory::raise_alarm(const SystemAlarm& alarm) {
+  // The partial unique index keeps one standing alarm per system and kind.
+  SqliteStatement insert(statements_,
+                         "INSERT OR IGNORE INTO alarms (system_id, kind, raised, detail) VALUES (?1, ?2, ?3, ?4)");
+  return insert.bind(1, alarm.system_id).bind(2, alarm.kind).bind(3, alarm.raised).bind(4, alarm.detail).run();
+}
+
+Result<bool> SqliteDirectory::alarm_standing(std::string_view system_id, std::string_view kind) {
+  SqliteStatement select(statements_,
+                         "SELECT count(*) FROM alarms WHERE system_id = ?1 AND kind = ?2 AND cleared IS NULL");
+  Result<bool> row = select.bind(1, system_id).bind(2, kind).step();
+  if (!row.ok()) return row.status();
+  return select.column_int(0) > 0;
+}
+
+Result<bool> SqliteDirectory::clear_alarm(std::string_view system_id, std::string_view kind, Millis at) {
+  SqliteStatement update(statements_,
+                         "UPDATE alarms SET cleared = ?3 WHERE system_id = ?1 AND kind = ?2 AND cleared IS NULL");
+  const Status s = update.bind(1, system_id).bind(2, kind).bind(3, at).run();
+  if (!s.ok()) return s;
+  return sqlite3_changes(db_) > 0;
+}
+
+Result<std::vector<SystemAlarm>> SqliteDirectory::alarms() {
+  std::vector<SystemAlarm> out;
+  SqliteStatement select(statements_, "SELECT system_id, kind, raised, detail, cleared FROM alarms ORDER BY id");
+  for (;;) {
+    Result<bool> row = select.step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({select.column_text(0), select.column_text(1), select.column_int(2), select.column_text(3),
+                   select.column_optional_int(4)});
   }
 }
 

@@ -28,6 +28,8 @@ struct SystemSummary {
   std::string customer_id;
   std::optional<ConnectionHistory> last_connection;
   std::optional<std::string> last_serial;  // the latest license issued to it
+  /// The duplicate_identity alarm standing for it, if any.
+  std::optional<SystemAlarm> duplicate_identity;
 };
 
 class SqliteDirectory final : public Directory {
@@ -73,6 +75,11 @@ class SqliteDirectory final : public Directory {
   /// Events stored for `system_id`, in the order stored (so in seq order
   /// within each stream), each with its stream.
   Result<std::vector<DeviceEvent>> events(std::string_view system_id);
+  /// Every alarm raised (cleared ones included), oldest first.
+  Result<std::vector<SystemAlarm>> alarms();
+  /// Clears the standing alarm of `kind` for `system_id` at `at`: true when
+  /// one stood, false when none did.
+  Result<bool> clear_alarm(std::string_view system_id, std::string_view kind, Millis at);
   /// Every registered system with its latest connection and license, in
   /// system_id order (one query, for fleets of thousands).
   Result<std::vector<SystemSummary>> system_summaries();
@@ -91,6 +98,8 @@ class SqliteDirectory final : public Directory {
   Status record_audit(const AuditRecord& audit) override;
   Result<int64_t> store_events(std::string_view system_id, std::string_view stream,
                                std::span<const DeviceEvent> events) override;
+  Status raise_alarm(const SystemAlarm& alarm) override;
+  Result<bool> alarm_standing(std::string_view system_id, std::string_view kind) override;
 
  private:
   explicit SqliteDirectory(sqlite3* db) : db_(db), statements_(db) {}

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <string>
+
 #include "tools/server/db/sqlite_statement.h"
 
 namespace sublink {
@@ -12,6 +14,22 @@ namespace {
 // removing a system leaves nothing dangling; history tables (licenses,
 // audits, events, connections) name the system without a foreign key, so
 // the history outlives a system that was removed.
+// Alarms the server raised about a system (duplicate_identity: two
+// instances of one system taking turns). At most one of a kind stands per
+// system; a cleared one stays as history.
+// Part of the current schema, and all that version 4 added.
+constexpr const char* kAlarmsTable = R"sql(
+CREATE TABLE alarms (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  system_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  raised INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  cleared INTEGER
+);
+CREATE UNIQUE INDEX alarms_standing ON alarms (system_id, kind) WHERE cleared IS NULL;
+)sql";
+
 constexpr const char* kSchema = R"sql(
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 CREATE TABLE customers (
@@ -134,6 +152,23 @@ ALTER TABLE events_by_stream RENAME TO events;
 UPDATE schema_version SET version = 3;
 )sql";
 
+// Version 3 -> 4: the alarms table (duplicate_identity).
+constexpr const char* kUpgradeFrom3 = "UPDATE schema_version SET version = 4;";
+
+// Each step upgrades from `from` to from + 1; an old database takes every
+// step from its version on, all in one transaction (a failed upgrade leaves
+// the database as it was).
+struct SchemaUpgrade {
+  int64_t from;
+  const char* sql;
+};
+constexpr SchemaUpgrade kUpgrades[] = {
+    {1, kUpgradeFrom1},
+    {2, kUpgradeFrom2},
+    {3, kAlarmsTable},
+    {3, kUpgradeFrom3},
+};
+
 Status run_in_transaction(sqlite3* db, const char* sql) {
   Status s = sqlite_exec(db, "BEGIN IMMEDIATE");
   if (!s.ok()) return s;
@@ -161,6 +196,7 @@ Status ensure_sqlite_schema(sqlite3* db) {
     Status s = sqlite_exec(db, "BEGIN IMMEDIATE");
     if (!s.ok()) return s;
     s = sqlite_exec(db, kSchema);
+    if (s.ok()) s = sqlite_exec(db, kAlarmsTable);
     if (s.ok()) {
       SqliteStatement version(db, "INSERT INTO schema_version (version) VALUES (?1)");
       s = version.bind(1, kSqliteSchemaVersion).run();
@@ -179,14 +215,13 @@ Status ensure_sqlite_schema(sqlite3* db) {
     if (!row.ok()) return row.status();
     found = *row ? version.column_int(0) : 0;
   }
-  if (found == 1) {
-    Status s = run_in_transaction(db, kUpgradeFrom1);
-    if (!s.ok()) return s;
-    found = 2;
+  if (found == kSqliteSchemaVersion) return Status::Ok();
+  if (found < 1 || found > kSqliteSchemaVersion) return Status(Reason::invalid_argument, static_cast<int32_t>(found));
+  std::string steps;
+  for (const SchemaUpgrade& step : kUpgrades) {
+    if (step.from >= found) steps += step.sql;
   }
-  if (found == 2) return run_in_transaction(db, kUpgradeFrom2);
-  if (found != kSqliteSchemaVersion) return Status(Reason::invalid_argument, static_cast<int32_t>(found));
-  return Status::Ok();
+  return run_in_transaction(db, steps.c_str());
 }
 
 }  // namespace sublink
