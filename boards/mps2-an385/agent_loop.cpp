@@ -44,10 +44,12 @@ Status AgentLoop::boot(Millis now) {
 Millis AgentLoop::step(Millis now) {
   network_.poll();
   sockets_.poll();
-  if (!link_started_ && network_.has_address() && network_.time_known()) {
+  // The agent waits for SNTP itself (ntp_wait_s), then links on the
+  // build time if no answer came (PROTOCOL.md section 2).
+  if (!link_started_ && network_.has_address()) {
     link_started_ = true;
-    console_line("link starting");
-    link_.start(now);
+    console_line(network_.time_known() ? "link starting" : "link starting once the clock is set or ntp_wait_s passes");
+    agent_.start(now);
   }
   Millis next = agent_.step(now);
   if (link_started_) next = std::min(next, link_.poll(now));

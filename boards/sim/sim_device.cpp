@@ -214,7 +214,7 @@ Status SimDevice::boot() {
     return Status::Ok();
   }
   if (boot_observer_) boot_observer_(*this, SimBootPhase::booted);
-  running_->link.start(boot_clock_.now_ms());
+  running_->agent.start(boot_clock_.now_ms());
   schedule_ntp();
   return Status::Ok();
 }

@@ -330,7 +330,9 @@ Status Agent::boot(Millis now) {
   grace_.on_boot(now, wall_.now(), grace_record);
   if (!has_license_ && grace_.license_held()) grace_.on_license(false);
   next_wall_read_ = saturating_add(now, config_.wall_clock_poll_ms);
-  note_clock_source();  // the log says from the start which clock checks certificate dates
+  // The log says from the start which clock checks certificate dates; with
+  // none yet, once start() has waited for NTP.
+  if (clock_usable() || config_.ntp_wait_ms <= 0) note_clock_source();
 
   // Usage for audits.
   std::array<uint8_t, kMaxUsageRecordBytes> usage_bytes{};
@@ -431,6 +433,7 @@ void Agent::note_clock_source() {
   if (config_.certificate_clock == nullptr) return;
   const ClockReading r = config_.certificate_clock->reading();
   if (static_cast<uint8_t>(r.source) == logged_clock_source_) return;
+  if (r.source == ClockSource::build && clock_wait_until_ != kNever) return;  // not used while waiting for NTP
   logged_clock_source_ = static_cast<uint8_t>(r.source);
   switch (r.source) {
     case ClockSource::build:
@@ -453,7 +456,37 @@ void Agent::note_clock_source() {
 
 // ---- Step ----------------------------------------------------------------------
 
+namespace {
+// How often a device waiting for NTP looks at its clock again.
+constexpr Millis kClockWaitPollMs = 1000;
+}  // namespace
+
+bool Agent::clock_usable() const {
+  return config_.certificate_clock == nullptr || config_.certificate_clock->reading().source != ClockSource::build;
+}
+
+void Agent::start(Millis now) {
+  if (clock_usable() || config_.ntp_wait_ms <= 0) {
+    channel_.start(now);
+    return;
+  }
+  clock_wait_until_ = saturating_add(now, config_.ntp_wait_ms);
+  std::array<char, 24> text{};
+  TextBuilder wait(text);
+  wait.number(static_cast<uint64_t>(config_.ntp_wait_ms / 1000)).add(" s");
+  log(LogLevel::notice, "no usable clock: waiting for NTP before the first link, at most", wait.view());
+}
+
 Millis Agent::step(Millis now) {
+  if (clock_wait_until_ != kNever) {
+    const bool set = clock_usable();
+    if (set || clock_wait_until_ <= now) {
+      clock_wait_until_ = kNever;
+      if (!set) log(LogLevel::warning, "no NTP answer in time: linking with certificate dates checked against the build time");
+      note_clock_source();
+      channel_.start(now);
+    }
+  }
   if (restart_at_ <= now) {
     restart_at_ = kNever;
     channel_.start(now);
@@ -505,6 +538,7 @@ Millis Agent::step(Millis now) {
     if (!license_request_) after_refused_grant(now);  // not sent: try again later
   }
   Millis next = std::min({restart_at_, next_wall_read_, grace_.next_deadline()});
+  if (clock_wait_until_ != kNever) next = std::min({next, clock_wait_until_, saturating_add(now, kClockWaitPollMs)});
   if (channel_up_) next = std::min({next, last_contact_ + 3 * heartbeat_ms_, license_retry_at_});
   if (welcomed_) next = std::min({next, next_heartbeat_, next_audit_, renew_at_});
   return next;
@@ -709,6 +743,7 @@ void Agent::shutdown(Millis now) {
   channel_.close(1001, "going away");
   link_lost(now);
   restart_at_ = kNever;
+  clock_wait_until_ = kNever;
   grace_.advance(now);
   pump_grace();
   // Written last and marked clean: the next start is charged nothing for

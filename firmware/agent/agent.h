@@ -90,6 +90,13 @@ class Agent final : public LinkListener {
   /// step() and before starting the channel.
   Status boot(Millis now);
 
+  /// Starts the channel (the first connection round) after boot(). With no
+  /// usable clock (certificate_clock reads `build`) it first waits for NTP:
+  /// the round starts as soon as the clock is set, or after ntp_wait_ms
+  /// with certificate dates checked against the build time (PROTOCOL.md
+  /// section 2). Call once; later rounds the agent starts itself.
+  void start(Millis now);
+
   /// Does what is due at `now` (heartbeat, audit, dead-link check, grace
   /// alarms and checkpoints, restarting the channel after a disconnect);
   /// returns when it wants to be called again at the latest.
@@ -172,6 +179,9 @@ class Agent final : public LinkListener {
   bool method_allowed(std::string_view method) const;
   void learn_certificate_time(Millis now, Millis utc);
   void note_clock_source();
+  /// The certificate clock reads NTP, the server's time or a set RTC (or
+  /// the board installed none): a link need not wait for NTP.
+  bool clock_usable() const;
 
   AgentConfig config_;
   MessageChannel& channel_;
@@ -201,6 +211,8 @@ class Agent final : public LinkListener {
   Millis boot_mono_ = 0;
   Millis next_wall_read_ = 0;
   Millis restart_at_ = kNever;
+  /// While start() waits for NTP: when the wait ends (kNever otherwise).
+  Millis clock_wait_until_ = kNever;
 
   // The current connection.
   bool channel_up_ = false;

@@ -51,6 +51,11 @@ struct AgentConfig {
   /// After the agent closed the link for a protocol violation (1002/1007/
   /// 1009), it starts connecting again after this long.
   Millis violation_retry_ms = 60 * 1000;
+  /// PROTOCOL.md section 2: a device with no usable clock (an RTC lost at
+  /// power-up: certificate_clock reads `build`) waits this long for NTP to
+  /// set its clock before the first link checks certificate dates against
+  /// the firmware's build time; 0 when no NTP server is configured.
+  Millis ntp_wait_ms = 60 * 1000;
   /// After a refused license_grant, while no valid license is held and no
   /// license_request awaits its answer, the agent asks again after
   /// license_retry_min_ms, doubling per refusal up to license_retry_max_ms:

@@ -22,6 +22,8 @@ void derive_device_settings(const DeviceConfig& config, DeviceSettings& out) {
   a.license_retry_max_ms = config.retry_max;
   // PROTOCOL.md 1.5: after closing for a protocol violation (1002, 1007).
   a.violation_retry_ms = config.violation_retry;
+  // PROTOCOL.md 2: nothing to wait for when no NTP server is configured.
+  a.ntp_wait_ms = config.ntp_count > 0 ? config.ntp_wait : 0;
 
   LinkConfig& l = out.link;
   l.server = config.server.view();

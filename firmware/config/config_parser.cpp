@@ -41,6 +41,7 @@ enum class Key : uint8_t {
   checkpoint_s,
   violation_retry_s,
   grace_checkpoint_s,
+  ntp_wait_s,
   max_message_bytes,
   max_channels,
   ntp,
@@ -77,6 +78,7 @@ constexpr KeySpec kKeys[] = {
     {"checkpoint_s", false},
     {"violation_retry_s", false},
     {"grace_checkpoint_s", false},
+    {"ntp_wait_s", false},
     {"max_message_bytes", false},
     {"max_channels", false},
     {"ntp", false},
@@ -482,6 +484,13 @@ bool Parser::parse_key(Key key, const cJSON* item) {
     case Key::checkpoint_s: return read_seconds(item, p, c_.checkpoint);
     case Key::violation_retry_s: return read_seconds(item, p, c_.violation_retry);
     case Key::grace_checkpoint_s: return read_seconds(item, p, c_.grace_checkpoint);
+    case Key::ntp_wait_s: {
+      // 0 is allowed: link at once on the build time (PROTOCOL.md section 2).
+      int64_t s = 0;
+      if (!read_int(item, p, 0, kMaxNtpWaitSeconds, " (seconds)", s)) return false;
+      c_.ntp_wait = s * kSecondMs;
+      return true;
+    }
     case Key::max_message_bytes:
       if (!read_int(item, p, kMinMessageBytes, kMaxMessageBytes, " (bytes)", n)) return false;
       c_.max_message_bytes = static_cast<uint32_t>(n);

@@ -28,7 +28,7 @@ namespace sublink {
 /// `retry_min_s`, `retry_max_s`, `grace_period_s`, `grace_alarm_delay_s`,
 /// `grace_alarm_interval_s`, `checkpoint_s`, `grace_checkpoint_s`, `violation_retry_s` (integer seconds
 /// 1..kMaxConfigSeconds), `stagger_ms` (0 allowed), `max_message_bytes`,
-/// `max_channels`, `ntp` (0..4 "host" or "host:port", port 123 by default,
+/// `max_channels`, `ntp_wait_s` (0..kMaxNtpWaitSeconds, default 60), `ntp` (0..4 "host" or "host:port", port 123 by default,
 /// IPv6 literals in brackets; default ["pool.ntp.org"]: the NTP servers the
 /// platform sets its clock from, for diagnostics and firewall rules). Also: retry_min_s <= retry_max_s and
 /// grace_alarm_delay_s <= grace_period_s.

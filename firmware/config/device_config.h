@@ -38,6 +38,8 @@ inline constexpr size_t kMaxServiceHost = 253;
 /// Largest accepted duration in seconds (100 years): beyond 2^31, so 32-bit
 /// arithmetic anywhere on the way would show.
 inline constexpr int64_t kMaxConfigSeconds = int64_t{100} * 365 * 86400;
+/// The longest `ntp_wait_s`: a device with no clock links within the hour.
+inline constexpr int64_t kMaxNtpWaitSeconds = 3600;
 
 /// A feature the device asks for in `license_request`.
 struct ConfiguredFeature {
@@ -120,6 +122,7 @@ struct DeviceConfig {
   Millis checkpoint = kHourMs;                 // checkpoint_s
   Millis violation_retry = 60 * kSecondMs;     // violation_retry_s: the least wait after closing with 1002/1007
   Millis grace_checkpoint = 60 * kSecondMs;    // grace_checkpoint_s (cost: see GraceConfig)
+  Millis ntp_wait = 60 * kSecondMs;            // ntp_wait_s (0..3600): with no usable clock, the wait for NTP before linking
   uint32_t max_message_bytes = 65536;
   uint32_t max_channels = 8;
 

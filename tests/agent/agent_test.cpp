@@ -415,6 +415,7 @@ TEST_F(AgentTest, WithADeadRtcTheBuildTimeThenTheServersTimeCheckCertificatesAnd
   constexpr Millis kBuild = kT0 - 30LL * 86400 * kSec;
   CertificateDateClock dates(rig.wall, rig.mono, kBuild);  // rig.wall: unset, a lost RTC
   rig.config.certificate_clock = &dates;
+  rig.config.ntp_wait_ms = 0;  // no NTP configured: no wait (ClockScenario tests the wait)
   ASSERT_TRUE(rig.boot().ok());
   rig.agent->step(rig.mono.now);
   AgentStatus s = rig.agent->snapshot();

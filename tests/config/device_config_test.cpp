@@ -99,7 +99,7 @@ TEST(DeviceConfig, EveryKeyIsRead) {
       R"("management_methods":["status.get","tunnel.open"],)"
       R"("connect_timeout_s":7,"stagger_ms":0,"retry_min_s":2,"retry_max_s":60,"grace_period_s":120,)"
       R"("grace_alarm_delay_s":10,"grace_alarm_interval_s":20,"checkpoint_s":5,"violation_retry_s":90,)"
-      R"("max_message_bytes":4096,"max_channels":2)"));
+      R"("ntp_wait_s":0,"max_message_bytes":4096,"max_channels":2)"));
   ASSERT_TRUE(p.error.ok()) << p.error.message();
   const DeviceConfig& c = *p.config;
   ASSERT_EQ(c.port_list().size(), 3u);
@@ -136,6 +136,7 @@ TEST(DeviceConfig, EveryKeyIsRead) {
   EXPECT_EQ(c.violation_retry, 90000);
   EXPECT_EQ(c.max_message_bytes, 4096u);
   EXPECT_EQ(c.max_channels, 2u);
+  EXPECT_EQ(c.ntp_wait, 0) << "0: link at once on the build time";
 }
 
 TEST(DeviceConfig, ConvertsToConnectAndGraceConfigInMilliseconds) {
@@ -218,6 +219,8 @@ const BadValue kTimingErrors[] = {
     {R"("checkpoint_s":0)", "'checkpoint_s': expected integer 1..3153600000 (seconds), got 0"},
     {R"("grace_checkpoint_s":"1m")", R"('grace_checkpoint_s': expected integer 1..3153600000 (seconds), got "1m")"},
     {R"("grace_checkpoint_s":0)", "'grace_checkpoint_s': expected integer 1..3153600000 (seconds), got 0"},
+    {R"("ntp_wait_s":3601)", "'ntp_wait_s': expected integer 0..3600 (seconds), got 3601"},
+    {R"("ntp_wait_s":-1)", "'ntp_wait_s': expected integer 0..3600 (seconds), got -1"},
     {R"("max_message_bytes":"64k")", R"('max_message_bytes': expected integer 256..16777216 (bytes), got "64k")"},
     {R"("max_message_bytes":100)", "'max_message_bytes': expected integer 256..16777216 (bytes), got 100"},
     {R"("max_message_bytes":16777217)", "'max_message_bytes': expected integer 256..16777216 (bytes), got 16777217"},

@@ -204,5 +204,72 @@ TEST(ClockScenario, ADeviceWithADeadRtcAndNoNtpLinksOnItsBuildTime) {
   EXPECT_FALSE(world.device().rtc().is_set()) << "no NTP set the RTC: only the server vouches for the time";
 }
 
+// Milliseconds since the run started of the first device line starting
+// with `prefix` (-1 when none).
+Millis first_device_line(SimWorld& world, std::string_view prefix) {
+  for (const SimTimelineEntry& e : world.timeline().entries()) {
+    if (e.who == "device" && e.what.rfind(prefix, 0) == 0) return e.at;
+  }
+  return -1;
+}
+
+TEST(ClockScenario, ADeviceWithADeadRtcWaitsNtpWaitForNtpBeforeLinkingOnItsBuildTime) {
+  SimWorldSetup setup = scenario_setup();
+  setup.device_config.ntp_wait = 45 * kSecondMs;
+  SimWorld world(setup);
+  ASSERT_TRUE(world.start().ok());
+  world.device().power_off();
+  world.device().lose_clock();
+  world.run_for(60 * kSecondMs);
+  const Millis booted = world.now();
+  world.device().boot();
+  ASSERT_TRUE(sim_until_licensed(world, 5 * (60 * kSecondMs))) << timeline_text(world);
+  const Millis waited = first_device_line(world, "log: no NTP answer in time");
+  ASSERT_GE(waited, 0) << timeline_text(world);
+  EXPECT_EQ(waited - booted, 45 * kSecondMs) << timeline_text(world);
+  // Nothing went to the server before the wait was over.
+  const Millis hello = first_device_line(world, "link up");
+  ASSERT_GE(hello, 0) << timeline_text(world);
+  EXPECT_GE(hello, waited) << timeline_text(world);
+  EXPECT_EQ(world.device().status().clock.source, "server");
+}
+
+TEST(ClockScenario, ADeviceWithADeadRtcLinksOnNtpTimeAsSoonAsNtpAnswers) {
+  SimWorldSetup setup = scenario_setup();
+  setup.ntp_after_boot_ms = 20 * kSecondMs;
+  SimWorld world(setup);
+  ASSERT_TRUE(world.start().ok());
+  world.device().power_off();
+  world.device().lose_clock();
+  world.run_for(60 * kSecondMs);
+  const Millis booted = world.now();
+  world.device().boot();
+  ASSERT_TRUE(sim_until_licensed(world, 5 * (60 * kSecondMs))) << timeline_text(world);
+  const Millis up = first_device_line(world, "link up");
+  ASSERT_GE(up, 0);
+  EXPECT_GE(up - booted, 20 * kSecondMs) << timeline_text(world);
+  EXPECT_LT(up - booted, 25 * kSecondMs) << "linked within a poll of NTP's answer\n" << timeline_text(world);
+  EXPECT_TRUE(world.timeline().lines_starting("device", "log: no NTP answer in time").empty()) << timeline_text(world);
+  EXPECT_TRUE(world.timeline().lines_starting("device", "log: no trusted clock").empty())
+      << "the build time was never used\n" << timeline_text(world);
+}
+
+TEST(ClockScenario, NtpWaitZeroLinksAtOnceOnTheBuildTime) {
+  SimWorldSetup setup = scenario_setup();
+  setup.device_config.ntp_wait = 0;
+  SimWorld world(setup);
+  ASSERT_TRUE(world.start().ok());
+  world.device().power_off();
+  world.device().lose_clock();
+  world.run_for(60 * kSecondMs);
+  const Millis booted = world.now();
+  world.device().boot();
+  ASSERT_TRUE(sim_until_licensed(world, 5 * (60 * kSecondMs))) << timeline_text(world);
+  const Millis up = first_device_line(world, "link up");
+  ASSERT_GE(up, 0);
+  EXPECT_LT(up - booted, 5 * kSecondMs) << timeline_text(world);
+  EXPECT_TRUE(world.timeline().lines_starting("device", "log: no usable clock").empty()) << timeline_text(world);
+}
+
 }  // namespace
 }  // namespace sublink::test

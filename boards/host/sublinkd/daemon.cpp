@@ -159,7 +159,7 @@ int Daemon::start() {
              SUBLINK_VERSION, str(config.system_id.view()).c_str(), str(config.customer_id.view()).c_str(), str(config.server.view()).c_str(), ports,
              config.has_proxy ? " via proxy" : "", str(state_name(agent_->state())).c_str(),
              static_cast<unsigned long long>(agent_->snapshot().boot));
-  link_->start(now);
+  agent_->start(now);
   return 0;
 }
 
