@@ -77,6 +77,9 @@ if [ "$(id -u)" = 0 ]; then
 else
   net_test "user network" --net user --console-log "$console"
 fi
+# No clock at all: no RTC and no NTP answer, the board waits ntp_wait_s and
+# links on its build time.
+net_test "no clock" --net user --no-clock
 echo "== mps2-an385: footprint"
 peaks=(); [ -s "$console" ] && peaks=(--console "$console")
 tools/footprint/footprint.py build/mps2-an385/bin/sublink-mps2.map "${peaks[@]}"

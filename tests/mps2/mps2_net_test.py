@@ -50,6 +50,9 @@ OPTIONS
                        IP literal, the board's clock the host's through
                        semihosting)
     --dhcp             the board asks dnsmasq for its address (netns only)
+    --no-clock         (user network only) the board has no clock and no NTP
+                       answer: it must wait ntp_wait_s (10 s here), then link
+                       with certificate dates checked against its build time
     --heartbeat-s N    heartbeat interval the server gives (default 5)
     --scale F          multiply every timeout by F (slow machines)
     --qemu PATH        qemu-system-arm to use
@@ -122,6 +125,8 @@ def parse(argv):
             standin = True
         elif a == "--dhcp":
             o["dhcp"] = True
+        elif a == "--no-clock":
+            o["no_clock"] = True
         elif a == "--keep":
             o["keep"] = True
         elif a in ("-v", "--verbose"):
@@ -135,6 +140,8 @@ def parse(argv):
         return None, usage_error("give either --image or --standin")
     if o.get("net", "netns") == "user" and (standin or o.get("dhcp")):
         return None, usage_error("--standin and --dhcp need --net netns")
+    if o.get("no_clock") and o.get("net", "netns") != "user":
+        return None, usage_error("--no-clock needs --net user")
     if standin and o.get("dhcp"):
         return None, usage_error("the stand-in board has no DHCP client: --standin without --dhcp")
     return Options(**o), None

@@ -39,6 +39,8 @@ def write_config(path, plan, pki, flash_image, dhcp, deadline_s):
     }
     if plan.time_source == "sntp":
         config["ntp"] = plan.ntp
+    if plan.ntp_wait_s > 0:
+        config["ntp_wait_s"] = plan.ntp_wait_s
     with open(path, "w") as f:
         json.dump(config, f, indent=2)
     return config

@@ -17,6 +17,7 @@ class NetworkPlan:
     ports: tuple = (443, 8443)
     uses_dns_and_ntp: bool = True
     time_source: str = "sntp"  # board.json: "sntp", or "host" (the host clock through semihosting)
+    ntp_wait_s: int = 0        # board.json's ntp_wait_s when above 0 (left to its default otherwise)
     server_sans: tuple = field(default=())
 
     @property
@@ -55,3 +56,20 @@ USER = NetworkPlan(
     server_sans=("DNS:sublink.test", "IP:192.0.2.200"),
 )
 USER_NET = "192.0.2.0/24"
+
+# The user network with a board that has no clock at all: SNTP is asked
+# (nothing answers UDP there) and semihosting's clock is not used, so after
+# ntp_wait_s the board links with certificate dates checked against its
+# firmware's build time, then takes the server's time (PROTOCOL.md 2).
+USER_NO_CLOCK = NetworkPlan(
+    board_cidr=USER.board_cidr,
+    gateway=USER.gateway,
+    dns=USER.dns,
+    ntp=USER.ntp,
+    server_name=USER.server_name,
+    server_address=USER.server_address,
+    uses_dns_and_ntp=False,
+    time_source="sntp",
+    ntp_wait_s=10,
+    server_sans=USER.server_sans,
+)

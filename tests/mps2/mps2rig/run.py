@@ -25,6 +25,7 @@ class Options:
     chronyd: str = "chronyd"
     net: str = "netns"            # or "user"
     dhcp: bool = False
+    no_clock: bool = False        # user network, no clock and no NTP answer
     heartbeat_s: int = 5
     scale: float = 1.0
     console_log: Optional[str] = None
@@ -38,7 +39,10 @@ class Run:
     def __init__(self, options, out):
         self.o = options
         self.out = out                      # where the report goes (text stream)
-        self.plan = plan.NETNS if options.net == "netns" else plan.USER
+        if options.net == "netns":
+            self.plan = plan.NETNS
+        else:
+            self.plan = plan.USER_NO_CLOCK if options.no_clock else plan.USER
         self.tmp = tempfile.mkdtemp(prefix="sublink-mps2-")
         self.children = Children()
         self.ns = None

@@ -45,6 +45,10 @@ def link_phase(plan, heartbeat_s, scale, now_ms=lambda: int(time.time() * 1000))
         steps += [Milestone("time synced", r"time synced (\S+)", 30 * scale, time_is_now),
                   Milestone("resolved", r"resolved (%s) (\S+)" % re.escape(plan.server_name), 30 * scale,
                             resolved_right)]
+    if plan.ntp_wait_s > 0 and not plan.uses_dns_and_ntp:
+        # No clock and no NTP answer: the board waits ntp_wait_s, then links
+        # on its build time.
+        steps += [Milestone("no NTP answer", r"agent: no NTP answer in time", (plan.ntp_wait_s + 30) * scale)]
     steps += [Milestone("link up", r"link up port (\d+)", 90 * scale, planned_port),
               Milestone("licensed", r"licensed (\S+)", 30 * scale),
               Milestone("heartbeat acked", r"heartbeat acked", (2 * heartbeat_s + 15) * scale)]
