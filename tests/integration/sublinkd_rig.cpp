@@ -248,7 +248,7 @@ std::optional<Record> PeerServer::command(const std::string& json_object, int ti
 
 std::string PeerServer::journal_text() const { return slurp(journal_path_); }
 
-Daemon::Daemon(const std::string& dir, const Config& config) : dir_(dir) {
+Daemon::Daemon(const std::string& dir, const Config& config) : dir_(dir), env_(config.env) {
   const std::string& pki = rig_pki_dir();
   EXPECT_TRUE(copy_file(pki + "/device.crt", dir + "/device.crt", 0644));
   EXPECT_TRUE(copy_file(pki + "/device.key", dir + "/device.key", 0600));
@@ -277,8 +277,13 @@ Daemon::Daemon(const std::string& dir, const Config& config) : dir_(dir) {
 void Daemon::restart() {
   process_.stop();
   ++starts_;
-  process_ = ChildProcess({SUBLINKD_PATH, "--config", config_path_},
-                          dir_ + "/sublinkd-" + std::to_string(starts_) + ".log");
+  std::vector<std::string> argv;
+  if (!env_.empty()) {
+    argv.push_back("/usr/bin/env");
+    argv.insert(argv.end(), env_.begin(), env_.end());
+  }
+  argv.insert(argv.end(), {SUBLINKD_PATH, "--config", config_path_});
+  process_ = ChildProcess(argv, dir_ + "/sublinkd-" + std::to_string(starts_) + ".log");
 }
 
 Json Daemon::status() const {

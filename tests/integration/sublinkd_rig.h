@@ -116,6 +116,9 @@ class Daemon {
     int grace_period_s = 3600;
     int checkpoint_s = 1;
     std::string extra;  // more members, e.g. R"("checkpoint_s":1)" (no leading comma)
+    /// NAME=VALUE pairs added to the daemon's environment (through env(1),
+    /// so the daemon keeps the PID the test stops), e.g. an LD_PRELOAD.
+    std::vector<std::string> env;
   };
   /// Copies the device certificate, key and CA into `dir` (so a test may
   /// replace them), writes `dir`/sublinkd.json and starts the daemon.
@@ -140,6 +143,7 @@ class Daemon {
   std::string dir_;
   std::string config_path_;
   ChildProcess process_;
+  std::vector<std::string> env_;
   int starts_ = 0;
 };
 

@@ -5,6 +5,7 @@
 // Time bounds are lower bounds taken from the server's own clock (the daemon
 // must not be early); upper bounds are only generous timeouts.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -195,6 +196,38 @@ TEST_F(SublinkdTest, RevokeTurnsTheFeaturesOffAtOnce) {
 
 // PROTOCOL.md section 4: license_revoke with serial "*" revokes whatever
 // is held, and the answer names it; with nothing held it is not_held.
+// PROTOCOL.md section 2 on the real daemon: its wall clock reads 1970 (an
+// RTC lost at power-up; libfaketime from Debian stands in for it) and no
+// NTP answers. sublinkd waits ntp_wait_s, links with certificate dates
+// checked against its build time, is licensed, and from then on trusts the
+// server's time; the status says which clock.
+TEST_F(SublinkdTest, AWallClockIn1970WaitsNtpWaitThenLinksOnTheBuildTimeAndTrustsTheServersTime) {
+  const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+  ASSERT_EQ(access(kFaketime, R_OK), 0) << kFaketime << " is missing: toolchain/deps.sh test installs libfaketime";
+  Daemon::Config config;
+  config.extra = R"("ntp": ["127.0.0.1:9"], "ntp_wait_s": 2)";
+  config.env = {std::string("LD_PRELOAD=") + kFaketime, "FAKETIME=@1970-01-01 00:00:10",
+                "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_NO_CACHE=1"};
+  start({}, config);
+  const Json s = wait_licensed();
+  EXPECT_EQ(s.at("clock").at("source").str(), "server") << s.text();
+  EXPECT_TRUE(s.at("clock").at("trusted").is_true()) << s.text();
+  const std::string log = daemon->log();
+  const size_t waiting = log.find("no usable clock: waiting for NTP before the first link, at most: 2 s");
+  const size_t gave_up = log.find("no NTP answer in time");
+  const size_t build = log.find("clock=build");
+  const size_t server_time = log.find("clock=server");
+  ASSERT_NE(waiting, std::string::npos) << context();
+  ASSERT_NE(gave_up, std::string::npos) << context();
+  ASSERT_NE(build, std::string::npos) << context();
+  ASSERT_NE(server_time, std::string::npos) << context();
+  EXPECT_LT(waiting, gave_up);
+  EXPECT_LT(gave_up, server_time);
+  // The first connection came only after the wait.
+  EXPECT_EQ(log.rfind("connecting to", waiting), std::string::npos) << context();
+  EXPECT_GT(log.find("connecting to"), gave_up) << context();
+}
+
 TEST_F(SublinkdTest, RevokeOfStarRevokesWhateverIsHeldAndNamesIt) {
   start();
   const std::string held = wait_licensed().at("license.serial").str();
