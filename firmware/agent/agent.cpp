@@ -265,11 +265,13 @@ Status Agent::boot(Millis now) {
   pending_count = 0;
 
   // License: verified again with the key, never trusted as stored. An empty
-  // record is a revoked license.
+  // record is no license (a revoke before revoked records were kept); a
+  // revoked record holds none but keeps the replay floor.
   LicenseRefusal license_refusal = LicenseRefusal::none;
   if (auto bytes = read(RecordId::license, record_, fault); bytes && !bytes->empty()) {
     SignedLicense& stored = scratch_->signed_form;
-    if (Status decoded = read_license_record(*bytes, stored); !decoded.ok()) {
+    bool revoked = false;
+    if (Status decoded = read_license_record(*bytes, stored, &revoked); !decoded.ok()) {
       license_refusal = LicenseRefusal::bad_record;
       fault = decoded.detail() != 0 ? decoded.detail() : static_cast<int32_t>(RecordFault::bad_value);
     } else {
@@ -281,7 +283,12 @@ Status Agent::boot(Millis now) {
         size_t n = d.json.describe(why);
         log(LogLevel::error, "stored license refused", {why.data(), n});
       }
-      has_license_ = d.accepted();
+      if (revoked && d.accepted()) {
+        revoked_issued_ = held_->terms.issued;
+        log(LogLevel::notice, "no license: the last one was revoked", held_->terms.serial.view());
+      } else {
+        has_license_ = d.accepted();
+      }
     }
   }
   if (fault != 0 && fault != kDamageNewestCopy) license_refusal = LicenseRefusal::bad_record;
@@ -951,7 +958,7 @@ void Agent::check_license_window(Millis now) {
 
 void Agent::on_grant(const LicenseGrant& g, Millis now) {
   LicenseContext context{config_.customer_id, config_.system_id, server_now(now),
-                         has_license_ ? held_.get() : nullptr};
+                         has_license_ ? held_.get() : nullptr, revoked_issued_};
   LicenseDecision d = accept_license_grant(key_, {g.license, g.sig, g.alg}, context, *scratch_);
   if (!d.accepted()) {
     log(LogLevel::warning, "license refused", license_refusal_name(d.refusal));
@@ -994,9 +1001,13 @@ void Agent::on_revoke(const LicenseRevoke& r, const std::optional<int64_t>& id, 
   BoundedString<kMaxLicenseIdLength> revoked;
   if (held) revoked.assign(held_->terms.serial.view());
   if (held) {
-    // Features go off at once even when the record cannot be erased: the
+    // Features go off at once even when the record cannot be written: the
     // revoke is in force in memory and is repeated by the server if needed.
-    (void)store(RecordId::license, {});
+    // The record keeps the revoked license, marked so: its `issued` is the
+    // floor that refuses it as a replay, also after a reboot.
+    revoked_issued_ = std::max(revoked_issued_, held_->terms.issued);
+    Result<size_t> size = write_license_record(held_->signed_form, record_, /*revoked=*/true);
+    (void)store(RecordId::license, size.ok() ? std::span<const uint8_t>(record_.data(), *size) : std::span<const uint8_t>());
     has_license_ = false;
     grace_.on_revoke();
     push_event(EventKind::license_revoked, Severity::major, revoked.view());

@@ -211,6 +211,9 @@ class Agent final : public LinkListener {
   Millis boot_mono_ = 0;
   Millis next_wall_read_ = 0;
   Millis restart_at_ = kNever;
+  /// `issued` of the newest license revoked (0: none), restored from the
+  /// revoked license record: a grant must be issued later (no replay).
+  Millis revoked_issued_ = 0;
   /// While start() waits for NTP: when the wait ends (kNever otherwise).
   Millis clock_wait_until_ = kNever;
 

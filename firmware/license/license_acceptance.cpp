@@ -72,6 +72,7 @@ LicenseDecision accept_license_grant(const LicenseKey& key, const LicenseGrantFi
   if (context.held != nullptr && out.terms.issued <= context.held->terms.issued) {
     return refuse(LicenseRefusal::replayed);
   }
+  if (out.terms.issued <= context.revoked_issued) return refuse(LicenseRefusal::replayed);
   return {};
 }
 

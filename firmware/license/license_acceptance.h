@@ -19,6 +19,9 @@ struct LicenseContext {
   std::optional<Millis> server_now;
   /// The license held now, or nullptr: a grant must be issued later.
   const License* held = nullptr;
+  /// `issued` of the newest license revoked (0: none): a grant must be
+  /// issued later, so a revoked grant is never applied again.
+  Millis revoked_issued = 0;
 };
 
 /// What a grant decision says; `json` names the field for bad_field and

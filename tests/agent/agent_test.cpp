@@ -215,7 +215,38 @@ TEST_F(AgentTest, RevokeOfHeldSerialTurnsFeaturesOffAtOnce) {
   EXPECT_EQ(r->integer("re"), 77);
   EXPECT_TRUE(cJSON_IsTrue(r->get("ok")));
   EXPECT_TRUE(contains(queued_event_kinds(), "license_revoked"));
-  EXPECT_TRUE(rig.memory.records[RecordId::license].empty()) << "a revoked license must not come back at boot";
+  ASSERT_TRUE(rig.boot().ok());
+  EXPECT_EQ(rig.agent->state(), LicenseState::unlicensed) << "a revoked license must not come back at boot";
+  EXPECT_FALSE(rig.agent->feature_enabled("trunks"));
+}
+
+// The revoked grant sent again (a server restored from a backup, a retry
+// that crossed the revoke) is a replay: refused, before and after a reboot;
+// a newer grant is applied.
+TEST_F(AgentTest, ARevokedGrantIsNeverAppliedAgainAlsoAfterAReboot) {
+  licensed();
+  const std::string revoked_grant = rig.grant_json(LicenseSpec{});
+  rig.server(R"({"type":"license_revoke","id":77,"serial":"L-1","reason":"fraud"})");
+  ASSERT_EQ(rig.agent->state(), LicenseState::unlicensed);
+  rig.server(revoked_grant);
+  EXPECT_EQ(rig.agent->state(), LicenseState::unlicensed);
+  EXPECT_FALSE(rig.agent->feature_enabled("trunks"));
+  rig.server(R"({"type":"request","id":900,"method":"events.get"})");
+  EXPECT_NE(rig.channel.sent.back().find(R"("reason":"replayed")"), std::string::npos) << rig.channel.sent.back();
+
+  ASSERT_TRUE(rig.boot().ok());
+  rig.link_up();
+  rig.welcome(kT0 + kSec);
+  rig.server(revoked_grant);
+  EXPECT_EQ(rig.agent->state(), LicenseState::unlicensed) << "the floor survives the reboot";
+  EXPECT_FALSE(rig.agent->feature_enabled("trunks"));
+
+  LicenseSpec newer;
+  newer.serial = "L-2";
+  newer.issued += kSec;
+  rig.server(rig.grant_json(newer));
+  EXPECT_EQ(rig.agent->state(), LicenseState::licensed);
+  EXPECT_EQ(rig.agent->snapshot().serial, "L-2");
 }
 
 TEST_F(AgentTest, RevokeOfAnotherSerialIsAnErrorAndChangesNothing) {
