@@ -27,6 +27,12 @@ run_preset() {  # run_preset NAME [test [LABELS_LEFT_OUT]]
 }
 
 run_preset host test
+echo "== model: spin, every state of model/sublink.pml"
+if model/check.sh; then
+  printf 'model (spin)\t3\t3\t0\t0\n' >>"$results/suites.tsv"
+else
+  printf 'model (spin)\t3\t0\t3\t0\n' >>"$results/suites.tsv"; exit 1
+fi
 echo "== host: Debian packages, installed into a temporary root; kept in build/packages"
 ctest --preset host -L packaging --output-junit "$results/host-packaging.xml"
 cpack --config build/host/CPackConfig.cmake -B build/packages >build/packages.log 2>&1 || { cat build/packages.log; exit 1; }

@@ -117,7 +117,8 @@ SimDevice::SimDevice(SimNetwork& net, const SimDeviceSetup& setup, SimTimeline& 
       arena_bytes_(setup.json_arena_bytes),
       arena_(arena_bytes_),
       listener_(std::make_unique<Listener>(*this)),
-      scratch_events_(std::max(setup.event_capacity, EventQueue::kMinCapacity)) {
+      scratch_events_(std::max(setup.event_capacity, EventQueue::kMinCapacity)),
+      invariants_(to_grace_config(setup.config)) {
   derive_device_settings(setup_.config, settings_);
   AgentConfig& a = settings_.agent;
   a.fw = setup_.fw;
@@ -209,6 +210,9 @@ Status SimDevice::boot() {
   for (const Event& e : stored_events()) last_logged_seq_[e.stream] = std::max(last_logged_seq_[e.stream], e.seq);
   Status booted = running_->agent.boot(boot_clock_.now_ms());
   if (!booted.ok()) note(std::string("boot: storage error ") + reason_name(booted.reason()));
+  const uint64_t refused = storage_.refused_writes(RecordId::grace);
+  invariants_.on_boot(running_->agent.snapshot().damaged_count > 0 || refused > grace_writes_refused_);
+  grace_writes_refused_ = refused;
   if (cut_pending_) {
     after_entry();
     return Status::Ok();
@@ -264,6 +268,14 @@ void SimDevice::lose_power(const std::string& why) {
 }
 
 void SimDevice::after_entry() {
+  if (!cut_pending_ && running_ && !rebooting_) {
+    const uint64_t welcomes = setup_.welcomes_sent ? setup_.welcomes_sent() : 0;
+    for (const std::string& broken : invariants_.check(running_->agent, welcomes)) {
+      ++invariants_broken_;
+      note("INVARIANT " + broken);
+      if (setup_.on_invariant_broken) setup_.on_invariant_broken(broken);
+    }
+  }
   if (!cut_pending_) return;
   cut_pending_ = false;
   ++power_epoch_;
@@ -364,6 +376,7 @@ void SimDevice::record_events(std::span<const uint8_t> record) {
     if (e.seq <= last) continue;
     last = e.seq;
     recorded_.push_back(e);
+    if (e.kind == EventKind::license_revoked) invariants_.on_revoked(std::string(e.payload.text_view()));
     note(describe(e));
   }
 }

@@ -29,6 +29,7 @@
 #include "boards/sim/sim_timeline.h"
 #include "firmware/agent/agent.h"
 #include "firmware/agent/device_settings.h"
+#include "boards/sim/sim_invariants.h"
 #include "firmware/config/device_config.h"
 #include "firmware/events/event_queue.h"
 #include "firmware/json/json_arena.h"
@@ -66,6 +67,12 @@ struct SimDeviceSetup {
   /// in sync before the agent starts): the RTC is correct and trusted when
   /// the agent boots, whether NTP is reachable or not.
   bool rtc_trusted_at_boot = false;
+  /// Called with what broke whenever an invariant of model/sublink.pml
+  /// fails after a step of the device's code (see SimInvariants); the
+  /// timeline says it too ("INVARIANT ...").
+  std::function<void(const std::string&)> on_invariant_broken;
+  /// `welcome`s the server has sent so far (for the invariants; nullptr: 0).
+  std::function<uint64_t()> welcomes_sent;
 };
 
 /// When a boot observer is called.
@@ -118,6 +125,8 @@ class SimDevice final : private SocketEvents {
   void set_boot_observer(BootObserver observer) { boot_observer_ = std::move(observer); }
   bool on() const { return running_ != nullptr; }
   uint64_t power_cuts() const { return power_cuts_; }
+  /// Invariant failures seen so far (see SimDeviceSetup::on_invariant_broken).
+  uint64_t invariants_broken() const { return invariants_broken_; }
 
   // ---- The device's real-time clock ------------------------------------------
   void set_clock(Millis utc_ms);
@@ -193,6 +202,9 @@ class SimDevice final : private SocketEvents {
   uint64_t wipes_ = 0;
   std::vector<Event> wiped_events_;
   std::vector<Event> recorded_;
+  SimInvariants invariants_;
+  uint64_t invariants_broken_ = 0;
+  uint64_t grace_writes_refused_ = 0;  // at the last boot
   uint64_t boots_ = 0;            // boots in this simulation (the agent counts its own)
   uint64_t power_epoch_ = 0;      // changes at every power change: stale timers see it
   uint64_t power_cuts_ = 0;

@@ -29,6 +29,7 @@ Status SimStorage::write(RecordId id, std::span<const uint8_t> data) {
     planned_cut_ = std::make_pair(w.index, random_.uniform(words));
   }
   if ((failing_mask_ >> static_cast<uint32_t>(id)) & 1u) {
+    ++refused_[static_cast<size_t>(id) % refused_.size()];
     w.result = failure_;
     writes_.push_back(w);
     return w.result;

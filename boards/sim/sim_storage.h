@@ -6,6 +6,7 @@
 // sector), and know what each record held before and after each write.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -63,6 +64,8 @@ class SimStorage final : public Storage {
   /// stop_failing(). Reads keep working. Kept across boots.
   void fail_writes(RecordId id, Status error);
   void stop_failing() { failing_mask_ = 0; }
+  /// Writes of `id` refused by fail_writes() so far.
+  uint64_t refused_writes(RecordId id) const { return refused_[static_cast<size_t>(id) % refused_.size()]; }
   /// The device's state is wiped (a state_dir deleted, a flash erased by a
   /// factory reset): every cell back to erased and nothing committed. Call
   /// while the device is off.
@@ -99,6 +102,7 @@ class SimStorage final : public Storage {
   std::optional<std::pair<uint64_t, uint64_t>> planned_cut_;  // (write index, operations in)
   bool cut_missed_ = false;
   uint32_t failing_mask_ = 0;  // bit i: writes of RecordId i fail with failure_
+  std::array<uint64_t, 32> refused_{};  // per RecordId: writes refused
   Status failure_;
   uint64_t random_one_in_ = 0;
   DeterministicRandom random_{0};

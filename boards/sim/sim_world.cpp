@@ -53,6 +53,8 @@ SimWorld::SimWorld(const SimWorldSetup& setup)
   device.ntp_after_boot_ms = setup_.ntp_after_boot_ms;
   device.rtc_trusted_at_boot = setup_.rtc_trusted_at_boot;
   device.event_capacity = setup_.event_capacity;
+  device.on_invariant_broken = setup_.on_invariant_broken;
+  device.welcomes_sent = [this] { return server_->welcomes(); };
   device_ = std::make_unique<SimDevice>(net_, device, timeline_);
 
   net_.set_default_path(setup_.path);
@@ -68,6 +70,8 @@ SimDevice& SimWorld::add_clone(const std::string& name, IpAddress address) {
   clone.seed = setup_.seed * 0x9E3779B97F4A7C15ULL + 3 + clones_.size();
   clone.ntp_after_boot_ms = setup_.ntp_after_boot_ms;
   clone.event_capacity = setup_.event_capacity;
+  clone.on_invariant_broken = setup_.on_invariant_broken;
+  clone.welcomes_sent = [this] { return server_->welcomes(); };
   clones_.push_back(std::make_unique<SimDevice>(net_, clone, timeline_));
   return *clones_.back();
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -50,6 +51,8 @@ struct SimWorldSetup {
   /// See SimDeviceSetup::rtc_trusted_at_boot.
   bool rtc_trusted_at_boot = false;
   size_t event_capacity = 64;
+  /// See SimDeviceSetup::on_invariant_broken (every device of the world).
+  std::function<void(const std::string&)> on_invariant_broken;
 };
 
 class SimWorld {

@@ -174,6 +174,9 @@ void GraceClock::raise_alarm() {
 }
 
 void GraceClock::expire() {
+  // The grace alarm belongs to grace (PROTOCOL.md section 5, and the
+  // model's invariant): at expiry the critical grace_expired takes over.
+  alarm_active_ = false;
   set_state(LicenseState::expired);
   EventPayload p;
   p.days_left = 0;
@@ -336,7 +339,7 @@ void GraceClock::on_boot(Millis mono_now, WallTime wall, const std::optional<Gra
   }
   state_ = r.state;
   license_held_ = r.license_held;
-  alarm_active_ = r.alarm_active;
+  alarm_active_ = r.alarm_active && r.state == LicenseState::grace;
   elapsed_ = std::min(r.elapsed_ms, config_.grace_period);
   unmeasured_ = std::min(r.unmeasured_ms, elapsed_);
   alarms_raised_ = r.alarms_raised;

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "firmware/grace/grace_record.h"
+#include "firmware/license/license_record.h"
 #include "hal/sim/deterministic_random.h"
 #include "scenario/scenario_rig.h"
 
@@ -57,6 +58,15 @@ ReadBack read_record(SimDevice& device, RecordId id) {
 
 // What the records held when the device booted, checked against what the
 // device was told was stored and the write the power cut interrupted.
+// A license record that holds a license in force: not empty (no license),
+// not the record of a revoked one.
+bool holds_license(const std::optional<std::vector<uint8_t>>& record) {
+  if (!record || record->empty()) return false;
+  static SignedLicense scratch;
+  bool revoked = false;
+  return read_license_record(*record, scratch, &revoked).ok() && !revoked;
+}
+
 struct MountedRecords {
   std::optional<std::vector<uint8_t>> license;
   std::optional<GraceRecord> grace;
@@ -98,7 +108,7 @@ MountedRecords check_records_at_mount(SimWorld& world, const std::string& where)
     if (e.kind == EventKind::license_applied || e.kind == EventKind::license_revoked) last_license_event = &e;
   }
   if (last_license_event && last_license_event->kind == EventKind::license_applied &&
-      !(seen.license && !seen.license->empty())) {
+      !holds_license(seen.license)) {
     bool revoked = false;
     for (const RevocationRecord& r : world.server().directory().revocations()) {
       revoked = revoked || r.serial == last_license_event->payload.text_view();
@@ -110,7 +120,7 @@ MountedRecords check_records_at_mount(SimWorld& world, const std::string& where)
 
 void check_agent_after_boot(SimDevice& device, const MountedRecords& seen, const std::string& where) {
   const AgentStatus s = device.status();
-  const bool license_stored = seen.license && !seen.license->empty();
+  const bool license_stored = holds_license(seen.license);
   EXPECT_EQ(s.license_held, license_stored) << where << ": the license is what the record holds";
   if (seen.grace && (seen.grace->state == LicenseState::grace || seen.grace->state == LicenseState::expired)) {
     EXPECT_GE(s.grace_elapsed_s * 1000 + 999, seen.grace->elapsed_ms) << where << ": grace time went back";

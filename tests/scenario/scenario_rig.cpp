@@ -17,6 +17,8 @@ SimWorldSetup scenario_setup(uint64_t seed) {
   // One start time per test program, so reruns of a scenario compare.
   static const Millis start = sim_default_start_utc();
   setup.start_utc = start;
+  // Every scenario run asserts the model's invariants at every step.
+  setup.on_invariant_broken = [](const std::string& broken) { ADD_FAILURE() << "invariant broken: " << broken; };
   return setup;
 }
 
