@@ -119,5 +119,8 @@ int main(int argc, char** argv) {
   std::printf("server: %zu events stored, %" PRIu64 " welcomes, %zu grants\n",
               world.server().directory().events(world.setup().device_config.system_id.view()).size(),
               world.server().welcomes(), world.server().grants_sent().size());
-  return ok ? 0 : 1;
+  // The model's invariants (model/sublink.pml), asserted after every step.
+  const uint64_t broken = world.device().invariants_broken();
+  std::printf("invariants: %s\n", broken == 0 ? "held at every step" : (std::to_string(broken) + " broken (INVARIANT lines above)").c_str());
+  return ok && broken == 0 ? 0 : 1;
 }
