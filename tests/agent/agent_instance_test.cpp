@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "agent/agent_rig.h"
+#include "support/process.h"
 #include "firmware/agent/device_instance.h"
 #include "hal/hex64.h"
 #include "hal/linux/file_ops.h"
@@ -164,36 +165,16 @@ TEST(AgentInstance, AnInstanceThatCannotBeStoredIsLeftOutOfHelloAndTheFailureRep
 
 // The identity record on real files with two copies (the instance stored
 // twice), the newest one damaged: the backend falls back to the older copy.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/sublink-instance-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    (void)std::system(cmd.c_str());
-  }
-  std::string path;
-};
-
-uint32_t file_sequence(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (b.size() < 24) return 0;
-  return b[8] | b[9] << 8 | b[10] << 16 | static_cast<uint32_t>(b[11]) << 24;
-}
-
 TEST(AgentInstance, AnOlderCopyKeptIsNamedAndStoredAgain) {
   TempDir dir;
   PosixFileOps ops;
   {
-    FileStorage files(ops, dir.path, 1 << 16);
+    FileStorage files(ops, dir.path(), 1 << 16);
     ASSERT_TRUE(files.open().ok());
     ASSERT_TRUE(files.write(RecordId::identity, encode_identity_record(0x1111111111111111)).ok());
     ASSERT_TRUE(files.write(RecordId::identity, encode_identity_record(0x2222222222222222)).ok());
   }
-  const std::string a = dir.path + "/identity.a", b = dir.path + "/identity.b";
+  const std::string a = dir.path() + "/identity.a", b = dir.path() + "/identity.b";
   const std::string newest = file_sequence(a) > file_sequence(b) ? a : b;
   {
     std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
@@ -206,7 +187,7 @@ TEST(AgentInstance, AnOlderCopyKeptIsNamedAndStoredAgain) {
   }
   AgentRig rig;
   {
-    FileStorage files(ops, dir.path, 1 << 16);
+    FileStorage files(ops, dir.path(), 1 << 16);
     ASSERT_TRUE(files.open().ok());
     ASSERT_TRUE(rig.boot(&files).ok());
     EXPECT_EQ(hello_instance(rig), "1111111111111111") << "the older copy's instance";
@@ -217,7 +198,7 @@ TEST(AgentInstance, AnOlderCopyKeptIsNamedAndStoredAgain) {
     EXPECT_NE(answer.find(R"("record":"identity")"), std::string::npos) << answer;
     rig.agent.reset();
   }
-  FileStorage files(ops, dir.path, 1 << 16);
+  FileStorage files(ops, dir.path(), 1 << 16);
   ASSERT_TRUE(files.open().ok());
   ASSERT_TRUE(rig.boot(&files).ok());
   EXPECT_EQ(hello_instance(rig), "1111111111111111");

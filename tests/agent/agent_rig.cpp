@@ -1,5 +1,8 @@
 #include "agent/agent_rig.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 namespace sublink::test {
@@ -141,6 +144,13 @@ std::vector<std::string> AgentRig::sent_event_kinds() const {
     }
   }
   return kinds;
+}
+
+uint32_t file_sequence(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (b.size() < 24) return 0;
+  return b[8] | b[9] << 8 | b[10] << 16 | static_cast<uint32_t>(b[11]) << 24;
 }
 
 }  // namespace sublink::test

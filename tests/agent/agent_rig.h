@@ -160,4 +160,8 @@ class AgentRig {
   Millis welcome_mono_ = 0;
 };
 
+/// The sequence number in the header of one copy of a record file (the
+/// "a" or "b" copy FileStorage keeps); 0 when the file is shorter than a header.
+uint32_t file_sequence(const std::string& file);
+
 }  // namespace sublink::test

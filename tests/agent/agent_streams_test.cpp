@@ -12,6 +12,7 @@
 #include <string>
 
 #include "agent/agent_rig.h"
+#include "support/process.h"
 #include "hal/linux/file_ops.h"
 #include "hal/linux/file_storage.h"
 
@@ -201,40 +202,20 @@ TEST(AgentStreams, ARecordInRangeOfItsFramingButOutOfRangeIsNamedWithTheEventsIt
 // A flipped byte in the newest copy of the event log on real files: the
 // backend falls back to the older copy, and the agent must not take it for
 // the latest (its seqs after the older copy's counter may be at the server).
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/sublink-streams-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    (void)std::system(cmd.c_str());
-  }
-  std::string path;
-};
-
-uint32_t file_sequence(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (b.size() < 24) return 0;
-  return b[8] | b[9] << 8 | b[10] << 16 | static_cast<uint32_t>(b[11]) << 24;
-}
-
 TEST(AgentStreams, AFlippedByteInTheNewestEventCopyIsNamedAndNoSeqIsReused) {
   TempDir dir;
   PosixFileOps ops;
   AgentRig rig;
   std::string first_stream;
   {
-    FileStorage files(ops, dir.path, 1 << 16);
+    FileStorage files(ops, dir.path(), 1 << 16);
     ASSERT_TRUE(files.open().ok());
     ASSERT_TRUE(rig.boot(&files).ok());
     license_and_drop(rig);  // several writes of the event log
     first_stream = std::string(rig.agent->snapshot().event_stream);
     rig.agent.reset();
   }
-  const std::string a = dir.path + "/events.a", b = dir.path + "/events.b";
+  const std::string a = dir.path() + "/events.a", b = dir.path() + "/events.b";
   const std::string newest = file_sequence(a) > file_sequence(b) ? a : b;
   {
     std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
@@ -245,7 +226,7 @@ TEST(AgentStreams, AFlippedByteInTheNewestEventCopyIsNamedAndNoSeqIsReused) {
     f.seekp(40);
     f.write(&c, 1);
   }
-  FileStorage files(ops, dir.path, 1 << 16);
+  FileStorage files(ops, dir.path(), 1 << 16);
   ASSERT_TRUE(files.open().ok());
   ASSERT_TRUE(rig.boot(&files).ok());
   AgentStatus s = rig.agent->snapshot();

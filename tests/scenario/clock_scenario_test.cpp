@@ -213,16 +213,24 @@ Millis first_device_line(SimWorld& world, std::string_view prefix) {
   return -1;
 }
 
-TEST(ClockScenario, ADeviceWithADeadRtcWaitsNtpWaitForNtpBeforeLinkingOnItsBuildTime) {
-  SimWorldSetup setup = scenario_setup();
-  setup.device_config.ntp_wait = 45 * kSecondMs;
-  SimWorld world(setup);
-  ASSERT_TRUE(world.start().ok());
+// Starts the world, takes the device's power and its RTC away for a minute
+// and boots it again; returns the world time of that boot (-1: no start).
+Millis boot_without_a_clock(SimWorld& world) {
+  if (!world.start().ok()) return -1;
   world.device().power_off();
   world.device().lose_clock();
   world.run_for(60 * kSecondMs);
   const Millis booted = world.now();
   world.device().boot();
+  return booted;
+}
+
+TEST(ClockScenario, ADeviceWithADeadRtcWaitsNtpWaitForNtpBeforeLinkingOnItsBuildTime) {
+  SimWorldSetup setup = scenario_setup();
+  setup.device_config.ntp_wait = 45 * kSecondMs;
+  SimWorld world(setup);
+  const Millis booted = boot_without_a_clock(world);
+  ASSERT_GE(booted, 0);
   ASSERT_TRUE(sim_until_licensed(world, 5 * (60 * kSecondMs))) << timeline_text(world);
   const Millis waited = first_device_line(world, "log: no NTP answer in time");
   ASSERT_GE(waited, 0) << timeline_text(world);
@@ -238,12 +246,8 @@ TEST(ClockScenario, ADeviceWithADeadRtcLinksOnNtpTimeAsSoonAsNtpAnswers) {
   SimWorldSetup setup = scenario_setup();
   setup.ntp_after_boot_ms = 20 * kSecondMs;
   SimWorld world(setup);
-  ASSERT_TRUE(world.start().ok());
-  world.device().power_off();
-  world.device().lose_clock();
-  world.run_for(60 * kSecondMs);
-  const Millis booted = world.now();
-  world.device().boot();
+  const Millis booted = boot_without_a_clock(world);
+  ASSERT_GE(booted, 0);
   ASSERT_TRUE(sim_until_licensed(world, 5 * (60 * kSecondMs))) << timeline_text(world);
   const Millis up = first_device_line(world, "link up");
   ASSERT_GE(up, 0);
@@ -258,12 +262,8 @@ TEST(ClockScenario, NtpWaitZeroLinksAtOnceOnTheBuildTime) {
   SimWorldSetup setup = scenario_setup();
   setup.device_config.ntp_wait = 0;
   SimWorld world(setup);
-  ASSERT_TRUE(world.start().ok());
-  world.device().power_off();
-  world.device().lose_clock();
-  world.run_for(60 * kSecondMs);
-  const Millis booted = world.now();
-  world.device().boot();
+  const Millis booted = boot_without_a_clock(world);
+  ASSERT_GE(booted, 0);
   ASSERT_TRUE(sim_until_licensed(world, 5 * (60 * kSecondMs))) << timeline_text(world);
   const Millis up = first_device_line(world, "link up");
   ASSERT_GE(up, 0);
