@@ -89,6 +89,24 @@ TEST(AdminRequestTest, MistakesAreNamed) {
   EXPECT_EQ(parse_error({}), "no command given");
 }
 
+// Found by fuzz/admin_request_fuzz.cpp: a word with a newline or an escape
+// sequence (from the control socket's JSON "\n" / "\u001b", or a shell
+// argument) was copied into the error as is, so the one-line error the
+// operator's terminal and the server's log get split into lines or drove
+// the terminal. Words are shown with control characters as \xNN.
+TEST(AdminRequestTest, ErrorsShowControlCharactersEscapedOnOneLine) {
+  EXPECT_EQ(parse_error({"drop\nSYS-1"}), "unknown command 'drop\\x0aSYS-1'");
+  EXPECT_EQ(parse_error({"port", "443", "stop\x1b[2J"}),
+            "port: the action is stop, start, stall or normal, not 'stop\\x1b[2J'");
+  EXPECT_EQ(parse_error({"devices", "--x\r"}), "devices: unknown option '--x\\x0d'");
+  EXPECT_EQ(parse_error({"entitle", "SYS-1", "seats", "1\x7f"}),
+            "entitle: QTY must be a whole number from 0 to 4294967295, not '1\\x7f'");
+  EXPECT_EQ(parse_error({"blackhole", "SYS-1", "a\\b"}), "blackhole: say on or off, not 'a\\\\b'");
+  for (const std::string& error : {parse_error({"port", "\n1", "stop"}), parse_error({"request", "S", "m", "{\n"})}) {
+    EXPECT_EQ(error.find_first_of("\n\r\x1b"), std::string::npos) << error;
+  }
+}
+
 TEST(AdminRequestTest, TheRequestLineCarriesTheWordsExactly) {
   const std::vector<std::string> words{"request", "SYS-1", "x", R"({"a":"b \"c\"\n"})", "--timeout", "5"};
   Result<std::string> line = admin_request_line(words);
@@ -122,6 +140,18 @@ TEST(AdminRequestTest, ARawControlCharacterInTheRequestIsRefusedNotCut) {
   // And a PARAMS_JSON with a raw control character is not JSON.
   EXPECT_NE(parse_error({"request", "SYS-1", "x", "{\"a\":\"b\tc\"}"}).find("raw control character 0x09"),
             std::string::npos);
+}
+
+// Found by fuzz/admin_request_fuzz.cpp: a request line whose strings were
+// not UTF-8 was taken, and its words could not be written back as a request
+// line (nor into a message to a device).
+TEST(AdminRequestTest, ARequestThatIsNotUtf8IsRefused) {
+  std::vector<std::string> words;
+  std::string error;
+  EXPECT_FALSE(admin_request_words("{\"args\":[\"port\",\"84\xcf\xcc\"]}", words, error));
+  EXPECT_EQ(error, "the request is not valid UTF-8");
+  EXPECT_TRUE(admin_request_words("{\"args\":[\"drop\",\"SYS-\xc3\xa9\"]}", words, error)) << error;
+  EXPECT_EQ(words, (std::vector<std::string>{"drop", "SYS-\xc3\xa9"}));
 }
 
 TEST(AdminRequestTest, TheDefaultSocketSitsNextToTheDatabase) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "firmware/json/json_document.h"
+#include "net/websocket/utf8_validator.h"
 #include "tools/server/core/json_text.h"
 
 namespace sublink {
@@ -47,6 +48,27 @@ bool parse_number(const std::string& text, int64_t min, int64_t max, int64_t& ou
 }
 
 // The value after option `words[i]`; advances i. False when missing.
+// `word` between single quotes as an error line shows it: control
+// characters (a newline, an escape sequence) as \xNN, so the operator's
+// terminal and the server's log get one line whatever the word holds.
+std::string quoted(const std::string& word) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (char c : word) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 bool option_value(std::span<const std::string> words, size_t& i, std::string& value) {
   if (i + 1 >= words.size()) return false;
   value = words[++i];
@@ -80,7 +102,7 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
     if (words[0] == c.name) found = &c;
   }
   if (found == nullptr) {
-    error = "unknown command '" + words[0] + "'";
+    error = "unknown command " + quoted(words[0]);
     return false;
   }
   AdminRequest request;
@@ -107,7 +129,7 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
       }
       request.timeout_s = n;
     } else if (w.size() > 1 && w[0] == '-' && w[1] == '-') {
-      error = name + ": unknown option '" + w + "'";
+      error = name + ": unknown option " + quoted(w);
       return false;
     } else {
       args.push_back(w);
@@ -138,7 +160,7 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
       request.system_id = args[0];
       request.feature = args[1];
       if (!parse_number(args[2], 0, UINT32_MAX, n)) {
-        error = "entitle: QTY must be a whole number from 0 to 4294967295, not '" + args[2] + "'";
+        error = "entitle: QTY must be a whole number from 0 to 4294967295, not " + quoted(args[2]);
         return false;
       }
       request.qty = static_cast<uint32_t>(n);
@@ -156,7 +178,7 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
       if (args.size() > 2) {
         JsonResult<JsonDocument> params = JsonDocument::parse(args[2]);
         if (!params.ok()) {
-          error = "request: PARAMS_JSON is not JSON (" + json_problem_text(params.error()) + "): " + args[2];
+          error = "request: PARAMS_JSON is not JSON (" + json_problem_text(params.error()) + "): " + quoted(args[2]);
           return false;
         }
         request.params_json = args[2];
@@ -164,7 +186,7 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
       break;
     case AdminCommand::port:
       if (!parse_number(args[0], 1, 65535, n)) {
-        error = "port: PORT must be a port number, not '" + args[0] + "'";
+        error = "port: PORT must be a port number, not " + quoted(args[0]);
         return false;
       }
       request.port = static_cast<uint16_t>(n);
@@ -177,14 +199,14 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
       } else if (args[1] == "normal") {
         request.port_action = PortAction::normal;
       } else {
-        error = "port: the action is stop, start, stall or normal, not '" + args[1] + "'";
+        error = "port: the action is stop, start, stall or normal, not " + quoted(args[1]);
         return false;
       }
       break;
     case AdminCommand::blackhole:
       request.system_id = args[0];
       if (args[1] != "on" && args[1] != "off") {
-        error = "blackhole: say on or off, not '" + args[1] + "'";
+        error = "blackhole: say on or off, not " + quoted(args[1]);
         return false;
       }
       request.on = args[1] == "on";
@@ -203,6 +225,12 @@ Result<std::string> admin_request_line(std::span<const std::string> words) {
 }
 
 bool admin_request_words(std::string_view line, std::vector<std::string>& words, std::string& error) {
+  // JSON text is UTF-8 (RFC 8259 section 8.1); the parser would pass other
+  // bytes into the words, and from there into records and messages.
+  if (!is_valid_utf8(line)) {
+    error = "the request is not valid UTF-8";
+    return false;
+  }
   JsonResult<JsonDocument> parsed = JsonDocument::parse(line);
   if (!parsed.ok()) {
     // A raw NUL would otherwise cut a word ("SYS-1" NUL "X" read as SYS-1).

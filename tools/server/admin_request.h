@@ -77,7 +77,7 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
 Result<std::string> admin_request_line(std::span<const std::string> words);
 
 /// The words of a request line; false with `error` when it is not
-/// {"args": [strings...]}.
+/// {"args": [strings...]} in valid UTF-8.
 bool admin_request_words(std::string_view line, std::vector<std::string>& words, std::string& error);
 
 }  // namespace sublink
