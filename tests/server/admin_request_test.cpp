@@ -102,6 +102,11 @@ TEST(AdminRequestTest, ErrorsShowControlCharactersEscapedOnOneLine) {
   EXPECT_EQ(parse_error({"entitle", "SYS-1", "seats", "1\x7f"}),
             "entitle: QTY must be a whole number from 0 to 4294967295, not '1\\x7f'");
   EXPECT_EQ(parse_error({"blackhole", "SYS-1", "a\\b"}), "blackhole: say on or off, not 'a\\\\b'");
+  // Numbers are digits only: a blank or a line break before one was skipped.
+  EXPECT_EQ(parse_error({"port", "\n443", "stop"}), "port: PORT must be a port number, not '\\x0a443'");
+  EXPECT_NE(parse_error({"port", " 443", "stop"}).find("PORT must be a port number"), std::string::npos);
+  EXPECT_NE(parse_error({"entitle", "SYS-1", "seats", "\t5"}).find("QTY"), std::string::npos);
+  EXPECT_NE(parse_error({"disconnect", "SYS-1", "--retry-after", " 5"}).find("--retry-after needs"), std::string::npos);
   for (const std::string& error : {parse_error({"port", "\n1", "stop"}), parse_error({"request", "S", "m", "{\n"})}) {
     EXPECT_EQ(error.find_first_of("\n\r\x1b"), std::string::npos) << error;
   }

@@ -38,8 +38,13 @@ std::string json_problem_text(const JsonError& error) {
 // Longest wait for a device's answer an operator may ask for.
 constexpr int64_t kMaxTimeoutS = 3600;
 
+// Decimal digits only: strtoll alone would also take leading blanks and
+// line breaks (" 443", "\n1") and stop at a NUL.
 bool parse_number(const std::string& text, int64_t min, int64_t max, int64_t& out) {
-  if (text.empty() || text[0] == '+' || text[0] == '-') return false;
+  if (text.empty() || text.size() > 18) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
   char* end = nullptr;
   const long long v = std::strtoll(text.c_str(), &end, 10);
   if (*end != '\0' || v < min || v > max) return false;
