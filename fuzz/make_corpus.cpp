@@ -65,6 +65,13 @@ void seed_text(const char* target, const std::string& name, const Result<std::st
   seed(target, name, bytes_of(*text));
 }
 
+// A record target's seed: sealed by the target (CRC and length set from
+// the bytes, so mutations reach the fields) and as stored.
+void seed_record(const char* target, const std::string& name, const Bytes& record) {
+  seed(target, name, cat({0x03}, record));
+  seed(target, name + "_as_stored", cat({0x00}, record));
+}
+
 template <class Build>
 Result<std::string> device_message(Build&& build) {
   char buffer[4096];
@@ -133,11 +140,11 @@ void records(const SignedLicense& license) {
   queue.push(EventKind::grace_alarm, Severity::major, std::nullopt, alarm);
   Bytes events(queue.serialized_size());
   if (!queue.serialize(events).ok()) g_failed = true;
-  seed("record_events", "two_events", events);
+  seed_record("record_events", "two_events", events);
   for (int i = 0; i < 10; ++i) queue.push(EventKind::link_down, Severity::warning, 1'700'000'000'000 + i);
   Bytes folded(queue.serialized_size());
   if (!queue.serialize(folded).ok()) g_failed = true;
-  seed("record_events", "summarised", folded);
+  seed_record("record_events", "summarised", folded);
 
   GraceRecord grace;
   grace.state = LicenseState::grace;
@@ -149,9 +156,9 @@ void records(const SignedLicense& license) {
   grace.utc_ms = 1'700'000'000'000;
   grace.wall_ms = 1'700'000'000'500;
   const GraceRecordBytes g = encode_grace_record(grace);
-  seed("record_grace", "in_grace", Bytes(g.begin(), g.end()));
+  seed_record("record_grace", "in_grace", Bytes(g.begin(), g.end()));
   const GraceRecordBytes fresh = encode_grace_record(GraceRecord{});
-  seed("record_grace", "unlicensed", Bytes(fresh.begin(), fresh.end()));
+  seed_record("record_grace", "unlicensed", Bytes(fresh.begin(), fresh.end()));
 
   const FeatureRequest features[] = {{"trunks", 30}, {"recording", 1}};
   UsageTracker tracker;
@@ -161,12 +168,12 @@ void records(const SignedLicense& license) {
   uint8_t usage[kMaxUsageRecordBytes];
   Result<size_t> n = tracker.encode(usage);
   if (!n.ok()) g_failed = true;
-  seed("record_usage", "two_features", Bytes(usage, usage + (n.ok() ? *n : 0)));
+  seed_record("record_usage", "two_features", Bytes(usage, usage + (n.ok() ? *n : 0)));
 
   const BootRecordBytes boot = encode_boot_record(42);
-  seed("record_boot", "boot_42", Bytes(boot.begin(), boot.end()));
+  seed_record("record_boot", "boot_42", Bytes(boot.begin(), boot.end()));
   const IdentityRecordBytes identity = encode_identity_record(0x0011'2233'aabb'ccddull);
-  seed("record_identity", "instance", Bytes(identity.begin(), identity.end()));
+  seed_record("record_identity", "instance", Bytes(identity.begin(), identity.end()));
 
   uint8_t record[kMaxLicenseRecordBytes];
   Result<size_t> size = write_license_record(license, record);

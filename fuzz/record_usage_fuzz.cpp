@@ -5,6 +5,8 @@
 // re-encodes to exactly the stored bytes (one encoding per state, each
 // feature named once); a refused one leaves the tracker unchanged and
 // names the field; what encode writes restores again.
+// Input: a byte saying what the target seals (fuzz_check.h sealed_record:
+// the CRC, the body length), then the record.
 #include <string>
 #include <vector>
 
@@ -37,7 +39,8 @@ std::vector<std::string> listed_names(std::span<const uint8_t> record) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::span<const uint8_t> record(data, size);
+  const std::vector<uint8_t> sealed = sublink::fuzz::sealed_record(data, size);
+  const std::span<const uint8_t> record(sealed);
   const std::vector<std::string> names = listed_names(record);
   std::vector<FeatureRequest> features;
   for (const std::string& name : names) features.push_back({name, 1});

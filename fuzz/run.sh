@@ -85,7 +85,7 @@ for name in "${targets[@]}"; do
   if [ "$found" != 0 ]; then
     failed=1
     echo "  finding: see $log and $findings/$name/"
-    grep -m3 -E 'ERROR: |runtime error|deadly signal' "$log" | sed 's/^/    /'
+    grep -m3 -E 'ERROR: |runtime error|invariant broken' "$log" | sed 's/^/    /'
   fi
 done
 exit "$failed"

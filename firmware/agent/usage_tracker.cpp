@@ -18,7 +18,9 @@ void put_optional(RecordWriter& w, const std::optional<Millis>& v) {
 bool get_optional(RecordReader& r, std::optional<Millis>& v) {
   uint8_t has = r.u8();
   Millis value = r.i64();
-  if (has > 1) return false;
+  // Absent is stored as 0: one encoding per state, so a record re-encodes
+  // to the bytes it was read from.
+  if (has > 1 || (has == 0 && value != 0)) return false;
   v = has ? std::optional<Millis>(value) : std::nullopt;
   return true;
 }

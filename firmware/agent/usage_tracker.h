@@ -52,7 +52,7 @@ class UsageTracker {
   Result<size_t> encode(std::span<uint8_t> out);
   /// Loads a record; peaks of features no longer configured are dropped.
   /// The ranges checked: `from` and `last_ack` UTC ms within
-  /// [0, kMaxLicenseTimeMs] with from >= last_ack when both are set (a
+  /// [0, kMaxLicenseTimeMs] or absent (stored as 0), with from >= last_ack when both are set (a
   /// period starts where the last acknowledged one ended), at most
   /// kMaxLicenseFeatures features of names up to kMaxFeatureNameLength
   /// bytes, each named once, peaks within [0, kMaxFeatureQuantity].

@@ -61,8 +61,9 @@ EventPayload normalized(EventKind kind, const EventPayload& in) {
   return p;
 }
 
-void write_event(RecordWriter& w, const Event& e) {
-  w.u64(e.stream);
+// Writes one event (without its stream for a version 1 record).
+void write_event(RecordWriter& w, const Event& e, bool with_stream) {
+  if (with_stream) w.u64(e.stream);
   w.u64(e.seq);
   w.u8(e.time_utc_ms ? 1 : 0);
   w.i64(e.time_utc_ms.value_or(0));
@@ -92,7 +93,9 @@ bool read_event(RecordReader& r, Event& e, bool with_stream) {
   e.payload.last_seq = r.u64();
   r.bytes({reinterpret_cast<uint8_t*>(e.payload.text.data()), e.payload.text.size()});
   if (e.seq == 0 || e.seq > EventQueue::kMaxEventSeq) return false;
-  if (has_time > 1 || (has_time == 1 && (time < 0 || time > EventQueue::kMaxEventTimeMs))) return false;
+  // An unknown time is stored as 0 (one encoding per event).
+  if (has_time > 1 || (has_time == 0 && time != 0)) return false;
+  if (has_time == 1 && (time < 0 || time > EventQueue::kMaxEventTimeMs)) return false;
   if (kind >= kEventKindCount || severity >= kSeverityCount) return false;
   if (e.payload.days_left < -1 || e.payload.days_left > EventQueue::kMaxDaysLeft) return false;
   if (e.payload.detail < -kMaxDetail || e.payload.detail > kMaxDetail) return false;
@@ -244,6 +247,7 @@ Status EventQueue::ack(StreamId stream, uint64_t upto) {
 }
 
 size_t EventQueue::serialized_size() const {
+  if (stream_ == kLegacyStream) return kRecordOverhead + kV1BodyHeaderSize + size_ * kV1EventRecordSize;
   return kRecordOverhead + kBodyHeaderSize + size_ * kEventRecordSize;
 }
 
@@ -252,11 +256,16 @@ size_t EventQueue::max_serialized_size(size_t capacity) {
 }
 
 Result<size_t> EventQueue::serialize(std::span<uint8_t> out) const {
-  RecordWriter w(out, kMagic, kVersion);
-  w.u64(stream_);
+  // With no stream started (a fresh queue, or one restored from a version 1
+  // record) every event is a legacy one and next_seq counts the legacy
+  // stream: that is a version 1 record, which restore() reads back as it
+  // was. A version 2 record always names its current stream.
+  const bool with_streams = stream_ != kLegacyStream;
+  RecordWriter w(out, kMagic, with_streams ? kVersion : kVersionBeforeStreams);
+  if (with_streams) w.u64(stream_);
   w.u64(next_seq_);
   w.u32(static_cast<uint32_t>(size_));
-  for (size_t i = 0; i < size_; ++i) write_event(w, slots_[i]);
+  for (size_t i = 0; i < size_; ++i) write_event(w, slots_[i], with_streams);
   return w.finish();
 }
 

@@ -25,7 +25,8 @@
 // Ranges (checked on restore, kept by every operation, so the queue never
 // writes a record it would refuse to read back): seq 1..kMaxEventSeq (exact
 // as a JSON number) and the next seq 1..kMaxEventSeq + 1; at most
-// kMaxRecordEvents events; times 0..kMaxEventTimeMs (year 9999) or unknown;
+// kMaxRecordEvents events; times 0..kMaxEventTimeMs (year 9999) or unknown
+// (stored as 0);
 // kinds and severities within their enums; days_left -1..kMaxDaysLeft;
 // detail within +-kMaxEventSeq; a summary's count 1..UINT32_MAX (saturating)
 // and its seq range within its own stream and below its seq (or 0..0 when it
@@ -128,9 +129,10 @@ class EventQueue {
   /// Bytes serialize() can need at most for a queue of `capacity`.
   static size_t max_serialized_size(size_t capacity);
 
-  /// Writes the whole queue, with stream() and next_seq(), as one record.
-  /// Returns its size, or out_of_memory when `out` is smaller than
-  /// serialized_size().
+  /// Writes the whole queue, with stream() and next_seq(), as one record
+  /// (version 1, without streams, while no stream is started: then every
+  /// event is a legacy one). Returns its size, or out_of_memory when `out`
+  /// is smaller than serialized_size().
   Result<size_t> serialize(std::span<uint8_t> out) const;
 
   /// Replaces the contents with a record from serialize() (or a version 1

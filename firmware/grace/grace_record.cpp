@@ -83,6 +83,10 @@ Result<GraceRecord> decode_grace_record(std::span<const uint8_t> bytes) {
   if (state >= kLicenseStateCount || held > 1 || alarm > 1 || (flags & ~known_flags) != 0) {
     return record_error(RecordFault::bad_value);
   }
+  // A time not known is stored as 0: one encoding per state.
+  if ((!(flags & kUtcKnown) && utc != 0) || (!(flags & kWallKnown) && wall != 0)) {
+    return record_error(RecordFault::bad_value);
+  }
   r.state = static_cast<LicenseState>(state);
   r.license_held = held == 1;
   r.alarm_active = alarm == 1;

@@ -11,7 +11,7 @@
 //   elapsed_ms       0 .. kMaxGraceDurationMs
 //   unmeasured_ms    0 .. kMaxGraceDurationMs
 //   alarms_raised    0 .. kMaxGraceAlarms
-//   utc_ms, wall_ms  absent, or 0 .. kMaxRecordUtcMs
+//   utc_ms, wall_ms  absent (stored as 0), or 0 .. kMaxRecordUtcMs
 #pragma once
 
 #include <array>

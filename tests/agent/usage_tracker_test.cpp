@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "firmware/events/record_codec.h"
+
 #include <vector>
 
 namespace sublink {
@@ -50,6 +52,34 @@ TEST(UsageTracker, RecordRoundTripsAndRejectsDamage) {
   UsageTracker t;
   t.configure(kFeatures);
   EXPECT_FALSE(t.restore({bytes.data(), bytes.size() - 1}).ok());
+}
+
+// Found by fuzz/record_usage_fuzz.cpp: a period time flagged absent with a
+// value behind it was taken, and encoded back as 0: a record that did not
+// re-encode to its own bytes. Absent is stored as 0 and nothing else.
+TEST(UsageTracker, AnAbsentTimeIsStoredAsZeroAndNothingElse) {
+  UsageTracker u;
+  u.configure(kFeatures);
+  std::vector<uint8_t> bytes(kMaxUsageRecordBytes);
+  Result<size_t> size = u.encode(bytes);  // no period yet: from and last_ack absent
+  ASSERT_TRUE(size.ok());
+  bytes.resize(*size);
+  UsageTracker back;
+  back.configure(kFeatures);
+  ASSERT_TRUE(back.restore(bytes).ok());
+  // Body: from (flag u8, i64), last_ack (flag u8, i64), ...; re-framed with a good CRC.
+  for (size_t value_at : {1u, 10u}) {
+    std::vector<uint8_t> body(bytes.begin() + kRecordHeaderSize, bytes.end() - kRecordTrailerSize);
+    body[value_at] = 0x2a;
+    std::vector<uint8_t> forged(bytes.size());
+    RecordWriter w(forged, {'S', 'L', 'U', 'S'}, 1);
+    w.bytes(body);
+    ASSERT_TRUE(w.finish().ok());
+    UsageTracker t;
+    t.configure(kFeatures);
+    EXPECT_FALSE(t.restore(forged).ok()) << "value at body byte " << value_at;
+    EXPECT_STREQ(t.problem(), value_at == 1 ? "from" : "last_ack");
+  }
 }
 
 TEST(UsageTracker, NeverWritesARecordItWouldRefuseToReadBack) {

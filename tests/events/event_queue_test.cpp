@@ -395,6 +395,17 @@ TEST(EventQueue, RejectsHostileFieldValues) {
   b[19] = 0xFF;
   EXPECT_EQ(fault_of(b), static_cast<int32_t>(RecordFault::bad_length));
   EXPECT_EQ(fault_of({1, 2, 3}), static_cast<int32_t>(RecordFault::truncated));
+  // Found by fuzz/record_events_fuzz.cpp: an unknown time with a value
+  // behind it was taken, so the record did not re-encode to its own bytes
+  // (an unknown time is stored as 0: one encoding per event).
+  b = body;
+  b[time_flag] = 0;
+  EXPECT_EQ(fault_of(b), bad_value);
+  put_le(b, time, 0, 8);
+  EXPECT_TRUE(target.restore(record_with_body(b)).ok());
+  EXPECT_EQ(save(target), record_with_body(b));
+  EXPECT_FALSE(target.events()[0].time_utc_ms.has_value());
+  ASSERT_TRUE(target.restore(record_with_body(body)).ok());
   // The target kept what it had through all of it.
   EXPECT_EQ(target.size(), 2u);
 }
@@ -482,6 +493,37 @@ TEST(EventQueue, AVersion1RecordKeepsItsEventsAsLegacyAndNeedsAStream) {
   EXPECT_TRUE(q.ack(kLegacyStream, 7).ok());
   EXPECT_EQ(q.size(), 1u);
   EXPECT_EQ(EventQueue::events_in_record(record_with_body(body, 1)), 2u);
+}
+
+// Found by fuzz/record_events_fuzz.cpp: a queue with no stream started (a
+// fresh one, or one restored from a version 1 record before the agent
+// starts a stream) wrote a version 2 record with no current stream, which
+// restore() refuses: its events would have been lost at the next boot. It
+// writes what it is, a version 1 record, byte for byte the one it read.
+TEST(EventQueue, AQueueWithNoStreamWritesARecordItReadsBack) {
+  std::vector<uint8_t> body(12 + 2 * (EventQueue::kEventRecordSize - 8));
+  put_le(body, 0, 8, 8);
+  put_le(body, 8, 2, 4);
+  put_le(body, 12, 5, 8);
+  put_le(body, 12 + EventQueue::kEventRecordSize - 8, 7, 8);
+  put_le(body, 12 + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);
+  put_le(body, 12 + EventQueue::kEventRecordSize - 8 + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);
+  const std::vector<uint8_t> version1 = record_with_body(body, 1);
+  EventQueue q(4);
+  ASSERT_TRUE(q.restore(version1).ok());
+  const std::vector<uint8_t> written = save(q);
+  EXPECT_EQ(written, version1);
+  EventQueue back(4);
+  ASSERT_TRUE(back.restore(written).ok());
+  EXPECT_EQ(seqs(back.events()), (std::vector<uint64_t>{5, 7}));
+  EXPECT_EQ(back.next_seq(), 8u);
+  EXPECT_EQ(back.stream(), kLegacyStream);
+
+  EventQueue fresh(4);
+  EventQueue fresh_back(4);
+  ASSERT_TRUE(fresh_back.restore(save(fresh)).ok());
+  EXPECT_TRUE(fresh_back.empty());
+  EXPECT_EQ(fresh_back.next_seq(), 1u);
 }
 
 TEST(EventQueue, SerializeIntoTooSmallBufferFails) {

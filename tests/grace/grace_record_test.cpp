@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace sublink {
@@ -120,6 +121,23 @@ TEST(GraceRecord, EveryFieldOutOfItsRangeIsRefused) {
   ASSERT_TRUE(w.finish().ok());
   EXPECT_EQ(fault(out), as_int(RecordFault::bad_value));
   EXPECT_EQ(fault(reframed(encode_grace_record(r), 3, 0x08)), as_int(RecordFault::bad_value));  // unknown flag
+}
+
+// Found by fuzz/record_grace_fuzz.cpp: a time flagged unknown with a value
+// behind it decoded, and encoded back as 0: two encodings of one state.
+TEST(GraceRecord, AnUnknownTimeIsStoredAsZeroAndNothingElse) {
+  GraceRecord r = sample();
+  r.utc_ms.reset();
+  r.wall_ms.reset();
+  const GraceRecordBytes canonical = encode_grace_record(r);
+  ASSERT_TRUE(decode_grace_record(canonical).ok());
+  EXPECT_EQ(fault(with_i64(r, 16, 1700000000123)), as_int(RecordFault::bad_value));  // utc unknown, not 0
+  EXPECT_EQ(fault(with_i64(r, 24, 1)), as_int(RecordFault::bad_value));              // wall unknown, not 0
+  EXPECT_TRUE(decode_grace_record(with_i64(r, 16, 0)).ok());
+  Result<GraceRecord> back = decode_grace_record(canonical);
+  ASSERT_TRUE(back.ok());
+  const GraceRecordBytes again = encode_grace_record(*back);
+  EXPECT_TRUE(std::equal(again.begin(), again.end(), canonical.begin()));
 }
 
 TEST(GraceRecord, NothingIsWrittenThatCannotBeReadBack) {
