@@ -57,6 +57,7 @@ for name in "${targets[@]}"; do
   seeds="$root/fuzz/corpus/$name"
   if [ ! -x "$bin" ] || [ ! -d "$seeds" ]; then
     printf '%-16s missing: %s or %s\n' "$name" "$bin" "$seeds"
+    [ -n "$tsv" ] && printf '%s\t0\t0\t0\tmissing\n' "$name" >>"$tsv"
     failed=1
     continue
   fi
