@@ -473,8 +473,9 @@ TEST(EventQueue, BatchesNeverMixStreamsAndAcksNameTheirStream) {
   EXPECT_EQ(q.start_stream(kLegacyStream).reason(), Reason::invalid_argument);
 }
 
-TEST(EventQueue, AVersion1RecordKeepsItsEventsAsLegacyAndNeedsAStream) {
-  // next_seq 8, two events (seq 5 and 7) in the format before streams.
+// The body of a record in the format before streams: next_seq 8, two
+// events (seq 5 and 7).
+std::vector<uint8_t> version1_body() {
   std::vector<uint8_t> body(12 + 2 * (EventQueue::kEventRecordSize - 8));
   put_le(body, 0, 8, 8);
   put_le(body, 8, 2, 4);
@@ -482,6 +483,11 @@ TEST(EventQueue, AVersion1RecordKeepsItsEventsAsLegacyAndNeedsAStream) {
   put_le(body, 12 + EventQueue::kEventRecordSize - 8, 7, 8);
   put_le(body, 12 + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);  // days_left -1
   put_le(body, 12 + EventQueue::kEventRecordSize - 8 + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);
+  return body;
+}
+
+TEST(EventQueue, AVersion1RecordKeepsItsEventsAsLegacyAndNeedsAStream) {
+  const std::vector<uint8_t> body = version1_body();
   EventQueue q(4);
   ASSERT_TRUE(q.restore(record_with_body(body, 1)).ok());
   ASSERT_EQ(seqs(q.events()), (std::vector<uint64_t>{5, 7}));
@@ -501,14 +507,7 @@ TEST(EventQueue, AVersion1RecordKeepsItsEventsAsLegacyAndNeedsAStream) {
 // restore() refuses: its events would have been lost at the next boot. It
 // writes what it is, a version 1 record, byte for byte the one it read.
 TEST(EventQueue, AQueueWithNoStreamWritesARecordItReadsBack) {
-  std::vector<uint8_t> body(12 + 2 * (EventQueue::kEventRecordSize - 8));
-  put_le(body, 0, 8, 8);
-  put_le(body, 8, 2, 4);
-  put_le(body, 12, 5, 8);
-  put_le(body, 12 + EventQueue::kEventRecordSize - 8, 7, 8);
-  put_le(body, 12 + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);
-  put_le(body, 12 + EventQueue::kEventRecordSize - 8 + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);
-  const std::vector<uint8_t> version1 = record_with_body(body, 1);
+  const std::vector<uint8_t> version1 = record_with_body(version1_body(), 1);
   EventQueue q(4);
   ASSERT_TRUE(q.restore(version1).ok());
   const std::vector<uint8_t> written = save(q);
