@@ -179,6 +179,9 @@ void records(const SignedLicense& license) {
   Result<size_t> size = write_license_record(license, record);
   if (!size.ok()) g_failed = true;
   seed("record_license", "license", Bytes(record, record + (size.ok() ? *size : 0)));
+  Result<size_t> revoked = write_license_record(license, record, true);
+  if (!revoked.ok()) g_failed = true;
+  seed("record_license", "revoked", Bytes(record, record + (revoked.ok() ? *revoked : 0)));
 }
 
 // An image written by the record store with the fuzz target's geometry,
