@@ -86,6 +86,9 @@ void TcpRelay::run() {
       fds.push_back({p.server, POLLIN, 0});
     }
     if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
+    // Only the pairs polled have results in fds; one accepted below waits
+    // for the next round.
+    const size_t polled = pairs_.size();
     if (fds[0].revents & POLLIN) {
       const int device = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (device >= 0) {
@@ -100,8 +103,8 @@ void TcpRelay::run() {
         }
       }
     }
-    std::vector<Pair> keep;
-    for (size_t i = 0; i < pairs_.size(); ++i) {
+    std::vector<Pair> keep(pairs_.begin() + static_cast<std::ptrdiff_t>(polled), pairs_.end());
+    for (size_t i = 0; i < polled; ++i) {
       const Pair& p = pairs_[i];
       const pollfd& d = fds[1 + 2 * i];
       const pollfd& s = fds[2 + 2 * i];
