@@ -134,9 +134,10 @@ Status FlashRecordStore::scan(RecordId id, int slot, SlotScan& out) {
   while (pos + header_size_ <= slot_bytes_) {
     if (Status s = flash_.read(base + pos, std::span<uint8_t>(h, header_size_)); !s.ok()) return s;
     const size_t fields_end = header_size_ - w;
-    bool committed = get32(h) == flash_entry::kMagic && h[4] == static_cast<uint8_t>(id) &&
-                     h[5] == flash_entry::kFormat &&
-                     get32(h + 20) == crc32(std::span<const uint8_t>(h, 20));
+    const bool fields_ok = get32(h) == flash_entry::kMagic && h[4] == static_cast<uint8_t>(id) &&
+                           h[5] == flash_entry::kFormat &&
+                           get32(h + 20) == crc32(std::span<const uint8_t>(h, 20));
+    bool committed = fields_ok;
     for (size_t i = 0; committed && i < w; ++i) committed = h[fields_end + i] == 0x00;
     Entry e;
     e.offset = pos;
@@ -144,7 +145,15 @@ Status FlashRecordStore::scan(RecordId id, int slot, SlotScan& out) {
     e.length = get32(h + 12);
     e.payload_crc = get32(h + 16);
     const size_t entry_size = header_size_ + round_up(e.length, w);
-    if (!committed || e.length > layout_.max_record_size || pos + entry_size > slot_bytes_) {
+    const bool fits = e.length <= layout_.max_record_size && pos + entry_size <= slot_bytes_;
+    if (fields_ok && !committed && fits) {
+      // A write cut after its header fields (program_entry's order): its
+      // payload is skipped whole, never scanned for entries, so no value
+      // stored in it can pass for one.
+      pos += entry_size;
+      continue;
+    }
+    if (!committed || !fits) {
       // Erased from here on: the log ends. Anything else is a torn write or
       // a damaged header: resynchronise on the next word, so one bad bit
       // does not hide the newer entries behind it.
@@ -195,7 +204,7 @@ Result<size_t> FlashRecordStore::read(RecordId id, std::span<uint8_t> out) {
   // scan can never produce a mixed value.
   if (crc32(out.first(e.length)) != e.payload_crc) return corrupt();
   // A committed header newer than the value returned had its payload
-  // programmed before the commit word, so its payload failing the CRC is
+  // programmed before its commit word, so its payload failing the CRC is
   // damage after the fact, not a cut write: say so.
   bool fell_back = false;
   for (const SlotScan& scan : scans) {
@@ -218,7 +227,15 @@ Status FlashRecordStore::erase_slot(RecordId id, int slot) {
 
 Status FlashRecordStore::program_entry(RecordId id, size_t offset, uint32_t sequence,
                                        std::span<const uint8_t> data) {
+  // Header fields first, then the payload, then the commit word: a cut
+  // anywhere after the fields leaves a header that says how long the torn
+  // entry is (scan() steps over it whole); a cut inside the fields leaves
+  // nothing that checks out.
   const size_t w = geometry_.word_size;
+  uint8_t h[kMaxHeaderSize];
+  flash_entry::encode_header(std::span<uint8_t>(h, header_size_), w, id, sequence, data);
+  const size_t fields_end = header_size_ - w;
+  if (Status s = flash_.program(offset, std::span<const uint8_t>(h, fields_end)); !s.ok()) return s;
   const size_t payload_at = offset + header_size_;
   const size_t whole = data.size() / w * w;
   if (whole > 0) {
@@ -232,10 +249,6 @@ Status FlashRecordStore::program_entry(RecordId id, size_t offset, uint32_t sequ
       return s;
     }
   }
-  uint8_t h[kMaxHeaderSize];
-  flash_entry::encode_header(std::span<uint8_t>(h, header_size_), w, id, sequence, data);
-  const size_t fields_end = header_size_ - w;
-  if (Status s = flash_.program(offset, std::span<const uint8_t>(h, fields_end)); !s.ok()) return s;
   return flash_.program(offset + fields_end, std::span<const uint8_t>(h + fields_end, w));
 }
 

@@ -13,13 +13,16 @@
 //   16 u32 CRC-32 of the payload        20 u32 CRC-32 of bytes 0..19
 //   then 0xFF padding to a word boundary, then the commit word (all 0x00),
 //   then the payload padded with 0xFF to a word boundary.
-// Programming order is payload, header, commit word last, so an entry cut
-// anywhere before the end never has a commit word of all zeros and is never
-// taken for valid. Reading takes the valid entry with the newest sequence
-// (serial-number comparison, so the 32-bit sequence may wrap). A header that
-// does not check out is skipped word by word until the next committed one,
-// so one flipped bit in an old entry does not hide the newer ones after it;
-// appends go only onto erased cells after the last committed entry.
+// Programming order is the header fields, the payload, the commit word last,
+// so an entry cut anywhere before the end never has a commit word of all
+// zeros and is never taken for valid, and one cut after its fields says how
+// long it is: it is stepped over whole, so no value stored in a torn entry
+// can pass for an entry. Reading takes the valid entry with the newest
+// sequence (serial-number comparison, so the 32-bit sequence may wrap). A
+// header that does not check out is skipped word by word until the next
+// committed one, so one flipped bit in an old entry does not hide the newer
+// ones after it; appends go only onto erased cells after the last committed
+// entry.
 #pragma once
 
 #include <cstddef>
