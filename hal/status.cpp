@@ -19,7 +19,7 @@ constexpr ReasonText kTexts[] = {
     {"connect_unreachable", "network unreachable: check the default route and the gateway"},
     {"connect_timeout", "no answer to the TCP connection: a firewall drops outbound traffic to this port"},
     {"connection_reset", "the connection was reset by the peer or a middlebox"},
-    {"connection_closed", "the peer closed the connection before the link was up"},
+    {"connection_closed", "the peer closed the TCP connection without a WebSocket close"},
     {"proxy_auth_required", "proxy authentication required (407): check the proxy user and password"},
     {"proxy_status", "the proxy refused the CONNECT request"},
     {"proxy_bad_response", "the proxy did not answer with HTTP"},

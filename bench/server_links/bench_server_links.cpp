@@ -245,8 +245,9 @@ int main(int argc, char** argv) {
                                    {"server.key", &pem.server_key},
                                    {"device.crt", &pem.device_cert},
                                    {"device.key", &pem.device_key}}) {
-    if (!read_text_file(pki + "/" + name, *text) || text->empty()) {
-      std::fprintf(stderr, "bench_server_links: cannot read %s/%s\n", pki.c_str(), name);
+    const TextFileError e = read_text_file(pki + "/" + name, *text);
+    if (!e.ok() || text->empty()) {
+      std::fprintf(stderr, "bench_server_links: '%s/%s'%s\n", pki.c_str(), name, e.ok() ? " is empty" : e.why.c_str());
       return 2;
     }
   }

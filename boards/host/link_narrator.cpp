@@ -5,10 +5,17 @@
 namespace sublink {
 
 namespace {
-const char* where(const AttemptInfo& a, char (&buf)[80]) {
+// Where an attempt's TCP connection goes: the server's address and port,
+// or through a proxy the proxy's, with the server port it asks CONNECT for.
+const char* where(const AttemptInfo& a, char (&buf)[96]) {
   char addr[48];
   a.address.format(addr);
-  snprintf(buf, sizeof buf, a.address.family == 6 ? "[%s]:%u" : "%s:%u", addr, a.port);
+  if (a.proxy_port != 0) {
+    snprintf(buf, sizeof buf, a.address.family == 6 ? "proxy [%s]:%u (CONNECT to port %u)" : "proxy %s:%u (CONNECT to port %u)",
+             addr, a.proxy_port, a.port);
+  } else {
+    snprintf(buf, sizeof buf, a.address.family == 6 ? "[%s]:%u" : "%s:%u", addr, a.port);
+  }
   return buf;
 }
 }  // namespace
@@ -55,7 +62,7 @@ void LinkNarrator::on_resolved(std::string_view name, Status status, const Addre
 }
 
 void LinkNarrator::on_attempt_step(const AttemptInfo& attempt, LinkStep step) {
-  char w[80];
+  char w[96];
   switch (step) {
     case LinkStep::connecting: say("attempt #%u: connecting to %s", attempt.id, where(attempt, w)); break;
     case LinkStep::tcp_connected: say("attempt #%u: TCP connected to %s", attempt.id, where(attempt, w)); break;
@@ -68,7 +75,7 @@ void LinkNarrator::on_attempt_step(const AttemptInfo& attempt, LinkStep step) {
 }
 
 void LinkNarrator::on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) {
-  char w[80];
+  char w[96];
   tell(LogLevel::warning, "attempt #%u to %s FAILED: %s (%d)%s%.*s - %s", attempt.id, where(attempt, w), reason_name(why.reason()),
       static_cast<int>(why.detail()), text.empty() ? "" : ", ", static_cast<int>(text.size()), text.data(),
       reason_hint(why.reason()));
@@ -80,9 +87,16 @@ void LinkNarrator::on_round_failed(Status last, Millis retry_at) {
       reason_name(last.reason()), static_cast<long long>(wait < 0 ? 0 : wait));
 }
 
-void LinkNarrator::on_link_up(const AttemptInfo& attempt, bool tls_resumed) {
-  char w[80];
+void LinkNarrator::on_link_up(const AttemptInfo& attempt, bool tls_resumed) { announce_link_up(attempt, tls_resumed); }
+
+void LinkNarrator::announce_link_up(const AttemptInfo& attempt, bool tls_resumed) {
+  char w[96];
   tell(LogLevel::notice, "LINK UP on %s%s", where(attempt, w), tls_resumed ? " (TLS session resumed)" : "");
+}
+
+void LinkNarrator::say_websocket_open(const AttemptInfo& attempt) {
+  char w[96];
+  say("attempt #%u: WebSocket open on %s, hello sent; the link is up at welcome", attempt.id, where(attempt, w));
 }
 
 void LinkNarrator::on_text(std::string_view message) {

@@ -24,6 +24,12 @@ class LinkNarrator : public LinkListener {
   void on_text(std::string_view message) override;
   void on_link_down(Status why) override;
 
+  /// "LINK UP on ADDRESS:PORT": on_link_up says it when the WebSocket opens
+  /// (sublink-connect); the agent's daemon says it at `welcome` instead.
+  void announce_link_up(const AttemptInfo& attempt, bool tls_resumed);
+  /// The WebSocket is open but the server has not accepted the device yet.
+  void say_websocket_open(const AttemptInfo& attempt);
+
   /// Writes a free-form line (level info) in the same format.
   void say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -38,6 +38,7 @@ const char kUsage[] =
     "  --stagger-ms N        start the next port after N ms (default 300)\n"
     "  --timeout-s N         per-attempt timeout (default 5)\n"
     "  --give-up-s N         stop trying after N seconds (default 30)\n"
+    "  --version             print the version and exit\n"
     "\n"
     "Exit status: 0 when the link came up (and, with --send, an answer arrived),\n"
     "1 when it did not, 2 for bad usage.\n";
@@ -80,6 +81,9 @@ int main(int argc, char** argv) {
     };
     if (a == "--help" || a == "-h") {
       fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      printf("sublink-connect %s\n", SUBLINK_VERSION);
       return 0;
     } else if (a == "--server") {
       server = value("--server");
@@ -128,8 +132,8 @@ int main(int argc, char** argv) {
   std::string ca, cert, key;
   for (auto [path, out, what] : {std::tuple{&ca_file, &ca, "--ca"}, std::tuple{&cert_file, &cert, "--cert"},
                                  std::tuple{&key_file, &key, "--key"}}) {
-    if (!read_text_file(*path, *out)) {
-      fprintf(stderr, "sublink-connect: %s: cannot read '%s'\n", what, path->c_str());
+    if (const TextFileError e = read_text_file(*path, *out); !e.ok()) {
+      fprintf(stderr, "sublink-connect: %s '%s'%s\n", what, path->c_str(), e.why.c_str());
       return 2;
     }
   }

@@ -87,6 +87,7 @@ void AgentLoop::on_attempt_failed(const AttemptInfo& attempt, Status why, std::s
   line.add(" (").add_int(why.detail()).add(")");
   if (!text.empty()) line.add(" ").add(text);
   line.emit();
+  agent_.on_attempt_failed(attempt, why, text);
 }
 
 void AgentLoop::on_link_up(const AttemptInfo& attempt, bool tls_resumed) {

@@ -17,8 +17,11 @@ bool load_sim_credentials(const std::string& dir, SimCredentials& out, std::stri
       {"license.key", &out.license_private_pem},
   };
   for (const auto& [name, text] : files) {
-    if (!read_text_file(dir + "/" + name, *text) || text->empty()) {
-      error = "cannot read " + dir + "/" + name + " (make it with tests/pki/make_pki.sh " + dir + ")";
+    const std::string path = dir + "/" + name;
+    const TextFileError e = read_text_file(path, *text);
+    if (!e.ok() || text->empty()) {
+      error = "'" + path + "'" + (e.ok() ? std::string(" is empty") : e.why) + " (make it with tests/pki/make_pki.sh " +
+              dir + ")";
       return false;
     }
   }

@@ -15,7 +15,7 @@ namespace {
 
 const char kUsage[] =
     "usage: sublink-sim --pki DIR [--seed N] [--cut-write N[:OP] | --cut-random K] [--quiet] SCENARIO\n"
-    "       sublink-sim --list\n"
+    "       sublink-sim --list | --version\n"
     "\n"
     "Runs SCENARIO in virtual time and prints what happened, line by line\n"
     "(dDD HH:MM:SS.mmm since the start). The same seed gives the same lines.\n"
@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      std::printf("sublink-sim %s\n", SUBLINK_VERSION);
       return 0;
     } else if (a == "--list") {
       list();

@@ -412,7 +412,7 @@ std::optional<Millis> Agent::server_now(Millis now) const {
   return server_utc_ + (now - server_mono_);
 }
 
-std::optional<Millis> Agent::best_utc(Millis now) {
+std::optional<Millis> Agent::best_utc(Millis now) const {
   if (auto s = server_now(now)) return s;
   WallTime w = wall_.now();
   if (w.set && w.utc_ms >= config_.grace.earliest_valid_utc) return w.utc_ms;
@@ -602,9 +602,12 @@ Status Agent::store_status(RecordId id, std::span<const uint8_t> bytes) {
     return s;
   }
   const char* name = record_name(id);
-  TextBuilder text(storage_text_);
-  text.add(name != nullptr ? name : "record").add(": ").add(storage_.failure_text(s));
-  log(LogLevel::error, "record not stored", text.view());
+  // "events not stored: /var/lib/sublink/events.tmp: No space left on
+  // device": the record, and the file and the system's words from storage.
+  const std::string_view why = storage_.failure_text(s);
+  TextBuilder(storage_text_).add(name != nullptr ? name : "record").add(": ").add(why);
+  std::array<char, 40> what{};
+  log(LogLevel::error, TextBuilder(what).add(name != nullptr ? name : "record").add(" not stored").view(), why);
   if ((failing_records_ & bit) == 0) {
     failing_records_ |= bit;
     // Once per streak: a full disk must not fill the event log with copies.
@@ -768,6 +771,7 @@ void Agent::on_link_up(const AttemptInfo& attempt, bool /*tls_resumed*/) {
   Millis now = mono_.now_ms();
   channel_up_ = true;
   welcomed_ = false;
+  refused_on_link_ = false;
   port_ = attempt.port;
   next_id_ = 1;
   heartbeat_ms_ = kDefaultHeartbeatS * 1000;
@@ -797,12 +801,50 @@ void Agent::link_lost(Millis now) {
 }
 
 void Agent::on_link_down(Status why) {
+  const Millis now = mono_.now_ms();
   log(LogLevel::notice, "link down", reason_name(why.reason()));
-  link_lost(mono_.now_ms());
+  // Our own close (why.ok()) is no failure; after the server's `error` the
+  // close that follows is its consequence, and the refusal stays the reason.
+  if (!why.ok() && !refused_on_link_) {
+    std::array<char, 200> detail{};
+    TextBuilder text(detail);
+    if (why.reason() == Reason::closed_by_peer) {
+      text.add("the server closed the link (WebSocket close ").number(static_cast<uint32_t>(why.detail())).add(")");
+    } else {
+      text.add(welcomed_ ? "the link was up, then: " : "before welcome: ").add(reason_hint(why.reason()));
+    }
+    note_failure(reason_name(why.reason()), text.view(), now);
+  }
+  link_lost(now);
+}
+
+void Agent::on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view extra) {
+  // Where TCP went: through a proxy, the proxy's address and port.
+  std::array<char, 48> address{};
+  const size_t n = attempt.address.format({address.data(), address.size()});
+  const bool v6 = attempt.address.family == 6;
+  std::array<char, 200> detail{};
+  TextBuilder text(detail);
+  if (attempt.proxy_port != 0) text.add("proxy ");
+  text.add(v6 ? "[" : "").add({address.data(), n}).add(v6 ? "]:" : ":");
+  text.number(attempt.proxy_port != 0 ? attempt.proxy_port : attempt.port);
+  if (attempt.proxy_port != 0) text.add(" (CONNECT to port ").number(attempt.port).add(")");
+  text.add(": ").add(extra.empty() ? std::string_view(reason_hint(why.reason())) : extra);
+  note_failure(reason_name(why.reason()), text.view(), mono_.now_ms());
+}
+
+void Agent::note_failure(std::string_view reason, std::string_view detail, Millis now) {
+  TextBuilder(failure_reason_).add(reason);
+  TextBuilder(failure_detail_).add(detail);
+  failure_utc_ = best_utc(now);
 }
 
 void Agent::close_for_violation(const Status& why, Millis now) {
   log(LogLevel::warning, "closing: bad message from server", reason_name(why.reason()));
+  std::array<char, 200> detail{};
+  TextBuilder text(detail);
+  text.add("the agent closed the link with code ").number(close_code_for(why)).add(": ").add(reason_hint(why.reason()));
+  note_failure(reason_name(why.reason()), text.view(), now);
   channel_.close(close_code_for(why), reason_name(why.reason()));
   link_lost(now);
   restart_at_ = saturating_add(now, config_.violation_retry_ms);
@@ -878,6 +920,10 @@ void Agent::handle(ServerMessage& m, Millis now) {
     restart_at_ = saturating_add(now, delay);
   } else if (auto* err = std::get_if<ServerError>(&m.body)) {
     log(LogLevel::warning, "server error", err->code);
+    // The server refused this device: its own words are why the link is down.
+    if (!welcomed_) refused_on_link_ = true;
+    note_failure(err->code, err->message.empty() ? std::string_view("the server refused the device") : err->message,
+                 now);
     if (err->retry_after_s) channel_.set_retry_floor(*err->retry_after_s * 1000);
   } else if (auto* u = std::get_if<UnknownMessage>(&m.body)) {
     log(LogLevel::info, "unknown message type ignored", u->type);
@@ -1126,6 +1172,22 @@ AgentStatus Agent::snapshot() const {
     const WallTime w = wall_.now();
     s.clock.trusted = w.trusted;
     s.clock.source = w.trusted ? "ntp" : "rtc";
+  }
+  if (failure_reason_[0] != '\0') {
+    s.last_failure.reason = {failure_reason_.data(), std::char_traits<char>::length(failure_reason_.data())};
+    s.last_failure.detail = {failure_detail_.data(), std::char_traits<char>::length(failure_detail_.data())};
+    s.last_failure.when = failure_utc_;
+  }
+  // The next round: the agent's own restart (after `disconnect`, a
+  // violation) or the link's backoff, whichever is later.
+  if (!channel_up_) {
+    Millis at = channel_.next_attempt();
+    if (restart_at_ != kNever) at = at == kNever ? restart_at_ : std::max(at, restart_at_);
+    if (at != kNever) {
+      const Millis now = mono_.now_ms();
+      s.next_attempt.in_ms = std::max<Millis>(at - now, 0);
+      if (std::optional<Millis> utc = best_utc(now)) s.next_attempt.at = *utc + *s.next_attempt.in_ms;
+    }
   }
   s.event_stream = {event_stream_text_.data(), event_stream_text_.size()};
   if (failing_records_ != 0) s.storage = {storage_text_.data(), std::char_traits<char>::length(storage_text_.data())};

@@ -113,8 +113,13 @@ class Agent final : public LinkListener {
   void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
   /// One server message.
   void on_text(std::string_view message) override;
-  /// The link closed: a held license enters grace.
+  /// The link closed: a held license enters grace. A failure (anything but
+  /// our own close) becomes the status `last_failure`, unless the server
+  /// refused the device on this link (`error`): its reason is kept.
   void on_link_down(Status why) override;
+  /// An attempt failed: the status `last_failure` names the reason, where
+  /// it went (the proxy's address and port through a proxy) and why.
+  void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override;
 
   // ---- Application API ------------------------------------------------------
   /// True when `name` is licensed with a quantity above zero and the state
@@ -123,6 +128,9 @@ class Agent final : public LinkListener {
   /// Licensed quantity of `name` while features run, else 0.
   uint32_t feature_quantity(std::string_view name) const;
   LicenseState state() const { return grace_.state(); }
+  /// True from the server's `welcome` until the link closes: the link is up
+  /// in PROTOCOL.md's sense (an open WebSocket alone is not).
+  bool link_accepted() const { return welcomed_; }
   /// The section 7 status (views valid until the next call into the agent).
   AgentStatus snapshot() const;
   /// The stream new events are numbered in (hello `event_stream`).
@@ -141,7 +149,9 @@ class Agent final : public LinkListener {
   void log(LogLevel level, std::string_view what, std::string_view detail = {}) const;
   void log_event(EventKind kind, Severity severity, const EventPayload& payload) const;
   std::optional<Millis> server_now(Millis now) const;
-  std::optional<Millis> best_utc(Millis now);
+  std::optional<Millis> best_utc(Millis now) const;
+  /// Remembers why the link is down or was refused (status last_failure).
+  void note_failure(std::string_view reason, std::string_view detail, Millis now);
   void pump_grace();
   void push_event(EventKind kind, Severity severity, std::string_view text = {});
   void queue_event(EventKind kind, Severity severity, std::optional<Millis> utc, const EventPayload& payload);
@@ -238,6 +248,15 @@ class Agent final : public LinkListener {
   Millis license_retry_delay_ = 0;          // the backoff for the next refusal
   Millis renew_at_ = kNever;                // when to ask for a successor of the held license
 
+  // Why the link is down or was last refused (status `last_failure`): the
+  // reason name or the server's error code, one line of detail, and when
+  // (UTC, when known). refused_on_link_: the server sent `error` on the
+  // current link, so its close does not replace the server's reason.
+  std::array<char, 40> failure_reason_{};
+  std::array<char, 200> failure_detail_{};
+  std::optional<Millis> failure_utc_;
+  bool refused_on_link_ = false;
+
   // The clock certificate dates were last seen checked with (logged when
   // it changes); 0xff before the first look.
   uint8_t logged_clock_source_ = 0xff;
@@ -253,7 +272,7 @@ class Agent final : public LinkListener {
   bool events_restored_ = false;  // storage_failed events wait for the log at boot
   std::array<int32_t, kMaxRecordIds> unreported_failures_{};  // detail (-1: 0) per record, 0: none
   StreamText event_stream_text_{};
-  std::array<char, 96> storage_text_{};
+  std::array<char, 256> storage_text_{};
   static constexpr size_t kMaxDamageNotes = 6;
   std::array<std::array<char, 128>, kMaxDamageNotes> damage_text_{};
   size_t damage_count_ = 0;

@@ -24,6 +24,33 @@ void write_status_json(JsonWriter& w, const AgentStatus& s) {
       .key("boot").integer(static_cast<int64_t>(s.boot))
       .key("audit_overuse").boolean(s.audit_overuse);
   w.key("clock").begin_object().key("trusted").boolean(s.clock.trusted).key("source").string(s.clock.source).end_object();
+  w.key("last_failure");
+  if (s.last_failure.reason.empty()) {
+    w.null();
+  } else {
+    w.begin_object().key("reason").string(s.last_failure.reason).key("detail").string(s.last_failure.detail).key("when");
+    if (s.last_failure.when) {
+      w.integer(*s.last_failure.when);
+    } else {
+      w.null();
+    }
+    w.end_object();
+  }
+  w.key("next_attempt");
+  if (s.next_attempt.in_ms) {
+    w.begin_object().key("in_s").integer((*s.next_attempt.in_ms + 999) / 1000).key("at");
+    if (s.next_attempt.at) {
+      w.integer(*s.next_attempt.at);
+    } else {
+      w.null();
+    }
+    w.end_object();
+  } else {
+    w.null();
+  }
+  // Channels are opened by tunnel.open, which this agent refuses for now:
+  // the list is always empty, but present, so a reader need not guess.
+  w.key("tunnels").begin_array().end_array();
   w.key("event_stream").string(s.event_stream).key("storage").string(s.storage).key("damaged").begin_array();
   for (size_t i = 0; i < s.damaged_count && i < s.damaged.size(); ++i) w.string(s.damaged[i]);
   w.end_array().end_object();

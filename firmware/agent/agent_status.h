@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -35,6 +36,19 @@ struct AgentStatus {
     bool trusted = false;
     std::string_view source = "build";  // "ntp", "server", "rtc" or "build"
   } clock;
+  /// `last_failure`: why the link is down or was last refused (reason: a
+  /// Reason name or the server's error code; empty before any failure).
+  struct Failure {
+    std::string_view reason;
+    std::string_view detail;
+    std::optional<Millis> when;  // UTC, when known
+  } last_failure;
+  /// `next_attempt`: when the next connection round starts; no value while
+  /// a round is under way or the link is up.
+  struct NextAttempt {
+    std::optional<Millis> in_ms;
+    std::optional<Millis> at;  // UTC, when known
+  } next_attempt;
   std::string_view event_stream;  // 16 hex digits: the stream new events are numbered in
   /// "ok", or the last storage failure while it lasts: the record's name
   /// and the system's words ("events: No space left on device").
@@ -48,7 +62,9 @@ struct AgentStatus {
 
 /// Writes `status` as one JSON object with the section 7 names
 /// (`license` is null when none is held; `clock` is {trusted, source};
-/// `damaged` lists the records found damaged at boot, empty when none).
+/// `damaged` lists the records found damaged at boot, empty when none;
+/// `last_failure` is {reason, detail, when} or null, `next_attempt`
+/// {in_s, at} or null, `tunnels` the list of open channels).
 void write_status_json(JsonWriter& w, const AgentStatus& status);
 
 }  // namespace sublink

@@ -77,7 +77,7 @@ FileStorage::FileStorage(FileOps& ops, std::string_view state_dir, size_t max_re
 Status FileStorage::open() {
   if (dir_.empty() || dir_.size() + 32 > kMaxPath) return Status(Reason::invalid_argument);
   Status s = ops_.make_directory(dir_.c_str());
-  if (!s.ok()) return s.detail() == EEXIST ? Status::Ok() : s;
+  if (!s.ok()) return s.detail() == EEXIST ? Status::Ok() : at(dir_.c_str(), s);
   // A new directory's own entry lives in its parent: without this fsync a
   // crash can take the directory, and every record in it, away.
   Path parent;
@@ -106,12 +106,12 @@ Status FileStorage::inspect(RecordId id, int generation, Generation& out) {
   Path path;
   path_of(id, kSuffix[generation], path);
   Result<int> fd = ops_.open(path.text, FileOps::OpenMode::read);
-  if (!fd.ok()) return fd.status().detail() == ENOENT ? Status::Ok() : fd.status();
+  if (!fd.ok()) return fd.status().detail() == ENOENT ? Status::Ok() : at(path.text, fd.status());
   Descriptor file(ops_, *fd);
   out.exists = true;
   uint8_t h[kHeaderSize];
   Result<size_t> got = read_fully(ops_, file.get(), h);
-  if (!got.ok()) return got.status();
+  if (!got.ok()) return at(path.text, got.status());
   if (*got != kHeaderSize || get32(h) != kMagic || (h[4] | h[5] << 8) != kFormat ||
       h[6] != static_cast<uint8_t>(id) || get32(h + 20) != crc32(std::span<const uint8_t>(h, 20))) {
     return Status::Ok();
@@ -127,7 +127,7 @@ Status FileStorage::inspect(RecordId id, int generation, Generation& out) {
   // Reads one chunk past the payload too: a longer file is not ours.
   for (;;) {
     Result<size_t> n = read_fully(ops_, file.get(), chunk);
-    if (!n.ok()) return n.status();
+    if (!n.ok()) return at(path.text, n.status());
     if (*n == 0) break;
     total += *n;
     if (total > out.length) return Status::Ok();
@@ -142,11 +142,11 @@ Status FileStorage::read_payload(RecordId id, int generation, const Generation& 
   Path path;
   path_of(id, kSuffix[generation], path);
   Result<int> fd = ops_.open(path.text, FileOps::OpenMode::read);
-  if (!fd.ok()) return fd.status();
+  if (!fd.ok()) return at(path.text, fd.status());
   Descriptor file(ops_, *fd);
   uint8_t h[kHeaderSize];
   Result<size_t> got = read_fully(ops_, file.get(), h);
-  if (!got.ok()) return got.status();
+  if (!got.ok()) return at(path.text, got.status());
   // The file may have been replaced since inspect(): trust only what is
   // read now, header and payload together.
   if (*got != kHeaderSize || get32(h + 8) != g.sequence || get32(h + 12) != g.length ||
@@ -154,7 +154,7 @@ Status FileStorage::read_payload(RecordId id, int generation, const Generation& 
     return corrupt();
   }
   got = read_fully(ops_, file.get(), out.first(g.length));
-  if (!got.ok()) return got.status();
+  if (!got.ok()) return at(path.text, got.status());
   if (*got != g.length || crc32(out.first(g.length)) != g.payload_crc) return corrupt();
   return Status::Ok();
 }
@@ -206,16 +206,23 @@ Status FileStorage::write_file(const char* path, std::span<const uint8_t> header
 
 Status FileStorage::sync_directory(const char* path) {
   Result<int> fd = ops_.open(path, FileOps::OpenMode::directory);
-  if (!fd.ok()) return fd.status();
+  if (!fd.ok()) return at(path, fd.status());
   Descriptor dir(ops_, *fd);
-  if (Status s = ops_.fsync(dir.get()); !s.ok()) return s;
-  return dir.close();
+  if (Status s = ops_.fsync(dir.get()); !s.ok()) return at(path, s);
+  return at(path, dir.close());
+}
+
+Status FileStorage::at(const char* path, Status s) {
+  if (s.reason() == Reason::io_error && s.detail() > 0) std::snprintf(failed_path_.text, kMaxPath, "%s", path);
+  return s;
 }
 
 const char* FileStorage::failure_text(const Status& s) const {
   // Platform errors carry a positive errno; the storage layer's own are negative.
-  if (s.reason() == Reason::io_error && s.detail() > 0) return std::strerror(s.detail());
-  return storage_failure_text(s);
+  if (s.reason() != Reason::io_error || s.detail() <= 0) return storage_failure_text(s);
+  if (failed_path_.text[0] == '\0') return std::strerror(s.detail());
+  std::snprintf(failure_text_, sizeof failure_text_, "%s: %s", failed_path_.text, std::strerror(s.detail()));
+  return failure_text_;
 }
 
 Status FileStorage::write(RecordId id, std::span<const uint8_t> data) {
@@ -255,8 +262,8 @@ Status FileStorage::write(RecordId id, std::span<const uint8_t> data) {
   Path final_path;
   path_of(id, ".tmp", temp);
   path_of(id, kSuffix[target], final_path);
-  if (Status s = write_file(temp.text, h, data); !s.ok()) return s;
-  if (Status s = ops_.rename(temp.text, final_path.text); !s.ok()) return s;
+  if (Status s = write_file(temp.text, h, data); !s.ok()) return at(temp.text, s);
+  if (Status s = ops_.rename(temp.text, final_path.text); !s.ok()) return at(final_path.text, s);
   return sync_directory(dir_.c_str());
 }
 

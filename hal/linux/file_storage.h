@@ -35,8 +35,9 @@ class FileStorage : public Storage {
   Result<size_t> read(RecordId id, std::span<uint8_t> out) override;
   Status write(RecordId id, std::span<const uint8_t> data) override;
   size_t max_record_size() const override { return max_record_size_; }
-  /// strerror() of an errno detail ("No space left on device"), else the
-  /// storage layer's words.
+  /// For an errno detail, the file it happened to and strerror()
+  /// ("/var/lib/sublink/events.tmp: No space left on device"); else the
+  /// storage layer's words. Valid until the next call.
   const char* failure_text(const Status& s) const override;
   bool read_fell_back(RecordId id) const override { return (fell_back_ >> static_cast<unsigned>(id)) & 1u; }
 
@@ -64,11 +65,15 @@ class FileStorage : public Storage {
   Status write_file(const char* path, std::span<const uint8_t> header,
                     std::span<const uint8_t> payload);
   Status sync_directory(const char* path);
+  /// Returns `s`, remembering `path` when it is a platform error (errno).
+  Status at(const char* path, Status s);
 
   FileOps& ops_;
   std::string dir_;
   size_t max_record_size_;
   uint32_t fell_back_ = 0;  // bit per record id: the latest read fell back
+  Path failed_path_{};      // the file of the latest platform error
+  mutable char failure_text_[kMaxPath + 96] = {};
 };
 
 }  // namespace sublink

@@ -142,6 +142,7 @@ void Link::start_attempt(const ConnectAction& a) {
   info.id = a.attempt;
   info.address = a.address_index < addresses_.count ? addresses_.items[a.address_index] : IpAddress{};
   info.port = a.port;
+  info.proxy_port = config_.proxy ? config_.proxy->port() : 0;
   Chain* slot = nullptr;
   for (auto& c : chains()) {
     if (c.stage == Stage::free) {

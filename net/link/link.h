@@ -55,6 +55,7 @@ struct AttemptInfo {
   AttemptId id = 0;
   IpAddress address;  // the server's, or the proxy's when a proxy is used
   uint16_t port = 0;  // the server port (also with a proxy)
+  uint16_t proxy_port = 0;  // the proxy's port, where TCP goes; 0 without a proxy
 };
 
 /// Steps an attempt goes through, for the log and the demo narration.
@@ -137,6 +138,9 @@ class Link final : public SocketEvents, public MessageChannel {
 
   /// `welcome` arrived on the open link: the backoff is reset.
   void link_accepted() override { policy_.on_link_accepted(); }
+
+  /// The backoff's retry time while no link is open, else kNever.
+  Millis next_attempt() const override { return winner_ == nullptr ? policy_.retry_at() : kNever; }
 
   /// True when nothing is under way: no attempt, no link, no close pending
   /// (after close() completes).

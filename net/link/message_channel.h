@@ -35,6 +35,9 @@ class MessageChannel {
   /// down before it (an `error`, a close 1008, any close before `welcome`)
   /// counts as one more failed round.
   virtual void link_accepted() = 0;
+  /// When the next connection round starts (monotonic), or kNever while a
+  /// round is under way or the link is up (status `next_attempt`).
+  virtual Millis next_attempt() const { return kNever; }
 };
 
 }  // namespace sublink

@@ -45,7 +45,7 @@ TEST(AgentLicenseIntegrity, AGrantThatCannotBeStoredIsAppliedAndTheFailureReport
 
   EXPECT_EQ(rig.agent->feature_quantity("trunks"), 12u) << "the grant that verified is in force";
   EXPECT_EQ(rig.agent->snapshot().serial, "L-2") << "status reports the license in force";
-  EXPECT_TRUE(logged(rig, "record not stored", "license: Input/output error"));
+  EXPECT_TRUE(logged(rig, "license not stored", "Input/output error"));
   std::string answer = events_answer(rig);
   EXPECT_NE(answer.find(R"("kind":"license_applied","severity":"info","serial":"L-2")"), std::string::npos) << answer;
   EXPECT_NE(answer.find(R"("kind":"storage_failed","severity":"major","detail":5,"record":"license")"), std::string::npos)

@@ -261,7 +261,7 @@ TEST(AgentStreams, AFailingWriteIsNamedInTheStatusAndReportedOncePerStreak) {
   rig.server(R"({"type":"license_denied","code":"not_entitled"})");
   AgentStatus s = rig.agent->snapshot();
   EXPECT_EQ(std::string(s.storage), "events: No space left on device");
-  EXPECT_TRUE(logged(rig, "record not stored", "events: No space left on device"));
+  EXPECT_TRUE(logged(rig, "events not stored", "No space left on device"));
   rig.server(R"({"type":"request","id":902,"method":"status.get"})");
   Sent answer(rig.channel.sent.back());
   EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(answer.get("result"), "storage")),

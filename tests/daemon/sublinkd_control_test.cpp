@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -137,13 +139,78 @@ TEST_F(SublinkdControl, StatusJsonHasEverySection7Field) {
   const std::string source = cJSON_GetStringValue(cJSON_GetObjectItem(clock, "source"));
   EXPECT_TRUE(source == "ntp" || source == "rtc") << source;
   EXPECT_EQ(cJSON_IsTrue(cJSON_GetObjectItem(clock, "trusted")), source == "ntp");
+  const cJSON* tunnels = cJSON_GetObjectItem(s, "tunnels");
+  EXPECT_TRUE(cJSON_IsArray(tunnels) && cJSON_GetArraySize(tunnels) == 0) << "no channel is open";
   cJSON_Delete(s);
+
+  // Why the link is down, and when the next round starts: the configured
+  // port refuses, so an attempt has failed there.
+  std::string failed;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        cJSON* j = status_json();
+        const cJSON* f = cJSON_GetObjectItem(j, "last_failure");
+        const bool seen = cJSON_IsObject(f);
+        if (seen) failed = cJSON_PrintUnformatted(j);
+        cJSON_Delete(j);
+        return seen;
+      },
+      10000));
+  cJSON* after = cJSON_Parse(failed.c_str());
+  const cJSON* failure = cJSON_GetObjectItem(after, "last_failure");
+  EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(failure, "reason")), "connect_refused") << failed;
+  const std::string detail = cJSON_GetStringValue(cJSON_GetObjectItem(failure, "detail"));
+  EXPECT_EQ(detail.rfind("127.0.0.1:" + std::to_string(closed_port_) + ": connection refused", 0), 0u) << detail;
+  const double when = cJSON_GetNumberValue(cJSON_GetObjectItem(failure, "when"));
+  const double now_ms = static_cast<double>(time(nullptr)) * 1000.0;
+  EXPECT_LT(std::abs(when - now_ms), 60000.0) << "when is UTC in ms: " << failed;
+  cJSON_Delete(after);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        cJSON* j = status_json();
+        const cJSON* next = cJSON_GetObjectItem(j, "next_attempt");
+        const bool waiting = cJSON_IsObject(next) && cJSON_IsNumber(cJSON_GetObjectItem(next, "in_s")) &&
+                             cJSON_GetNumberValue(cJSON_GetObjectItem(next, "in_s")) <= 2 &&
+                             cJSON_GetNumberValue(cJSON_GetObjectItem(next, "at")) >= now_ms - 60000;
+        cJSON_Delete(j);
+        return waiting;
+      },
+      10000))
+      << "next_attempt {in_s <= retry_max_s, at} while the backoff runs";
 
   Output text = run(ctl("status"), tmp_);
   EXPECT_EQ(text.status, 0);
   EXPECT_NE(text.out.find("state:    unlicensed"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("license:  none held"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("clock:    " + source), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("failure:  connect_refused: 127.0.0.1:"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("tunnels:  none open"), std::string::npos) << text.out;
+}
+
+// Through a proxy every TCP connection goes to the proxy: a failed attempt
+// names the proxy's address and port (and the server port it was for), in
+// the log and in status, never the server's address with the proxy's port.
+TEST_F(SublinkdControl, AFailedAttemptThroughAProxyNamesTheProxy) {
+  const int proxy_port = free_port();
+  write_config(config_json(R"(,"proxy":"http://127.0.0.1:)" + std::to_string(proxy_port) + R"(")"));
+  ChildProcess d = start_daemon();
+  const std::string proxy = "proxy 127.0.0.1:" + std::to_string(proxy_port) + " (CONNECT to port " +
+                            std::to_string(closed_port_) + ")";
+  std::string detail;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        cJSON* j = status_json();
+        const char* text = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "last_failure"), "detail"));
+        detail = text != nullptr ? text : "";
+        cJSON_Delete(j);
+        return !detail.empty();
+      },
+      10000))
+      << d.log();
+  EXPECT_EQ(detail.rfind(proxy + ": connection refused", 0), 0u) << detail;
+  EXPECT_TRUE(wait_until([&] { return d.log().find("attempt #1 to " + proxy + " FAILED: connect_refused") != std::string::npos; },
+                         5000))
+      << d.log();
 }
 
 TEST_F(SublinkdControl, SocketIsOwnerOnlyInAnOwnerOnlyDirectory) {
@@ -163,14 +230,57 @@ TEST_F(SublinkdControl, FeatureAndUsageAnswerTheApplication) {
   EXPECT_NE(off.out.find("trunks: off, quantity 0 (state unlicensed)"), std::string::npos) << off.out;
 
   EXPECT_EQ(run(ctl("usage trunks 4"), tmp_).status, 0);
+  EXPECT_EQ(run(ctl("usage trunks 4294967295"), tmp_).status, 0) << "the largest quantity a license holds";
   Output unknown = run(ctl("usage voicemail 1"), tmp_);
   EXPECT_EQ(unknown.status, 1);
-  EXPECT_NE(unknown.err.find("'voicemail' is not a configured feature"), std::string::npos) << unknown.err;
-  Output bad = run(ctl("usage trunks many"), tmp_);
-  EXPECT_EQ(bad.status, 1);
-  EXPECT_NE(bad.err.find("COUNT must be a whole number, got 'many'"), std::string::npos) << bad.err;
-  Output negative = run(ctl("usage trunks -3"), tmp_);
-  EXPECT_EQ(negative.status, 1) << "a negative count is refused";
+  EXPECT_NE(unknown.err.find("NAME 'voicemail' is not a configured feature (configured: trunks)"), std::string::npos)
+      << unknown.err;
+}
+
+// Which argument of usage is wrong is named, and a count no quantity can
+// hold is bad usage (exit 2), refused before the agent is asked.
+TEST_F(SublinkdControl, UsageNamesTheWrongArgument) {
+  ChildProcess d = start_daemon();
+  struct Case {
+    std::string args;
+    std::string said;
+  } cases[] = {
+      {"usage trunks many", "COUNT 'many' is not a whole number"},
+      {"usage trunks -3", "COUNT '-3' is negative"},
+      {"usage trunks 4294967296", "COUNT '4294967296' is too large (at most 4294967295)"},
+      {"usage trunks 99999999999999999999999", "COUNT '99999999999999999999999' is too large"},
+      {"usage trunks", "usage takes NAME COUNT; COUNT is missing"},
+      {"usage", "usage takes NAME COUNT; NAME and COUNT are missing"},
+      {"usage trunks 1 2", "usage takes NAME COUNT; '2' is one too many"},
+      {"feature", "feature takes NAME; NAME is missing"},
+      {"status now", "status takes no argument; 'now' is one too many"},
+  };
+  for (const Case& c : cases) {
+    Output o = run(ctl(c.args), tmp_);
+    EXPECT_EQ(o.status, 2) << c.args << ": " << o.err;
+    EXPECT_NE(o.err.find(c.said), std::string::npos) << c.args << ": " << o.err;
+  }
+  EXPECT_EQ(run(ctl("usage trunks 4"), tmp_).status, 0) << "the agent still answers";
+}
+
+// Every program reads its files with sublinkd's bound: a device node or a
+// file too large to be a configuration is named, never read whole.
+TEST_F(SublinkdControl, ConfigurationThatIsNoFileIsNamedNotRead) {
+  Output zero = run(std::string(SUBLINKCTL_PATH) + " -c /dev/zero status", tmp_);
+  EXPECT_EQ(zero.status, 2) << zero.err;
+  EXPECT_NE(zero.err.find("'/dev/zero' is not a regular file"), std::string::npos) << zero.err;
+  EXPECT_EQ(zero.err.find("bad_alloc"), std::string::npos) << zero.err;
+  Output daemon = run(std::string(SUBLINKD_PATH) + " --config /dev/zero", tmp_);
+  EXPECT_EQ(daemon.status, 78) << daemon.err;
+  EXPECT_NE(daemon.err.find("'/dev/zero' is not a regular file"), std::string::npos) << daemon.err;
+
+  std::ofstream(tmp_.file("big.json")) << std::string(300 * 1024, ' ');
+  Output big = run(std::string(SUBLINKCTL_PATH) + " -c " + tmp_.file("big.json") + " status", tmp_);
+  EXPECT_EQ(big.status, 2) << big.err;
+  EXPECT_NE(big.err.find("is larger than 262144 bytes"), std::string::npos) << big.err;
+  Output missing = run(std::string(SUBLINKCTL_PATH) + " -c " + tmp_.file("none.json") + " status", tmp_);
+  EXPECT_EQ(missing.status, 2) << missing.err;
+  EXPECT_NE(missing.err.find("none.json': cannot read: No such file or directory"), std::string::npos) << missing.err;
 }
 
 TEST_F(SublinkdControl, UnknownRequestOnTheSocketIsNamed) {
@@ -208,6 +318,8 @@ TEST_F(SublinkdControl, SublinkctlRefusesBadUsage) {
   Output o = run(ctl("frobnicate"), tmp_);
   EXPECT_EQ(o.status, 2);
   EXPECT_NE(o.err.find("bad command 'frobnicate'"), std::string::npos) << o.err;
+  Output big = run(ctl("usage trunks 18446744073709551616"), tmp_);
+  EXPECT_EQ(big.status, 2) << "bad usage even with no agent running: " << big.err;
 }
 
 TEST_F(SublinkdControl, ConfigurationErrorsStopTheStartWithOneLine) {

@@ -106,6 +106,13 @@ class TinyFileSystem {
   std::string error_;
 };
 
+// How many times `needle` occurs in `text`.
+size_t occurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
 bool up_on(const Json& s, int port) { return s.at("link").str() == "up" && s.at("port").num() == port; }
 bool licensed_on(const Json& s, int port) { return up_on(s, port) && s.at("state").str() == "licensed"; }
 
@@ -233,6 +240,19 @@ TEST_F(ServerAdminTest, AddCustomerAndAddSystemLetAnUnknownDeviceLink) {
   EXPECT_TRUE(eventually([&] { return daemon_->log().find("server error: unknown_customer") != std::string::npos; },
                          10000))
       << logs();
+  // The refusal is in status in the server's words (PROTOCOL.md 7), with
+  // the next round; the link never came up, so no LINK UP was logged.
+  const Json refused = daemon_->wait_status([](const Json& j) { return j.at("last_failure.reason").str() == "unknown_customer"; });
+  EXPECT_EQ(refused.at("last_failure.reason").str(), "unknown_customer") << refused.text();
+  EXPECT_FALSE(refused.at("last_failure.detail").str().empty()) << refused.text();
+  EXPECT_TRUE(refused.at("last_failure.when").is_number()) << refused.text();
+  EXPECT_EQ(refused.at("link").str(), "down");
+  EXPECT_TRUE(refused.at("next_attempt").at("in_s").is_number() || refused.at("next_attempt").is_null())
+      << refused.text();
+  EXPECT_EQ(occurrences(daemon_->log(), "LINK UP"), 0u) << "a refused device is not up\n" << daemon_->log();
+  EXPECT_GE(occurrences(daemon_->log(), "WebSocket open on 127.0.0.1:" + std::to_string(port)), 1u) << daemon_->log();
+  const std::string text = daemon_->status_text();
+  EXPECT_NE(text.find("failure:  unknown_customer: "), std::string::npos) << text;
 
   CommandResult r = admin("add-system SYS-0001 CUST-1");
   EXPECT_EQ(r.status, 1) << r.text();
@@ -247,18 +267,15 @@ TEST_F(ServerAdminTest, AddCustomerAndAddSystemLetAnUnknownDeviceLink) {
   const Json s = daemon_->wait_status([&](const Json& j) { return licensed_on(j, port); });
   ASSERT_TRUE(licensed_on(s, port)) << s.text() << "\n" << logs();
   EXPECT_EQ(feature_list(s.at("license.features")), "seats=2") << "only what was entitled";
+  // LINK UP once, at welcome: after the WebSocket of that link opened.
+  const std::string log = daemon_->log();
+  EXPECT_EQ(occurrences(log, "LINK UP on 127.0.0.1:" + std::to_string(port)), 1u) << log;
+  EXPECT_LT(log.rfind("WebSocket open on"), log.find("LINK UP")) << log;
   Result<std::unique_ptr<SqliteDirectory>> records = SqliteDirectory::open(db, 2000);
   ASSERT_TRUE(records.ok());
   EXPECT_EQ(*(*records)->customer_name("CUST-1"), "Example Telephony");
   daemon_.reset();
   EXPECT_EQ(server_->stop(), 0) << server_->log();  // before its folder goes
-}
-
-// How many times `needle` occurs in `text`.
-size_t occurrences(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
-  return n;
 }
 
 TEST_F(ServerAdminTest, ARefusedAgentBacksOffInsteadOfHammeringTheServer) {
@@ -397,8 +414,12 @@ TEST_F(ServerAdminTest, AGrantThatCannotBeStoredIsAppliedReportedAndRevokedWithA
   EXPECT_EQ(applied.at("state").str(), "licensed");
   EXPECT_NE(entitle.out.find(second), std::string::npos) << entitle.out;
   const std::string log = daemon_->log();
-  EXPECT_NE(log.find("record not stored"), std::string::npos) << log;
-  EXPECT_NE(log.find("license: No space left on device"), std::string::npos) << log;
+  // The record, the file and the system's words, in the log and in status.
+  const std::string words = tmp_.file("state") + "/license.tmp: No space left on device";
+  EXPECT_NE(log.find("license not stored: " + words), std::string::npos) << log;
+  const std::string storage = applied.at("storage").str();
+  EXPECT_NE(storage.find(": " + tmp_.file("state") + "/"), std::string::npos) << applied.text();
+  EXPECT_NE(storage.find(".tmp: No space left on device"), std::string::npos) << applied.text();
   EXPECT_NE(log.find("storage_failed"), std::string::npos) << "the storage_failed event\n" << log;
 
   const CommandResult revoke = admin("revoke SYS-0001 'disk full test'");

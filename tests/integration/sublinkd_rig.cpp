@@ -291,6 +291,10 @@ Json Daemon::status() const {
       run_capture(std::string("'") + SUBLINKCTL_PATH + "' -c '" + config_path_ + "' status --json 2>/dev/null"));
 }
 
+std::string Daemon::status_text() const {
+  return run_capture(std::string("'") + SUBLINKCTL_PATH + "' -c '" + config_path_ + "' status 2>&1");
+}
+
 Json Daemon::wait_status(const std::function<bool(const Json&)>& done, int timeout_ms) const {
   Json last;
   eventually(

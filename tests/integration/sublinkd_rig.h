@@ -136,6 +136,8 @@ class Daemon {
 
   /// `sublinkctl -c CONFIG status --json`, parsed (empty when it failed).
   Json status() const;
+  /// `sublinkctl status` as an operator reads it (stdout).
+  std::string status_text() const;
   /// Waits until `done(status())` holds; the last status either way.
   Json wait_status(const std::function<bool(const Json&)>& done, int timeout_ms = 15000) const;
 

@@ -150,6 +150,12 @@ TEST_F(SublinkdTest, ServerGoneMeansGraceAndItsReturnRestoresTheLinkAndDeliversE
   EXPECT_EQ(feature_list(s.at("license.features")), "seats=5,trunks=1") << "features stay on in grace";
   s = daemon->wait_status([](const Json& j) { return j.at("alarm").is_true(); });
   EXPECT_TRUE(s.at("alarm").is_true()) << "grace_alarm_delay_s is 1: " << s.text();
+  // The alarm as an operator reads it says how long, how long is left and why.
+  const std::string text = daemon->status_text();
+  EXPECT_NE(text.find("alarm:    RAISED: no link for "), std::string::npos) << text;
+  EXPECT_NE(text.find(", the licensed features turn off in "), std::string::npos) << text;
+  EXPECT_NE(text.find("; last failure "), std::string::npos) << text;
+  EXPECT_EQ(text.find("see the log"), std::string::npos) << text;
 
   ASSERT_TRUE(server->command(R"({"cmd":"listen"})"));
   s = daemon->wait_status([](const Json& j) { return licensed_and_up(j) && !j.at("alarm").is_true(); }, 20000);

@@ -56,6 +56,7 @@ const char kHelp[] =
     "    --make-pki FILE  the script that makes the test PKI\n"
     "                     (default: tests/pki/make_pki.sh of the source tree)\n"
     "    -h, --help       this text\n"
+    "        --version    print the version and exit\n"
     "\n"
     "FILES\n"
     "    WORK/pki/             demo CA, server and device certificates, license key\n"
@@ -119,6 +120,10 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       fputs(kHelp, stdout);
+      return 0;
+    }
+    if (a == "--version") {
+      printf("sublink-demo %s\n", SUBLINK_VERSION);
       return 0;
     }
     if (a != "--bin" && a != "--work" && a != "--make-pki") return usage_error("unknown argument '" + a + "'");

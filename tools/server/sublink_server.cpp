@@ -16,6 +16,7 @@
 #include "tools/server/admin_service.h"
 #include "tools/server/db/sqlite_directory.h"
 #include "tools/server/server_loop.h"
+#include "tools/server/server_credentials.h"
 #include "tools/server/server_options.h"
 #include "boards/host/files/text_file.h"
 
@@ -75,6 +76,7 @@ const char kUsage[] =
     "    --replaced-retry-s N retry_after_s of disconnect 'replaced' (default 60)\n"
     "    -v, --verbose        also log every received message\n"
     "    -h, --help           print this help and exit\n"
+    "        --version        print the version and exit\n"
     "\n"
     "COMMANDS\n"
     "    These work on the database itself, with or without a running server (a\n"
@@ -145,9 +147,15 @@ size_t raise_descriptor_limit(StderrLog& log) {
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "admin") == 0) return run_admin_cli(argc - 1, argv + 1);
   if (argc >= 2 && is_admin_command(argv[1])) return run_admin_command(argc - 1, argv + 1);
-  if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
-    fputs(kUsage, stdout);
-    return 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      fputs(kUsage, stdout);
+      return 0;
+    }
+    if (std::strcmp(argv[i], "--version") == 0) {
+      printf("sublink-server %s\n", SUBLINK_VERSION);
+      return 0;
+    }
   }
   ServeOptions options;
   std::string error;
@@ -171,16 +179,26 @@ int main(int argc, char** argv) {
   }
 
   std::string ca, cert, key, license_key;
-  for (const auto& [path, text] : {std::pair<const std::string&, std::string&>{options.ca, ca},
-                                   {options.cert, cert},
-                                   {options.key, key},
-                                   {options.license_key, license_key}}) {
-    if (!read_text_file(path, text)) {
-      log.write(LogLevel::error, "cannot read %s: %s", path.c_str(), strerror(errno));
+  struct NamedFile {
+    const char* option;
+    const std::string& path;
+    std::string& text;
+  };
+  for (const NamedFile& f : {NamedFile{"--ca", options.ca, ca}, NamedFile{"--cert", options.cert, cert},
+                             NamedFile{"--key", options.key, key},
+                             NamedFile{"--license-key", options.license_key, license_key}}) {
+    if (const TextFileError e = read_text_file(f.path, f.text); !e.ok()) {
+      log.write(LogLevel::error, "%s '%s'%s", f.option, f.path.c_str(), e.why.c_str());
       return kExitConfig;
     }
   }
 
+  if (const std::string problem = server_credentials_problem(
+          {options.cert, cert, options.key, key, options.ca, ca});
+      !problem.empty()) {
+    log.write(LogLevel::error, "%s", problem.c_str());
+    return kExitConfig;
+  }
   SystemRandom random;
   TlsServerConfig tls;
   Status s = tls.load({cert, key, {}, ca}, random);
@@ -195,10 +213,11 @@ int main(int argc, char** argv) {
               options.license_key.c_str(), reason_name(s.reason()));
     return kExitConfig;
   }
-  Result<std::unique_ptr<SqliteDirectory>> db = SqliteDirectory::open(options.db, 1000);
+  std::string why;
+  Result<std::unique_ptr<SqliteDirectory>> db =
+      SqliteDirectory::open(options.db, 1000, SqliteDirectory::OpenMode::create, &why);
   if (!db.ok()) {
-    log.write(LogLevel::error, "database %s: %s (%d)", options.db.c_str(), reason_name(db.status().reason()),
-              db.status().detail());
+    log.write(LogLevel::error, "--db '%s': %s (SQLite %d)", options.db.c_str(), why.c_str(), db.status().detail());
     return kExitConfig;
   }
 

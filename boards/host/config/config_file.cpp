@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "boards/host/files/text_file.h"
 #include "firmware/config/config_parser.h"
 #include "firmware/license/license_key.h"
 #include "mbedtls/pk.h"
@@ -43,36 +44,9 @@ std::string hex_code(int32_t code) {
 
 ConfigError read_config_file(std::string_view key, std::string_view path_view, std::string& out) {
   std::string path(path_view);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return about(Reason::io_error, key, path).add(": cannot read: ").add(std::strerror(errno));
-  struct stat st {};
-  ConfigError error;
-  if (::fstat(fd, &st) != 0) {
-    error = about(Reason::io_error, key, path).add(": cannot read: ").add(std::strerror(errno));
-  } else if (!S_ISREG(st.st_mode)) {
-    error = about(Reason::invalid_argument, key, path).add(" is not a regular file");
-  } else if (static_cast<uint64_t>(st.st_size) > kMaxConfigFileBytes) {
-    error = about(Reason::invalid_argument, key, path)
-                .add(" is larger than ")
-                .add_int(static_cast<int64_t>(kMaxConfigFileBytes))
-                .add(" bytes");
-  } else {
-    out.assign(static_cast<size_t>(st.st_size), '\0');
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        error = about(Reason::io_error, key, path).add(": cannot read: ").add(std::strerror(errno));
-        break;
-      }
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    out.resize(done);  // the file shrank while read: keep what is there
-  }
-  ::close(fd);
-  return error;
+  const TextFileError e = read_text_file(path, out);
+  if (e.ok()) return {};
+  return about(e.io ? Reason::io_error : Reason::invalid_argument, key, path).add(e.why);
 }
 
 ConfigError read_config_pem(std::string_view key, std::string_view path_view, std::string& out) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "boards/host/files/text_file.h"
 #include "firmware/config/device_config.h"
 #include "firmware/config/config_error.h"
 
@@ -29,9 +30,8 @@ struct HostConfig {
   std::string license_key_pem;  // license_key_file
 };
 
-/// Largest file read: configuration, certificates and keys are small, and
-/// a bound keeps a wrong path (a log, a device node) from being slurped.
-inline constexpr size_t kMaxConfigFileBytes = 256 * 1024;
+/// Largest file read: the bound every host program reads its files with.
+inline constexpr size_t kMaxConfigFileBytes = kMaxTextFileBytes;
 
 /// Reads and checks the configuration at `path` into `out`:
 ///  - the file is readable and valid (parse_device_config);

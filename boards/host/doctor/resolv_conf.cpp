@@ -50,13 +50,13 @@ Resolvers outbound_resolvers(const std::string& resolv_conf_path, const std::str
   Resolvers r;
   r.source = resolv_conf_path;
   std::string text;
-  if (!read_text_file(resolv_conf_path, text)) return r;
+  if (!read_text_file(resolv_conf_path, text).ok()) return r;
   std::vector<std::string> all = parse_nameservers(text);
   r.servers = off_host(all);
   if (r.servers.empty() && !all.empty()) {
     r.local_stub = true;
     std::string upstream;
-    if (read_text_file(stub_upstream_path, upstream)) {
+    if (read_text_file(stub_upstream_path, upstream).ok()) {
       r.servers = off_host(parse_nameservers(upstream));
       r.source = stub_upstream_path;
     }

@@ -57,8 +57,32 @@ std::string status_text(const cJSON* s) {
     out += line("grace", duration_text(number(s, "grace_elapsed_s")) + " used, " +
                              duration_text(number(s, "grace_remaining_s")) + " left");
   }
+  const cJSON* failure = item(s, "last_failure");
+  std::string why;  // "REASON: DETAIL", or "" before any failure
+  if (cJSON_IsObject(failure)) {
+    const cJSON* reason = item(failure, "reason");
+    const cJSON* detail = item(failure, "detail");
+    why = std::string(cJSON_IsString(reason) ? reason->valuestring : "?") + ": " +
+          (cJSON_IsString(detail) ? detail->valuestring : "");
+  }
   if (const cJSON* alarm = item(s, "alarm"); cJSON_IsBool(alarm)) {
-    out += line("alarm", cJSON_IsTrue(alarm) ? "RAISED (the link is down: see the log)" : "none");
+    if (cJSON_IsTrue(alarm)) {
+      // What an engineer needs at once: how long, how long is left, and why.
+      out += line("alarm", "RAISED: no link for " + duration_text(number(s, "grace_elapsed_s")) + ", the licensed "
+                           "features turn off in " + duration_text(number(s, "grace_remaining_s")) +
+                           (why.empty() ? std::string() : "; last failure " + why));
+    } else {
+      out += line("alarm", "none");
+    }
+  }
+  if (!why.empty()) {
+    const cJSON* when = item(failure, "when");
+    out += line("failure", why + (cJSON_IsNumber(when) ? " (at " + utc_text(number(failure, "when")) + ")" : ""));
+  }
+  if (const cJSON* next = item(s, "next_attempt"); cJSON_IsObject(next)) {
+    const cJSON* at = item(next, "at");
+    out += line("retry", "next attempt in " + std::to_string(number(next, "in_s")) + " s" +
+                             (cJSON_IsNumber(at) ? " (at " + utc_text(number(next, "at")) + ")" : ""));
   }
   const cJSON* license = item(s, "license");
   if (cJSON_IsObject(license)) {
@@ -85,6 +109,10 @@ std::string status_text(const cJSON* s) {
   const cJSON* damaged = nullptr;
   cJSON_ArrayForEach(damaged, item(s, "damaged")) {
     if (cJSON_IsString(damaged)) out += line("damaged", damaged->valuestring);
+  }
+  if (const cJSON* tunnels = item(s, "tunnels"); cJSON_IsArray(tunnels)) {
+    const int open = cJSON_GetArraySize(tunnels);
+    out += line("tunnels", open == 0 ? "none open" : std::to_string(open) + " open");
   }
   if (cJSON_IsNumber(item(s, "boot"))) out += line("boot", std::to_string(number(s, "boot")));
   // Which clock certificate dates are checked with (PROTOCOL.md 2).

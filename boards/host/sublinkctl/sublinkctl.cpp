@@ -1,7 +1,9 @@
 // sublinkctl: asks the running sublinkd (on this machine, over its control
 // socket in state_dir) for its state, and diagnoses the link (doctor,
 // firewall-rules: local_commands.h). See --help.
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -15,7 +17,8 @@
 #include "boards/host/sublinkctl/local_commands.h"
 #include "boards/host/sublinkctl/status_text.h"
 #include "firmware/config/config_parser.h"
-#include "boards/host/files/text_file.h"
+#include "firmware/license/license.h"
+#include "boards/host/config/config_file.h"
 
 using namespace sublink;
 
@@ -100,6 +103,9 @@ const char kUsage[] =
     "       -h, --help\n"
     "              This text.\n"
     "\n"
+    "       --version\n"
+    "              Prints the version and exits.\n"
+    "\n"
     "FILES\n"
     "       /etc/sublink/sublink.json\n"
     "              The default configuration.\n"
@@ -125,6 +131,49 @@ const char kUsage[] =
 constexpr int kExitNegative = 1;
 constexpr int kExitUnreachable = 3;
 
+// Which of a command's arguments is wrong, for a command line that does not
+// have the shape of any command ("feature" alone, "usage trunks").
+std::string command_shape_problem(const std::vector<std::string>& args) {
+  const std::string& command = args[0];
+  const size_t given = args.size() - 1;
+  struct Shape {
+    const char* command;
+    const char* operands;  // what follows the command, for the message
+    size_t count;
+  };
+  static const Shape kShapes[] = {{"status", "no argument", 0},         {"watch", "no argument", 0},
+                                  {"doctor", "no argument", 0},         {"firewall-rules", "no argument", 0},
+                                  {"feature", "NAME", 1},               {"usage", "NAME COUNT", 2}};
+  for (const Shape& s : kShapes) {
+    if (command != s.command) continue;
+    if (given > s.count) {
+      return command + " takes " + s.operands + "; '" + args[s.count + 1] + "' is one too many";
+    }
+    const char* missing = s.count - given == 2 ? "NAME and COUNT are" : (s.count == 2 ? "COUNT is" : "NAME is");
+    return command + " takes " + s.operands + "; " + missing + " missing";
+  }
+  return "bad command '" + command + "' (status, feature, usage, watch, doctor, firewall-rules)";
+}
+
+// COUNT of `usage`: a whole number a feature's quantity can hold (0 to
+// 4294967295, the range of a licensed quantity); else why not.
+bool usage_count_valid(const std::string& text, std::string& problem) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    problem = text.size() > 1 && text[0] == '-' && text.find_first_not_of("0123456789", 1) == std::string::npos
+                  ? "is negative (a count is 0 or more)"
+                  : "is not a whole number";
+    return false;
+  }
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (errno == ERANGE || v > static_cast<unsigned long long>(kMaxFeatureQuantity)) {
+    problem = "is too large (at most " + std::to_string(kMaxFeatureQuantity) + ")";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,6 +185,9 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      printf("sublinkctl %s\n", SUBLINK_VERSION);
       return 0;
     } else if (a == "-c" || a == "--config" || a == "--resolv-conf") {
       if (i + 1 >= argc) {
@@ -171,28 +223,36 @@ int main(int argc, char** argv) {
   } else if (command == "feature" && args.size() == 2) {
     request = "feature " + args[1];
   } else if (command == "usage" && args.size() == 3) {
+    std::string problem;
+    if (!usage_count_valid(args[2], problem)) {
+      fprintf(stderr, "sublinkctl usage: COUNT '%s' %s; try 'sublinkctl --help'\n", args[2].c_str(), problem.c_str());
+      return kExitUsage;
+    }
     request = "usage " + args[1] + " " + args[2];
   } else {
-    fprintf(stderr, "sublinkctl: bad command '%s' with %zu argument(s); try 'sublinkctl --help'\n",
-            command.c_str(), args.size() - 1);
+    fprintf(stderr, "sublinkctl: %s; try 'sublinkctl --help'\n", command_shape_problem(args).c_str());
     return kExitUsage;
   }
-  for (const std::string& a : args) {
-    if (a.find_first_of(" \n\r") != std::string::npos) {
-      fprintf(stderr, "sublinkctl: '%s': names and counts have no spaces; try 'sublinkctl --help'\n", a.c_str());
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i].empty() || args[i].find_first_of(" \t\n\r") != std::string::npos) {
+      fprintf(stderr, "sublinkctl %s: %s '%s' is empty or has a space; try 'sublinkctl --help'\n", command.c_str(),
+              i == 1 ? "NAME" : "COUNT", args[i].c_str());
       return kExitUsage;
     }
   }
 
   // Only state_dir is needed; the configuration is still checked whole, so
   // a typo in it is reported here as sublinkd would report it.
+  // Read with sublinkd's own bound: a wrong path (/dev/zero, a log) is
+  // named, never slurped.
   std::string text;
-  if (!read_text_file(config_path, text)) {
-    fprintf(stderr, "sublinkctl: cannot read configuration '%s': %s\n", config_path.c_str(), strerror(errno));
+  ConfigError e = read_config_file("config file", config_path, text);
+  if (!e.ok()) {
+    fprintf(stderr, "sublinkctl: %.*s\n", static_cast<int>(e.message().size()), e.message().data());
     return kExitUsage;
   }
   auto config = std::make_unique<DeviceConfig>();
-  ConfigError e = parse_device_config(text, *config);
+  e = parse_device_config(text, *config);
   if (!e.ok()) {
     fprintf(stderr, "sublinkctl: %s: %.*s\n", config_path.c_str(), static_cast<int>(e.message().size()),
             e.message().data());

@@ -241,16 +241,31 @@ void Daemon::on_readable(int fd) {
 void Daemon::LinkEvents::emit(LogLevel level, const char* line) { daemon_.log_.write(level, "%s", line); }
 
 void Daemon::LinkEvents::on_link_up(const AttemptInfo& attempt, bool tls_resumed) {
-  LinkNarrator::on_link_up(attempt, tls_resumed);
+  // Not LINK UP yet: a server that refuses the device (`error`, close 1008)
+  // also completes the upgrade. The link is up when `welcome` accepts it.
+  say_websocket_open(attempt);
+  open_ = attempt;
+  resumed_ = tls_resumed;
+  announced_ = false;
   daemon_.agent_->on_link_up(attempt, tls_resumed);
+}
+
+void Daemon::LinkEvents::on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) {
+  LinkNarrator::on_attempt_failed(attempt, why, text);
+  daemon_.agent_->on_attempt_failed(attempt, why, text);
 }
 
 void Daemon::LinkEvents::on_text(std::string_view message) {
   LinkNarrator::on_text(message);
   daemon_.agent_->on_text(message);
+  if (!announced_ && daemon_.agent_->link_accepted()) {
+    announced_ = true;
+    announce_link_up(open_, resumed_);
+  }
 }
 
 void Daemon::LinkEvents::on_link_down(Status why) {
+  announced_ = false;
   LinkNarrator::on_link_down(why);
   daemon_.agent_->on_link_down(why);
   if (!daemon_.retired_tls_.empty()) daemon_.prune_tls_ = true;
@@ -321,9 +336,17 @@ std::string Daemon::answer(std::string_view request, bool& subscribe) {
     if (count_text.empty() || *end != '\0' || errno != 0) {
       return error_json("usage: COUNT must be a whole number, got '" + count_text + "'");
     }
+    if (in_use < 0 || in_use > kMaxFeatureQuantity) {
+      return error_json("usage: COUNT " + count_text + " is outside 0.." + std::to_string(kMaxFeatureQuantity));
+    }
     Status s = agent_->report_usage(words[1], in_use);
     if (!s.ok()) {
-      return error_json("usage: '" + std::string(words[1]) + "' is not a configured feature, or COUNT is negative");
+      std::string configured;
+      for (const ConfiguredFeature& f : host_.config->feature_list()) {
+        configured += (configured.empty() ? "" : ", ") + std::string(f.name.view());
+      }
+      return error_json("usage: NAME '" + std::string(words[1]) + "' is not a configured feature (configured: " +
+                        (configured.empty() ? "none" : configured) + ")");
     }
     return "{\"ok\":true}";
   }

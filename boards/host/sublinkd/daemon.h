@@ -53,6 +53,7 @@ class Daemon final : private ControlCommands, private FdHandler {
    public:
     LinkEvents(Daemon& daemon, MonotonicClock& clock) : LinkNarrator(stderr, clock), daemon_(daemon) {}
     void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
+    void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override;
     void on_text(std::string_view message) override;
     void on_link_down(Status why) override;
     void on_round_failed(Status last, Millis retry_at) override;
@@ -62,6 +63,10 @@ class Daemon final : private ControlCommands, private FdHandler {
 
    private:
     Daemon& daemon_;
+    // The open WebSocket, announced as LINK UP once `welcome` accepts it.
+    AttemptInfo open_{};
+    bool resumed_ = false;
+    bool announced_ = false;
   };
 
   // ControlCommands

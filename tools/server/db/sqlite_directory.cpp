@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <cstring>
+#include <string>
+
 #include "tools/server/db/sqlite_schema.h"
 #include "tools/server/db/sqlite_statement.h"
 
@@ -15,11 +18,32 @@ std::optional<int64_t> optional_time(Millis t) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteDirectory>> SqliteDirectory::open(const std::string& path, int busy_timeout_ms) {
+namespace {
+// SQLite's words for the latest failure on `db`, and the system's when an
+// errno is behind it (a missing folder, a permission).
+std::string open_failure_words(sqlite3* db, int rc) {
+  std::string words = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const int system = db != nullptr ? sqlite3_system_errno(db) : 0;
+  if (system != 0) words += std::string(": ") + std::strerror(system);
+  return words;
+}
+}  // namespace
+
+Result<std::unique_ptr<SqliteDirectory>> SqliteDirectory::open(const std::string& path, int busy_timeout_ms,
+                                                               OpenMode mode, std::string* why) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  const int flags = SQLITE_OPEN_READWRITE | (mode == OpenMode::create ? SQLITE_OPEN_CREATE : 0);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   std::unique_ptr<SqliteDirectory> directory(new SqliteDirectory(db));  // closes db on every return below
-  if (rc != SQLITE_OK) return sqlite_failure(rc);
+  auto failed = [&](Status s) {
+    if (why != nullptr) *why = s.reason() == Reason::io_error
+                                       ? open_failure_words(db, s.detail())
+                                       : "schema version " + std::to_string(s.detail()) +
+                                             " is not one this server knows (1 to " +
+                                             std::to_string(kSqliteSchemaVersion) + ")";
+    return s;
+  };
+  if (rc != SQLITE_OK) return failed(sqlite_failure(rc));
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, busy_timeout_ms);
   // WAL: a commit appends to the log instead of rewriting pages behind a
@@ -32,9 +56,9 @@ Result<std::unique_ptr<SqliteDirectory>> SqliteDirectory::open(const std::string
   Status s = sqlite_exec(db, "PRAGMA journal_mode = WAL");
   if (s.ok()) s = sqlite_exec(db, "PRAGMA synchronous = FULL");
   if (s.ok()) s = sqlite_exec(db, "PRAGMA foreign_keys = ON");
-  if (!s.ok()) return s;
+  if (!s.ok()) return failed(s);
   s = ensure_sqlite_schema(db);
-  if (!s.ok()) return s;
+  if (!s.ok()) return failed(s);
   return directory;
 }
 

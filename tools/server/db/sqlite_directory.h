@@ -34,11 +34,18 @@ struct SystemSummary {
 
 class SqliteDirectory final : public Directory {
  public:
-  /// Opens (creating when missing) the database at `path` and creates or
-  /// checks its schema. `busy_timeout_ms` is how long a call waits for a
-  /// lock another process holds. io_error (detail: SQLite code) or
-  /// invalid_argument (detail: the schema version found).
-  static Result<std::unique_ptr<SqliteDirectory>> open(const std::string& path, int busy_timeout_ms = 0);
+  /// Whether open() may create a missing database file.
+  enum class OpenMode { create, existing };
+
+  /// Opens the database at `path` (creating it when missing, unless
+  /// `mode` is existing) and creates or checks its schema.
+  /// `busy_timeout_ms` is how long a call waits for a lock another process
+  /// holds. io_error (detail: SQLite code) or invalid_argument (detail: the
+  /// schema version found); `why`, when given, then gets SQLite's words and
+  /// the system's ("unable to open database file: No such file or
+  /// directory", "file is not a database").
+  static Result<std::unique_ptr<SqliteDirectory>> open(const std::string& path, int busy_timeout_ms = 0,
+                                                       OpenMode mode = OpenMode::create, std::string* why = nullptr);
   ~SqliteDirectory() override;
   SqliteDirectory(const SqliteDirectory&) = delete;
   SqliteDirectory& operator=(const SqliteDirectory&) = delete;
