@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "support/process.h"
@@ -13,27 +12,8 @@
 namespace sublink::test {
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Output run(const std::string& cmd, const TempDir& tmp) {
-  Output o;
-  const std::string out = tmp.file("run.out"), err = tmp.file("run.err");
-  const int w = std::system((cmd + " </dev/null >" + out + " 2>" + err).c_str());
-  o.status = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  o.out = slurp(out);
-  o.err = slurp(err);
-  return o;
-}
+using Output = ShellOutput;
+constexpr auto run = &run_shell;
 
 TEST(ProgramVersion, EveryProgramPrintsItsNameAndVersion) {
   TempDir tmp;

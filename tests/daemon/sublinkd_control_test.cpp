@@ -26,28 +26,8 @@
 namespace sublink::test {
 namespace {
 
-struct Output {
-  int status = -1;  // exit status, or -1 when killed
-  std::string out;
-  std::string err;
-};
-
-// Runs `cmd` through the shell, capturing stdout and stderr separately.
-Output run(const std::string& cmd, const TempDir& tmp) {
-  Output o;
-  std::string out = tmp.file("run.out"), err = tmp.file("run.err");
-  int w = std::system((cmd + " >" + out + " 2>" + err).c_str());
-  o.status = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  o.out = slurp(out);
-  o.err = slurp(err);
-  return o;
-}
+using Output = ShellOutput;
+constexpr auto run = &run_shell;
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path);

@@ -155,6 +155,22 @@ int run_command(const std::string& command) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+ShellOutput run_shell(const std::string& command, const TempDir& tmp) {
+  ShellOutput o;
+  const std::string out = tmp.file("run.out"), err = tmp.file("run.err");
+  const int w = std::system((command + " </dev/null >" + out + " 2>" + err).c_str());
+  o.status = w != -1 && WIFEXITED(w) ? WEXITSTATUS(w) : -1;
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  o.out = slurp(out);
+  o.err = slurp(err);
+  return o;
+}
+
 std::string source_path(const std::string& relative) { return std::string(SUBLINK_SOURCE_DIR) + "/" + relative; }
 
 }  // namespace sublink::test

@@ -58,6 +58,17 @@ class TempDir {
 /// Runs a shell command, returns its exit status (-1 if it could not run).
 int run_command(const std::string& command);
 
+/// How a shell command exited and what it printed, stdout and stderr apart.
+struct ShellOutput {
+  int status = -1;  // the exit status, -1 when killed
+  std::string out;
+  std::string err;
+};
+
+/// Runs `command` through the shell with stdin from /dev/null, capturing
+/// stdout and stderr in files of `tmp`.
+ShellOutput run_shell(const std::string& command, const TempDir& tmp);
+
 /// Path of a file under the source tree (tests/..., tools/...).
 std::string source_path(const std::string& relative);
 
