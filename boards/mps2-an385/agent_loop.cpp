@@ -74,6 +74,7 @@ bool AgentLoop::finished(Millis now, int& status, std::string_view& why) const {
 void AgentLoop::on_resolved(std::string_view name, Status status, const AddressList& addresses) {
   if (!status.ok() || addresses.count == 0) {
     ConsoleLine().add("resolve failed ").add(name).add(" ").add(reason_name(status.reason())).emit();
+    agent_.on_resolved(name, status, addresses);
     return;
   }
   char text[48];

@@ -38,6 +38,9 @@ class SimDevice::Listener final : public LinkListener {
     d_.note("link up port " + std::to_string(attempt.port) + (resumed ? " (tls resumed)" : ""));
     if (agent()) agent()->on_link_up(attempt, resumed);
   }
+  void on_resolved(std::string_view name, Status status, const AddressList& addresses) override {
+    if (agent()) agent()->on_resolved(name, status, addresses);
+  }
   void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override {
     if (agent()) agent()->on_attempt_failed(attempt, why, text);
   }

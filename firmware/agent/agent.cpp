@@ -833,6 +833,14 @@ void Agent::on_attempt_failed(const AttemptInfo& attempt, Status why, std::strin
   note_failure(reason_name(why.reason()), text.view(), mono_.now_ms());
 }
 
+void Agent::on_resolved(std::string_view name, Status status, const AddressList& /*addresses*/) {
+  if (status.ok()) return;
+  std::array<char, 200> detail{};
+  TextBuilder(detail).add(name).add(": ").add(reason_hint(status.reason()));
+  note_failure(reason_name(status.reason()), {detail.data(), std::char_traits<char>::length(detail.data())},
+               mono_.now_ms());
+}
+
 void Agent::note_failure(std::string_view reason, std::string_view detail, Millis now) {
   TextBuilder(failure_reason_).add(reason);
   TextBuilder(failure_detail_).add(detail);

@@ -120,6 +120,8 @@ class Agent final : public LinkListener {
   /// An attempt failed: the status `last_failure` names the reason, where
   /// it went (the proxy's address and port through a proxy) and why.
   void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override;
+  /// A name that did not resolve is the round's failure (`last_failure`).
+  void on_resolved(std::string_view name, Status status, const AddressList& addresses) override;
 
   // ---- Application API ------------------------------------------------------
   /// True when `name` is licensed with a quantity above zero and the state

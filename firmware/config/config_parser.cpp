@@ -2,6 +2,8 @@
 
 #include <cJSON.h>
 
+#include <array>
+
 #include <cmath>
 #include <memory>
 
@@ -45,6 +47,7 @@ enum class Key : uint8_t {
   max_message_bytes,
   max_channels,
   ntp,
+  log_level,
 };
 
 struct KeySpec {
@@ -82,6 +85,7 @@ constexpr KeySpec kKeys[] = {
     {"max_message_bytes", false},
     {"max_channels", false},
     {"ntp", false},
+    {"log_level", false},
 };
 constexpr size_t kKeyCount = sizeof kKeys / sizeof kKeys[0];
 
@@ -170,6 +174,7 @@ class Parser {
   bool parse_server(const cJSON* item, const Path& p);
   bool parse_ports(const cJSON* item, const Path& p);
   bool parse_proxy(const cJSON* item, const Path& p);
+  bool parse_log_level(const cJSON* item, const Path& p);
   bool parse_features(const cJSON* item, const Path& p);
   bool parse_feature(const cJSON* item, const Path& p, ConfiguredFeature& out);
   bool parse_services(const cJSON* item, const Path& p);
@@ -278,6 +283,18 @@ bool Parser::parse_ports(const cJSON* item, const Path& p) {
     c_.ports[c_.port_count++] = static_cast<uint16_t>(port);
   }
   return true;
+}
+
+bool Parser::parse_log_level(const cJSON* item, const Path& p) {
+  if (json_type_of(item) != JsonType::string) return expected(p, "string (one of critical, error, warning, notice, info, debug)", item);
+  for (size_t i = 0; i < kLogLevelNameCount; ++i) {
+    if (kLogLevelNames[i].name == std::string_view(item->valuestring)) {
+      c_.log_level = kLogLevelNames[i].severity;
+      return true;
+    }
+  }
+  at(p).add("unknown level ").add_quoted(item->valuestring).add(" (critical, error, warning, notice, info or debug)");
+  return false;
 }
 
 bool Parser::parse_proxy(const cJSON* item, const Path& p) {
@@ -500,6 +517,7 @@ bool Parser::parse_key(Key key, const cJSON* item) {
       c_.max_channels = static_cast<uint32_t>(n);
       return true;
     case Key::ntp: return parse_ntp(item, p);
+    case Key::log_level: return parse_log_level(item, p);
   }
   return false;
 }
@@ -612,6 +630,15 @@ ConfigError parse_device_config(std::string_view json, DeviceConfig& config) {
   }
   Parser parser(config);
   return parser.run(doc->root());
+}
+
+std::span<const DeviceConfigKey> device_config_keys() {
+  static constexpr auto kList = [] {
+    std::array<DeviceConfigKey, kKeyCount> list{};
+    for (size_t i = 0; i < kKeyCount; ++i) list[i] = {kKeys[i].name, kKeys[i].required};
+    return list;
+  }();
+  return kList;
 }
 
 }  // namespace sublink

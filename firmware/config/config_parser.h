@@ -8,6 +8,7 @@
 // each reported as one line naming the key and the problem.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "firmware/config/device_config.h"
@@ -30,8 +31,20 @@ namespace sublink {
 /// 1..kMaxConfigSeconds), `stagger_ms` (0 allowed), `max_message_bytes`,
 /// `max_channels`, `ntp_wait_s` (0..kMaxNtpWaitSeconds, default 60), `ntp` (0..4 "host" or "host:port", port 123 by default,
 /// IPv6 literals in brackets; default ["pool.ntp.org"]: the NTP servers the
-/// platform sets its clock from, for diagnostics and firewall rules). Also: retry_min_s <= retry_max_s and
+/// platform sets its clock from, for diagnostics and firewall rules),
+/// `log_level` (critical, error, warning, notice, info or debug: the least
+/// severe level logged; default info). Also: retry_min_s <= retry_max_s and
 /// grace_alarm_delay_s <= grace_period_s.
 ConfigError parse_device_config(std::string_view json, DeviceConfig& config);
+
+/// One key parse_device_config knows.
+struct DeviceConfigKey {
+  std::string_view name;
+  bool required;
+};
+
+/// Every key parse_device_config knows, in its order (required first): the
+/// list docs/sublink-config.schema.json is tested against.
+std::span<const DeviceConfigKey> device_config_keys();
 
 }  // namespace sublink

@@ -42,6 +42,15 @@ inline constexpr int64_t kMaxConfigSeconds = int64_t{100} * 365 * 86400;
 inline constexpr int64_t kMaxNtpWaitSeconds = 3600;
 
 /// A feature the device asks for in `license_request`.
+/// The `log_level` names and their syslog severities.
+struct LogLevelName {
+  std::string_view name;
+  uint8_t severity;
+};
+inline constexpr LogLevelName kLogLevelNames[] = {{"critical", 2}, {"error", 3}, {"warning", 4},
+                                                  {"notice", 5},   {"info", 6},  {"debug", 7}};
+inline constexpr size_t kLogLevelNameCount = sizeof kLogLevelNames / sizeof kLogLevelNames[0];
+
 struct ConfiguredFeature {
   BoundedString<kMaxFeatureNameLength> name;
   uint32_t qty = 0;
@@ -110,6 +119,9 @@ struct DeviceConfig {
   size_t service_count = 0;
   std::array<NtpServer, kMaxConfigNtpServers> ntp = default_ntp_servers();
   size_t ntp_count = 1;  // 0: the clock is not set over NTP
+  /// `log_level`: the least severe level logged, as a syslog severity (2
+  /// critical .. 7 debug; LogLevel has the same numbers).
+  uint8_t log_level = 6;
 
   // Timing (PROTOCOL.md defaults), converted from the file's units.
   Millis connect_timeout = 5 * kSecondMs;      // connect_timeout_s

@@ -4,7 +4,10 @@
 // down and the agent unlicensed, which is all these checks need.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -18,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <cJSON.h>
 
@@ -393,6 +397,113 @@ TEST_F(SublinkdControl, SighupWithABrokenCertificateKeepsTheCurrentOne) {
   ASSERT_EQ(kill(d.pid(), SIGHUP), 0);
   EXPECT_TRUE(wait_until([&] { return d.log().find("reloaded cert_file") != std::string::npos; }, 5000)) << d.log();
   EXPECT_EQ(run(ctl("status"), tmp_).status, 0);
+}
+
+// sublinkd --check (like nginx -t): the configuration, its key files and
+// certificates checked as a start would, with no connection made and
+// nothing changed; exit 0 or 78.
+TEST_F(SublinkdControl, CheckValidatesWithoutNetworkOrChange) {
+  // A listener on the configured port: --check must not connect to it.
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(closed_port_));
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+
+  const std::string check = std::string(SUBLINKD_PATH) + " --check --config " + config();
+  Output ok = run(check, tmp_);
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.out.find(config() + ": OK: system SYS-0001 of customer C-1"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("certificate CN=SYS-0001"), std::string::npos) << ok.out;
+  EXPECT_NE(access(tmp_.file("state").c_str(), F_OK), 0) << "state_dir is not created by a check";
+  EXPECT_LT(accept(listener, nullptr, nullptr), 0) << "no connection was made";
+  close(listener);
+
+  // The device key of another certificate: refused, named, exit 78.
+  ASSERT_EQ(run_command("cp " + pki_ + "/server.key " + pki_ + "/device.key && chmod 600 " + pki_ + "/device.key"), 0);
+  Output bad = run(check, tmp_);
+  EXPECT_EQ(bad.status, 78) << bad.err;
+  EXPECT_NE(bad.err.find("key_file"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.out.find("OK"), std::string::npos) << bad.out;
+  write_config(config_json(R"(,"log_levle":"info")"));
+  Output typo = run(check, tmp_);
+  EXPECT_EQ(typo.status, 78) << typo.err;
+  EXPECT_NE(typo.err.find("log_levle"), std::string::npos) << typo.err;
+}
+
+// --log-level, and the configuration's log_level, leave out what is less
+// severe: at warning the notice "started" line is gone, a failed attempt
+// (warning) is still there.
+TEST_F(SublinkdControl, LogLevelKeepsOnlyWhatIsSevereEnough) {
+  {
+    ChildProcess d({SUBLINKD_PATH, "--config", config(), "--log-level", "warning"}, tmp_.file("cli.log"));
+    ASSERT_TRUE(wait_until([&] { return d.log().find("FAILED: connect_refused") != std::string::npos; }, 10000))
+        << d.log();
+    EXPECT_EQ(d.log().find("<5>"), std::string::npos) << d.log();
+    EXPECT_EQ(d.log().find("<6>"), std::string::npos) << d.log();
+    EXPECT_EQ(d.log().find("started"), std::string::npos) << d.log();
+  }
+  write_config(config_json(R"(,"log_level":"warning")"));
+  {
+    ChildProcess d({SUBLINKD_PATH, "--config", config()}, tmp_.file("config.log"));
+    ASSERT_TRUE(wait_until([&] { return d.log().find("FAILED: connect_refused") != std::string::npos; }, 10000))
+        << d.log();
+    EXPECT_EQ(d.log().find("started"), std::string::npos) << d.log();
+  }
+  {
+    // The command line wins over the configuration.
+    ChildProcess d({SUBLINKD_PATH, "--config", config(), "--log-level", "info"}, tmp_.file("both.log"));
+    EXPECT_TRUE(wait_until([&] { return d.log().find("started") != std::string::npos; }, 10000)) << d.log();
+  }
+  Output bad = run(std::string(SUBLINKD_PATH) + " --config " + config() + " --log-level loud", tmp_);
+  EXPECT_EQ(bad.status, 2) << bad.err;
+  EXPECT_NE(bad.err.find("--log-level 'loud' is not a level"), std::string::npos) << bad.err;
+  write_config(config_json(R"(,"log_level":"loud")"));
+  Output key = run(std::string(SUBLINKD_PATH) + " --check --config " + config(), tmp_);
+  EXPECT_EQ(key.status, 78) << key.err;
+  EXPECT_NE(key.err.find("log_level"), std::string::npos) << key.err;
+}
+
+// systemd Type=notify with WatchdogSec=: READY=1 once the control socket
+// answers, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 at SIGTERM, all
+// as datagrams on $NOTIFY_SOCKET (here a listener of the test's own).
+TEST_F(SublinkdControl, NotifiesReadyWatchdogAndStoppingOverTheNotifySocket) {
+  const std::string path = tmp_.file("notify.sock");
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  struct timeval wait {0, 200 * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> got;
+  auto receive_until = [&](const std::string& what, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 200) {
+      char buf[512];
+      const ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n > 0) got.emplace_back(std::chrono::steady_clock::now(), std::string(buf, static_cast<size_t>(n)));
+      if (!got.empty() && got.back().second.find(what) != std::string::npos) return true;
+    }
+    return false;
+  };
+  ChildProcess d({"env", "NOTIFY_SOCKET=" + path, "WATCHDOG_USEC=400000", SUBLINKD_PATH, "--config", config()},
+                 tmp_.file("notify.log"));
+  ASSERT_TRUE(receive_until("READY=1", 10000)) << d.log();
+  EXPECT_EQ(access(socket_path().c_str(), F_OK), 0) << "READY comes after the control socket is there";
+  EXPECT_EQ(run(ctl("status"), tmp_).status, 0);
+  const size_t ready = got.size();
+  receive_until("never sent", 1600);  // collects what comes in 1.6 s
+  size_t keep_alives = 0;
+  for (size_t i = ready; i < got.size(); ++i) keep_alives += got[i].second == "WATCHDOG=1";
+  // Every 200 ms (half of 400 ms): about 8 in 1.6 s; 4 leaves room for a
+  // loaded machine, and would fail a daemon waiting for its next timer.
+  EXPECT_GE(keep_alives, 4u) << "WATCHDOG=1 at half of WATCHDOG_USEC\n" << d.log();
+  ASSERT_EQ(kill(d.pid(), SIGTERM), 0);
+  EXPECT_TRUE(receive_until("STOPPING=1", 5000)) << d.log();
+  close(fd);
 }
 
 TEST_F(SublinkdControl, HelpDescribesEveryCommand) {

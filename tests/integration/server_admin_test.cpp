@@ -314,6 +314,11 @@ TEST_F(ServerAdminTest, ARefusedAgentBacksOffInsteadOfHammeringTheServer) {
   EXPECT_LE(second_10s, 7u) << "at retry_max_s 8 the waits average 4 s\n" << logs();
   EXPECT_LE(all_20s, 15u) << logs();
   EXPECT_NE(daemon_->log().find("server error: system_mismatch"), std::string::npos) << logs();
+  // Status says why, in the server's words, not only the log.
+  const Json s = daemon_->status();
+  EXPECT_EQ(s.at("last_failure.reason").str(), "system_mismatch") << s.text();
+  EXPECT_EQ(s.at("last_failure.detail").str(), "system registered to another customer") << s.text();
+  EXPECT_EQ(occurrences(daemon_->log(), "LINK UP"), 0u) << "refused every time, never up\n" << daemon_->log();
   daemon_.reset();
   EXPECT_EQ(server_->stop(), 0) << server_->log();  // before its folder goes
 }

@@ -74,6 +74,7 @@ for entry in "-rwxr-xr-x ./usr/sbin/sublinkd" "-rwxr-xr-x ./usr/bin/sublinkctl" 
              "-rw-r--r-- ./usr/lib/sysusers.d/sublink.conf" "-rw-r--r-- ./etc/sublink/sublink.json" \
              "-rw-r--r-- ./usr/share/man/man8/sublinkd.8.gz" "-rw-r--r-- ./usr/share/man/man1/sublinkctl.1.gz" \
              "-rw-r--r-- ./usr/share/doc/sublink/README.Debian" \
+             "-rw-r--r-- ./usr/share/bash-completion/completions/sublinkctl" \
              "-rw-r--r-- ./usr/share/doc/sublink/examples/sublink.json"; do
   check "sublink holds $entry" has_line "$contents" "$entry"
 done
@@ -84,6 +85,8 @@ check "sublink does not ship the server" bash -c '! grep -q sublink-server <<<"$
 server_contents=$(dpkg-deb -c "$server_deb" | awk '{print $1 " " $6}')
 check "sublink-server holds /usr/bin/sublink-server" has_line "$server_contents" "-rwxr-xr-x ./usr/bin/sublink-server"
 check "sublink-server holds its man page" has_line "$server_contents" "-rw-r--r-- ./usr/share/man/man1/sublink-server.1.gz"
+check "sublink-server holds its bash completion" \
+  has_line "$server_contents" "-rw-r--r-- ./usr/share/bash-completion/completions/sublink-server"
 
 # --- install into a temporary root with dpkg ---------------------------------
 root=$tmp/root
@@ -157,7 +160,7 @@ check "sublinkd --version is $version" test "$("$root/usr/sbin/sublinkd" --versi
 
 # --- the installed unit ------------------------------------------------------
 unit=$root/usr/lib/systemd/system/sublinkd.service
-for line in "Type=exec" "ExecStart=/usr/sbin/sublinkd --config /etc/sublink/sublink.json" \
+for line in "Type=notify" "WatchdogSec=60s" "ExecStart=/usr/sbin/sublinkd --config /etc/sublink/sublink.json" \
             'ExecReload=kill -HUP $MAINPID' "Restart=on-failure" "RestartPreventExitStatus=78" \
             "User=sublink" "StateDirectory=sublink" "StateDirectoryMode=0700" "ConfigurationDirectory=sublink" \
             "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes" "PrivateDevices=yes" "NoNewPrivileges=yes" \

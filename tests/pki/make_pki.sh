@@ -18,7 +18,11 @@
 #   device-other-ca.crt/.key          device cert (right CN) from the other CA
 #   license.key license.pub           EC P-256 license-signing key pair (ES256)
 #
-# Idempotent: a second run with the same SYSTEM_ID does nothing. Expired and
+# Idempotent: a second run with the same SYSTEM_ID does nothing. A run with
+# another SYSTEM_ID on an existing OUTDIR adds a device to that PKI and
+# changes nothing else (the CA, the server and the first device stay):
+#   device-SYSTEM_ID.crt device-SYSTEM_ID.key   CN=SYSTEM_ID, from the same CA
+# so a second appliance can join the fleet of the first. Expired and
 # future certificates need explicit start dates, which OpenSSL 3.0's
 # `x509 -req` cannot set, so every certificate is issued with `openssl ca`
 # and a minimal configuration written into OUTDIR.
@@ -27,10 +31,18 @@ set -eu
 out=${1:?usage: make_pki.sh OUTDIR [SYSTEM_ID]}
 system_id=${2:-SYS-0001}
 stamp="$out/.complete"
+case "$system_id" in
+  ''|*[!A-Za-z0-9._-]*) echo "make_pki.sh: SYSTEM_ID '$system_id' must be letters, digits, '.', '_' or '-'" >&2; exit 2 ;;
+esac
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$system_id" ]; then
   exit 0
 fi
+if [ -f "$stamp" ] && [ -f "$out/device-$system_id.crt" ]; then
+  exit 0
+fi
+adding_device=no
+[ -f "$stamp" ] && adding_device=yes
 
 mkdir -p "$out"
 cd "$out"
@@ -113,6 +125,14 @@ issue() {
 now=$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)
 later=$(date -u -d '+3650 days' +%Y%m%d%H%M%SZ)
 sans="DNS:localhost,IP:127.0.0.1,IP:::1"
+
+if [ "$adding_device" = yes ]; then
+  # Another device of the same fleet: issued by the existing CA, nothing else touched.
+  issue ca "device-$system_id" ec "$system_id" client_ext "" "$now" "$later"
+  chmod 0600 "device-$system_id.key"
+  chmod 0644 "device-$system_id.crt"
+  exit 0
+fi
 
 make_ca ca "sublink test CA"
 make_ca other-ca "sublink other CA"

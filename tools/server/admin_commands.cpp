@@ -1,5 +1,9 @@
 #include "tools/server/admin_commands.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +49,15 @@ bool parse(int argc, char** argv, AdminArgs& args) {
   return !args.db.empty();
 }
 
+// QTY as the admin command reads it: digits only, 0 to 4294967295.
+bool parse_quantity(const std::string& text, int64_t& out) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 10) return false;
+  const long long v = std::strtoll(text.c_str(), nullptr, 10);
+  if (v > UINT32_MAX) return false;
+  out = v;
+  return true;
+}
+
 int failed(const char* command, SqliteDirectory* db, Status s) {
   fprintf(stderr, "sublink-server %s: %s (%d)%s%s\n", command, reason_name(s.reason()), s.detail(), db ? ": " : "",
           db ? db->error_message().c_str() : "");
@@ -86,14 +99,50 @@ int run_admin_command(int argc, char** argv) {
             usage);
     return 2;
   }
-  Result<std::unique_ptr<SqliteDirectory>> opened = SqliteDirectory::open(args.db);
-  if (!opened.ok()) return failed(command.c_str(), nullptr, opened.status());
+  // As the running server's admin commands: no empty id, name or feature
+  // (an empty --db or --customer is bad usage above).
+  for (const std::string& a : args.positional) {
+    if (a.empty()) {
+      fprintf(stderr, "sublink-server %s: an argument is empty\ntry 'sublink-server --help'\n", command.c_str());
+      return 2;
+    }
+  }
+  int64_t qty = 0;
+  if (command == "entitle" && !parse_quantity(args.positional[2], qty)) {
+    fprintf(stderr,
+            "sublink-server entitle: QTY must be a whole number from 0 to 4294967295, not '%s'\n"
+            "try 'sublink-server --help'\n",
+            args.positional[2].c_str());
+    return 2;
+  }
+  // Only init-db makes a database: a mistyped --db is named, not created.
+  std::string why;
+  const auto mode = command == "init-db" ? SqliteDirectory::OpenMode::create : SqliteDirectory::OpenMode::existing;
+  Result<std::unique_ptr<SqliteDirectory>> opened = SqliteDirectory::open(args.db, 0, mode, &why);
+  if (!opened.ok()) {
+    struct stat st {};
+    if (mode == SqliteDirectory::OpenMode::existing && ::stat(args.db.c_str(), &st) != 0 && errno == ENOENT) {
+      fprintf(stderr, "sublink-server %s: no database '%s' (make one with 'sublink-server init-db --db %s')\n",
+              command.c_str(), args.db.c_str(), args.db.c_str());
+    } else {
+      fprintf(stderr, "sublink-server %s: --db '%s': %s (SQLite %d)\n", command.c_str(), args.db.c_str(), why.c_str(),
+              opened.status().detail());
+    }
+    return 1;
+  }
   SqliteDirectory& db = **opened;
   Status s;
   if (command == "add-customer") {
     s = args.positional.size() > 1 ? db.put_customer(args.positional[0], args.positional[1])
                                    : db.put_customer(args.positional[0]);
   } else if (command == "add-system") {
+    // A mistyped customer is caught here, not found later as a stray row.
+    Result<std::optional<std::string>> customer = db.customer_name(args.customer);
+    if (!customer.ok()) return failed(command.c_str(), &db, customer.status());
+    if (!customer->has_value()) {
+      fprintf(stderr, "sublink-server add-system: no customer %s (add-customer first)\n", args.customer.c_str());
+      return 1;
+    }
     SystemRecord record;
     record.customer_id = args.customer;
     record.system_id = args.positional[0];
@@ -101,12 +150,6 @@ int run_admin_command(int argc, char** argv) {
     record.suspended = args.suspended;
     s = register_system(db, std::move(record));
   } else if (command == "entitle") {
-    char* end = nullptr;
-    const long long qty = std::strtoll(args.positional[2].c_str(), &end, 10);
-    if (*end != '\0' || qty < 0 || qty > UINT32_MAX) {
-      fprintf(stderr, "sublink-server entitle: QTY must be a whole number >= 0\ntry 'sublink-server --help'\n");
-      return 2;
-    }
     s = db.set_entitlement(args.positional[0], args.positional[1], static_cast<uint32_t>(qty));
     if (s.reason() == Reason::invalid_argument) {
       fprintf(stderr, "sublink-server entitle: no system '%s'\n", args.positional[0].c_str());

@@ -165,7 +165,7 @@ HostConfig::HostConfig() : config(std::make_unique<DeviceConfig>()) {}
 
 HostConfig::~HostConfig() { mbedtls_platform_zeroize(key_pem.data(), key_pem.size()); }
 
-ConfigError load_config_file(std::string_view path, HostConfig& out) {
+ConfigError load_config_file(std::string_view path, HostConfig& out, bool create_state_dir) {
   std::string text;
   ConfigError error = read_config_file("config file", path, text);
   if (!error.ok()) return error;
@@ -180,7 +180,22 @@ ConfigError load_config_file(std::string_view path, HostConfig& out) {
   if (!(error = check_device_identity(c, out)).ok()) return error;
   if (!(error = read_config_pem("license_key_file", c.license_key_file.view(), out.license_key_pem)).ok()) return error;
   if (!(error = check_license_key(c, out.license_key_pem)).ok()) return error;
-  return check_state_dir(c.state_dir.view(), true);
+  if (!create_state_dir) {
+    // Checked without a change: a missing state_dir is fine when the start
+    // can create it (its parent is a writable directory).
+    const std::string dir(c.state_dir.view());
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 && errno == ENOENT) {
+      const size_t slash = dir.find_last_of('/');
+      const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+      if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+        return about(Reason::io_error, "state_dir", dir).add(": cannot be created in '").add(parent).add("': ").add(
+            std::strerror(errno));
+      }
+      return {};
+    }
+  }
+  return check_state_dir(c.state_dir.view(), create_state_dir);
 }
 
 }  // namespace sublink

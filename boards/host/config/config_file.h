@@ -44,8 +44,10 @@ inline constexpr size_t kMaxConfigFileBytes = kMaxTextFileBytes;
 ///    is a directory owned by nobody else but the owner, and is writable.
 /// Relative paths are taken from the working directory. Returns the first
 /// problem as one line; io_error for files that cannot be read or created,
-/// invalid_argument for the rest.
-ConfigError load_config_file(std::string_view path, HostConfig& out);
+/// invalid_argument for the rest. With `create_state_dir` false nothing is
+/// changed (sublinkd --check): a missing state_dir passes when its parent
+/// is a writable directory.
+ConfigError load_config_file(std::string_view path, HostConfig& out, bool create_state_dir = true);
 
 // The steps of load_config_file one by one, for tools that report each of
 // them rather than stop at the first (sublinkctl doctor). Same errors.

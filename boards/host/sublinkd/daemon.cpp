@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "boards/host/control/control_protocol.h"
@@ -47,7 +48,8 @@ std::string error_json(std::string_view text) {
 
 }  // namespace
 
-Daemon::Daemon(std::string config_path, StderrLog& log) : config_path_(std::move(config_path)), log_(log) {}
+Daemon::Daemon(std::string config_path, StderrLog& log, bool log_level_given)
+    : config_path_(std::move(config_path)), log_(log), log_level_given_(log_level_given) {}
 
 Daemon::~Daemon() {
   // The control socket and the agent go before the link, the link before
@@ -93,29 +95,12 @@ int Daemon::start() {
     return kExitFailure;
   }
 
-  ConfigError e = load_config_file(config_path_, host_);
-  if (!e.ok()) {
-    log_.write(LogLevel::error, "%.*s", static_cast<int>(e.message().size()), e.message().data());
-    return kExitConfig;
-  }
+  if (const int rc = load(true); rc != 0) return rc;
   const DeviceConfig& config = *host_.config;
-
-  tls_memory_.resize(kTlsArenaBytes);
-  tls_arena_ = std::make_unique<TlsArena>(tls_memory_);
-  json_memory_.resize(kJsonArenaBytes);
-  json_arena_ = std::make_unique<JsonArena>(json_memory_);
-  json_arena_->install();
-
-  Status s = license_key_.load(sv(host_.license_key_pem));
-  if (!s.ok()) {
-    log_.write(LogLevel::error, "config: 'license_key_file': not an EC P-256 public key (%s)", reason_name(s.reason()));
-    return kExitConfig;
-  }
-  if (!load_tls(host_, tls_)) return kExitConfig;
   install_tls_certificate_clock(&dates_);
 
   storage_ = std::make_unique<FileStorage>(file_ops_, config.state_dir.view(), kMaxRecordBytes);
-  s = storage_->open();
+  Status s = storage_->open();
   if (!s.ok()) {
     log_.write(LogLevel::error, "state_dir %s unusable: %s (%s)", str(config.state_dir.view()).c_str(), reason_name(s.reason()),
                strerror(static_cast<int>(s.detail())));
@@ -155,11 +140,52 @@ int Daemon::start() {
   for (uint16_t p : config.port_list()) {
     pos += static_cast<size_t>(snprintf(ports + pos, sizeof ports - pos, pos ? ",%u" : "%u", p));
   }
+  if (notifier_.watchdog_ms() > 0) {
+    log_.write(LogLevel::info, "systemd watchdog: WATCHDOG=1 every %lld ms", static_cast<long long>(notifier_.watchdog_ms() / 2));
+  }
   log_.write(LogLevel::notice, "started %s: system %s of customer %s, server %s ports %s%s, state %s, boot %llu",
              SUBLINK_VERSION, str(config.system_id.view()).c_str(), str(config.customer_id.view()).c_str(), str(config.server.view()).c_str(), ports,
              config.has_proxy ? " via proxy" : "", str(state_name(agent_->state())).c_str(),
              static_cast<unsigned long long>(agent_->snapshot().boot));
   agent_->start(now);
+  // Serving from here on: the control socket answers and the link runs.
+  (void)notifier_.notify("READY=1\nSTATUS=serving: the link starts to " + str(config.server.view()));
+  return 0;
+}
+
+int Daemon::load(bool create_state_dir) {
+  ConfigError e = load_config_file(config_path_, host_, create_state_dir);
+  if (!e.ok()) {
+    log_.write(LogLevel::error, "%.*s", static_cast<int>(e.message().size()), e.message().data());
+    return kExitConfig;
+  }
+  if (!log_level_given_) log_.set_max_level(static_cast<LogLevel>(host_.config->log_level));
+
+  tls_memory_.resize(kTlsArenaBytes);
+  tls_arena_ = std::make_unique<TlsArena>(tls_memory_);
+  json_memory_.resize(kJsonArenaBytes);
+  json_arena_ = std::make_unique<JsonArena>(json_memory_);
+  json_arena_->install();
+
+  Status s = license_key_.load(sv(host_.license_key_pem));
+  if (!s.ok()) {
+    log_.write(LogLevel::error, "config: 'license_key_file': not an EC P-256 public key (%s)", reason_name(s.reason()));
+    return kExitConfig;
+  }
+  if (!load_tls(host_, tls_)) return kExitConfig;
+  return 0;
+}
+
+int Daemon::check() {
+  if (const int rc = load(false); rc != 0) return rc;
+  const DeviceConfig& config = *host_.config;
+  std::string ports;
+  for (uint16_t p : config.port_list()) ports += (ports.empty() ? "" : ",") + std::to_string(p);
+  printf("%s: OK: system %s of customer %s, server %s ports %s%s, certificate CN=%.*s, state_dir %s\n",
+         config_path_.c_str(), str(config.system_id.view()).c_str(), str(config.customer_id.view()).c_str(),
+         str(config.server.view()).c_str(), ports.c_str(), config.has_proxy ? " via proxy" : "",
+         static_cast<int>(tls_->device_common_name().size()), tls_->device_common_name().data(),
+         str(config.state_dir.view()).c_str());
   return 0;
 }
 
@@ -176,7 +202,7 @@ int Daemon::run() {
       prune_tls_ = false;
     }
     Millis now = mono_.now_ms();
-    Millis next = std::min(agent_->step(now), link_->poll(now));
+    Millis next = std::min({agent_->step(now), link_->poll(now), notifier_.keep_alive(now)});
     Millis wait = std::clamp<Millis>(next - mono_.now_ms(), 0, kLongestWait);
     net_.wait(wait);
   }
@@ -185,6 +211,7 @@ int Daemon::run() {
 }
 
 void Daemon::stop() {
+  (void)notifier_.notify("STOPPING=1");
   log_.write(LogLevel::notice, "stopping: closing the link (1001 going away)");
   Millis now = mono_.now_ms();
   agent_->shutdown(now);
@@ -253,6 +280,11 @@ void Daemon::LinkEvents::on_link_up(const AttemptInfo& attempt, bool tls_resumed
 void Daemon::LinkEvents::on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) {
   LinkNarrator::on_attempt_failed(attempt, why, text);
   daemon_.agent_->on_attempt_failed(attempt, why, text);
+}
+
+void Daemon::LinkEvents::on_resolved(std::string_view name, Status status, const AddressList& addresses) {
+  LinkNarrator::on_resolved(name, status, addresses);
+  daemon_.agent_->on_resolved(name, status, addresses);
 }
 
 void Daemon::LinkEvents::on_text(std::string_view message) {

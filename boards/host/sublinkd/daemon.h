@@ -12,6 +12,7 @@
 #include "boards/host/config/config_file.h"
 #include "boards/host/link_narrator.h"
 #include "boards/host/sublinkd/control_server.h"
+#include "boards/host/sublinkd/sd_notify.h"
 #include "boards/host/sublinkd/stderr_log.h"
 #include "firmware/agent/agent.h"
 #include "firmware/agent/device_settings.h"
@@ -36,7 +37,9 @@ inline constexpr int kExitConfig = 78;   // EX_CONFIG: the configuration stops t
 
 class Daemon final : private ControlCommands, private FdHandler {
  public:
-  Daemon(std::string config_path, StderrLog& log);
+  /// `log_level_given`: the command line set the log level, which then
+  /// wins over the configuration's `log_level`.
+  Daemon(std::string config_path, StderrLog& log, bool log_level_given = false);
   ~Daemon() override;
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -46,6 +49,11 @@ class Daemon final : private ControlCommands, private FdHandler {
   int start();
   /// Runs until a stop signal; returns the exit status.
   int run();
+  /// sublinkd --check: loads and checks the configuration, its key files and
+  /// certificates as start() does, with no network and nothing changed (a
+  /// missing state_dir is not created). Returns 0 (and says so on stdout)
+  /// or kExitConfig with the problem logged.
+  int check();
 
  private:
   // The link's listener: narrates into the log, then hands to the agent.
@@ -54,6 +62,7 @@ class Daemon final : private ControlCommands, private FdHandler {
     LinkEvents(Daemon& daemon, MonotonicClock& clock) : LinkNarrator(stderr, clock), daemon_(daemon) {}
     void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
     void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override;
+    void on_resolved(std::string_view name, Status status, const AddressList& addresses) override;
     void on_text(std::string_view message) override;
     void on_link_down(Status why) override;
     void on_round_failed(Status last, Millis retry_at) override;
@@ -76,12 +85,17 @@ class Daemon final : private ControlCommands, private FdHandler {
 
   std::string status_json();
   bool load_tls(const HostConfig& files, std::unique_ptr<TlsClientConfig>& out);
+  /// The configuration, the arenas, the license key and the TLS
+  /// credentials: what start() and check() share. 0 or kExitConfig.
+  int load(bool create_state_dir);
   void reload();
   void stop();
   static void on_state(void* ctx, LicenseState state);
 
   std::string config_path_;
   StderrLog& log_;
+  bool log_level_given_;
+  SdNotifier notifier_;
   SystemMonotonicClock mono_;
   SystemWallClock wall_;
   // Certificate dates (PROTOCOL.md 2): the kernel clock when NTP keeps it,
