@@ -22,7 +22,7 @@ const char kUsage[] =
     "    sublinkd --help | --version\n"
     "\n"
     "DESCRIPTION\n"
-    "    Runs the sublink agent in the foreground (systemd Type=notify or a terminal).\n"
+    "    Runs the sublink agent in the foreground (systemd Type=notify, a terminal).\n"
     "    It keeps the subscription link to the server named in FILE (TLS 1.2 with\n"
     "    the device certificate, then a WebSocket), holds the license, counts grace\n"
     "    time while the link is down, raises alarms as grace runs out, and answers\n"
