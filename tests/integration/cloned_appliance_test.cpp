@@ -54,21 +54,12 @@ std::set<std::string> hello_instances(const std::string& server_log) {
   return out;
 }
 
-size_t count_of(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 class ClonedApplianceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = ServerProcess::db_path(tmp_.path());
-    ASSERT_EQ(server_db_command(db_, "init-db", ""), 0);
-    ASSERT_EQ(server_db_command(db_, "add-customer", "CUST-1"), 0);
-    ASSERT_EQ(server_db_command(db_, "add-system", "--customer CUST-1 SYS-0001"), 0);
-    ASSERT_EQ(server_db_command(db_, "entitle", "SYS-0001 seats 3"), 0);
-    ASSERT_EQ(server_db_command(db_, "entitle", "SYS-0001 trunks 1"), 0);
+    provision_test_fleet(db_);
+    ASSERT_FALSE(HasFailure()) << "the test fleet could not be made";
   }
 
   void TearDown() override {
@@ -209,7 +200,7 @@ TEST_F(ClonedApplianceTest, TheRefusePolicyRefusesBothAppliances) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(device_row().at("link").str(), "down");
-  EXPECT_GE(count_of(original_->log(), "duplicate_identity") + count_of(clone_->log(), "duplicate_identity"), 2u)
+  EXPECT_GE(occurrences(original_->log(), "duplicate_identity") + occurrences(clone_->log(), "duplicate_identity"), 2u)
       << logs();
   EXPECT_NE(original_->log().find("duplicate_identity"), std::string::npos) << "the original was refused too";
   EXPECT_NE(clone_->log().find("duplicate_identity"), std::string::npos);
@@ -245,7 +236,7 @@ TEST_F(ClonedApplianceTest, AnApplianceWhoseTcpPathIsCutReconnectsAndIsNeverFlag
   ASSERT_EQ(admin("drop SYS-0001").status, 0);
   ASSERT_TRUE(eventually([&] { return licensed(original_->status()); }, 20000)) << logs();
 
-  EXPECT_GE(count_of(server_->log(), "the same appliance reconnecting"), static_cast<size_t>(kCuts))
+  EXPECT_GE(occurrences(server_->log(), "the same appliance reconnecting"), static_cast<size_t>(kCuts))
       << "each reconnect replaced a connection the server still held\n" << logs();
   EXPECT_EQ(hello_instances(server_->log()).size(), 1u);
   EXPECT_TRUE(stored_alarms().empty()) << logs();

@@ -106,13 +106,6 @@ class TinyFileSystem {
   std::string error_;
 };
 
-// How many times `needle` occurs in `text`.
-size_t occurrences(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
-  return n;
-}
-
 bool up_on(const Json& s, int port) { return s.at("link").str() == "up" && s.at("port").num() == port; }
 bool licensed_on(const Json& s, int port) { return up_on(s, port) && s.at("state").str() == "licensed"; }
 
@@ -120,11 +113,8 @@ class ServerAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = ServerProcess::db_path(tmp_.path());
-    ASSERT_EQ(server_db_command(db_, "init-db", ""), 0);
-    ASSERT_EQ(server_db_command(db_, "add-customer", "CUST-1"), 0);
-    ASSERT_EQ(server_db_command(db_, "add-system", "--customer CUST-1 SYS-0001"), 0);
-    ASSERT_EQ(server_db_command(db_, "entitle", "SYS-0001 seats 3"), 0);
-    ASSERT_EQ(server_db_command(db_, "entitle", "SYS-0001 trunks 1"), 0);
+    provision_test_fleet(db_);
+    ASSERT_FALSE(HasFailure()) << "the test fleet could not be made";
   }
 
   // The server on `ports` and the agent configured with them (in order);

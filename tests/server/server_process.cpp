@@ -63,4 +63,18 @@ int server_db_command(const std::string& db, const std::string& command, const s
   return run_command(std::string(SUBLINK_SERVER_PATH) + " " + command + " --db " + db + " " + args + " >/dev/null");
 }
 
+void provision_test_fleet(const std::string& db) {
+  EXPECT_EQ(server_db_command(db, "init-db", ""), 0);
+  EXPECT_EQ(server_db_command(db, "add-customer", "CUST-1"), 0);
+  EXPECT_EQ(server_db_command(db, "add-system", "--customer CUST-1 SYS-0001"), 0);
+  EXPECT_EQ(server_db_command(db, "entitle", "SYS-0001 seats 3"), 0);
+  EXPECT_EQ(server_db_command(db, "entitle", "SYS-0001 trunks 1"), 0);
+}
+
+size_t occurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
 }  // namespace sublink::test

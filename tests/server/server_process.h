@@ -4,6 +4,7 @@
 // database commands and `admin` against the running server).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,13 @@ CommandResult run_server_command(const std::string& args);
 /// Runs `sublink-server COMMAND --db DB ARGS` (the offline database
 /// commands); the exit status.
 int server_db_command(const std::string& db, const std::string& command, const std::string& args);
+
+/// Makes database `db` with the fleet the integration tests link: customer
+/// CUST-1 with system SYS-0001 (the test PKI's device), entitled to 3 seats
+/// and 1 trunk. Records a test failure for any command that fails.
+void provision_test_fleet(const std::string& db);
+
+/// How many times `needle` occurs in `text` (not overlapping).
+size_t occurrences(const std::string& text, const std::string& needle);
 
 }  // namespace sublink::test
