@@ -33,16 +33,6 @@ using Clock = std::chrono::steady_clock;
 bool linked(const Json& s) { return s && s.at("link").str() == "up"; }
 bool licensed(const Json& s) { return linked(s) && s.at("state").str() == "licensed"; }
 
-std::vector<Json> json_lines(const std::string& text) {
-  std::vector<Json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(Json::parse(line));
-  }
-  return out;
-}
-
 // The distinct `instance` values of the hellos in the server's verbose log.
 std::set<std::string> hello_instances(const std::string& server_log) {
   std::set<std::string> out;

@@ -55,16 +55,6 @@ bool connect_refused(int port) {
   return refused;
 }
 
-std::vector<Json> json_lines(const std::string& text) {
-  std::vector<Json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(Json::parse(line));
-  }
-  return out;
-}
-
 // A size-limited tmpfs mounted at `path` for the agent's state_dir, so a
 // test can fill a real file system. Unmounted (lazily, so a process still
 // holding a file there cannot keep it) when it goes out of scope, also when

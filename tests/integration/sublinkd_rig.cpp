@@ -118,6 +118,16 @@ std::vector<std::string> Json::keys() const {
   return out;
 }
 
+std::vector<Json> json_lines(const std::string& text) {
+  std::vector<Json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(Json::parse(line));
+  }
+  return out;
+}
+
 std::string feature_list(const Json& features) {
   // A status may list features as [{name, qty}] or as {name: qty}.
   std::string out;

@@ -152,4 +152,7 @@ class Daemon {
 /// Feature names and quantities of a status or license ("seats=5,trunks=1").
 std::string feature_list(const Json& features);
 
+/// One Json per non-empty line of `text` (JSON Lines, as `admin ... --json` prints).
+std::vector<Json> json_lines(const std::string& text);
+
 }  // namespace sublink::test
