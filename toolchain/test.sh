@@ -23,7 +23,7 @@ run_preset() {  # run_preset NAME [test [LABELS_LEFT_OUT]]
   if [ "${2:-}" = test ]; then
     echo "== $1: tests"
     # The packaging test has its own step below.
-    ctest --preset "$1" -j "$jobs" --timeout 300 -LE "${3:-packaging}" --output-junit "$results/$1.xml"
+    ctest --preset "$1" -j "$jobs" --timeout 300 --output-on-failure -LE "${3:-packaging}" --output-junit "$results/$1.xml"
   fi
 }
 
@@ -67,7 +67,7 @@ run_preset cortex-m3
 boards/linux-arm/fetch_sysroot.sh
 run_preset linux-armhf
 echo "== linux-armhf: tests under qemu-arm"
-ctest --preset linux-armhf -j "$jobs" --timeout 600 -LE "sweep|bench|packaging" \
+ctest --preset linux-armhf -j "$jobs" --timeout 600 --output-on-failure -LE "sweep|bench|packaging" \
   --output-junit "$results/linux-armhf.xml"
 
 # The mps2-an385 image on a real network path with the host build's

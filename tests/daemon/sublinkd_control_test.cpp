@@ -63,7 +63,7 @@ class SublinkdControl : public ::testing::Test {
   void SetUp() override {
     pki_ = tmp_.file("pki");
     ASSERT_EQ(run_command("cp -a " + pki_dir_->path() + " " + pki_), 0);
-    closed_port_ = free_port();
+    closed_port_ = closed_.port();
     write_config(config_json());
   }
 
@@ -99,6 +99,7 @@ class SublinkdControl : public ::testing::Test {
   static TempDir* pki_dir_;
   TempDir tmp_;
   std::string pki_;
+  ClosedPort closed_;
   int closed_port_ = 0;
 };
 
@@ -408,9 +409,12 @@ TEST_F(SublinkdControl, CheckValidatesWithoutNetworkOrChange) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(closed_port_));
   ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  closed_port_ = ntohs(a.sin_port);
+  write_config(config_json());
 
   const std::string check = std::string(SUBLINKD_PATH) + " --check --config " + config();
   Output ok = run(check, tmp_);

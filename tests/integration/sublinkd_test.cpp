@@ -391,7 +391,8 @@ TEST_F(SublinkdTest, SighupReloadsTheDeviceCertificate) {
 }
 
 TEST_F(SublinkdTest, RefusedFirstPortFallsThroughToTheSecond) {
-  int refused = free_port();  // nothing listens there
+  ClosedPort closed;
+  const int refused = closed.port();
   server = std::make_unique<PeerServer>(dir.path(), PeerServer::Options{});
   Daemon::Config config;
   config.ports = {refused, server->port()};

@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <cerrno>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -123,6 +126,23 @@ int free_port() {
     if (handed_out.insert(port).second) break;
   }
   return port;
+}
+
+ClosedPort::ClosedPort() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    std::fprintf(stderr, "ClosedPort: %s\n", std::strerror(errno));
+    std::abort();
+  }
+  port_ = ntohs(a.sin_port);
+}
+
+ClosedPort::~ClosedPort() {
+  if (fd_ >= 0) close(fd_);
 }
 
 bool wait_for_port(int port, int timeout_ms, bool v6) {

@@ -40,6 +40,24 @@ class ChildProcess {
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 int free_port();
 
+/// A TCP port on 127.0.0.1 that refuses every connection for as long as this
+/// object lives: bound but never listening. Unlike a released free_port(),
+/// no other process can take it meanwhile, and the kernel never hands it out
+/// as an ephemeral source port (a connect from port P to P on loopback
+/// connects to itself).
+class ClosedPort {
+ public:
+  ClosedPort();
+  ~ClosedPort();
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 /// Waits until a TCP connect to 127.0.0.1:port succeeds (or ::1 if v6).
 bool wait_for_port(int port, int timeout_ms, bool v6 = false);
 
