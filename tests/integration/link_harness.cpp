@@ -1,5 +1,7 @@
 #include "integration/link_harness.h"
 
+#include "support/test_pki.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -11,15 +13,8 @@
 namespace sublink::test {
 
 const std::string& pki_dir() {
-  static TempDir* dir = [] {
-    auto* d = new TempDir();
-    std::string cmd = "sh '" + source_path("tests/pki/make_pki.sh") + "' '" + d->path() + "/pki' >/dev/null";
-    if (run_command(cmd) != 0) {
-      ADD_FAILURE() << "make_pki.sh failed";
-    }
-    return d;
-  }();
-  static std::string path = dir->path() + "/pki";
+  const std::string& path = test_pki_dir();
+  if (path.empty()) ADD_FAILURE() << "tests/pki/make_pki.sh failed";
   return path;
 }
 

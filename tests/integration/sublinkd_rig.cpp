@@ -2,6 +2,7 @@
 
 #include <cJSON.h>
 #include <gtest/gtest.h>
+#include "support/test_pki.h"
 #include <sys/stat.h>
 
 #include <chrono>
@@ -142,13 +143,8 @@ std::string feature_list(const Json& features) {
 }
 
 const std::string& rig_pki_dir() {
-  static TempDir* dir = [] {
-    auto* d = new TempDir();
-    std::string cmd = "sh '" + source_path("tests/pki/make_pki.sh") + "' '" + d->path() + "/pki' >/dev/null";
-    if (run_command(cmd) != 0) ADD_FAILURE() << "make_pki.sh failed";
-    return d;
-  }();
-  static std::string path = dir->path() + "/pki";
+  const std::string& path = test_pki_dir();
+  if (path.empty()) ADD_FAILURE() << "tests/pki/make_pki.sh failed";
   return path;
 }
 

@@ -1,24 +1,21 @@
 #include "sim/sim_pki.h"
 
-#include "support/process.h"
+#include "support/test_pki.h"
 
 namespace sublink::test {
 
 namespace {
 struct Pki {
-  TempDir dir;
   std::string path;
   SimCredentials credentials;
   std::string error;
   bool loaded = false;
 
-  Pki() {
-    const std::string out = dir.path() + "/pki";
-    if (run_command("sh '" + source_path("tests/pki/make_pki.sh") + "' '" + out + "' >/dev/null 2>&1") != 0) {
+  Pki() : path(test_pki_dir()) {
+    if (path.empty()) {
       error = "tests/pki/make_pki.sh failed";
       return;
     }
-    path = out;
     loaded = load_sim_credentials(path, credentials, error);
   }
 };

@@ -6,18 +6,13 @@
 
 #include "net/tls/tls_time.h"
 #include "support/process.h"
+#include "support/test_pki.h"
 
 namespace sublink::test {
 
 const std::string& pki_dir() {
-  static TempDir dir;
-  static bool made = [] {
-    std::string command = source_path("tests/pki/make_pki.sh") + " " + dir.path() + "/pki SYS-0001";
-    if (run_command(command) != 0) throw std::runtime_error("make_pki.sh failed: " + command);
-    return true;
-  }();
-  static const std::string path = dir.path() + "/pki";
-  (void)made;
+  const std::string& path = test_pki_dir();
+  if (path.empty()) throw std::runtime_error("tests/pki/make_pki.sh failed");
   return path;
 }
 
