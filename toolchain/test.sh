@@ -40,7 +40,17 @@ cpack --config build/host/CPackConfig.cmake -B build/packages >build/packages.lo
 # Under the sanitizers every test but the whole-scenario sweeps (a power cut,
 # a wipe or a crash loop at every point of a scenario, each run thousands of
 # times: far past the timeout there); the host build above runs the sweeps.
+# The same build carries gcov's counters: after its tests, the branch
+# coverage of firmware/, net/ and hal/ per file (tools/coverage, docs/coverage.md);
+# below the floor in tools/coverage/floor.txt fails the run.
+find build/host-asan -name '*.gcda' -delete 2>/dev/null || true
 run_preset host-asan test "packaging|sweep"
+echo "== host-asan: branch coverage"
+if tools/coverage/coverage.py build/host-asan; then
+  printf 'branch coverage at or above the floor\t1\t1\t0\t0\n' >>"$results/suites.tsv"
+else
+  printf 'branch coverage at or above the floor\t1\t0\t1\t0\n' >>"$results/suites.tsv"; exit 1
+fi
 # clang's warnings differ from g++'s; both compilers build with -Werror.
 run_preset host-clang
 # The libFuzzer targets (fuzz/, docs/fuzzing.md), built with clang and the
