@@ -64,7 +64,26 @@ def link_section(r):
     return out
 
 
-SECTIONS = {"link": link_section}
+def link_memory_section(r):
+    out = ["## Memory holding a link (`bench/link_memory/bench_link_memory.py`)", "",
+           "`sublinkd` licensed and idle on its link to a `sublink-server` on loopback, then, on the same link to the",
+           "same server, a minimal client on Debian's libwebsockets (`bench/link_memory/lws_client.c`, OpenSSL) and",
+           "one on python3-websockets, each measured while it holds the link. Goal: `sublinkd` below both.", "",
+           "```", "bench/link_memory/bench_link_memory.py --server build/host/bin/sublink-server \\",
+           "    --sublinkd build/host/bin/sublinkd --lws-client build/host/bin/bench_lws_client \\",
+           "    --json build/bench/link_memory.json", "```", "",
+           "| client | Rss KiB | anonymous KiB | [heap] KiB | sublinkd's Rss / this | sublinkd's anonymous / this |",
+           "|---|---:|---:|---:|---:|---:|"]
+    me = r["sublinkd"]
+    for k, name in (("sublinkd", "sublinkd"), ("libwebsockets", "libwebsockets client"),
+                    ("python3_websockets", "python3-websockets client")):
+        m = r[k]
+        out.append(f"| {name} | {m['rss_kib']} | {m['anonymous_kib']} | {m['heap_kib']} "
+                   f"| {me['rss_kib'] / m['rss_kib']:.2f} | {me['anonymous_kib'] / m['anonymous_kib']:.2f} |")
+    return out + [""]
+
+
+SECTIONS = {"link": link_section, "link_memory": link_memory_section}
 
 
 def main(argv):

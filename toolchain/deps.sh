@@ -21,6 +21,7 @@ test_pkgs=(clang python3-websockets python3-jsonschema tinyproxy haproxy iproute
            libcap2 libedit2 libgnutls30 libnettle8 libseccomp2)  # the last five: the unpacked chronyd's libraries
 test_pkgs+=(libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes (the host-fuzz preset)
 test_pkgs+=(gcovr)  # branch coverage of the host-asan build (tools/coverage)
+test_pkgs+=(libwebsockets-dev)  # a peer client in bench/link_memory
 arm_pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib g++-arm-linux-gnueabihf qemu-user)
 
 want=()
