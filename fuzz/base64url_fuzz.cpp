@@ -7,7 +7,7 @@
 
 #include "firmware/license/base64url.h"
 #include "fuzz/fuzz_check.h"
-#include "tools/server/core/base64url_encode.h"
+#include "server_core/base64url_encode.h"
 
 using namespace sublink;
 using sublink::fuzz::check;

@@ -1,4 +1,4 @@
-// The server's parser of every device message (tools/server/core/
+// The server's parser of every device message (server_core/
 // device_message_parser). Invariants: failures are invalid_payload (not
 // UTF-8, not JSON), protocol_violation or message_too_big, as the API
 // names; an accepted message keeps every field within its bound (names and
@@ -14,7 +14,7 @@
 #include "firmware/json/json_reader.h"
 #include "fuzz/fuzz_check.h"
 #include "net/websocket/utf8_validator.h"
-#include "tools/server/core/device_message_parser.h"
+#include "server_core/device_message_parser.h"
 
 using namespace sublink;
 using sublink::fuzz::check;

@@ -20,8 +20,8 @@
 #include "firmware/license/license_record.h"
 #include "fuzz/fuzz_check.h"
 #include "hal/sim/deterministic_random.h"
-#include "tools/server/core/base64url_encode.h"
-#include "tools/server/core/license_signer.h"
+#include "server_core/base64url_encode.h"
+#include "server_core/license_signer.h"
 
 using namespace sublink;
 using sublink::fuzz::check;

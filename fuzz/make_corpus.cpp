@@ -24,10 +24,10 @@
 #include "hal/sim/deterministic_random.h"
 #include "net/websocket/ws_frame.h"
 #include "tools/server/admin_request.h"
-#include "tools/server/core/base64url_encode.h"
-#include "tools/server/core/license_json.h"
-#include "tools/server/core/license_signer.h"
-#include "tools/server/core/server_message_writer.h"
+#include "server_core/base64url_encode.h"
+#include "server_core/license_json.h"
+#include "server_core/license_signer.h"
+#include "server_core/server_message_writer.h"
 
 using namespace sublink;
 namespace fs = std::filesystem;

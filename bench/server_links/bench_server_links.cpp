@@ -26,7 +26,7 @@
 #include "hal/posix/system_random.h"
 #include "support/process.h"
 #include "tools/server/db/sqlite_directory.h"
-#include "boards/host/files/text_file.h"
+#include "linux_util/files/text_file.h"
 
 using namespace sublink;
 

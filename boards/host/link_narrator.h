@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-#include "firmware/agent/agent_config.h"
+#include "hal/log_sink.h"
 #include "net/link/link.h"
 
 namespace sublink {

@@ -16,7 +16,7 @@
 #include "net/link/link.h"
 #include "net/posix/posix_network.h"
 #include "net/tls/tls_time.h"
-#include "boards/host/files/text_file.h"
+#include "linux_util/files/text_file.h"
 
 using namespace sublink;
 

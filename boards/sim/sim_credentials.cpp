@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "boards/host/files/text_file.h"
+#include "linux_util/files/text_file.h"
 
 namespace sublink {
 

@@ -1,6 +1,6 @@
 // The simulated subscription server: SimTlsWsServer (TLS 1.2 with client
 // certificates, WebSocket) listening on the configured ports of one host,
-// one sans-I/O ServerSession per connection (tools/server/core) over a
+// one sans-I/O ServerSession per connection (server_core/) over a
 // MemoryDirectory and a LicenseSigner, all on the world's true UTC.
 //
 // Operator actions (revoke, push a grant, disconnect, request) and the
@@ -24,9 +24,9 @@
 #include "net/sim/sim_network.h"
 #include "net/sim/sim_tls_ws_server.h"
 #include "net/tls/tls_server.h"
-#include "tools/server/core/license_signer.h"
-#include "tools/server/core/memory_directory.h"
-#include "tools/server/core/server_session.h"
+#include "server_core/license_signer.h"
+#include "server_core/memory_directory.h"
+#include "server_core/server_session.h"
 
 namespace sublink {
 

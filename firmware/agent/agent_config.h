@@ -10,6 +10,7 @@
 #include "firmware/grace/grace_config.h"
 #include "firmware/protocol/device_messages.h"
 #include "hal/clock.h"
+#include "hal/log_sink.h"
 
 namespace sublink {
 
@@ -19,17 +20,6 @@ class CertificateDateClock;
 /// read-only and self-service ones. Tunnels must be allowed explicitly.
 inline constexpr std::string_view kDefaultAllowedMethods[] = {"status.get", "license.refresh", "audit.now",
                                                               "events.get"};
-
-/// How much a log line matters, numbered as syslog's levels so a board can
-/// pass them on (journald's "<N>" prefixes, a UART filter).
-enum class LogLevel : uint8_t { critical = 2, error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
-
-/// Where the agent's log lines go (a UART, syslog, a test). `what` says what
-/// happened, `detail` names the thing (a message type, a reason, an event).
-struct LogSink {
-  void (*write)(void* ctx, LogLevel level, std::string_view what, std::string_view detail) = nullptr;
-  void* ctx = nullptr;
-};
 
 struct AgentConfig {
   std::string_view customer_id;

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "hal/posix/system_random.h"
-#include "tools/server/core/base64url_encode.h"
-#include "tools/server/core/license_signer.h"
+#include "server_core/base64url_encode.h"
+#include "server_core/license_signer.h"
 
 namespace sublink::test {
 

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tools/server/core/json_text.h"
+#include "server_core/json_text.h"
 
 namespace sublink {
 namespace {

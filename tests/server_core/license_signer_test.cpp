@@ -14,9 +14,9 @@
 #include "hal/posix/system_random.h"
 #include "hal/sim/deterministic_random.h"
 #include "support/process.h"
-#include "tools/server/core/base64url_encode.h"
-#include "tools/server/core/license_json.h"
-#include "tools/server/core/license_signer.h"
+#include "server_core/base64url_encode.h"
+#include "server_core/license_json.h"
+#include "server_core/license_signer.h"
 
 namespace sublink {
 namespace {

@@ -11,8 +11,8 @@
 #include "agent/agent_rig.h"
 #include "firmware/license/license_key.h"
 #include "license/test_license_signer.h"
-#include "tools/server/core/memory_directory.h"
-#include "tools/server/core/server_session.h"
+#include "server_core/memory_directory.h"
+#include "server_core/server_session.h"
 
 namespace sublink::test {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/server/core/memory_directory.h"
+#include "server_core/memory_directory.h"
 #include "tools/server/db/sqlite_directory.h"
 
 namespace sublink {

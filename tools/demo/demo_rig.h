@@ -13,7 +13,7 @@
 #include "tools/demo/child_process.h"
 #include "tools/demo/line_follower.h"
 #include "tools/demo/status_view.h"
-#include "tools/server/core/directory.h"
+#include "server_core/directory.h"
 
 namespace sublink::demo {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "firmware/json/json_document.h"
-#include "boards/host/control/control_client.h"
+#include "linux_util/control/control_client.h"
 #include "tools/server/admin_request.h"
 
 namespace sublink {

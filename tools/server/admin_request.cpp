@@ -6,7 +6,7 @@
 
 #include "firmware/json/json_document.h"
 #include "net/websocket/utf8_validator.h"
-#include "tools/server/core/json_text.h"
+#include "server_core/json_text.h"
 
 namespace sublink {
 

@@ -6,7 +6,7 @@
 #include "firmware/json/json_document.h"
 #include "firmware/json/json_reader.h"
 #include "tools/server/admin_commands.h"
-#include "tools/server/core/json_text.h"
+#include "server_core/json_text.h"
 #include "tools/server/fleet_listing.h"
 
 namespace sublink {

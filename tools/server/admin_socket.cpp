@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "boards/host/control/unix_socket.h"
+#include "linux_util/control/unix_socket.h"
 
 namespace sublink {
 

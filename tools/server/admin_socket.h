@@ -1,5 +1,5 @@
 // The server side of sublink-server's control socket: a UNIX stream socket
-// (boards/host/control/unix_socket.h rules: 0600, owner or root only) on
+// (linux_util/control/unix_socket.h rules: 0600, owner or root only) on
 // which each operator connection sends one request line and gets one
 // answer line, then the server closes it. Non-blocking; it keeps its own
 // epoll set, so the server loop watches a single descriptor for it. An

@@ -13,7 +13,7 @@
 
 #include "hal/clock.h"
 #include "net/tls_ws/tls_ws_server_chain.h"
-#include "tools/server/core/server_session.h"
+#include "server_core/server_session.h"
 #include "tools/server/server_context.h"
 
 namespace sublink {

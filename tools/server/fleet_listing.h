@@ -11,7 +11,7 @@
 
 #include "firmware/json/json_writer.h"
 #include "hal/status.h"
-#include "tools/server/core/server_session.h"
+#include "server_core/server_session.h"
 #include "tools/server/db/sqlite_directory.h"
 
 namespace sublink {

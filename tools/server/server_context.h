@@ -6,12 +6,12 @@
 #include <cstddef>
 #include <functional>
 
-#include "boards/host/sublinkd/stderr_log.h"
+#include "linux_util/log/stderr_log.h"
 #include "net/tls/tls_server.h"
 #include "net/websocket/ws_server.h"
-#include "tools/server/core/directory.h"
-#include "tools/server/core/license_signer.h"
-#include "tools/server/core/server_session.h"
+#include "server_core/directory.h"
+#include "server_core/license_signer.h"
+#include "server_core/server_session.h"
 
 namespace sublink {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/server/core/identity_registry.h"
+#include "server_core/identity_registry.h"
 
 namespace sublink {
 

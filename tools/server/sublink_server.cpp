@@ -18,7 +18,7 @@
 #include "tools/server/server_loop.h"
 #include "tools/server/server_credentials.h"
 #include "tools/server/server_options.h"
-#include "boards/host/files/text_file.h"
+#include "linux_util/files/text_file.h"
 
 using namespace sublink;
 

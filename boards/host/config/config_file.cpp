@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "boards/host/files/text_file.h"
+#include "linux_util/files/text_file.h"
 #include "firmware/config/config_parser.h"
 #include "firmware/license/license_key.h"
 #include "mbedtls/pk.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "boards/host/files/text_file.h"
+#include "linux_util/files/text_file.h"
 #include "firmware/config/device_config.h"
 #include "firmware/config/config_error.h"
 

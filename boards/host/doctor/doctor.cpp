@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "firmware/json/json_document.h"
-#include "boards/host/control/control_client.h"
-#include "boards/host/control/control_protocol.h"
+#include "linux_util/control/control_client.h"
+#include "linux_util/control/control_protocol.h"
 #include "boards/host/doctor/clock_checks.h"
 #include "boards/host/doctor/config_checks.h"
 #include "boards/host/doctor/dns_checks.h"

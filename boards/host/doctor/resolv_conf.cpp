@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "net/address/ip_address.h"
-#include "boards/host/files/text_file.h"
+#include "linux_util/files/text_file.h"
 
 namespace sublink {
 

@@ -12,8 +12,8 @@
 #include <cJSON.h>
 
 #include "firmware/json/json_document.h"
-#include "boards/host/control/control_client.h"
-#include "boards/host/control/control_protocol.h"
+#include "linux_util/control/control_client.h"
+#include "linux_util/control/control_protocol.h"
 #include "boards/host/sublinkctl/local_commands.h"
 #include "boards/host/sublinkctl/status_text.h"
 #include "firmware/config/config_parser.h"

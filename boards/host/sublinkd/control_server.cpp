@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "boards/host/control/control_protocol.h"
-#include "boards/host/control/unix_socket.h"
+#include "linux_util/control/control_protocol.h"
+#include "linux_util/control/unix_socket.h"
 
 namespace sublink {
 

@@ -1,4 +1,4 @@
-// sublinkd's side of the control socket (boards/host/control/
+// sublinkd's side of the control socket (linux_util/control/
 // control_protocol.h): accepts local clients on the daemon's poll loop,
 // reads one request line each and lets the daemon answer it. Nothing here
 // blocks the agent: sockets are non-blocking and a client that does not

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "boards/host/control/control_protocol.h"
+#include "linux_util/control/control_protocol.h"
 #include "net/tls/tls_time.h"
 
 namespace sublink {

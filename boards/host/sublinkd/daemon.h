@@ -13,7 +13,7 @@
 #include "boards/host/link_narrator.h"
 #include "boards/host/sublinkd/control_server.h"
 #include "boards/host/sublinkd/sd_notify.h"
-#include "boards/host/sublinkd/stderr_log.h"
+#include "linux_util/log/stderr_log.h"
 #include "firmware/agent/agent.h"
 #include "firmware/agent/device_settings.h"
 #include "firmware/json/json_arena.h"

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tools/server/core/directory.h"
+#include "server_core/directory.h"
 #include "tools/server/db/sqlite_statement.h"
 
 struct sqlite3;

@@ -1,4 +1,4 @@
-#include "tools/server/core/server_session.h"
+#include "server_core/server_session.h"
 
 #include <algorithm>
 #include <array>
@@ -9,8 +9,8 @@
 #include "firmware/protocol/device_messages.h"
 #include "firmware/protocol/server_messages.h"
 #include "net/websocket/utf8_validator.h"
-#include "tools/server/core/device_message_parser.h"
-#include "tools/server/core/server_message_writer.h"
+#include "server_core/device_message_parser.h"
+#include "server_core/server_message_writer.h"
 
 namespace sublink {
 

@@ -1,6 +1,6 @@
-#include "tools/server/core/server_message_writer.h"
+#include "server_core/server_message_writer.h"
 
-#include "tools/server/core/json_text.h"
+#include "server_core/json_text.h"
 
 namespace sublink {
 

@@ -1,6 +1,6 @@
-#include "tools/server/core/license_json.h"
+#include "server_core/license_json.h"
 
-#include "tools/server/core/json_text.h"
+#include "server_core/json_text.h"
 
 namespace sublink {
 

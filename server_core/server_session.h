@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "hal/clock.h"
-#include "tools/server/core/directory.h"
-#include "tools/server/core/identity_registry.h"
-#include "tools/server/core/license_signer.h"
+#include "server_core/directory.h"
+#include "server_core/identity_registry.h"
+#include "server_core/license_signer.h"
 
 namespace sublink {
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "tools/server/core/directory.h"
+#include "server_core/directory.h"
 
 namespace sublink {
 

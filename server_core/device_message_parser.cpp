@@ -1,4 +1,4 @@
-#include "tools/server/core/device_message_parser.h"
+#include "server_core/device_message_parser.h"
 
 #include <cJSON.h>
 

@@ -1,4 +1,4 @@
-#include "boards/host/control/unix_socket.h"
+#include "linux_util/control/unix_socket.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -12,8 +12,8 @@
 
 #include "hal/clock.h"
 #include "hal/status.h"
-#include "tools/server/core/directory.h"
-#include "tools/server/core/license_signer.h"
+#include "server_core/directory.h"
+#include "server_core/license_signer.h"
 
 namespace sublink {
 

@@ -1,4 +1,4 @@
-#include "tools/server/core/memory_directory.h"
+#include "server_core/memory_directory.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "tools/server/core/directory.h"
+#include "server_core/directory.h"
 
 namespace sublink {
 

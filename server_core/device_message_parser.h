@@ -12,8 +12,8 @@
 
 #include "firmware/json/json_error.h"
 #include "hal/clock.h"
-#include "tools/server/core/directory.h"
-#include "tools/server/core/server_session.h"
+#include "server_core/directory.h"
+#include "server_core/server_session.h"
 
 namespace sublink {
 

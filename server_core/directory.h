@@ -16,7 +16,7 @@
 
 #include "hal/clock.h"
 #include "hal/status.h"
-#include "tools/server/core/license_json.h"
+#include "server_core/license_json.h"
 
 namespace sublink {
 

@@ -1,4 +1,4 @@
-#include "boards/host/control/control_protocol.h"
+#include "linux_util/control/control_protocol.h"
 
 namespace sublink {
 

@@ -1,4 +1,4 @@
-#include "boards/host/sublinkd/stderr_log.h"
+#include "linux_util/log/stderr_log.h"
 
 #include <unistd.h>
 

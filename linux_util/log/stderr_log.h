@@ -6,7 +6,7 @@
 #include <cstdarg>
 #include <string_view>
 
-#include "firmware/agent/agent_config.h"
+#include "hal/log_sink.h"
 
 namespace sublink {
 

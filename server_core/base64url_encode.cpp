@@ -1,4 +1,4 @@
-#include "tools/server/core/base64url_encode.h"
+#include "server_core/base64url_encode.h"
 
 namespace sublink {
 

@@ -1,9 +1,9 @@
-#include "tools/server/core/license_signer.h"
+#include "server_core/license_signer.h"
 
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/sha256.h>
 
-#include "tools/server/core/base64url_encode.h"
+#include "server_core/base64url_encode.h"
 
 namespace sublink {
 

@@ -1,4 +1,4 @@
-#include "boards/host/files/text_file.h"
+#include "linux_util/files/text_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

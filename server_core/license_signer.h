@@ -15,7 +15,7 @@
 
 #include "hal/random.h"
 #include "hal/status.h"
-#include "tools/server/core/license_json.h"
+#include "server_core/license_json.h"
 
 namespace sublink {
 

@@ -1,4 +1,4 @@
-#include "tools/server/core/identity_registry.h"
+#include "server_core/identity_registry.h"
 
 namespace sublink {
 

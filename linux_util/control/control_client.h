@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "boards/host/control/control_protocol.h"
+#include "linux_util/control/control_protocol.h"
 #include "hal/clock.h"
 
 namespace sublink {

@@ -1,4 +1,4 @@
-#include "boards/host/control/control_client.h"
+#include "linux_util/control/control_client.h"
 
 #include <poll.h>
 #include <sys/socket.h>
