@@ -83,7 +83,25 @@ def link_memory_section(r):
     return out + [""]
 
 
-SECTIONS = {"link": link_section, "link_memory": link_memory_section}
+def link_cpu_section(r):
+    out = ["## CPU instructions (`bench/link_cpu/bench_link_cpu.py`)", "",
+           "`sublinkd` under callgrind (Debian's valgrind) against a `sublink-server` on loopback; each phase dumped",
+           "at a quiet moment. Self cost of every function, by where its source lives. Goal: the whole at most 5%",
+           "beyond Mbed TLS on a handshake (total / Mbed TLS at most 1.05). A call to `memset`, `memcpy` and the like is",
+           "charged to the code that made it (Mbed TLS zeroizes and copies its buffers through them).", "",
+           "```", "bench/link_cpu/bench_link_cpu.py --server build/host/bin/sublink-server \\",
+           "    --sublinkd build/host/bin/sublinkd --json build/bench/link_cpu.json", "```", "",
+           "| phase | instructions | Mbed TLS | sublink | cJSON | C library and the rest | total / Mbed TLS |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for phase, name in (("cold", "cold handshake, to licensed"), ("resumed", "resumed handshake, to welcome"),
+                        ("heartbeat", f"one heartbeat (mean of {r['heartbeats']})")):
+        p = r[phase]
+        out.append(f"| {name} | {p['total']:,.0f} | {p['mbedtls']:,.0f} | {p['sublink']:,.0f} | {p['cjson']:,.0f} "
+                   f"| {p['libc_and_rest']:,.0f} | {p['total'] / p['mbedtls']:.3f} |")
+    return out + [""]
+
+
+SECTIONS = {"link": link_section, "link_memory": link_memory_section, "link_cpu": link_cpu_section}
 
 
 def main(argv):

@@ -22,6 +22,7 @@ test_pkgs=(clang python3-websockets python3-jsonschema tinyproxy haproxy iproute
 test_pkgs+=(libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes (the host-fuzz preset)
 test_pkgs+=(gcovr)  # branch coverage of the host-asan build (tools/coverage)
 test_pkgs+=(libwebsockets-dev)  # a peer client in bench/link_memory
+test_pkgs+=(valgrind)  # callgrind in bench/link_cpu
 arm_pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib g++-arm-linux-gnueabihf qemu-user)
 
 want=()
