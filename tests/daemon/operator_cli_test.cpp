@@ -123,6 +123,16 @@ TEST_F(ServerFiles, ADatabaseThatCannotBeOpenedIsNamedInSQLitesWords) {
                              "': unable to open database file: No such file or directory (SQLite 14)"),
             std::string::npos)
       << missing.err;
+  // Only init-db makes a database: serving from a missing one is refused,
+  // names the command that makes it, and creates nothing.
+  const std::string absent = tmp_.file("fleet-typo.db");
+  Output none = run(std::string(SERVER_PATH) + " --db " + absent + serve, tmp_);
+  EXPECT_EQ(none.status, 78) << none.err;
+  EXPECT_NE(none.err.find("--db '" + absent + "': unable to open database file: No such file or directory (SQLite 14)"
+                          "; make it with 'sublink-server init-db --db " + absent + "'"),
+            std::string::npos)
+      << none.err;
+  EXPECT_NE(access(absent.c_str(), F_OK), 0) << "no database is created by serving";
   std::ofstream(tmp_.file("notes.txt")) << std::string(4096, 'x');
   Output text = run(std::string(SERVER_PATH) + " --db " + tmp_.file("notes.txt") + serve, tmp_);
   EXPECT_EQ(text.status, 78) << text.err;

@@ -649,6 +649,7 @@ TEST_F(ServerAdminTest, TheControlSocketIsTheOwnersAndGoesWithTheServer) {
 
   // A second server on the same socket is refused, and the first keeps it.
   TempDir other;
+  ASSERT_EQ(server_db_command(other.file("server.db"), "init-db", ""), 0);
   const std::string& pki = rig_pki_dir();
   const CommandResult second = run_server_command(
       "--db '" + other.file("server.db") + "' --control '" + server_->control_path() + "' --ca " + pki +

@@ -50,7 +50,7 @@ const char kUsage[] =
     "    Logs go to stderr with sd-daemon level prefixes.\n"
     "\n"
     "OPTIONS\n"
-    "    --db FILE            the SQLite database (created when missing)\n"
+    "    --db FILE            the SQLite database (made by init-db)\n"
     "    --ca DEVICE_CA       CA that device certificates must chain to (PEM)\n"
     "    --cert CERT          server certificate chain (PEM)\n"
     "    --key KEY            server private key (PEM)\n"
@@ -218,9 +218,14 @@ int main(int argc, char** argv) {
   }
   std::string why;
   Result<std::unique_ptr<SqliteDirectory>> db =
-      SqliteDirectory::open(options.db, 1000, SqliteDirectory::OpenMode::create, &why);
+      SqliteDirectory::open(options.db, 1000, SqliteDirectory::OpenMode::existing, &why);
   if (!db.ok()) {
-    log.write(LogLevel::error, "--db '%s': %s (SQLite %d)", options.db.c_str(), why.c_str(), db.status().detail());
+    // Only init-db makes a database: a mistyped --db must not start a
+    // server on an empty fleet.
+    const bool missing = access(options.db.c_str(), F_OK) != 0 && errno == ENOENT;
+    log.write(LogLevel::error, "--db '%s': %s (SQLite %d)%s%s%s", options.db.c_str(), why.c_str(),
+              db.status().detail(), missing ? "; make it with 'sublink-server init-db --db " : "",
+              missing ? options.db.c_str() : "", missing ? "'" : "");
     return kExitConfig;
   }
 
