@@ -23,6 +23,7 @@ test_pkgs+=(libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes (the
 test_pkgs+=(gcovr)  # branch coverage of the host-asan build (tools/coverage)
 test_pkgs+=(libwebsockets-dev)  # a peer client in bench/link_memory
 test_pkgs+=(valgrind)  # callgrind in bench/link_cpu
+test_pkgs+=(ccache)  # toolchain/test.sh compiles through it: a second run rebuilds only what changed
 arm_pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib g++-arm-linux-gnueabihf qemu-user)
 
 want=()
