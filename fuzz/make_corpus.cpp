@@ -22,6 +22,7 @@
 #include "hal/flash/flash_record_store.h"
 #include "hal/flash/sim_nor_flash.h"
 #include "hal/sim/deterministic_random.h"
+#include "net/tunnel/tunnel_frame.h"
 #include "net/websocket/ws_frame.h"
 #include "tools/server/admin_request.h"
 #include "server_core/base64url_encode.h"
@@ -251,6 +252,27 @@ void http_connect() {
   seed("http_connect", "url", bytes_of("http://user:p%40ss@[::1]:3128/"));
 }
 
+// A sequence of tunnel frames, each behind its 2-byte length (the fuzz
+// target's input): one conversation of a channel, every type once.
+void tunnel_frame() {
+  const uint8_t request[] = {'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1', '.', '0', '\r', '\n', '\r', '\n'};
+  Bytes all;
+  for (const TunnelFrame& f : {TunnelFrame::open(1, 65536, "web", "ops@vendor"), TunnelFrame::data(1, request),
+                               TunnelFrame::open_ok(1, 4096), TunnelFrame::window(1, 2048), TunnelFrame::fin(1),
+                               TunnelFrame::rst(2, TunnelReset::connect_refused, "127.0.0.1:80: refused")}) {
+    uint8_t out[kTunnelMaxFrameBytes];
+    Result<size_t> n = write_tunnel_frame(f, out);
+    if (!n.ok()) {
+      g_failed = true;
+      return;
+    }
+    all.push_back(static_cast<uint8_t>(*n >> 8));
+    all.push_back(static_cast<uint8_t>(*n));
+    all.insert(all.end(), out, out + *n);
+  }
+  seed("tunnel_frame", "conversation", all);
+}
+
 void sntp() {
   const Millis sent = 1'700'000'000'000;
   Bytes input;
@@ -336,6 +358,7 @@ int main(int argc, char** argv) {
   websocket();
   http_connect();
   sntp();
+  tunnel_frame();
   admin_request();
   return g_failed ? 1 : 0;
 }
