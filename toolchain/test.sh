@@ -43,14 +43,15 @@ fi
 echo "== host: Debian packages, installed into a temporary root; kept in build/packages"
 ctest --preset host -L packaging --output-junit "$results/host-packaging.xml"
 cpack --config build/host/CPackConfig.cmake -B build/packages >build/packages.log 2>&1 || { cat build/packages.log; exit 1; }
-# Under the sanitizers every test but the whole-scenario sweeps (a power cut,
+# Under the sanitizers every test but the benchmarks and the whole-scenario sweeps (a power cut,
 # a wipe or a crash loop at every point of a scenario, each run thousands of
 # times: far past the timeout there); the host build above runs the sweeps.
 # The same build carries gcov's counters: after its tests, the branch
 # coverage of firmware/, net/ and hal/ per file (tools/coverage, docs/coverage.md);
 # below the floor in tools/coverage/floor.txt fails the run.
 find build/host-asan -name '*.gcda' -delete 2>/dev/null || true
-run_preset host-asan test "packaging|sweep"
+# Benchmarks measure the host build; under the sanitizers they only cost time.
+run_preset host-asan test "packaging|sweep|bench"
 echo "== host-asan: branch coverage"
 if tools/coverage/coverage.py build/host-asan; then
   printf 'branch coverage at or above the floor\t1\t1\t0\t0\n' >>"$results/suites.tsv"
