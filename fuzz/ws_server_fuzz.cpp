@@ -40,13 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.max_message_bytes = 1024;
   config.receive_buffer_bytes = 512;
   WsServer server(config);
-  WsServerEvent event;
+  WsEvent event;
   bool closed = false;
   auto drain = [&] {
     while (server.next_event(event)) {
       check(!closed);
       switch (event.type) {
-        case WsServerEventType::request: {
+        case WsEventType::request: {
           const WsUpgradeRequestInfo& r = event.request;
           check(r.status.ok() && !r.path.empty() && r.path[0] == '/' && !r.host.empty() && r.key.size() == 24);
           char accept[28];
@@ -58,17 +58,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           check(answer.status.ok() && answer.http_status == 101);
           break;
         }
-        case WsServerEventType::text:
+        case WsEventType::text:
           check(is_valid_utf8(event.data));
           [[fallthrough]];
-        case WsServerEventType::binary:
+        case WsEventType::binary:
           check(event.data.size() <= config.max_message_bytes);
           (void)server.send_binary(event.data);  // the send path with what came in
           break;
-        case WsServerEventType::pong:
+        case WsEventType::pong:
           check(event.data.size() <= kWsMaxControlPayload);
           break;
-        case WsServerEventType::closed:
+        case WsEventType::open:  // the client role's event
+          break;
+        case WsEventType::closed:
           closed = true;
           if (event.status.reason() == Reason::upgrade_invalid) {
             const int status = event.status.detail();
@@ -82,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!raw_request) {
     check(server.feed(bytes_of(kRequest)) == kRequest.size());
     drain();
-    check(server.state() == WsServerState::open);
+    check(server.state() == WsState::open);
   }
   while (!input.empty()) {
     const size_t n = input.size() < chunk ? input.size() : chunk;
@@ -91,6 +93,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     drain();
     check(taken > 0);  // a full buffer always makes room once its events are taken
   }
-  check(closed == (server.state() == WsServerState::closed));
+  check(closed == (server.state() == WsState::closed));
   return 0;
 }

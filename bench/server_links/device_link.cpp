@@ -172,6 +172,7 @@ void DeviceLink::handle_ws_events(Millis now) {
       }
       case WsEventType::binary:
       case WsEventType::pong:
+      case WsEventType::request:  // the server role's event
         break;
     }
   }

@@ -178,7 +178,6 @@ int main(int argc, char** argv) {
 
   PosixNetwork net;
   Link link(config, tls, net, random, narrator);
-  net.set_events(&link);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
 

@@ -29,9 +29,7 @@ AgentLoop::AgentLoop(const AgentParts& p)
       network_(p.network),
       sockets_(p.sockets),
       link_(p.settings.link, p.tls, p.sockets, p.random, *this),
-      agent_(p.settings.agent, link_, p.storage, p.mono, p.wall, p.license_key, p.random) {
-  p.sockets.set_events(&link_);
-}
+      agent_(p.settings.agent, link_, p.storage, p.mono, p.wall, p.license_key, p.random) {}
 
 Status AgentLoop::boot(Millis now) {
   boot_time_ = now;

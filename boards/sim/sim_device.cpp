@@ -148,7 +148,17 @@ SimDevice::SimDevice(SimNetwork& net, const SimDeviceSetup& setup, SimTimeline& 
   storage_.on_power_cut([this](const SimWrite& w) {
     lose_power("power cut in storage write #" + std::to_string(w.index) + " (" + record_name(w.record) + ")");
   });
-  net_.client(setup_.address).set_events(nullptr);
+  // Every network event of the host reaches the device's owners (the link)
+  // the way a board's loop would run it: only while the device runs, and a
+  // power cut inside takes effect once it returns.
+  net_.client(setup_.address).set_event_gate([this](const std::function<void()>& event) {
+    if (!running_) return;
+    {
+      Scope scope(*this);
+      event();
+    }
+    after_entry();
+  });
   net_.set_host_power(setup_.address, false);
   pollable_ = net_.add_pollable([this](Millis now) { return poll(now); });
 }
@@ -159,7 +169,7 @@ SimDevice::~SimDevice() {
     Scope scope(*this);
     running_.reset();
   }
-  net_.client(setup_.address).set_events(nullptr);
+  net_.client(setup_.address).set_event_gate(nullptr);
 }
 
 void SimDevice::note(std::string what) {
@@ -201,7 +211,6 @@ Status SimDevice::boot() {
     return s;
   }
   running_ = std::move(running);
-  net_.client(setup_.address).set_events(this);
   last_state_.reset();
   running_->agent.set_state_callback(
       [](void* ctx, LicenseState state) {
@@ -248,7 +257,6 @@ void SimDevice::reboot() {
 void SimDevice::finish_reboot() {
   rebooting_ = false;
   ++power_epoch_;
-  net_.client(setup_.address).set_events(nullptr);
   {
     Scope scope(*this);
     running_.reset();
@@ -285,7 +293,6 @@ void SimDevice::after_entry() {
   if (!cut_pending_) return;
   cut_pending_ = false;
   ++power_epoch_;
-  net_.client(setup_.address).set_events(nullptr);
   if (running_) {
     Scope scope(*this);
     running_.reset();
@@ -405,51 +412,6 @@ Millis SimDevice::poll(Millis world_now) {
   if (!running_) return kNever;
   next = boot_clock_.to_world(next);
   return rebooting_ ? std::min(next, reboot_deadline_) : next;
-}
-
-void SimDevice::on_resolved(Status status, const AddressList& addresses) {
-  if (!running_) return;
-  {
-    Scope scope(*this);
-    running_->link.on_resolved(status, addresses);
-  }
-  after_entry();
-}
-
-void SimDevice::on_connected(SocketId id) {
-  if (!running_) return;
-  {
-    Scope scope(*this);
-    running_->link.on_connected(id);
-  }
-  after_entry();
-}
-
-void SimDevice::on_received(SocketId id, std::span<const uint8_t> bytes) {
-  if (!running_) return;
-  {
-    Scope scope(*this);
-    running_->link.on_received(id, bytes);
-  }
-  after_entry();
-}
-
-void SimDevice::on_writable(SocketId id) {
-  if (!running_) return;
-  {
-    Scope scope(*this);
-    running_->link.on_writable(id);
-  }
-  after_entry();
-}
-
-void SimDevice::on_socket_error(SocketId id, Status status) {
-  if (!running_) return;
-  {
-    Scope scope(*this);
-    running_->link.on_socket_error(id, status);
-  }
-  after_entry();
 }
 
 }  // namespace sublink

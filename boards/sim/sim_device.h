@@ -81,14 +81,14 @@ enum class SimBootPhase : uint8_t {
   booted,   // Agent::boot() returned, the link not yet started
 };
 
-class SimDevice final : private SocketEvents {
+class SimDevice final {
  public:
   using BootObserver = std::function<void(SimDevice&, SimBootPhase)>;
 
   /// Registers with `net` (client host at setup.address, a pollable). `net`
   /// and `timeline` must outlive the device. Starts powered off.
   SimDevice(SimNetwork& net, const SimDeviceSetup& setup, SimTimeline& timeline);
-  ~SimDevice() override;
+  ~SimDevice();
   SimDevice(const SimDevice&) = delete;
   SimDevice& operator=(const SimDevice&) = delete;
 
@@ -173,14 +173,6 @@ class SimDevice final : private SocketEvents {
   void schedule_boot(Millis at_world, const char* why);
   void schedule_ntp();
   void record_events(std::span<const uint8_t> record);
-
-  // SocketEvents: the network reaches the link through the device, so each
-  // call runs with the device's arena and clock installed.
-  void on_resolved(Status status, const AddressList& addresses) override;
-  void on_connected(SocketId id) override;
-  void on_received(SocketId id, std::span<const uint8_t> bytes) override;
-  void on_writable(SocketId id) override;
-  void on_socket_error(SocketId id, Status status) override;
 
   SimNetwork& net_;
   SimDeviceSetup setup_;

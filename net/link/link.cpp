@@ -30,12 +30,13 @@ Link::~Link() {
   for (auto& c : chains()) {
     if (c.stage != Stage::free) release(c);
   }
+  if (resolve_id_ != 0) driver_.cancel_resolve(resolve_id_);
 }
 
 bool Link::winner_stage_open() const { return winner_ && winner_->stage == Stage::open; }
 
 bool Link::idle() const {
-  if (resolving_ || winner_) return false;
+  if (resolve_id_ != 0 || winner_) return false;
   for (auto& c : chains()) {
     if (c.stage != Stage::free) return false;
   }
@@ -48,16 +49,28 @@ void Link::start(Millis now) {
   // No backoff reset here: only `welcome` resets it (link_accepted), so a
   // device the server refuses and that restarts (after a close for a
   // violation, a disconnect) still waits as long as the backoff says.
-  if (resolving_ || policy_.state() == ConnectPolicy::State::waiting) return;  // poll() resolves at retry_at
-  resolving_ = true;
-  // With a proxy, every TCP attempt goes to the proxy: the proxy resolves
-  // the server name, the device resolves the proxy's.
-  driver_.resolve(config_.proxy ? config_.proxy->host() : config_.server);
+  if (resolve_id_ != 0 || policy_.state() == ConnectPolicy::State::waiting) return;  // poll() resolves at retry_at
+  begin_resolve();
 }
 
-void Link::on_resolved(Status status, const AddressList& addresses) {
-  if (!resolving_) return;
-  resolving_ = false;
+void Link::begin_resolve() {
+  // With a proxy, every TCP attempt goes to the proxy: the proxy resolves
+  // the server name, the device resolves the proxy's.
+  const Result<ResolveId> lookup = driver_.resolve(config_.proxy ? config_.proxy->host() : config_.server, *this);
+  if (lookup.ok()) {
+    resolve_id_ = *lookup;
+  } else {
+    resolved(lookup.status(), AddressList{});  // the round fails as an unanswered name would
+  }
+}
+
+void Link::on_resolved(ResolveId request, Status status, const AddressList& addresses) {
+  if (request == 0 || request != resolve_id_) return;
+  resolve_id_ = 0;
+  resolved(status, addresses);
+}
+
+void Link::resolved(Status status, const AddressList& addresses) {
   addresses_ = status.ok() ? addresses : AddressList{};
   listener_.on_resolved(config_.proxy ? config_.proxy->host() : config_.server, status, addresses_);
   if (!running_) return;
@@ -82,10 +95,9 @@ Millis Link::poll(Millis now) {
       }
     }
   }
-  if (running_ && !resolving_ && !winner_ && policy_.state() == ConnectPolicy::State::waiting &&
+  if (running_ && resolve_id_ == 0 && !winner_ && policy_.state() == ConnectPolicy::State::waiting &&
       now >= policy_.retry_at()) {
-    resolving_ = true;
-    driver_.resolve(config_.proxy ? config_.proxy->host() : config_.server);
+    begin_resolve();
   }
   for (;;) {
     ConnectAction a = policy_.poll(now);
@@ -157,16 +169,16 @@ void Link::start_attempt(const ConnectAction& a) {
     policy_.on_attempt_failed(info.id, st, now_);
     return;
   }
-  slot->info = info;
-  slot->socket = next_socket_++;
-  slot->stage = Stage::tcp;
-  uint16_t tcp_port = config_.proxy ? config_.proxy->port() : a.port;
-  Status st = driver_.open(slot->socket, info.address, tcp_port);
-  if (!st.ok()) {
-    slot->stage = Stage::free;
-    listener_.on_attempt_failed(info, st, {});
-    policy_.on_attempt_failed(info.id, st, now_);
+  const uint16_t tcp_port = config_.proxy ? config_.proxy->port() : a.port;
+  const Result<SocketId> socket = driver_.open(info.address, tcp_port, *this);
+  if (!socket.ok()) {
+    listener_.on_attempt_failed(info, socket.status(), {});
+    policy_.on_attempt_failed(info.id, socket.status(), now_);
+    return;
   }
+  slot->info = info;
+  slot->socket = *socket;
+  slot->stage = Stage::tcp;
 }
 
 void Link::on_connected(SocketId id) {
@@ -337,6 +349,8 @@ bool Link::process_ws_events(Chain& c) {
       case WsEventType::pong:
         if (c.stage == Stage::open) listener_.on_pong(ev.data);
         break;
+      case WsEventType::request:  // the server role's event: a client never reports it
+        break;
       case WsEventType::closed: {
         flush(c);  // the close frame we answered with
         if (c.stage == Stage::open || c.stage == Stage::closing) {
@@ -469,7 +483,8 @@ Status Link::send_ping(std::span<const uint8_t> payload) {
 
 void Link::close(uint16_t code, std::string_view reason) {
   running_ = false;
-  resolving_ = false;
+  if (resolve_id_ != 0) driver_.cancel_resolve(resolve_id_);
+  resolve_id_ = 0;
   // Attempts under way are abandoned.
   for (auto& c : chains()) {
     if (c.stage != Stage::free && &c != winner_) release(c);

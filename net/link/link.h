@@ -8,7 +8,8 @@
 // Driving it (any event loop: poll(2), lwIP callbacks, the simulation):
 //   link.start(now);
 //   loop: deadline = link.poll(now); wait for socket events or the deadline
-// Socket events reach the link through its SocketEvents methods.
+// The link owns its sockets and lookups on the driver: their events reach
+// it through its SocketEvents methods, and other owners may share the driver.
 #pragma once
 
 #include <cstddef>
@@ -89,8 +90,8 @@ class LinkListener {
 class Link final : public SocketEvents, public MessageChannel {
  public:
   /// `tls` must be loaded; `driver`, `random`, `listener`, `tls` and the
-  /// strings in `config` must outlive the link. The driver's events must be
-  /// routed to this object.
+  /// strings in `config` must outlive the link. The link names itself as
+  /// the owner of what it opens on `driver`.
   Link(const LinkConfig& config, TlsClientConfig& tls, SocketDriver& driver, Random& random,
        LinkListener& listener);
   ~Link() override;
@@ -151,7 +152,7 @@ class Link final : public SocketEvents, public MessageChannel {
   Millis last_poll() const { return now_; }
 
   // SocketEvents
-  void on_resolved(Status status, const AddressList& addresses) override;
+  void on_resolved(ResolveId request, Status status, const AddressList& addresses) override;
   void on_connected(SocketId id) override;
   void on_received(SocketId id, std::span<const uint8_t> bytes) override;
   void on_writable(SocketId id) override;
@@ -177,6 +178,8 @@ class Link final : public SocketEvents, public MessageChannel {
   bool winner_stage_open() const;
   Chain* chain_for_socket(SocketId id);
   Chain* chain_for_attempt(AttemptId id);
+  void begin_resolve();
+  void resolved(Status status, const AddressList& addresses);
   void start_attempt(const ConnectAction& action);
   void begin_tls(Chain& c, std::span<const uint8_t> early);
   void feed_tls(Chain& c, std::span<const uint8_t> bytes);
@@ -201,10 +204,9 @@ class Link final : public SocketEvents, public MessageChannel {
   Chain* winner_ = nullptr;
   AttemptInfo current_;
   AddressList addresses_;
-  SocketId next_socket_ = 1;
   Millis now_ = 0;
   bool running_ = false;
-  bool resolving_ = false;
+  ResolveId resolve_id_ = 0;  // the lookup under way, 0 when none
   Status last_dns_failure_;
 };
 

@@ -1,7 +1,19 @@
-// The narrow interface between the sans-I/O link and a network backend
-// (POSIX sockets, lwIP raw API, the simulated network). The link asks for
-// things through SocketDriver; the backend reports what happened through
-// SocketEvents. Neither side blocks.
+// The narrow interface between the sans-I/O layers and a network backend
+// (POSIX sockets, lwIP raw API, the simulated network). Owners ask for
+// things through SocketDriver; the backend reports what happened to the
+// owner named with each request, through its SocketEvents. Neither side
+// blocks.
+//
+// One driver serves any number of owners at once: the link's attempts, and
+// whatever else opens sockets (a tunnel channel to a local service). Every
+// socket and every name lookup has a handle the driver hands out, and its
+// events go to the owner that asked for it and to no one else.
+//
+// Driving it:
+//   Result<ResolveId> r = driver.resolve("example.net", owner);  // answer: owner.on_resolved(*r, ...)
+//   Result<SocketId> s = driver.open(address, 443, owner);      // owner.on_connected(*s) or on_socket_error
+//   driver.send(*s, bytes); ... driver.close(*s);               // no events for *s after close
+// An owner going away first closes its sockets and cancels its lookups.
 #pragma once
 
 #include <cstddef>
@@ -26,17 +38,24 @@ struct AddressList {
   }
 };
 
-/// Identifies one socket for the lifetime of a connection attempt. Chosen by
-/// the link; the backend maps it to its own handle.
+/// Names one socket for as long as it is open. Handed out by the driver's
+/// open(), never 0, not reused while the driver lives (32 bits of them).
 using SocketId = uint32_t;
 
-/// What a backend reports back. Calls may come from inside a SocketDriver
-/// call (a POSIX connect that fails at once) or later from the event loop.
+/// Names one name lookup until its answer or cancel_resolve(). Handed out
+/// by the driver's resolve(), never 0, not reused while the driver lives.
+using ResolveId = uint32_t;
+
+/// What a backend reports to the owner of a socket or lookup. Never called
+/// from inside the SocketDriver call that made the socket or lookup (a
+/// failure known at once is that call's result); later calls may come from
+/// the event loop or from inside another SocketDriver call of the owner.
 class SocketEvents {
  public:
   virtual ~SocketEvents() = default;
-  /// Answer to SocketDriver::resolve.
-  virtual void on_resolved(Status status, const AddressList& addresses) = 0;
+  /// Answer to SocketDriver::resolve `request`: ok with at least one
+  /// address, or dns_failed (detail: the resolver's code).
+  virtual void on_resolved(ResolveId request, Status status, const AddressList& addresses) = 0;
   /// The TCP connection of `id` is established.
   virtual void on_connected(SocketId id) = 0;
   /// Bytes arrived on `id`.
@@ -52,14 +71,22 @@ class SocketEvents {
 class SocketDriver {
  public:
   virtual ~SocketDriver() = default;
-  /// Starts resolving `host`; the answer comes through on_resolved.
-  virtual void resolve(std::string_view host) = 0;
-  /// Starts a TCP connection; the outcome comes through on_connected or
-  /// on_socket_error. A non-ok return means it failed at once.
-  virtual Status open(SocketId id, const IpAddress& address, uint16_t port) = 0;
+  /// Starts resolving `host` (a name or an IP literal) for `owner`, which
+  /// must outlive the lookup. The answer comes to owner.on_resolved with
+  /// the returned id. out_of_memory when the backend's lookups are all in
+  /// use.
+  [[nodiscard]] virtual Result<ResolveId> resolve(std::string_view host, SocketEvents& owner) = 0;
+  /// Forgets lookup `id`: no answer is delivered for it. Unknown ids are
+  /// ignored.
+  virtual void cancel_resolve(ResolveId id) = 0;
+  /// Starts a TCP connection for `owner`, which must outlive the socket;
+  /// the outcome comes to owner.on_connected or on_socket_error. A failure
+  /// known at once (out_of_memory when the backend's sockets are all in
+  /// use) is the result, and no socket exists then.
+  [[nodiscard]] virtual Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) = 0;
   /// Sends what the socket takes now; returns the count taken (maybe 0,
   /// then on_writable follows).
-  virtual Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) = 0;
+  [[nodiscard]] virtual Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) = 0;
   /// Closes and releases `id`; no more events for it. Unknown ids are ignored.
   virtual void close(SocketId id) = 0;
 };

@@ -34,20 +34,20 @@ struct LwipCallbacks {
 
   static err_t connected(void* arg, altcp_pcb* pcb, err_t err) {
     auto* s = static_cast<Slot*>(arg);
-    LwipNetwork& net = *s->owner;
+    LwipNetwork& net = *s->net;
     net.enter_callback(pcb);
     if (err != ERR_OK) {
       net.fail(*s, status_from_lwip(err, true));
       return net.after_callback(pcb);
     }
     s->connecting = false;
-    if (net.events_) net.events_->on_connected(s->id);
+    s->owner->on_connected(s->id);
     return net.after_callback(pcb);
   }
 
   static err_t received(void* arg, altcp_pcb* pcb, pbuf* p, err_t err) {
     auto* s = static_cast<Slot*>(arg);
-    LwipNetwork& net = *s->owner;
+    LwipNetwork& net = *s->net;
     net.enter_callback(pcb);
     if (p == nullptr) {
       // The peer's FIN: nothing more will come, which the link treats as
@@ -61,11 +61,12 @@ struct LwipCallbacks {
       return net.after_callback(pcb);
     }
     const SocketId id = s->id;
+    SocketEvents* owner = s->owner;
     const u16_t total = p->tot_len;
     bool open = true;
     for (pbuf* q = p; q != nullptr && open; q = q->next) {
-      if (net.events_) net.events_->on_received(id, {static_cast<const uint8_t*>(q->payload), q->len});
-      // The link may have closed the socket in the middle of the chain.
+      owner->on_received(id, {static_cast<const uint8_t*>(q->payload), q->len});
+      // The owner may have closed the socket in the middle of the chain.
       open = s->used && s->pcb == pcb;
     }
     pbuf_free(p);
@@ -75,40 +76,44 @@ struct LwipCallbacks {
 
   static err_t sent(void* arg, altcp_pcb* pcb, u16_t /*length*/) {
     auto* s = static_cast<Slot*>(arg);
-    LwipNetwork& net = *s->owner;
+    LwipNetwork& net = *s->net;
     if (!s->want_write) return ERR_OK;
     net.enter_callback(pcb);
     s->want_write = false;
-    if (net.events_) net.events_->on_writable(s->id);
+    s->owner->on_writable(s->id);
     return net.after_callback(pcb);
   }
 
   static void error(void* arg, err_t err) {
     // lwIP has freed the pcb already: forget it, then report.
     auto* s = static_cast<Slot*>(arg);
-    LwipNetwork& net = *s->owner;
+    LwipNetwork& net = *s->net;
     const SocketId id = s->id;
+    SocketEvents* owner = s->owner;
     const Status status = status_from_lwip(err, s->connecting);
     *s = Slot{};
-    s->owner = &net;
-    if (net.events_) net.events_->on_socket_error(id, status);
+    s->net = &net;
+    owner->on_socket_error(id, status);
   }
 
   static void dns(const char* /*name*/, const ip_addr_t* address, void* arg) {
-    auto* net = static_cast<LwipNetwork*>(arg);
-    net->dns_in_flight_ = false;
+    auto* lookup = static_cast<Lookup*>(arg);
+    lookup->in_flight = false;
+    if (lookup->id == 0) return;  // cancelled while lwIP had it
     if (address == nullptr || !IP_IS_V4(address)) {
-      net->resolved(false, nullptr);
-      return;
+      lookup->status = Status(Reason::dns_failed, ERR_VAL);
+    } else {
+      lookup->address.family = 4;
+      std::memcpy(lookup->address.bytes, &ip_2_ip4(address)->addr, 4);  // already network order
+      lookup->status = Status::Ok();
     }
-    uint8_t bytes[4];
-    std::memcpy(bytes, &ip_2_ip4(address)->addr, 4);  // already network order
-    net->resolved(true, bytes);
+    lookup->net->answer(*lookup);
   }
 };
 
 LwipNetwork::LwipNetwork() {
-  for (auto& s : slots_) s.owner = this;
+  for (auto& s : slots_) s.net = this;
+  for (auto& l : lookups_) l.net = this;
 }
 
 LwipNetwork::~LwipNetwork() {
@@ -121,64 +126,89 @@ LwipNetwork::~LwipNetwork() {
   }
 }
 
-void LwipNetwork::resolve(std::string_view host) {
-  resolved_ = AddressList{};
+Result<ResolveId> LwipNetwork::resolve(std::string_view host, SocketEvents& owner) {
+  Lookup* lookup = nullptr;
+  for (auto& l : lookups_) {
+    // A cancelled lookup lwIP still holds keeps its record until lwIP answers.
+    if (l.id == 0 && !l.in_flight) {
+      lookup = &l;
+      break;
+    }
+  }
+  if (lookup == nullptr) return Status(Reason::out_of_memory, static_cast<int32_t>(kMaxLookups));
+  *lookup = Lookup{};
+  lookup->net = this;
+  lookup->id = next_lookup_++;
+  if (next_lookup_ == 0) next_lookup_ = 1;
+  lookup->owner = &owner;
   IpAddress literal = IpAddress::parse(host);
   if (literal.family != 0) {
-    resolve_pending_ = true;
+    lookup->answered = true;
     if (literal.family == 4) {
-      resolved_.add(literal);
-      resolve_status_ = Status::Ok();
+      lookup->address = literal;
+      lookup->status = Status::Ok();
     } else {
-      resolve_status_ = Status(Reason::connect_unreachable, ERR_RTE);  // no IPv6 in this build
+      lookup->status = Status(Reason::connect_unreachable, ERR_RTE);  // no IPv6 in this build
     }
-    return;
+    return lookup->id;
   }
   char name[DNS_MAX_NAME_LENGTH];
   if (host.empty() || host.size() >= sizeof name) {
-    resolve_pending_ = true;
-    resolve_status_ = Status(Reason::dns_failed, ERR_ARG);
-    return;
+    lookup->answered = true;
+    lookup->status = Status(Reason::dns_failed, ERR_ARG);
+    return lookup->id;
   }
   std::memcpy(name, host.data(), host.size());
   name[host.size()] = '\0';
   ip_addr_t address;
-  err_t err = dns_gethostbyname_addrtype(name, &address, &LwipCallbacks::dns, this, LWIP_DNS_ADDRTYPE_IPV4);
+  err_t err = dns_gethostbyname_addrtype(name, &address, &LwipCallbacks::dns, lookup, LWIP_DNS_ADDRTYPE_IPV4);
   if (err == ERR_OK) {
     // In lwIP's cache: answered without a query.
-    resolve_pending_ = true;
-    resolved_.add(IpAddress{4, {}});
-    std::memcpy(resolved_.items[0].bytes, &ip_2_ip4(&address)->addr, 4);
-    resolve_status_ = Status::Ok();
+    lookup->answered = true;
+    lookup->address.family = 4;
+    std::memcpy(lookup->address.bytes, &ip_2_ip4(&address)->addr, 4);
+    lookup->status = Status::Ok();
   } else if (err == ERR_INPROGRESS) {
-    dns_in_flight_ = true;
+    lookup->in_flight = true;
   } else {
-    resolve_pending_ = true;
-    resolve_status_ = Status(Reason::dns_failed, err);
+    lookup->answered = true;
+    lookup->status = Status(Reason::dns_failed, err);
+  }
+  return lookup->id;
+}
+
+void LwipNetwork::cancel_resolve(ResolveId id) {
+  if (id == 0) return;
+  for (auto& l : lookups_) {
+    if (l.id == id) {
+      l.id = 0;  // in_flight stays: lwIP's answer still comes to this record
+      l.answered = false;
+      l.owner = nullptr;
+    }
   }
 }
 
-void LwipNetwork::resolved(bool found, const uint8_t* ipv4) {
+void LwipNetwork::answer(Lookup& lookup) {
   AddressList list;
-  Status status(Reason::dns_failed, ERR_VAL);
-  if (found) {
-    IpAddress a;
-    a.family = 4;
-    std::memcpy(a.bytes, ipv4, 4);
-    list.add(a);
-    status = Status::Ok();
-  }
-  if (events_) events_->on_resolved(status, list);
+  if (lookup.status.ok()) list.add(lookup.address);
+  const ResolveId id = lookup.id;
+  SocketEvents* owner = lookup.owner;
+  const Status status = lookup.status;
+  // Free the record before the owner hears: it may start the next lookup.
+  lookup.id = 0;
+  lookup.answered = false;
+  lookup.owner = nullptr;
+  owner->on_resolved(id, status, list);
 }
 
 void LwipNetwork::poll() {
-  if (!resolve_pending_) return;
-  resolve_pending_ = false;
-  if (events_) events_->on_resolved(resolve_status_, resolved_);
+  for (auto& l : lookups_) {
+    if (l.id != 0 && l.answered) answer(l);
+  }
 }
 
-Status LwipNetwork::open(SocketId id, const IpAddress& address, uint16_t port) {
-  if (address.family != 4) return {Reason::connect_unreachable, ERR_RTE};
+Result<SocketId> LwipNetwork::open(const IpAddress& address, uint16_t port, SocketEvents& owner) {
+  if (address.family != 4) return Status(Reason::connect_unreachable, ERR_RTE);
   Slot* slot = nullptr;
   for (auto& s : slots_) {
     if (!s.used) {
@@ -186,10 +216,12 @@ Status LwipNetwork::open(SocketId id, const IpAddress& address, uint16_t port) {
       break;
     }
   }
-  if (slot == nullptr) return {Reason::out_of_memory, ERR_MEM};
+  if (slot == nullptr) return Status(Reason::out_of_memory, ERR_MEM);
   altcp_pcb* pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
-  if (pcb == nullptr) return {Reason::out_of_memory, ERR_MEM};
-  *slot = Slot{this, true, true, false, id, pcb};
+  if (pcb == nullptr) return Status(Reason::out_of_memory, ERR_MEM);
+  const SocketId id = next_socket_++;
+  if (next_socket_ == 0) next_socket_ = 1;
+  *slot = Slot{this, &owner, true, true, false, id, pcb};
   altcp_arg(pcb, slot);
   altcp_recv(pcb, &LwipCallbacks::received);
   altcp_sent(pcb, &LwipCallbacks::sent);
@@ -204,7 +236,7 @@ Status LwipNetwork::open(SocketId id, const IpAddress& address, uint16_t port) {
     altcp_abort(pcb);
     return status_from_lwip(err, true);
   }
-  return Status::Ok();
+  return id;
 }
 
 LwipNetwork::Slot* LwipNetwork::find(SocketId id) {
@@ -222,7 +254,7 @@ void LwipNetwork::detach(Slot& s) {
     altcp_err(s.pcb, nullptr);
   }
   s = Slot{};
-  s.owner = this;
+  s.net = this;
 }
 
 void LwipNetwork::shut(Slot& s) {
@@ -240,8 +272,9 @@ void LwipNetwork::shut(Slot& s) {
 
 void LwipNetwork::fail(Slot& s, Status status) {
   const SocketId id = s.id;
+  SocketEvents* owner = s.owner;
   shut(s);
-  if (events_) events_->on_socket_error(id, status);
+  owner->on_socket_error(id, status);
 }
 
 void LwipNetwork::enter_callback(const altcp_pcb* pcb) {

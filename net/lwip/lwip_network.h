@@ -5,10 +5,11 @@
 //
 // Threading: every call, and every lwIP callback that ends up here, must
 // come from the one context that runs lwIP (the loop that feeds the netif
-// and calls sys_check_timeouts). Events reach SocketEvents from inside
-// lwIP's callbacks, except resolve answers known at once (IP literals,
-// cached names), which wait for the next poll() so the link is never
-// re-entered from its own resolve() call.
+// and calls sys_check_timeouts). Events reach each socket's and lookup's
+// owner from inside lwIP's callbacks, except resolve answers known at once
+// (IP literals, cached names), which wait for the next poll() so an owner
+// is never re-entered from its own resolve() call. Any number of owners
+// share the network, up to kMaxSockets sockets and kMaxLookups lookups.
 #pragma once
 
 #include <array>
@@ -25,6 +26,9 @@ class LwipNetwork final : public SocketDriver {
  public:
   /// Sockets open at once: the link's parallel attempts of one round.
   static constexpr size_t kMaxSockets = 4;
+  /// Lookups under way at once (a cancelled one lwIP still holds counts
+  /// until lwIP answers it).
+  static constexpr size_t kMaxLookups = 2;
 
   LwipNetwork();
   /// Aborts every socket still open.
@@ -32,21 +36,20 @@ class LwipNetwork final : public SocketDriver {
   LwipNetwork(const LwipNetwork&) = delete;
   LwipNetwork& operator=(const LwipNetwork&) = delete;
 
-  /// Where socket events go. Must be set before any other call.
-  void set_events(SocketEvents* events) { events_ = events; }
-
   /// An IP literal answers at the next poll(); a name goes to lwIP's DNS
   /// client (the servers set with dns_setserver) and answers when it does:
   /// dns_failed when the name does not resolve or the query times out.
   /// IPv4 only: lwIP is built without IPv6.
-  void resolve(std::string_view host) override;
+  [[nodiscard]] Result<ResolveId> resolve(std::string_view host, SocketEvents& owner) override;
+  /// lwIP cannot withdraw a query: its answer is dropped when it comes.
+  void cancel_resolve(ResolveId id) override;
   /// Starts a TCP connection (Nagle off: small request/answer messages).
   /// out_of_memory when kMaxSockets are open or lwIP has no PCB left;
   /// connect_unreachable for an IPv6 address or no route.
-  Status open(SocketId id, const IpAddress& address, uint16_t port) override;
+  [[nodiscard]] Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) override;
   /// Queues what fits lwIP's send buffer and pushes it out; the rest waits
   /// for on_writable, which follows once the peer acknowledged data.
-  Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override;
+  [[nodiscard]] Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override;
   /// Closes gracefully (FIN), or aborts (RST) when lwIP has no memory for
   /// the FIN. No events follow for `id`.
   void close(SocketId id) override;
@@ -61,7 +64,8 @@ class LwipNetwork final : public SocketDriver {
  private:
   // lwIP's per-connection argument: the slot, which knows its network.
   struct Slot {
-    LwipNetwork* owner = nullptr;
+    LwipNetwork* net = nullptr;
+    SocketEvents* owner = nullptr;  // who opened it
     bool used = false;
     bool connecting = false;
     bool want_write = false;
@@ -80,20 +84,29 @@ class LwipNetwork final : public SocketDriver {
   // is ERR_ABRT when the link had its pcb aborted inside.
   void enter_callback(const altcp_pcb* pcb);
   int8_t after_callback(const altcp_pcb* pcb);
-  void resolved(bool found, const uint8_t* ipv4);
+  // lwIP's per-lookup argument. lwIP answers with one address at most.
+  struct Lookup {
+    LwipNetwork* net = nullptr;
+    SocketEvents* owner = nullptr;
+    ResolveId id = 0;        // 0: free, or cancelled while in_flight
+    bool answered = false;   // status/address hold the answer for poll()
+    bool in_flight = false;  // lwIP's DNS holds this record
+    Status status;
+    IpAddress address;
+  };
+  // Hands a lookup's answer to its owner and frees the record.
+  void answer(Lookup& lookup);
 
   // lwIP's callbacks, with lwIP's types (lwip_network.cpp).
   friend struct LwipCallbacks;
 
-  SocketEvents* events_ = nullptr;
   std::array<Slot, kMaxSockets> slots_{};
+  std::array<Lookup, kMaxLookups> lookups_{};
+  SocketId next_socket_ = 1;
+  ResolveId next_lookup_ = 1;
   // The pcb whose callback is running, and whether it was aborted there.
   const altcp_pcb* in_callback_ = nullptr;
   bool aborted_ = false;
-  bool resolve_pending_ = false;  // an answer waits for poll()
-  bool dns_in_flight_ = false;    // lwIP's DNS has our query
-  Status resolve_status_;
-  AddressList resolved_;
 };
 
 /// Maps an lwIP err_t to a named Reason; `connecting` tells a refused or

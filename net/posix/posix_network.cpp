@@ -1,5 +1,7 @@
 #include "net/posix/posix_network.h"
 
+#include "net/posix/posix_lookups.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,54 +34,71 @@ PosixNetwork::~PosixNetwork() {
   for (auto& s : slots_) {
     if (s.used) release(s);
   }
+  for (auto& l : lookups_) {
+    if (l.id != 0) cancel_resolve(l.id);
+  }
 }
 
-void PosixNetwork::resolve(std::string_view host) {
-  resolved_ = AddressList{};
-  resolve_pending_ = true;
-  IpAddress literal = IpAddress::parse(host);
-  if (literal.family != 0) {
-    resolved_.add(literal);
-    resolve_status_ = Status::Ok();
-    return;
-  }
-  std::string name(host);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG;
-  addrinfo* res = nullptr;
-  int rc = getaddrinfo(name.c_str(), nullptr, &hints, &res);
-  if (rc != 0) {
-    resolve_status_ = Status(Reason::dns_failed, rc);
-    return;
-  }
-  for (addrinfo* p = res; p; p = p->ai_next) {
-    IpAddress a;
-    if (p->ai_family == AF_INET) {
-      a.family = 4;
-      std::memcpy(a.bytes, &reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr, 4);
-    } else if (p->ai_family == AF_INET6) {
-      a.family = 6;
-      std::memcpy(a.bytes, &reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr, 16);
-    } else {
-      continue;
+Result<ResolveId> PosixNetwork::resolve(std::string_view host, SocketEvents& owner) {
+  Lookup* lookup = nullptr;
+  for (auto& l : lookups_) {
+    if (l.id == 0) {
+      lookup = &l;
+      break;
     }
-    bool dup = false;
-    for (size_t i = 0; i < resolved_.count; ++i) dup |= resolved_.items[i] == a;
-    if (!dup) resolved_.add(a);
   }
-  freeaddrinfo(res);
-  resolve_status_ = resolved_.count ? Status::Ok() : Status(Reason::dns_failed, EAI_NONAME);
+  if (!lookup) return Status(Reason::out_of_memory, static_cast<int32_t>(kMaxLookups));
+  *lookup = Lookup{};
+  lookup->id = next_lookup_++;
+  if (next_lookup_ == 0) next_lookup_ = 1;
+  lookup->owner = &owner;
+  const IpAddress literal = IpAddress::parse(host);
+  if (literal.family != 0) {
+    lookup->addresses.add(literal);
+  } else {
+    lookup->slot = posix_lookup_start(host);
+    // No record free, or a name no resolver takes: the answer is a failure.
+    if (lookup->slot < 0) lookup->status = Status(Reason::dns_failed, EAI_AGAIN);
+  }
+  return lookup->id;
 }
 
-void PosixNetwork::deliver_resolve() {
-  if (!resolve_pending_) return;
-  resolve_pending_ = false;
-  if (events_) events_->on_resolved(resolve_status_, resolved_);
+void PosixNetwork::cancel_resolve(ResolveId id) {
+  Lookup* l = find_lookup(id);
+  if (!l) return;
+  if (l->slot >= 0) posix_lookup_abandon(l->slot);
+  *l = Lookup{};
 }
 
-Status PosixNetwork::open(SocketId id, const IpAddress& address, uint16_t port) {
+PosixNetwork::Lookup* PosixNetwork::find_lookup(ResolveId id) {
+  if (id == 0) return nullptr;
+  for (auto& l : lookups_) {
+    if (l.id == id) return &l;
+  }
+  return nullptr;
+}
+
+size_t PosixNetwork::pending_lookups() const {
+  size_t n = 0;
+  for (auto& l : lookups_) n += l.id != 0;
+  return n;
+}
+
+bool PosixNetwork::deliver_answers() {
+  bool delivered = false;
+  for (auto& l : lookups_) {
+    if (l.id == 0) continue;
+    if (l.slot >= 0 && !posix_lookup_collect(l.slot, l.status, l.addresses)) continue;
+    // Free the lookup before the owner hears: it may start the next one.
+    const Lookup answer = l;
+    l = Lookup{};
+    answer.owner->on_resolved(answer.id, answer.status, answer.addresses);
+    delivered = true;
+  }
+  return delivered;
+}
+
+Result<SocketId> PosixNetwork::open(const IpAddress& address, uint16_t port, SocketEvents& owner) {
   Slot* slot = nullptr;
   for (auto& s : slots_) {
     if (!s.used) {
@@ -87,7 +106,7 @@ Status PosixNetwork::open(SocketId id, const IpAddress& address, uint16_t port) 
       break;
     }
   }
-  if (!slot) return {Reason::out_of_memory, 0};
+  if (!slot) return Status(Reason::out_of_memory, static_cast<int32_t>(kMaxSockets));
   int family = address.family == 6 ? AF_INET6 : AF_INET;
   int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return status_from_errno(errno);
@@ -115,8 +134,10 @@ Status PosixNetwork::open(SocketId id, const IpAddress& address, uint16_t port) 
     ::close(fd);
     return st;
   }
-  *slot = Slot{true, id, fd, true, false};
-  return Status::Ok();
+  const SocketId id = next_socket_++;
+  if (next_socket_ == 0) next_socket_ = 1;
+  *slot = Slot{true, id, fd, true, false, &owner};
+  return id;
 }
 
 PosixNetwork::Slot* PosixNetwork::find(SocketId id) {
@@ -132,9 +153,10 @@ void PosixNetwork::release(Slot& s) {
 }
 
 void PosixNetwork::fail(Slot& s, Status status) {
-  SocketId id = s.id;
+  const SocketId id = s.id;
+  SocketEvents* owner = s.owner;
   release(s);
-  if (events_) events_->on_socket_error(id, status);
+  owner->on_socket_error(id, status);
 }
 
 Result<size_t> PosixNetwork::send(SocketId id, std::span<const uint8_t> bytes) {
@@ -180,11 +202,8 @@ size_t PosixNetwork::open_sockets() const {
 }
 
 void PosixNetwork::wait(Millis timeout_ms) {
-  if (resolve_pending_) {
-    deliver_resolve();
-    timeout_ms = 0;  // the answer may have started work; come back soon
-  }
-  pollfd fds[kMaxSockets + kMaxExtra];
+  if (deliver_answers()) timeout_ms = 0;  // an answer may have started work; come back soon
+  pollfd fds[kMaxSockets + kMaxExtra + 1];
   SocketId ids[kMaxSockets];
   size_t n = 0;
   for (auto& s : slots_) {
@@ -198,9 +217,20 @@ void PosixNetwork::wait(Millis timeout_ms) {
   for (auto& e : extra_) {
     if (e.fd >= 0) fds[n++] = {e.fd, POLLIN, 0};
   }
+  const size_t extra_end = n;
+  // A lookup that ends wakes the loop; abandoned ones too, so their
+  // records are freed.
+  const bool lookups_running = posix_lookups_running();
+  const int wake_fd = lookups_running ? posix_lookup_wake_fd() : -1;
+  if (wake_fd >= 0) fds[n++] = {wake_fd, POLLIN, 0};
   int t = timeout_ms < 0 ? -1 : (timeout_ms > 60000 ? 60000 : static_cast<int>(timeout_ms));
+  // Without a wake-up descriptor, look at running lookups every 50 ms.
+  if (lookups_running && wake_fd < 0 && (t < 0 || t > 50)) t = 50;
   int rc = poll(fds, n, t);
-  if (rc <= 0) return;
+  if (rc <= 0) {
+    if (lookups_running && wake_fd < 0) deliver_answers();
+    return;
+  }
   for (size_t i = 0; i < socket_count; ++i) {
     if (!fds[i].revents) continue;
     // Earlier callbacks may have closed this socket: look it up again.
@@ -215,12 +245,12 @@ void PosixNetwork::wait(Millis timeout_ms) {
         continue;
       }
       s->connecting = false;
-      if (events_) events_->on_connected(s->id);
+      s->owner->on_connected(s->id);
       continue;
     }
     if (fds[i].revents & POLLOUT) {
       s->want_write = false;
-      if (events_) events_->on_writable(s->id);
+      s->owner->on_writable(s->id);
       s = find(ids[i]);
       if (!s) continue;
     }
@@ -228,7 +258,7 @@ void PosixNetwork::wait(Millis timeout_ms) {
       uint8_t buf[16384];
       ssize_t r = recv(s->fd, buf, sizeof buf, 0);
       if (r > 0) {
-        if (events_) events_->on_received(s->id, {buf, static_cast<size_t>(r)});
+        s->owner->on_received(s->id, {buf, static_cast<size_t>(r)});
       } else if (r == 0) {
         fail(*s, Status(Reason::connection_closed, 0));
       } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -236,11 +266,15 @@ void PosixNetwork::wait(Millis timeout_ms) {
       }
     }
   }
-  for (size_t i = socket_count; i < n; ++i) {
+  for (size_t i = socket_count; i < extra_end; ++i) {
     if (!fds[i].revents) continue;
     for (auto& e : extra_) {
       if (e.fd == fds[i].fd && e.handler) e.handler->on_readable(e.fd);
     }
+  }
+  if (wake_fd >= 0 && fds[extra_end].revents) {
+    posix_lookup_drain_wake();
+    deliver_answers();
   }
 }
 

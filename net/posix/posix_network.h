@@ -1,5 +1,12 @@
 // POSIX sockets backend of SocketDriver: non-blocking connects, TCP_NODELAY,
-// one poll(2) loop. Linux only; the layers above do not know it is here.
+// names resolved off the loop (getaddrinfo_a, posix_lookups.h), one poll(2)
+// loop. Linux only; the layers above do not know it is here. Any number of
+// owners share it: each socket and lookup reports to the owner that asked.
+//
+// Driving it:
+//   PosixNetwork net;  net.watch(control_fd, &handler);   // other inputs
+//   owners call resolve/open/send/close (SocketDriver)
+//   loop: net.wait(timeout_ms);                            // delivers events
 #pragma once
 
 #include <array>
@@ -24,13 +31,14 @@ class PosixNetwork final : public SocketDriver {
   PosixNetwork(const PosixNetwork&) = delete;
   PosixNetwork& operator=(const PosixNetwork&) = delete;
 
-  /// Where socket events go. Must be set before any other call.
-  void set_events(SocketEvents* events) { events_ = events; }
-
-  /// Resolves with getaddrinfo; the answer is delivered by the next wait().
-  void resolve(std::string_view host) override;
-  Status open(SocketId id, const IpAddress& address, uint16_t port) override;
-  Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override;
+  /// An IP literal answers at the next wait(); a name is resolved by glibc
+  /// off the loop (getaddrinfo_a) and answers at the wait() after it ends,
+  /// so the loop keeps serving other descriptors meanwhile. out_of_memory
+  /// when kMaxLookups of this network's lookups are under way.
+  [[nodiscard]] Result<ResolveId> resolve(std::string_view host, SocketEvents& owner) override;
+  void cancel_resolve(ResolveId id) override;
+  [[nodiscard]] Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) override;
+  [[nodiscard]] Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override;
   void close(SocketId id) override;
 
   /// Watches `fd` for input; at most kMaxExtra of them.
@@ -43,6 +51,11 @@ class PosixNetwork final : public SocketDriver {
 
   /// Number of sockets currently open (for tests and leak checks).
   size_t open_sockets() const;
+  /// Number of lookups whose answer is still to be delivered.
+  size_t pending_lookups() const;
+
+  static constexpr size_t kMaxSockets = 32;
+  static constexpr size_t kMaxLookups = 4;
 
  private:
   struct Slot {
@@ -51,25 +64,35 @@ class PosixNetwork final : public SocketDriver {
     int fd = -1;
     bool connecting = false;
     bool want_write = false;
+    SocketEvents* owner = nullptr;
   };
-  static constexpr size_t kMaxSockets = 32;
+  // One lookup of an owner: answered at once (an IP literal, a name glibc
+  // could not take) or running in the process's lookup table (`slot`).
+  struct Lookup {
+    ResolveId id = 0;  // 0: free
+    SocketEvents* owner = nullptr;
+    int slot = -1;     // posix_lookups.h record while running
+    Status status;
+    AddressList addresses;
+  };
   static constexpr size_t kMaxExtra = 8;
 
   Slot* find(SocketId id);
+  Lookup* find_lookup(ResolveId id);
   void release(Slot& s);
   void fail(Slot& s, Status status);
-  void deliver_resolve();
+  // Delivers the answers that are known; true when any was.
+  bool deliver_answers();
 
-  SocketEvents* events_ = nullptr;
   std::array<Slot, kMaxSockets> slots_{};
+  std::array<Lookup, kMaxLookups> lookups_{};
+  SocketId next_socket_ = 1;
+  ResolveId next_lookup_ = 1;
   struct Extra {
     int fd = -1;
     FdHandler* handler = nullptr;
   };
   std::array<Extra, kMaxExtra> extra_{};
-  bool resolve_pending_ = false;
-  Status resolve_status_;
-  AddressList resolved_;
 };
 
 /// Maps an errno from connect/recv/send to a named Reason.

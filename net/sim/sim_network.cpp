@@ -36,10 +36,28 @@ void SimConnection::reset() {
 
 // ------------------------------------------------------------- SimSocketDriver
 
-void SimSocketDriver::resolve(std::string_view host) { net_.resolve_for(*this, host); }
+Result<ResolveId> SimSocketDriver::resolve(std::string_view host, SocketEvents& owner) {
+  const ResolveId id = next_lookup_++;
+  lookups_[id] = &owner;
+  net_.resolve_for(*this, id, host);
+  return id;
+}
 
-Status SimSocketDriver::open(SocketId id, const IpAddress& address, uint16_t port) {
-  return net_.connect(*this, id, address, port);
+void SimSocketDriver::cancel_resolve(ResolveId id) { lookups_.erase(id); }
+
+Result<SocketId> SimSocketDriver::open(const IpAddress& address, uint16_t port, SocketEvents& owner) {
+  const SocketId id = next_socket_++;
+  const Status s = net_.connect(*this, id, owner, address, port);
+  if (!s.ok()) return s;
+  return id;
+}
+
+void SimSocketDriver::deliver(const std::function<void()>& event) {
+  if (gate_) {
+    gate_(event);
+  } else {
+    event();
+  }
 }
 
 Result<size_t> SimSocketDriver::send(SocketId id, std::span<const uint8_t> bytes) {
@@ -241,9 +259,13 @@ SimConnection* SimNetwork::find(uint64_t id) {
   return it == connections_.end() ? nullptr : it->second.get();
 }
 
-void SimNetwork::resolve_for(SimSocketDriver& driver, std::string_view host) {
+void SimNetwork::resolve_for(SimSocketDriver& driver, ResolveId request, std::string_view host) {
   const std::string name(host);
-  at(now() + dns_delay_ms_, [this, &driver, name] {
+  at(now() + dns_delay_ms_, [this, &driver, request, name] {
+    auto asker = driver.lookups_.find(request);
+    if (asker == driver.lookups_.end()) return;  // cancelled
+    SocketEvents* owner = asker->second;
+    driver.lookups_.erase(asker);
     AddressList list;
     Status status;
     const IpAddress literal = IpAddress::parse(name);
@@ -261,18 +283,19 @@ void SimNetwork::resolve_for(SimSocketDriver& driver, std::string_view host) {
       for (const IpAddress& a : known->second) list.add(a);
     }
     note("dns " + name + (status.ok() ? " ok " + std::to_string(list.count) : " failed"));
-    if (driver.events_) driver.events_->on_resolved(status, list);
+    driver.deliver([&] { owner->on_resolved(request, status, list); });
   });
 }
 
-Status SimNetwork::connect(SimSocketDriver& driver, SocketId id, const IpAddress& address, uint16_t port) {
-  if (driver.sockets_.count(id)) return Reason::invalid_argument;
+Status SimNetwork::connect(SimSocketDriver& driver, SocketId id, SocketEvents& owner, const IpAddress& address,
+                          uint16_t port) {
   if (link_down(driver.host()) || !host_powered(driver.host())) return Reason::connect_unreachable;
   auto c = std::make_unique<SimConnection>();
   c->net_ = this;
   c->id_ = next_connection_++;
   c->client_ = &driver;
   c->socket_ = id;
+  c->owner_ = &owner;
   c->client_addr_ = driver.host();
   c->server_addr_ = address;
   c->port_ = port;
@@ -323,7 +346,7 @@ void SimNetwork::syn_arrives(uint64_t id) {
     if (!r || !r->client_open_) return;
     r->established_ = true;
     note("established " + text(r->client_addr_) + "#" + std::to_string(r->socket_));
-    if (r->client_->events_) r->client_->events_->on_connected(r->socket_);
+    r->client_->deliver([r] { r->owner_->on_connected(r->socket_); });
   });
 }
 
@@ -356,8 +379,8 @@ void SimNetwork::deliver(uint64_t id, bool to_server, std::vector<uint8_t> bytes
   if (!lost) {
     if (to_server && c->server_open_ && !c->silent_ && c->handler_) {
       c->handler_->on_data(*c, bytes);
-    } else if (!to_server && c->client_open_ && c->client_->events_) {
-      c->client_->events_->on_received(c->socket_, bytes);
+    } else if (!to_server && c->client_open_) {
+      c->client_->deliver([c, &bytes] { c->owner_->on_received(c->socket_, bytes); });
     } else if (!to_server && c->client_vanished_) {
       answer_vanished(*c);
     }
@@ -367,8 +390,8 @@ void SimNetwork::deliver(uint64_t id, bool to_server, std::vector<uint8_t> bytes
   SimConnection::Direction& again = to_server ? c->to_server_ : c->to_client_;
   if (again.blocked && again.in_flight < kWindowBytes / 2) {
     again.blocked = false;
-    if (to_server && c->client_open_ && c->client_->events_) {
-      c->client_->events_->on_writable(c->socket_);
+    if (to_server && c->client_open_) {
+      c->client_->deliver([c] { c->owner_->on_writable(c->socket_); });
     } else if (!to_server && c->server_open_ && c->handler_) {
       c->handler_->on_writable(*c);
     }
@@ -389,7 +412,7 @@ void SimNetwork::fin(SimConnection& c, bool from_server) {
       if (r->client_open_) {
         r->client_open_ = false;
         r->client_->sockets_.erase(r->socket_);
-        if (r->client_->events_) r->client_->events_->on_socket_error(r->socket_, Status(Reason::connection_closed));
+        r->client_->deliver([r] { r->owner_->on_socket_error(r->socket_, Status(Reason::connection_closed)); });
       }
     } else if (r->server_open_) {
       r->server_open_ = false;
@@ -419,7 +442,7 @@ void SimNetwork::reset_connection(SimConnection& c, Status why) {
   if (c.client_open_) {
     c.client_open_ = false;
     c.client_->sockets_.erase(c.socket_);
-    if (c.client_->events_) c.client_->events_->on_socket_error(c.socket_, why);
+    c.client_->deliver([&c, why] { c.owner_->on_socket_error(c.socket_, why); });
   }
   SimConnection* r = find(id);
   if (r && r->server_open_) {

@@ -100,6 +100,7 @@ class SimConnection {
   uint64_t id_ = 0;
   class SimSocketDriver* client_ = nullptr;
   SocketId socket_ = 0;
+  SocketEvents* owner_ = nullptr;  // who opened the client's end
   IpAddress client_addr_;
   IpAddress server_addr_;
   uint16_t port_ = 0;
@@ -113,28 +114,45 @@ class SimConnection {
   Direction to_client_;
 };
 
-/// The SocketDriver of one client host.
+/// Runs one event for a host's owners: call `event` to deliver it, or do
+/// not (the host's CPU is off). Lets a simulated device wrap every network
+/// event of its host the way its board would (a power cut takes effect
+/// after the event).
+using SimEventGate = std::function<void(const std::function<void()>& event)>;
+
+/// The SocketDriver of one client host. Any number of owners on the host
+/// share it; each socket's and lookup's events go to the owner that asked.
 class SimSocketDriver final : public SocketDriver {
  public:
   SimSocketDriver(SimNetwork& net, const IpAddress& host) : net_(net), host_(host) {}
-  /// Where this host's socket events go. Set before any other call.
-  void set_events(SocketEvents* events) { events_ = events; }
+  /// Every event for this host's owners runs through `gate` while set
+  /// (nullptr: delivered directly).
+  void set_event_gate(SimEventGate gate) { gate_ = std::move(gate); }
   const IpAddress& host() const { return host_; }
 
-  void resolve(std::string_view host) override;
-  Status open(SocketId id, const IpAddress& address, uint16_t port) override;
-  Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override;
+  /// Answers after the network's DNS delay (set_dns, set_dns_failure).
+  [[nodiscard]] Result<ResolveId> resolve(std::string_view host, SocketEvents& owner) override;
+  void cancel_resolve(ResolveId id) override;
+  [[nodiscard]] Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) override;
+  [[nodiscard]] Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override;
   void close(SocketId id) override;
 
   /// Sockets open now (for leak checks).
   size_t open_sockets() const { return sockets_.size(); }
+  /// Lookups whose answer is still to come.
+  size_t pending_lookups() const { return lookups_.size(); }
 
  private:
   friend class SimNetwork;
+  void deliver(const std::function<void()>& event);
+
   SimNetwork& net_;
   IpAddress host_;
-  SocketEvents* events_ = nullptr;
-  std::map<SocketId, uint64_t> sockets_;  // socket -> connection id
+  SimEventGate gate_;
+  std::map<SocketId, uint64_t> sockets_;         // socket -> connection id
+  std::map<ResolveId, SocketEvents*> lookups_;   // lookup -> its owner
+  SocketId next_socket_ = 1;
+  ResolveId next_lookup_ = 1;
 };
 
 class SimNetwork {
@@ -238,8 +256,8 @@ class SimNetwork {
   bool link_down(const IpAddress& a) const;
   void answer_vanished(SimConnection& c);
   SimConnection* find(uint64_t id);
-  void resolve_for(SimSocketDriver& driver, std::string_view host);
-  Status connect(SimSocketDriver& driver, SocketId id, const IpAddress& address, uint16_t port);
+  void resolve_for(SimSocketDriver& driver, ResolveId request, std::string_view host);
+  Status connect(SimSocketDriver& driver, SocketId id, SocketEvents& owner, const IpAddress& address, uint16_t port);
   void syn_arrives(uint64_t id);
   size_t transmit(SimConnection& c, bool to_server, std::span<const uint8_t> bytes);
   void deliver(uint64_t id, bool to_server, std::vector<uint8_t> bytes);

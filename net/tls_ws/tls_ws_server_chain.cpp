@@ -88,10 +88,10 @@ void TlsWsServerChain::step() {
 
 // Reports WebSocket events; false once the chain has ended.
 bool TlsWsServerChain::process() {
-  WsServerEvent e;
+  WsEvent e;
   while (!ended_ && ws_.next_event(e)) {
     switch (e.type) {
-      case WsServerEventType::request: {
+      case WsEventType::request: {
         const WsUpgradeDecision d = handler_.on_upgrade(tls_.client_common_name(), e.request);
         if (ended_) return false;
         if (d.http_status == 101) {
@@ -103,22 +103,23 @@ bool TlsWsServerChain::process() {
         }
         break;
       }
-      case WsServerEventType::text:
+      case WsEventType::text:
         handler_.on_text(e.text());
         break;
-      case WsServerEventType::binary:
+      case WsEventType::binary:
         handler_.on_binary(e.data);
         break;
-      case WsServerEventType::pong:
+      case WsEventType::pong:
+      case WsEventType::open:  // the client role's event: a server never reports it
         break;
-      case WsServerEventType::closed:
+      case WsEventType::closed:
         finish(e.status);
         return false;
     }
   }
   if (ended_) return false;
   pump();
-  if (ws_.state() == WsServerState::closed) {
+  if (ws_.state() == WsState::closed) {
     finish(ws_.failure());
     return false;
   }

@@ -53,7 +53,6 @@ LinkHarness::LinkHarness(const Options& options) : options_(options) {
     }
   }
   link_ = std::make_unique<Link>(config, tls_, net_, random_, *this);
-  net_.set_events(link_.get());
   started_at = now();
   link_->start(started_at);
 }

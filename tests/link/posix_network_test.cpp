@@ -20,7 +20,7 @@ struct Recorder : SocketEvents {
   Status error;
   bool errored = false;
   std::string data;
-  void on_resolved(Status s, const AddressList& a) override {
+  void on_resolved(ResolveId, Status s, const AddressList& a) override {
     resolved = true;
     resolve_status = s;
     addresses = a;
@@ -42,13 +42,12 @@ void pump(PosixNetwork& net, Pred done) {
 TEST(PosixNetwork, ResolvesLocalhostAndLiterals) {
   PosixNetwork net;
   Recorder r;
-  net.set_events(&r);
-  net.resolve("localhost");
+  ASSERT_TRUE(net.resolve("localhost", r).ok());
   pump(net, [&] { return r.resolved; });
   ASSERT_TRUE(r.resolve_status.ok());
   ASSERT_GE(r.addresses.count, 1u);
   r.resolved = false;
-  net.resolve("::1");
+  ASSERT_TRUE(net.resolve("::1", r).ok());
   pump(net, [&] { return r.resolved; });
   ASSERT_EQ(r.addresses.count, 1u);
   EXPECT_EQ(r.addresses.items[0].family, 6);
@@ -57,8 +56,7 @@ TEST(PosixNetwork, ResolvesLocalhostAndLiterals) {
 TEST(PosixNetwork, UnresolvableNameIsDnsFailure) {
   PosixNetwork net;
   Recorder r;
-  net.set_events(&r);
-  net.resolve("no-such-host.invalid");
+  ASSERT_TRUE(net.resolve("no-such-host.invalid", r).ok());
   pump(net, [&] { return r.resolved; });
   EXPECT_EQ(r.resolve_status.reason(), Reason::dns_failed);
 }
@@ -66,10 +64,10 @@ TEST(PosixNetwork, UnresolvableNameIsDnsFailure) {
 TEST(PosixNetwork, RefusedPortIsConnectRefused) {
   PosixNetwork net;
   Recorder r;
-  net.set_events(&r);
   int port = test::free_port();
-  Status st = net.open(1, IpAddress::parse("127.0.0.1"), static_cast<uint16_t>(port));
-  if (st.ok()) {
+  const Result<SocketId> socket = net.open(IpAddress::parse("127.0.0.1"), static_cast<uint16_t>(port), r);
+  Status st = socket.status();
+  if (socket.ok()) {
     pump(net, [&] { return r.errored; });
     st = r.error;
   }
@@ -89,13 +87,13 @@ TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
 
   PosixNetwork net;
   Recorder r;
-  net.set_events(&r);
-  ASSERT_TRUE(net.open(7, IpAddress::parse("127.0.0.1"), ntohs(a.sin_port)).ok());
+  const Result<SocketId> socket = net.open(IpAddress::parse("127.0.0.1"), ntohs(a.sin_port), r);
+  ASSERT_TRUE(socket.ok());
   pump(net, [&] { return r.connected; });
   ASSERT_TRUE(r.connected);
   int peer = accept(ls, nullptr, nullptr);
   std::string hello = "hello";
-  auto sent = net.send(7, {reinterpret_cast<const uint8_t*>(hello.data()), hello.size()});
+  auto sent = net.send(*socket, {reinterpret_cast<const uint8_t*>(hello.data()), hello.size()});
   ASSERT_TRUE(sent.ok());
   EXPECT_EQ(*sent, hello.size());
   char buf[16] = {};
@@ -109,6 +107,78 @@ TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
   EXPECT_EQ(r.error.reason(), Reason::connection_closed);
   EXPECT_EQ(net.open_sockets(), 0u);
   ::close(ls);
+}
+
+TEST(PosixNetwork, EachOwnerHearsOnlyItsOwnSocketsAndLookups) {
+  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
+  listen(ls, 2);
+
+  PosixNetwork net;
+  Recorder link, tunnel;
+  const Result<ResolveId> link_lookup = net.resolve("127.0.0.1", link);
+  const Result<ResolveId> tunnel_lookup = net.resolve("localhost", tunnel);
+  ASSERT_TRUE(link_lookup.ok());
+  ASSERT_TRUE(tunnel_lookup.ok());
+  EXPECT_NE(*link_lookup, *tunnel_lookup);
+  const Result<SocketId> link_socket = net.open(IpAddress::parse("127.0.0.1"), ntohs(a.sin_port), link);
+  const Result<SocketId> tunnel_socket = net.open(IpAddress::parse("127.0.0.1"), ntohs(a.sin_port), tunnel);
+  ASSERT_TRUE(link_socket.ok());
+  ASSERT_TRUE(tunnel_socket.ok());
+  EXPECT_NE(*link_socket, *tunnel_socket);
+  pump(net, [&] { return link.resolved && tunnel.resolved && link.connected && tunnel.connected; });
+  ASSERT_TRUE(link.resolved && tunnel.resolved && link.connected && tunnel.connected);
+  ASSERT_EQ(link.addresses.count, 1u);
+  EXPECT_EQ(link.addresses.items[0], IpAddress::parse("127.0.0.1"));
+  EXPECT_TRUE(tunnel.resolve_status.ok());
+  int first = accept(ls, nullptr, nullptr);
+  int second = accept(ls, nullptr, nullptr);
+  ASSERT_GE(first, 0);
+  ASSERT_GE(second, 0);
+  ASSERT_EQ(::send(first, "one", 3, 0), 3);
+  ASSERT_EQ(::send(second, "two", 3, 0), 3);
+  pump(net, [&] { return link.data.size() + tunnel.data.size() == 6; });
+  // Which accepted socket is whose is the kernel's choice; each owner got
+  // exactly one of the two messages.
+  EXPECT_TRUE((link.data == "one" && tunnel.data == "two") || (link.data == "two" && tunnel.data == "one"))
+      << link.data << " / " << tunnel.data;
+  net.close(*tunnel_socket);
+  EXPECT_EQ(net.open_sockets(), 1u);
+  ::close(first);
+  ::close(second);
+  pump(net, [&] { return link.errored; });
+  EXPECT_EQ(link.error.reason(), Reason::connection_closed);
+  EXPECT_FALSE(tunnel.errored);
+  ::close(ls);
+}
+
+TEST(PosixNetwork, CancelledLookupIsNeverAnswered) {
+  PosixNetwork net;
+  Recorder r;
+  const Result<ResolveId> lookup = net.resolve("localhost", r);
+  ASSERT_TRUE(lookup.ok());
+  EXPECT_EQ(net.pending_lookups(), 1u);
+  net.cancel_resolve(*lookup);
+  EXPECT_EQ(net.pending_lookups(), 0u);
+  for (int i = 0; i < 10; ++i) net.wait(20);
+  EXPECT_FALSE(r.resolved);
+}
+
+TEST(PosixNetwork, LookupsBeyondTheBoundAreRefusedAtOnce) {
+  PosixNetwork net;
+  Recorder r;
+  for (size_t i = 0; i < PosixNetwork::kMaxLookups; ++i) ASSERT_TRUE(net.resolve("127.0.0.1", r).ok());
+  const Result<ResolveId> more = net.resolve("127.0.0.1", r);
+  ASSERT_FALSE(more.ok());
+  EXPECT_EQ(more.status().reason(), Reason::out_of_memory);
+  net.wait(0);  // answers every literal
+  EXPECT_EQ(net.pending_lookups(), 0u);
+  EXPECT_TRUE(net.resolve("127.0.0.1", r).ok());
 }
 
 }  // namespace

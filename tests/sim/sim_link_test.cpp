@@ -88,7 +88,6 @@ class Scenario : public LinkListener {
 
   void start() {
     link_ = std::make_unique<Link>(config_, device_tls_, net_.client(kDevice), device_random_, *this);
-    net_.client(kDevice).set_events(link_.get());
     net_.add_pollable([this](Millis now) { return link_->poll(now); });
     link_->start(net_.now());
   }

@@ -22,7 +22,7 @@ struct Recorder : SocketEvents {
   std::string received;
   AddressList resolved;
   void add(const std::string& s) { log.push_back(std::to_string(net->now()) + " " + s); }
-  void on_resolved(Status status, const AddressList& a) override {
+  void on_resolved(ResolveId, Status status, const AddressList& a) override {
     resolved = a;
     add(std::string("resolved ") + reason_name(status.reason()) + " " + std::to_string(a.count));
   }
@@ -54,7 +54,6 @@ struct NetFixture : ::testing::Test {
   void SetUp() override {
     rec.net = &net;
     driver = &net.client(kDevice);
-    driver->set_events(&rec);
     net.set_default_path(SimPath{100, 0});
     net.listen(kServer, 443, [this](SimConnection& c) {
       c.set_handler(&echo);
@@ -64,7 +63,7 @@ struct NetFixture : ::testing::Test {
 };
 
 TEST_F(NetFixture, ConnectTakesOneRoundTripAndEchoAnother) {
-  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(1000);
   ASSERT_EQ(rec.log.size(), 1u);
   EXPECT_EQ(rec.log[0], "200 connected 1");
@@ -76,7 +75,7 @@ TEST_F(NetFixture, ConnectTakesOneRoundTripAndEchoAnother) {
 
 TEST_F(NetFixture, BandwidthDelaysBigTransfers) {
   net.set_path(kDevice, kServer, SimPath{100, 128'000});
-  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(200);
   // 16000 bytes at 128 kbit/s: 1000 ms on the wire and 100 ms latency each
   // way, sent at 200: at the server at 1300, back at 2400.
@@ -87,7 +86,7 @@ TEST_F(NetFixture, BandwidthDelaysBigTransfers) {
 }
 
 TEST_F(NetFixture, WindowBoundsBytesInFlightThenWritable) {
-  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(200);
   std::string blob(SimNetwork::kWindowBytes + 10, 'w');
   EXPECT_EQ(*driver->send(1, bytes_of(blob)), SimNetwork::kWindowBytes);
@@ -98,14 +97,14 @@ TEST_F(NetFixture, WindowBoundsBytesInFlightThenWritable) {
 
 TEST_F(NetFixture, DnsAnswersInOrderFailsWhenToldAndForUnknownNames) {
   net.set_dns("sub.example", {kServer, kDevice});
-  driver->resolve("sub.example");
+  ASSERT_TRUE(driver->resolve("sub.example", rec).ok());
   net.run_until(100);
   ASSERT_EQ(rec.resolved.count, 2u);
   EXPECT_EQ(rec.resolved.items[0], kServer);
   net.set_dns_failure("sub.example", true);
-  driver->resolve("sub.example");
-  driver->resolve("nobody.example");
-  driver->resolve("10.9.8.7");
+  ASSERT_TRUE(driver->resolve("sub.example", rec).ok());
+  ASSERT_TRUE(driver->resolve("nobody.example", rec).ok());
+  ASSERT_TRUE(driver->resolve("10.9.8.7", rec).ok());
   net.run_until(200);
   ASSERT_EQ(rec.log.size(), 4u);
   // Answers take the default 5 ms DNS delay from the time asked (100).
@@ -118,9 +117,9 @@ TEST_F(NetFixture, PortModes) {
   net.set_port_mode(kServer, 444, SimPortMode::blackhole);
   net.set_port_mode(kServer, 445, SimPortMode::accept_silent);
   net.set_port_mode(kServer, 443, SimPortMode::normal);
-  ASSERT_TRUE(driver->open(1, kServer, 8443).ok());  // nobody listens
-  ASSERT_TRUE(driver->open(2, kServer, 444).ok());
-  ASSERT_TRUE(driver->open(3, kServer, 445).ok());
+  ASSERT_TRUE(driver->open(kServer, 8443, rec).ok());  // nobody listens
+  ASSERT_TRUE(driver->open(kServer, 444, rec).ok());
+  ASSERT_TRUE(driver->open(kServer, 445, rec).ok());
   net.run_until(300);
   ASSERT_EQ(*driver->send(3, bytes_of("hello?")), 6u);
   net.run_until(60'000);
@@ -133,39 +132,39 @@ TEST_F(NetFixture, PortModes) {
 }
 
 TEST_F(NetFixture, BlackholeSilencesAnEstablishedConnection) {
-  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(200);
   net.set_blackhole(kServer, true);
-  driver->send(1, bytes_of("lost"));
+  ASSERT_TRUE(driver->send(1, bytes_of("lost")).ok());
   net.run_until(10'000);
   EXPECT_EQ(rec.received, "");
   net.set_blackhole(kServer, false);
-  driver->send(1, bytes_of("back"));
+  ASSERT_TRUE(driver->send(1, bytes_of("back")).ok());
   net.run_until(20'000);
   EXPECT_EQ(rec.received, "back");
 }
 
 TEST_F(NetFixture, LinkLossResetsBothEndsAndRefusesConnectsUntilBack) {
-  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(200);
   net.set_link_down(kDevice, true);
   EXPECT_EQ(rec.log.back(), "200 error 1 connection_reset");
   EXPECT_EQ(echo.log, std::vector<std::string>{"connection_reset"});
-  EXPECT_EQ(driver->open(2, kServer, 443).reason(), Reason::connect_unreachable);
+  EXPECT_EQ(driver->open(kServer, 443, rec).status().reason(), Reason::connect_unreachable);
   net.set_link_down(kDevice, false);
-  EXPECT_TRUE(driver->open(3, kServer, 443).ok());
+  EXPECT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(1000);
   EXPECT_EQ(rec.log.back(), "400 connected 3");
 }
 
 TEST_F(NetFixture, ServerRestartResetsThenRefusesThenAccepts) {
-  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(200);
   net.restart(kServer, 1000);
   EXPECT_EQ(rec.log.back(), "200 error 1 connection_reset");
-  ASSERT_TRUE(driver->open(2, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(1300);
-  ASSERT_TRUE(driver->open(3, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(2000);
   ASSERT_EQ(rec.log.size(), 4u);
   EXPECT_EQ(rec.log[2], "400 error 2 connect_refused");
@@ -173,7 +172,7 @@ TEST_F(NetFixture, ServerRestartResetsThenRefusesThenAccepts) {
 }
 
 TEST_F(NetFixture, ServerCloseArrivesAfterItsData) {
-  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(200);
   ASSERT_NE(echo.last, nullptr);
   echo.last->send(bytes_of("bye"));
@@ -186,15 +185,15 @@ TEST_F(NetFixture, ServerCloseArrivesAfterItsData) {
 }
 
 TEST_F(NetFixture, HostPowerLossVanishesSilentlyAndTheRebootedHostResets) {
-  ASSERT_TRUE(driver->open(1, kServer, 443).ok());
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
   net.run_until(200);
   ASSERT_NE(echo.last, nullptr);
   SimConnection* server_end = echo.last;
-  driver->resolve("10.9.8.7");  // its answer would come at 205
+  ASSERT_TRUE(driver->resolve("10.9.8.7", rec).ok());  // its answer would come at 205
   net.set_host_power(kDevice, false);
   EXPECT_FALSE(net.host_powered(kDevice));
   EXPECT_EQ(driver->open_sockets(), 0u);
-  EXPECT_EQ(driver->open(2, kServer, 443).reason(), Reason::connect_unreachable);
+  EXPECT_EQ(driver->open(kServer, 443, rec).status().reason(), Reason::connect_unreachable);
   net.run_until(1000);
   EXPECT_EQ(rec.log, std::vector<std::string>{"200 connected 1"}) << "a dead host hears nothing";
   EXPECT_TRUE(echo.log.empty()) << "no FIN, no RST: the server does not know";
@@ -233,6 +232,52 @@ TEST_F(NetFixture, EventsAtTheSameTimeRunInSchedulingOrder) {
   net.run_until(50);
   EXPECT_EQ(order, "0abcdef");
   EXPECT_EQ(clock.now_ms(), 50);
+}
+
+TEST_F(NetFixture, EachOwnerHearsOnlyItsOwnSocketsAndLookups) {
+  // Two owners on one host's driver (the link and a tunnel channel): every
+  // event goes to the owner that asked, with the handle it was given.
+  Recorder other;
+  other.net = &net;
+  net.set_dns("sub.example", {kServer});
+  const Result<SocketId> mine = driver->open(kServer, 443, rec);
+  const Result<SocketId> theirs = driver->open(kServer, 443, other);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_NE(*mine, *theirs);
+  const Result<ResolveId> my_lookup = driver->resolve("sub.example", rec);
+  const Result<ResolveId> their_lookup = driver->resolve("nobody.example", other);
+  ASSERT_TRUE(my_lookup.ok());
+  ASSERT_TRUE(their_lookup.ok());
+  EXPECT_NE(*my_lookup, *their_lookup);
+  net.run_until(200);
+  EXPECT_EQ(rec.log, (std::vector<std::string>{"5 resolved ok 1", "200 connected " + std::to_string(*mine)}));
+  EXPECT_EQ(other.log,
+            (std::vector<std::string>{"5 resolved dns_failed 0", "200 connected " + std::to_string(*theirs)}));
+  ASSERT_EQ(*driver->send(*theirs, bytes_of("tunnel")), 6u);
+  ASSERT_EQ(*driver->send(*mine, bytes_of("link")), 4u);
+  net.run_until(1000);
+  EXPECT_EQ(rec.received, "link");
+  EXPECT_EQ(other.received, "tunnel");
+  // One owner closing its socket leaves the other's open.
+  driver->close(*theirs);
+  EXPECT_EQ(driver->open_sockets(), 1u);
+  ASSERT_EQ(*driver->send(*mine, bytes_of("!")), 1u);
+  net.run_until(2000);
+  EXPECT_EQ(rec.received, "link!");
+}
+
+TEST_F(NetFixture, CancelledLookupIsNeverAnswered) {
+  net.set_dns("sub.example", {kServer});
+  const Result<ResolveId> first = driver->resolve("sub.example", rec);
+  const Result<ResolveId> second = driver->resolve("sub.example", rec);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  driver->cancel_resolve(*first);
+  EXPECT_EQ(driver->pending_lookups(), 1u);
+  net.run_until(100);
+  EXPECT_EQ(rec.log, std::vector<std::string>{"5 resolved ok 1"});
+  EXPECT_EQ(driver->pending_lookups(), 0u);
 }
 
 }  // namespace

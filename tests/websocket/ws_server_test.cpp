@@ -46,7 +46,7 @@ struct Pair {
   std::unique_ptr<WsServer> server;
   std::vector<WsEvent> client_events;
   std::vector<std::string> client_texts;
-  std::vector<WsServerEvent> server_events;
+  std::vector<WsEvent> server_events;
   std::vector<std::string> server_texts;
   // Decision on the upgrade request: 101, or the refusal status.
   int decision = 101;
@@ -70,14 +70,14 @@ struct Pair {
         client->consume_output(n);
         moved = moved || n > 0;
       }
-      WsServerEvent se;
+      WsEvent se;
       while (server->next_event(se)) {
         moved = true;
-        if (se.type == WsServerEventType::request) {
+        if (se.type == WsEventType::request) {
           if (decision == 101) EXPECT_TRUE(server->accept().ok());
           else EXPECT_TRUE(server->refuse(decision, retry_after).ok());
         }
-        if (se.type == WsServerEventType::text) server_texts.emplace_back(se.text());
+        if (se.type == WsEventType::text) server_texts.emplace_back(se.text());
         server_events.push_back(se);
       }
       auto to_client = server->output();
@@ -99,7 +99,7 @@ struct Pair {
     ASSERT_TRUE(client->start().ok());
     pump();
     ASSERT_EQ(client->state(), WsState::open);
-    ASSERT_EQ(server->state(), WsServerState::open);
+    ASSERT_EQ(server->state(), WsState::open);
   }
 };
 
@@ -107,7 +107,7 @@ TEST(WsServer, AcceptsOurClientAndReportsItsRequest) {
   Pair p;
   p.open();
   ASSERT_EQ(p.server_events.size(), 1u);
-  EXPECT_EQ(p.server_events[0].type, WsServerEventType::request);
+  EXPECT_EQ(p.server_events[0].type, WsEventType::request);
   ASSERT_EQ(p.client_events.size(), 1u);
   EXPECT_EQ(p.client_events[0].type, WsEventType::open);
 }
@@ -125,7 +125,7 @@ TEST(WsServer, TextAndBinaryBothWays) {
   EXPECT_EQ(p.server_texts[0], "{\"type\":\"hello\"}");
   EXPECT_EQ(p.server_texts[1], big);
   bool saw_binary = false;
-  for (auto& e : p.server_events) saw_binary = saw_binary || e.type == WsServerEventType::binary;
+  for (auto& e : p.server_events) saw_binary = saw_binary || e.type == WsEventType::binary;
   EXPECT_TRUE(saw_binary);
 
   ASSERT_TRUE(p.server->send_text("{\"type\":\"welcome\"}").ok());
@@ -152,7 +152,7 @@ TEST(WsServer, PingsAreAnsweredBothWays) {
   // The server's ping was answered: feed a ping the other way and look for
   // the server's pong event from the client's answer.
   size_t pongs = 0;
-  for (auto& e : p.server_events) pongs += e.type == WsServerEventType::pong;
+  for (auto& e : p.server_events) pongs += e.type == WsEventType::pong;
   EXPECT_EQ(pongs, 1u);
 }
 
@@ -162,9 +162,9 @@ TEST(WsServer, ReassemblesFragmentsWithInterleavedPing) {
   std::string wire = client_frame(0x01, "hel") + client_frame(0x89, "p") + client_frame(0x00, "lo ") +
                      client_frame(0x80, "w\xC3\xA9");
   p.server->feed(bytes_of(wire));
-  WsServerEvent e;
+  WsEvent e;
   ASSERT_TRUE(p.server->next_event(e));
-  ASSERT_EQ(e.type, WsServerEventType::text);
+  ASSERT_EQ(e.type, WsEventType::text);
   EXPECT_EQ(e.text(), "hello w\xC3\xA9");
   EXPECT_FALSE(p.server->output().empty()) << "the ping got its pong";
 }
@@ -174,8 +174,8 @@ TEST(WsServer, CloseStartedByClient) {
   p.open();
   ASSERT_TRUE(p.client->close(1001, "shutdown").ok());
   p.pump();
-  const WsServerEvent& e = p.server_events.back();
-  EXPECT_EQ(e.type, WsServerEventType::closed);
+  const WsEvent& e = p.server_events.back();
+  EXPECT_EQ(e.type, WsEventType::closed);
   EXPECT_EQ(e.close_code, 1001);
   EXPECT_TRUE(e.by_peer);
   EXPECT_EQ(e.status.reason(), Reason::closed_by_peer);
@@ -192,9 +192,9 @@ TEST(WsServer, CloseStartedByServer) {
   p.pump();
   EXPECT_EQ(p.client_events.back().close_code, 1008);
   EXPECT_EQ(p.client_events.back().close_reason, "policy");
-  EXPECT_EQ(p.server_events.back().type, WsServerEventType::closed);
+  EXPECT_EQ(p.server_events.back().type, WsEventType::closed);
   EXPECT_TRUE(p.server_events.back().status.ok());
-  EXPECT_EQ(p.server->state(), WsServerState::closed);
+  EXPECT_EQ(p.server->state(), WsState::closed);
 }
 
 TEST(WsServer, RefusalWith503CarriesRetryAfter) {
@@ -206,7 +206,7 @@ TEST(WsServer, RefusalWith503CarriesRetryAfter) {
   ASSERT_EQ(p.client->state(), WsState::closed);
   EXPECT_EQ(p.client->failure().reason(), Reason::upgrade_unavailable);
   EXPECT_EQ(p.client->retry_after_s(), 30);
-  EXPECT_EQ(p.server->state(), WsServerState::closed);
+  EXPECT_EQ(p.server->state(), WsState::closed);
 }
 
 TEST(WsServer, RefusalWith401And403IsUnauthorized) {
@@ -222,7 +222,7 @@ TEST(WsServer, RefusalWith401And403IsUnauthorized) {
 TEST(WsServer, RefuseRejectsANonErrorStatus) {
   WsServer server{WsServerConfig{}};
   server.feed(bytes_of(kRequest));
-  WsServerEvent e;
+  WsEvent e;
   ASSERT_TRUE(server.next_event(e));
   EXPECT_EQ(server.refuse(200).reason(), Reason::invalid_argument);
   EXPECT_EQ(server.refuse(302).reason(), Reason::invalid_argument);
@@ -233,9 +233,9 @@ TEST(WsServer, RefuseRejectsANonErrorStatus) {
 TEST(WsServer, RequestFieldsAndRfcAcceptValue) {
   WsServer server{WsServerConfig{}};
   server.feed(bytes_of(kRequest));
-  WsServerEvent e;
+  WsEvent e;
   ASSERT_TRUE(server.next_event(e));
-  ASSERT_EQ(e.type, WsServerEventType::request);
+  ASSERT_EQ(e.type, WsEventType::request);
   EXPECT_EQ(e.request.path, "/sublink/v1");
   EXPECT_EQ(e.request.host, "example.com");
   EXPECT_EQ(e.request.protocols, "chat, sublink.v1");
@@ -276,14 +276,14 @@ TEST(WsServer, BadRequestsGetTheMatchingHttpError) {
     request.replace(at, c.from.size(), c.to);
     WsServer server{WsServerConfig{}};
     server.feed(bytes_of(request));
-    WsServerEvent e;
+    WsEvent e;
     ASSERT_TRUE(server.next_event(e)) << c.to;
-    EXPECT_EQ(e.type, WsServerEventType::closed) << c.to;
+    EXPECT_EQ(e.type, WsEventType::closed) << c.to;
     EXPECT_EQ(e.status, Status(Reason::upgrade_invalid, c.status)) << c.to;
     std::string answer(reinterpret_cast<const char*>(server.output().data()), server.output().size());
     EXPECT_EQ(answer.rfind("HTTP/1.1 " + std::to_string(c.status) + " ", 0), 0u) << answer;
     if (c.status == 426) EXPECT_NE(answer.find("Sec-WebSocket-Version: 13\r\n"), std::string::npos);
-    EXPECT_EQ(server.state(), WsServerState::closed);
+    EXPECT_EQ(server.state(), WsState::closed);
   }
 }
 
@@ -293,7 +293,7 @@ TEST(WsServer, OversizedRequestHeaderIsRefusedWith431) {
   WsServer server{config};
   std::string request = "GET / HTTP/1.1\r\nX-Filler: " + std::string(400, 'a');
   server.feed(bytes_of(request));
-  WsServerEvent e;
+  WsEvent e;
   ASSERT_TRUE(server.next_event(e));
   EXPECT_EQ(e.status, Status(Reason::upgrade_invalid, 431));
 }
@@ -302,11 +302,11 @@ TEST(WsServer, IncompleteRequestWaits) {
   WsServer server{WsServerConfig{}};
   std::string request = kRequest;
   server.feed(bytes_of(std::string_view(request).substr(0, 40)));
-  WsServerEvent e;
+  WsEvent e;
   EXPECT_FALSE(server.next_event(e));
   server.feed(bytes_of(std::string_view(request).substr(40)));
   EXPECT_TRUE(server.next_event(e));
-  EXPECT_EQ(e.type, WsServerEventType::request);
+  EXPECT_EQ(e.type, WsEventType::request);
 }
 
 // Frames a hostile client may send once open.
@@ -333,9 +333,9 @@ TEST(WsServer, HostileFramesFailWithTheRightCloseCode) {
     Pair p(128);
     p.open();
     p.server->feed(bytes_of(c.wire));
-    WsServerEvent e;
+    WsEvent e;
     ASSERT_TRUE(p.server->next_event(e));
-    EXPECT_EQ(e.type, WsServerEventType::closed);
+    EXPECT_EQ(e.type, WsEventType::closed);
     EXPECT_EQ(e.status.reason(), c.reason) << reason_name(e.status.reason());
     EXPECT_EQ(e.close_code, c.code);
     // The client sees the server's close frame with that code.

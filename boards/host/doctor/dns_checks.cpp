@@ -15,7 +15,7 @@ class Collector final : public SocketEvents {
   bool done = false;
   Status status;
   AddressList addresses;
-  void on_resolved(Status s, const AddressList& a) override {
+  void on_resolved(ResolveId, Status s, const AddressList& a) override {
     done = true;
     status = s;
     addresses = a;
@@ -50,9 +50,9 @@ NameLookup resolve_name(std::string_view host) {
   out.literal = IpAddress::parse(host).family != 0;
   PosixNetwork net;
   Collector collector;
-  net.set_events(&collector);
-  net.resolve(host);
-  net.wait(0);  // delivers the answer
+  const Result<ResolveId> lookup = net.resolve(host, collector);
+  // The doctor waits for the answer: it has nothing else to serve meanwhile.
+  while (lookup.ok() && !collector.done) net.wait(-1);
   out.status = collector.done ? collector.status : Status(Reason::dns_failed, EAI_FAIL);
   for (size_t i = 0; i < collector.addresses.count; ++i) out.addresses.push_back(ip_text(collector.addresses.items[i]));
   return out;

@@ -100,9 +100,7 @@ class ProbeListener final : public LinkListener {
 class ProbeDriver {
  public:
   ProbeDriver(const LinkConfig& config, TlsClientConfig& tls, PortProbe& probe)
-      : listener_(probe, tls), link_(config, tls, net_, random_, listener_) {
-    net_.set_events(&link_);
-  }
+      : listener_(probe, tls), link_(config, tls, net_, random_, listener_) {}
   ~ProbeDriver() {
     if (!link_.idle()) {
       link_.close(1000);

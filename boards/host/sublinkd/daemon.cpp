@@ -116,7 +116,6 @@ int Daemon::start() {
   settings_.link.user_agent = "sublink/" SUBLINK_VERSION;
 
   link_ = std::make_unique<Link>(settings_.link, *tls_, net_, random_, link_events_);
-  net_.set_events(link_.get());
   agent_ = std::make_unique<Agent>(settings_.agent, *link_, *storage_, mono_, wall_, license_key_, random_);
 
   control_ = std::make_unique<ControlServer>(net_, static_cast<ControlCommands&>(*this));
