@@ -60,7 +60,8 @@ void Link::begin_resolve() {
   if (lookup.ok()) {
     resolve_id_ = *lookup;
   } else {
-    resolved(lookup.status(), AddressList{});  // the round fails as an unanswered name would
+    addresses_.count = 0;
+    resolved(lookup.status(), addresses_);  // the round fails as an unanswered name would
   }
 }
 
@@ -71,7 +72,11 @@ void Link::on_resolved(ResolveId request, Status status, const AddressList& addr
 }
 
 void Link::resolved(Status status, const AddressList& addresses) {
-  addresses_ = status.ok() ? addresses : AddressList{};
+  if (status.ok()) {
+    addresses_ = addresses;
+  } else {
+    addresses_.count = 0;
+  }
   listener_.on_resolved(config_.proxy ? config_.proxy->host() : config_.server, status, addresses_);
   if (!running_) return;
   policy_.start_round(now_, addresses_.count);
@@ -369,40 +374,29 @@ bool Link::process_ws_events(Chain& c) {
 }
 
 void Link::flush(Chain& c) {
-  if (c.stage == Stage::free) return;
-  // WebSocket bytes become TLS records...
-  if (c.ws && c.tls) {
-    for (;;) {
-      auto pending = c.ws->output();
-      if (pending.empty()) break;
-      auto w = c.tls->write(pending);
+  if (c.stage == Stage::free || !c.tls) return;
+  for (;;) {
+    // WebSocket bytes become TLS records while the TLS queue has room...
+    while (c.ws && !c.ws->output().empty()) {
+      auto w = c.tls->write(c.ws->output());
       if (!w.ok() || *w == 0) break;
       c.ws->consume_output(*w);
     }
-  }
-  // ...and TLS records go to the socket.
-  if (c.tls) {
-    for (;;) {
-      auto out = c.tls->output();
-      if (out.empty()) break;
-      auto sent = driver_.send(c.socket, out);
-      if (!sent.ok()) {
-        Status why = sent.status();
-        if (c.stage == Stage::open || c.stage == Stage::closing) {
-          link_down(c, why);
-        } else {
-          fail_attempt(c, why, "send failed");
-        }
-        return;
+    // ...and TLS records go to the socket, which frees room for more.
+    auto out = c.tls->output();
+    if (out.empty()) break;
+    auto sent = driver_.send(c.socket, out);
+    if (!sent.ok()) {
+      Status why = sent.status();
+      if (c.stage == Stage::open || c.stage == Stage::closing) {
+        link_down(c, why);
+      } else {
+        fail_attempt(c, why, "send failed");
       }
-      if (*sent == 0) break;  // on_writable follows
-      c.tls->consume_output(*sent);
-      // Room in the TLS output queue: more WebSocket bytes may fit now.
-      if (c.ws && !c.ws->output().empty()) {
-        auto w = c.tls->write(c.ws->output());
-        if (w.ok()) c.ws->consume_output(*w);
-      }
+      return;
     }
+    if (*sent == 0) break;  // on_writable follows
+    c.tls->consume_output(*sent);
   }
 }
 

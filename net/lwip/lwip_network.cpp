@@ -97,7 +97,7 @@ struct LwipCallbacks {
   }
 
   static void dns(const char* /*name*/, const ip_addr_t* address, void* arg) {
-    auto* lookup = static_cast<Lookup*>(arg);
+    auto* lookup = static_cast<LwipNetwork::Lookup*>(arg);
     lookup->in_flight = false;
     if (lookup->id == 0) return;  // cancelled while lwIP had it
     if (address == nullptr || !IP_IS_V4(address)) {
@@ -136,10 +136,9 @@ Result<ResolveId> LwipNetwork::resolve(std::string_view host, SocketEvents& owne
     }
   }
   if (lookup == nullptr) return Status(Reason::out_of_memory, static_cast<int32_t>(kMaxLookups));
-  *lookup = Lookup{};
-  lookup->net = this;
+  // Every path below sets the status (and the address with an ok one).
+  lookup->answered = false;
   lookup->id = next_lookup_++;
-  if (next_lookup_ == 0) next_lookup_ = 1;
   lookup->owner = &owner;
   IpAddress literal = IpAddress::parse(host);
   if (literal.family != 0) {
@@ -180,11 +179,7 @@ Result<ResolveId> LwipNetwork::resolve(std::string_view host, SocketEvents& owne
 void LwipNetwork::cancel_resolve(ResolveId id) {
   if (id == 0) return;
   for (auto& l : lookups_) {
-    if (l.id == id) {
-      l.id = 0;  // in_flight stays: lwIP's answer still comes to this record
-      l.answered = false;
-      l.owner = nullptr;
-    }
+    if (l.id == id) l.id = 0;  // in_flight stays: lwIP's answer still comes to this record
   }
 }
 
@@ -192,13 +187,10 @@ void LwipNetwork::answer(Lookup& lookup) {
   AddressList list;
   if (lookup.status.ok()) list.add(lookup.address);
   const ResolveId id = lookup.id;
-  SocketEvents* owner = lookup.owner;
-  const Status status = lookup.status;
-  // Free the record before the owner hears: it may start the next lookup.
+  // Free the record before the owner hears: it may start the next lookup
+  // (the owner and status are taken before the call runs).
   lookup.id = 0;
-  lookup.answered = false;
-  lookup.owner = nullptr;
-  owner->on_resolved(id, status, list);
+  lookup.owner->on_resolved(id, lookup.status, list);
 }
 
 void LwipNetwork::poll() {
@@ -220,7 +212,6 @@ Result<SocketId> LwipNetwork::open(const IpAddress& address, uint16_t port, Sock
   altcp_pcb* pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
   if (pcb == nullptr) return Status(Reason::out_of_memory, ERR_MEM);
   const SocketId id = next_socket_++;
-  if (next_socket_ == 0) next_socket_ = 1;
   *slot = Slot{this, &owner, true, true, false, id, pcb};
   altcp_arg(pcb, slot);
   altcp_recv(pcb, &LwipCallbacks::received);

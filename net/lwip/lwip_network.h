@@ -102,6 +102,8 @@ class LwipNetwork final : public SocketDriver {
 
   std::array<Slot, kMaxSockets> slots_{};
   std::array<Lookup, kMaxLookups> lookups_{};
+  // Ids count up from 1 and are not wrapped back: at one socket a second,
+  // 2^32 of them last 136 years.
   SocketId next_socket_ = 1;
   ResolveId next_lookup_ = 1;
   // The pcb whose callback is running, and whether it was aborted there.

@@ -207,19 +207,14 @@ bool WsConnection::finish_closed(Status status, uint16_t code, bool by_peer, WsE
 
 Status WsConnection::queue_frame(WsOpcode opcode, std::span<const uint8_t> payload, std::span<const uint8_t> prefix) {
   const size_t length = prefix.size() + payload.size();
-  uint8_t header[kWsMaxHeaderBytes];
-  if (!masks_frames_) {
-    const size_t header_length = write_ws_server_frame_header(header, opcode, true, length);
-    if (out_.free_space() < header_length + length) return Reason::would_block;
-    out_.push(std::span<const uint8_t>(header, header_length));
-    out_.push(prefix);
-    out_.push(payload);
-    return Status::Ok();
+  // A server's frames go unmasked: its mask stays zero and no key is sent.
+  uint8_t mask[4] = {};
+  if (masks_frames_) {
+    Status s = random_->fill(mask);
+    if (!s.ok()) return s;
   }
-  uint8_t mask[4];
-  Status s = random_->fill(mask);
-  if (!s.ok()) return s;
-  const size_t header_length = write_ws_frame_header(header, opcode, true, length, mask);
+  uint8_t header[kWsMaxHeaderBytes];
+  const size_t header_length = write_ws_frame_header(header, opcode, true, length, masks_frames_ ? mask : nullptr);
   if (out_.free_space() < header_length + length) return Reason::would_block;
   out_.push(std::span<const uint8_t>(header, header_length));
   // Masked through a small stack buffer: no second copy of the message.
@@ -242,9 +237,7 @@ Status WsConnection::queue_close(uint16_t code, std::string_view reason) {
 }
 
 Status WsConnection::check_can_send(size_t payload_size) {
-  if (state_ == WsState::idle || state_ == WsState::connecting || state_ == WsState::deciding) {
-    return Reason::would_block;
-  }
+  if (state_ < WsState::open) return Reason::would_block;  // the opening handshake is not done
   if (state_ != WsState::open || close_sent_) return Reason::connection_closed;
   if (out_.free_space() < kWsMaxHeaderBytes + payload_size + close_reserve()) return Reason::would_block;
   return Status::Ok();
@@ -273,9 +266,7 @@ Status WsConnection::close(uint16_t code, std::string_view reason) {
   if (!is_valid_ws_close_code(code) || reason.size() > kWsMaxControlPayload - 2 || !is_valid_utf8(reason)) {
     return Reason::invalid_argument;
   }
-  if (state_ == WsState::idle || state_ == WsState::connecting || state_ == WsState::deciding) {
-    return Reason::would_block;
-  }
+  if (state_ < WsState::open) return Reason::would_block;  // the opening handshake is not done
   if (state_ != WsState::open || close_sent_) return Reason::connection_closed;
   Status s = queue_close(code, reason);
   if (!s.ok()) return s;

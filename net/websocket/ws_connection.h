@@ -39,6 +39,7 @@
 
 namespace sublink {
 
+/// In order: every state before `open` is part of the opening handshake.
 enum class WsState : uint8_t {
   idle,        // client: constructed, start() not called yet
   connecting,  // the opening handshake: the client waits for the 101, the server for the request
@@ -97,7 +98,6 @@ class WsConnection {
     WsState initial = WsState::idle;
   };
 
-  virtual ~WsConnection() = default;
   WsConnection(const WsConnection&) = delete;
   WsConnection& operator=(const WsConnection&) = delete;
 
@@ -140,6 +140,9 @@ class WsConnection {
 
  protected:
   explicit WsConnection(const Shape& shape);
+  /// A connection is destroyed as its role (WsClient, WsServer), never
+  /// through this base: no virtual destructor to carry in the image.
+  ~WsConnection() = default;
 
   /// The role's step while state() is connecting: reads the peer's opening
   /// bytes from in_. Returns true with an event (open, request, or closed

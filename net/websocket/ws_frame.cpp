@@ -48,10 +48,9 @@ Result<WsFrameHeader> parse_ws_frame_header(std::span<const uint8_t> bytes) {
   return h;
 }
 
-namespace {
 // Both roles write the same header; only the mask bit and key differ.
-size_t write_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin, uint64_t payload_length,
-                    const uint8_t* mask_key) {
+size_t write_ws_frame_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin,
+                             uint64_t payload_length, const uint8_t* mask_key) {
   const uint8_t mask_bit = mask_key ? 0x80 : 0x00;
   size_t pos = 0;
   out[pos++] = static_cast<uint8_t>((fin ? 0x80 : 0x00) | static_cast<uint8_t>(opcode));
@@ -70,17 +69,6 @@ size_t write_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, 
     for (size_t i = 0; i < 4; ++i) out[pos++] = mask_key[i];
   }
   return pos;
-}
-}  // namespace
-
-size_t write_ws_frame_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin,
-                             uint64_t payload_length, const uint8_t (&mask_key)[4]) {
-  return write_header(out, opcode, fin, payload_length, mask_key);
-}
-
-size_t write_ws_server_frame_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin,
-                                    uint64_t payload_length) {
-  return write_header(out, opcode, fin, payload_length, nullptr);
 }
 
 bool is_valid_ws_close_code(uint16_t code) {

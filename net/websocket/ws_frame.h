@@ -45,15 +45,19 @@ struct WsFrameHeader {
 /// so the caller checks those.
 Result<WsFrameHeader> parse_ws_frame_header(std::span<const uint8_t> bytes);
 
-/// Writes a masked frame header (client to server) into `out`, which must
-/// hold kWsMaxHeaderBytes. Returns the number of bytes written.
+/// Writes a frame header into `out`, which must hold kWsMaxHeaderBytes:
+/// masked with the 4 bytes at `mask_key` (client to server), or unmasked
+/// when `mask_key` is null (server to client, RFC 6455 5.1; at most 10
+/// bytes). Returns the number of bytes written.
 size_t write_ws_frame_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin,
-                             uint64_t payload_length, const uint8_t (&mask_key)[4]);
+                             uint64_t payload_length, const uint8_t* mask_key);
 
-/// Writes an unmasked frame header (server to client, RFC 6455 5.1) into
-/// `out`. Returns the number of bytes written (at most 10).
-size_t write_ws_server_frame_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin,
-                                    uint64_t payload_length);
+/// An unmasked frame header (server to client): write_ws_frame_header
+/// without a mask key.
+inline size_t write_ws_server_frame_header(std::span<uint8_t, kWsMaxHeaderBytes> out, WsOpcode opcode, bool fin,
+                                           uint64_t payload_length) {
+  return write_ws_frame_header(out, opcode, fin, payload_length, nullptr);
+}
 
 /// Whether a close code may appear in a close frame (RFC 6455 7.4 and the
 /// IANA registry): 1000-1003, 1007-1014 and 3000-4999. 1005, 1006 and 1015

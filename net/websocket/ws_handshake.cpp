@@ -154,13 +154,16 @@ Status make_ws_handshake_key(Random& random, WsHandshakeKey& out) {
 }
 
 size_t ws_upgrade_request_size(const WsUpgradeRequest& r) {
-  return std::string_view("GET  HTTP/1.1\r\n").size() + r.path.size() +
-         std::string_view("Host: \r\n").size() + r.host.size() +
-         std::string_view("Upgrade: websocket\r\nConnection: Upgrade\r\n").size() +
-         std::string_view("Sec-WebSocket-Key: \r\n").size() + r.key.size() +
-         std::string_view("Sec-WebSocket-Version: 13\r\n").size() +
-         std::string_view("Sec-WebSocket-Protocol: \r\n").size() + r.subprotocol.size() +
-         std::string_view("User-Agent: \r\n").size() + r.user_agent.size() + kCrlf.size();
+  // The request's own text, counted once at compile time: no copy of it in
+  // the image.
+  constexpr size_t kFixedBytes = std::string_view("GET  HTTP/1.1\r\n").size() +
+                                 std::string_view("Host: \r\n").size() +
+                                 std::string_view("Upgrade: websocket\r\nConnection: Upgrade\r\n").size() +
+                                 std::string_view("Sec-WebSocket-Key: \r\n").size() +
+                                 std::string_view("Sec-WebSocket-Version: 13\r\n").size() +
+                                 std::string_view("Sec-WebSocket-Protocol: \r\n").size() +
+                                 std::string_view("User-Agent: \r\n").size() + kCrlf.size();
+  return kFixedBytes + r.path.size() + r.host.size() + r.key.size() + r.subprotocol.size() + r.user_agent.size();
 }
 
 Status write_ws_upgrade_request(const WsUpgradeRequest& r, ByteQueue& out) {
