@@ -34,6 +34,22 @@ struct Recorder : SocketEvents {
   }
 };
 
+// A TCP listener on a free loopback port; -1 when none could be made.
+int listening_socket(uint16_t& port) {
+  const int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (ls < 0 || bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len) != 0 || listen(ls, 4) != 0) {
+    if (ls >= 0) ::close(ls);
+    return -1;
+  }
+  port = ntohs(a.sin_port);
+  return ls;
+}
+
 template <class Pred>
 void pump(PosixNetwork& net, Pred done) {
   for (int i = 0; i < 200 && !done(); ++i) net.wait(20);
@@ -76,18 +92,13 @@ TEST(PosixNetwork, RefusedPortIsConnectRefused) {
 }
 
 TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
-  int ls = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
-  listen(ls, 1);
+  uint16_t port = 0;
+  const int ls = listening_socket(port);
+  ASSERT_GE(ls, 0);
 
   PosixNetwork net;
   Recorder r;
-  const Result<SocketId> socket = net.open(IpAddress::parse("127.0.0.1"), ntohs(a.sin_port), r);
+  const Result<SocketId> socket = net.open(IpAddress::parse("127.0.0.1"), port, r);
   ASSERT_TRUE(socket.ok());
   pump(net, [&] { return r.connected; });
   ASSERT_TRUE(r.connected);
@@ -110,14 +121,9 @@ TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
 }
 
 TEST(PosixNetwork, EachOwnerHearsOnlyItsOwnSocketsAndLookups) {
-  int ls = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
-  listen(ls, 2);
+  uint16_t port = 0;
+  const int ls = listening_socket(port);
+  ASSERT_GE(ls, 0);
 
   PosixNetwork net;
   Recorder link, tunnel;
@@ -126,8 +132,8 @@ TEST(PosixNetwork, EachOwnerHearsOnlyItsOwnSocketsAndLookups) {
   ASSERT_TRUE(link_lookup.ok());
   ASSERT_TRUE(tunnel_lookup.ok());
   EXPECT_NE(*link_lookup, *tunnel_lookup);
-  const Result<SocketId> link_socket = net.open(IpAddress::parse("127.0.0.1"), ntohs(a.sin_port), link);
-  const Result<SocketId> tunnel_socket = net.open(IpAddress::parse("127.0.0.1"), ntohs(a.sin_port), tunnel);
+  const Result<SocketId> link_socket = net.open(IpAddress::parse("127.0.0.1"), port, link);
+  const Result<SocketId> tunnel_socket = net.open(IpAddress::parse("127.0.0.1"), port, tunnel);
   ASSERT_TRUE(link_socket.ok());
   ASSERT_TRUE(tunnel_socket.ok());
   EXPECT_NE(*link_socket, *tunnel_socket);
