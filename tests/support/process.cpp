@@ -76,7 +76,7 @@ bool ChildProcess::running() {
   return false;
 }
 
-int ChildProcess::stop() {
+int ChildProcess::stop(int grace_ms) {
   if (pid_ <= 0) return -1;
   if (reaped_) {
     pid_ = -1;
@@ -84,7 +84,7 @@ int ChildProcess::stop() {
   }
   int status = 0;
   kill(pid_, SIGTERM);
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < grace_ms / 10; ++i) {
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_ || r < 0) {
       pid_ = -1;

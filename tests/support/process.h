@@ -24,9 +24,9 @@ class ChildProcess {
   /// nothing is sent to its PID (which the system may give to another
   /// process).
   bool running();
-  /// SIGTERM, then SIGKILL after 2 s; returns the wait status (also when
+  /// SIGTERM, then SIGKILL after grace_ms; returns the wait status (also when
   /// running() already reaped the child).
-  int stop();
+  int stop(int grace_ms = 2000);
   /// Contents of the log so far (for failure messages).
   std::string log() const;
 
