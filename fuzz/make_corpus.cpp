@@ -19,6 +19,7 @@
 #include "firmware/grace/grace_record.h"
 #include "firmware/license/license_record.h"
 #include "firmware/protocol/device_messages.h"
+#include "firmware/protocol/server_messages.h"
 #include "hal/flash/flash_record_store.h"
 #include "hal/flash/sim_nor_flash.h"
 #include "hal/sim/deterministic_random.h"
@@ -28,7 +29,7 @@
 #include "server_core/base64url_encode.h"
 #include "server_core/license_json.h"
 #include "server_core/license_signer.h"
-#include "server_core/server_message_writer.h"
+#include "server_core/json_text.h"
 
 using namespace sublink;
 namespace fs = std::filesystem;
@@ -83,19 +84,22 @@ Result<std::string> device_message(Build&& build) {
 
 void server_messages(const SignedGrant& grant) {
   const char* t = "server_messages";
-  seed_text(t, "welcome", build_welcome(1, 1'700'000'000'000, 60, 86400, "{\"node\":\"a\"}"));
-  seed_text(t, "heartbeat_ack", build_heartbeat_ack(2, 1'700'000'060'000));
-  seed_text(t, "license_grant", build_license_grant(3, grant, "k1"));
-  seed_text(t, "license_denied", build_license_denied(3, "not_entitled", "no seats"));
-  seed_text(t, "license_revoke", build_license_revoke(7, "L-1", "contract ended"));
-  seed_text(t, "audit_ack_ok", build_audit_ack(4, AuditResult::ok, {}));
-  const Overuse over[] = {{"trunks", 40, 30}};
-  seed_text(t, "audit_ack_overuse", build_audit_ack(4, AuditResult::overuse, over));
-  seed_text(t, "event_ack", build_event_ack(5, std::string("0123456789abcdef"), 12));
-  seed_text(t, "event_ack_legacy", build_event_ack(5, std::nullopt, 3));
-  seed_text(t, "request", build_request(8, "status.get", "{\"verbose\":true}"));
-  seed_text(t, "disconnect", build_disconnect("maintenance", 30));
-  seed_text(t, "error", build_error(1, "unauthorized", "unknown system", 600));
+  auto answer = [](int64_t re) { return Envelope{std::nullopt, re}; };
+  auto request = [](int64_t id) { return Envelope{id, std::nullopt}; };
+  seed_text(t, "welcome",
+            message_text(answer(1), Welcome{1'700'000'000'000, 60, 86400, JsonValue::of_text("{\"node\":\"a\"}")}));
+  seed_text(t, "heartbeat_ack", message_text(answer(2), HeartbeatAck{1'700'000'060'000}));
+  seed_text(t, "license_grant", message_text(answer(3), LicenseGrant{grant.license, grant.sig, "ES256", "k1"}));
+  seed_text(t, "license_denied", message_text(answer(3), LicenseDenied{"not_entitled", "no seats"}));
+  seed_text(t, "license_revoke", message_text(request(7), LicenseRevoke{"L-1", "contract ended"}));
+  seed_text(t, "audit_ack_ok", message_text(answer(4), AuditAck{false, JsonValue::of_text("[]")}));
+  seed_text(t, "audit_ack_overuse",
+            message_text(answer(4), AuditAck{true, JsonValue::of_text(R"([{"name":"trunks","peak":40,"licensed":30}])")}));
+  seed_text(t, "event_ack", message_text(answer(5), EventAck{std::string_view("0123456789abcdef"), 12}));
+  seed_text(t, "event_ack_legacy", message_text(answer(5), EventAck{std::nullopt, 3}));
+  seed_text(t, "request", message_text(request(8), Request{"status.get", JsonValue::of_text("{\"verbose\":true}")}));
+  seed_text(t, "disconnect", message_text(Envelope{}, Disconnect{"maintenance", 30}));
+  seed_text(t, "error", message_text(answer(1), ServerError{"unauthorized", "unknown system", 600}));
 }
 
 void device_messages() {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "firmware/protocol/wire_fields.h"  // is_event_stream_id
 #include "hal/clock.h"
 #include "hal/status.h"
 #include "server_core/license_json.h"
@@ -117,9 +118,6 @@ struct AuditRecord {
 /// stored before the schema knew streams, and those a device that sends no
 /// `stream` still delivers. Never 16 hex digits, so never a device's stream.
 inline constexpr std::string_view kLegacyEventStream = "legacy";
-
-/// True when `text` is a device's stream id: 16 lower-case hex digits.
-bool is_event_stream_id(std::string_view text);
 
 /// One event as the device sent it: the envelope the server dedups on and
 /// the whole object, kept verbatim for the application behind the server.

@@ -1,5 +1,7 @@
 #include "server_core/server_session.h"
 
+#include <cJSON.h>
+
 #include <algorithm>
 #include <array>
 #include <variant>
@@ -9,8 +11,7 @@
 #include "firmware/protocol/device_messages.h"
 #include "firmware/protocol/server_messages.h"
 #include "net/websocket/utf8_validator.h"
-#include "server_core/device_message_parser.h"
-#include "server_core/server_message_writer.h"
+#include "server_core/json_text.h"
 
 namespace sublink {
 
@@ -35,6 +36,55 @@ Millis saturating_add(Millis a, Millis b) {
   return __builtin_add_overflow(a, b, &r) ? kNever : r;
 }
 
+std::optional<std::string> owned(const std::optional<std::string_view>& view) {
+  if (!view) return std::nullopt;
+  return std::string(*view);
+}
+
+/// The whole value as compact JSON (cJSON on the installed hooks).
+std::string print(const cJSON* item) {
+  if (item == nullptr) return "null";
+  char* text = cJSON_PrintUnformatted(item);
+  if (text == nullptr) return "null";
+  std::string out(text);
+  cJSON_free(text);
+  return out;
+}
+
+/// What the session keeps of a hello: the device as the operator sees it.
+HelloInfo hello_info_of(const HelloMessage& h) {
+  HelloInfo info;
+  info.agent = std::string(h.agent);
+  info.fw = std::string(h.fw);
+  info.role = std::string(h.role);
+  info.boot = h.boot;
+  if (!h.event_stream.empty()) info.event_stream = std::string(h.event_stream);
+  info.instance = owned(h.instance);
+  info.device_time = h.time;
+  info.state = std::string(h.state);
+  info.grace_elapsed_s = h.grace_elapsed_s;
+  info.license_serial = owned(h.license_serial);
+  return info;
+}
+
+/// An answer to the device's request `re` (nullopt: unsolicited).
+Envelope answer_to(std::optional<int64_t> re) { return Envelope{std::nullopt, re}; }
+
+/// A request of the server's, answered with `re` = id.
+Envelope request_id(int64_t id) { return Envelope{id, std::nullopt}; }
+
+/// audit_ack's `over`: [{name, peak, licensed}], the features used beyond their entitlement.
+Result<std::string> overuse_json(const std::vector<Overuse>& over) {
+  return write_json_text([&](JsonWriter& w) {
+    w.begin_array();
+    for (const Overuse& o : over) {
+      w.begin_object().key("name").string(o.name).key("peak").integer(o.peak).key("licensed").integer(o.licensed)
+          .end_object();
+    }
+    w.end_array();
+  });
+}
+
 }  // namespace
 
 ServerSession::ServerSession(SessionSettings settings, Directory& directory, LicenseSigner& signer,
@@ -49,6 +99,16 @@ ServerSession::ServerSession(SessionSettings settings, Directory& directory, Lic
 
 ServerSession::~ServerSession() {
   if (!system_id_.empty()) identities_.unlink(system_id_, *this);
+}
+
+std::map<std::string, uint32_t> requested_quantities(const LicenseRequest& request) {
+  std::map<std::string, uint32_t> asked;
+  for (const FeatureRequest& f : request.features) {
+    auto qty = static_cast<uint32_t>(f.qty);  // 0..2^32-1, checked by the reader
+    auto [it, fresh] = asked.emplace(std::string(f.name), qty);
+    if (!fresh) it->second = std::max(it->second, qty);
+  }
+  return asked;
 }
 
 // ---- Output ------------------------------------------------------------------------
@@ -71,7 +131,7 @@ void ServerSession::close(uint16_t code, std::string reason) {
 
 void ServerSession::refuse(std::optional<int64_t> re, std::string_view code, std::string_view message,
                            std::optional<int64_t> retry_after_s) {
-  send(build_error(re, code, message, retry_after_s));
+  send(message_text(answer_to(re), ServerError{code, message, retry_after_s}));
   close(1008, std::string(code));
 }
 
@@ -106,21 +166,21 @@ void ServerSession::on_text(std::string_view text, Millis now) {
 
 void ServerSession::handle(const DeviceMessage& m, Millis now) {
   if (!welcomed_) {
-    if (!std::holds_alternative<HelloRequest>(m.body)) {
+    if (!std::holds_alternative<HelloMessage>(m.body)) {
       return refuse(m.id, "hello_expected", "the first message must be hello");
     }
     return on_hello(m, now);
   }
-  if (std::holds_alternative<HelloRequest>(m.body)) return close(1002, "hello_repeated");
-  if (std::holds_alternative<HeartbeatRequest>(m.body)) {
-    send(build_heartbeat_ack(m.id, now));
-  } else if (std::holds_alternative<LicenseRequestMessage>(m.body)) {
+  if (std::holds_alternative<HelloMessage>(m.body)) return close(1002, "hello_repeated");
+  if (std::holds_alternative<Heartbeat>(m.body)) {
+    send(message_text(answer_to(m.id), HeartbeatAck{now}));
+  } else if (std::holds_alternative<LicenseRequest>(m.body)) {
     on_license_request(m, now);
-  } else if (std::holds_alternative<LicenseAuditMessage>(m.body)) {
+  } else if (std::holds_alternative<LicenseAudit>(m.body)) {
     on_audit(m, now);
-  } else if (std::holds_alternative<EventBatchMessage>(m.body)) {
+  } else if (std::holds_alternative<EventBatch>(m.body)) {
     on_events(m);
-  } else if (std::holds_alternative<ResponseMessage>(m.body)) {
+  } else if (std::holds_alternative<Response>(m.body)) {
     on_response(m);
   }
   // Unknown types are ignored (forward compatibility).
@@ -166,7 +226,7 @@ void ServerSession::on_closed(Millis now, std::string_view reason) {
 // ---- Device messages -----------------------------------------------------------------
 
 void ServerSession::on_hello(const DeviceMessage& m, Millis now) {
-  const auto& hello = std::get<HelloRequest>(m.body);
+  const auto& hello = std::get<HelloMessage>(m.body);
   if (hello.proto != kProtocolVersion) {
     return refuse(m.id, "unsupported_proto", "this server speaks sublink/1 (proto 1)");
   }
@@ -187,25 +247,29 @@ void ServerSession::on_hello(const DeviceMessage& m, Millis now) {
     Result<bool> standing = directory_.alarm_standing(hello.system_id, kDuplicateIdentityAlarm);
     if (!standing.ok()) return busy(m.id);
     if (*standing) {
-      output_.identity = IdentityNotice{hello.system_id, hello.info.instance, std::nullopt, "", false, 0, true, true};
+      output_.identity =
+          IdentityNotice{std::string(hello.system_id), owned(hello.instance), std::nullopt, "", false, 0, true, true};
       return refuse(m.id, "duplicate_identity", "another appliance uses this system's identity",
                     settings_.duplicate_identity_retry_s);
     }
   }
-  ConnectionRecord record{hello.system_id, hello.customer_id, peer_.port, peer_.address, now};
+  ConnectionRecord record{std::string(hello.system_id), std::string(hello.customer_id), peer_.port, peer_.address, now};
   Result<int64_t> id = directory_.connection_up(record);
   if (!id.ok()) return busy(m.id);
   connection_id_ = *id;
   customer_id_ = hello.customer_id;
   system_id_ = hello.system_id;
-  hello_ = hello.info;
+  hello_ = hello_info_of(hello);
   if (!apply_identity(m.id, now)) return;
-  license_serial_ = hello.info.license_serial;
-  held_serial_ = hello.info.license_serial;
+  license_serial_ = hello_.license_serial;
+  held_serial_ = hello_.license_serial;
   unconfirmed_serials_.clear();
   welcomed_ = true;
   connected_since_ = now;
-  send(build_welcome(m.id, now, settings_.heartbeat_s, settings_.audit_s, std::to_string(connection_id_)));
+  // The session is opaque to the device: the connection's id, as a JSON string.
+  std::string session = "\"" + std::to_string(connection_id_) + "\"";
+  send(message_text(answer_to(m.id),
+                    Welcome{now, settings_.heartbeat_s, settings_.audit_s, JsonValue::of_text(session)}));
   if (!revoke_again_if_revoked(now)) busy(std::nullopt);
 }
 
@@ -249,7 +313,7 @@ void ServerSession::replace(Millis) {
   replaced_ = true;
   // Sent whatever the link's state (even blackholed): the device still on
   // it, if any, must learn why it lost the link.
-  send(build_disconnect("replaced", settings_.replaced_retry_s));
+  send(message_text(Envelope{}, Disconnect{"replaced", settings_.replaced_retry_s}));
   close(1000, "replaced");
   wake();
 }
@@ -273,13 +337,10 @@ bool ServerSession::is_primary() const { return hello_.role.empty() || hello_.ro
 
 void ServerSession::on_license_request(const DeviceMessage& m, Millis now) {
   if (!is_primary()) {
-    send(build_license_denied(m.id, "not_primary", "only the appliance's primary link is licensed"));
+    send(message_text(answer_to(m.id), LicenseDenied{"not_primary", "only the appliance's primary link is licensed"}));
     return;
   }
-  const auto& request = std::get<LicenseRequestMessage>(m.body);
-  std::map<std::string, uint32_t> asked;
-  for (const LicensedQuantity& f : request.features) asked[f.name] = f.qty;
-  requested_ = std::move(asked);
+  requested_ = requested_quantities(std::get<LicenseRequest>(m.body));
   if (grant(m.id, now) == GrantOutcome::failed) busy(m.id);
 }
 
@@ -287,7 +348,7 @@ ServerSession::GrantOutcome ServerSession::grant(std::optional<int64_t> re, Mill
   Result<SystemLookup> lookup = directory_.find_system(customer_id_, system_id_);
   if (!lookup.ok()) return GrantOutcome::failed;
   auto deny = [&](std::string_view code, std::string_view message) {
-    send(build_license_denied(re, code, message));
+    send(message_text(answer_to(re), LicenseDenied{code, message}));
     return GrantOutcome::denied;
   };
   if (lookup->match != SystemMatch::found) return deny("not_entitled", "system no longer registered");
@@ -332,7 +393,9 @@ ServerSession::GrantOutcome ServerSession::grant(std::optional<int64_t> re, Mill
   IssuedLicense record{system_id_, content.serial, issued, expires, content.features};
   if (!directory_.record_issued(record).ok()) return GrantOutcome::failed;
 
-  send(build_license_grant(re, *signed_grant, settings_.kid));
+  LicenseGrant grant_message{signed_grant->license, signed_grant->sig, "ES256", std::nullopt};
+  if (!settings_.kid.empty()) grant_message.kid = settings_.kid;
+  send(message_text(answer_to(re), grant_message));
   license_serial_ = content.serial;
   unconfirmed_serials_.push_back(content.serial);
   renew_at_ = issued + (expires - issued) / 2;
@@ -340,7 +403,7 @@ ServerSession::GrantOutcome ServerSession::grant(std::optional<int64_t> re, Mill
 }
 
 void ServerSession::on_audit(const DeviceMessage& m, Millis now) {
-  const auto& audit = std::get<LicenseAuditMessage>(m.body);
+  const auto& audit = std::get<LicenseAudit>(m.body);
   Result<SystemLookup> lookup = directory_.find_system(customer_id_, system_id_);
   if (!lookup.ok()) return busy(m.id);
   AuditRecord record;
@@ -348,10 +411,10 @@ void ServerSession::on_audit(const DeviceMessage& m, Millis now) {
   record.serial = audit.serial;
   record.from = audit.from;
   record.to = audit.to;
-  record.usage = audit.usage;
+  for (const FeatureUsage& u : audit.usage) record.usage.push_back({std::string(u.name), u.in_use, u.peak});
   record.received = now;
   // Usage is judged against what the system is paid for now.
-  for (const FeatureUsageReport& u : audit.usage) {
+  for (const FeatureUsageReport& u : record.usage) {
     uint32_t licensed = 0;
     if (lookup->match == SystemMatch::found) {
       auto it = lookup->record.entitlements.find(u.name);
@@ -362,18 +425,26 @@ void ServerSession::on_audit(const DeviceMessage& m, Millis now) {
   }
   record.result = record.over.empty() ? AuditResult::ok : AuditResult::overuse;
   if (!directory_.record_audit(record).ok()) return busy(m.id);
-  device_holds(audit.serial);  // an audit names the license in force
+  device_holds(std::string(audit.serial));  // an audit names the license in force
   last_audit_ = record.result;
-  send(build_audit_ack(m.id, record.result, record.over));
+  Result<std::string> over = overuse_json(record.over);
+  if (!over.ok()) return send(over.status());
+  send(message_text(answer_to(m.id), AuditAck{record.result == AuditResult::overuse, JsonValue::of_text(*over)}));
 }
 
 void ServerSession::on_events(const DeviceMessage& m) {
-  const auto& batch = std::get<EventBatchMessage>(m.body);
-  Result<int64_t> upto = directory_.store_events(system_id_, batch.stream.value_or(std::string(kLegacyEventStream)),
-                                                 batch.events);
+  const auto& batch = std::get<EventBatch>(m.body);
+  // A batch without a stream comes from a device before streams: kept under
+  // kLegacyEventStream, acknowledged without `stream`.
+  std::string stream(batch.stream.value_or(kLegacyEventStream));
+  std::vector<DeviceEvent> events;
+  for (const EventMessage& e : batch.events) {
+    events.push_back(DeviceEvent{stream, e.seq, e.time, std::string(e.kind), print(e.object)});
+  }
+  Result<int64_t> upto = directory_.store_events(system_id_, stream, events);
   if (!upto.ok()) return busy(m.id);
   // license_applied / license_revoked say which license the device holds.
-  for (const DeviceEvent& e : batch.events) {
+  for (const DeviceEvent& e : events) {
     if (e.kind != "license_applied" && e.kind != "license_revoked") continue;
     auto doc = JsonDocument::parse(e.json);
     if (!doc.ok()) continue;
@@ -386,11 +457,13 @@ void ServerSession::on_events(const DeviceMessage& m) {
       held_serial_.reset();
     }
   }
-  send(build_event_ack(m.id, batch.stream, *upto));
+  send(message_text(answer_to(m.id), EventAck{batch.stream, *upto}));
 }
 
 void ServerSession::on_response(const DeviceMessage& m) {
-  const DeviceResponse& response = std::get<ResponseMessage>(m.body).response;
+  const Response& answer = std::get<Response>(m.body);
+  DeviceResponse response{answer.re, answer.ok, answer.ok ? print(answer.result) : std::string(),
+                          std::string(answer.error_code), std::string(answer.error_message)};
   auto it = pending_.find(response.id);
   // An answer to nothing this session asked (or asked twice) is ignored.
   if (it == pending_.end() || it->second) return;
@@ -427,7 +500,7 @@ std::optional<int64_t> ServerSession::revoke(std::string_view serial, std::strin
   if (!directory_.record_revoked(system_id_, serial, reason, now).ok()) return std::nullopt;
   int64_t id = next_id_++;
   pending_[id] = std::nullopt;
-  send(build_license_revoke(id, serial, reason));
+  send(message_text(request_id(id), LicenseRevoke{serial, reason}));
   revoke_ids_.push_back(id);
   if (license_serial_ == serial || serial == "*") license_serial_.reset();
   return id;
@@ -447,7 +520,7 @@ std::optional<ServerSession::HeldRevoke> ServerSession::revoke_held(std::string_
   sent.serial = unconfirmed_serials_.empty() ? *held_serial_ : "*";
   int64_t id = next_id_++;
   pending_[id] = std::nullopt;
-  send(build_license_revoke(id, sent.serial, reason));
+  send(message_text(request_id(id), LicenseRevoke{sent.serial, reason}));
   revoke_ids_.push_back(id);
   license_serial_.reset();
   sent.id = id;
@@ -456,7 +529,7 @@ std::optional<ServerSession::HeldRevoke> ServerSession::revoke_held(std::string_
 
 bool ServerSession::disconnect(std::string_view reason, std::optional<int64_t> retry_after_s, Millis now) {
   if (!ready() || !is_valid_utf8(reason) || (retry_after_s && *retry_after_s < 0)) return false;
-  send(build_disconnect(reason, retry_after_s));
+  send(message_text(Envelope{}, Disconnect{reason, retry_after_s}));
   disconnect_deadline_ = saturating_add(now, settings_.hello_timeout_ms);
   return true;
 }
@@ -466,7 +539,7 @@ std::optional<int64_t> ServerSession::request(std::string_view method, std::stri
   if (!params_json.empty() && !JsonDocument::parse(params_json).ok()) return std::nullopt;
   int64_t id = next_id_++;
   pending_[id] = std::nullopt;
-  send(build_request(id, method, params_json));
+  send(message_text(request_id(id), Request{method, JsonValue::of_text(params_json)}));
   return id;
 }
 

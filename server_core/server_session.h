@@ -34,6 +34,11 @@
 namespace sublink {
 
 struct DeviceMessage;
+struct LicenseRequest;
+
+/// What a license_request asks for, as the server counts it: each feature
+/// once, a name given twice with its larger quantity.
+std::map<std::string, uint32_t> requested_quantities(const LicenseRequest& request);
 
 /// What the server tells devices and how it issues licenses.
 struct SessionSettings {

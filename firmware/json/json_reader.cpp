@@ -36,6 +36,10 @@ const cJSON* JsonReader::field(const char* name) const {
 
 const cJSON* JsonReader::optional_any(const char* name) const { return field(name); }
 
+const cJSON* json_first_element(const cJSON* array) { return cJSON_IsArray(array) ? array->child : nullptr; }
+
+const cJSON* json_next_element(const cJSON* element) { return element != nullptr ? element->next : nullptr; }
+
 void JsonReader::fail(const char* name, JsonProblem problem, JsonType expected, JsonType found) {
   if (!ok()) return;
   error_.status = Status(Reason::protocol_violation);

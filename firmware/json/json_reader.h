@@ -23,6 +23,12 @@ inline constexpr int64_t kMaxJsonInteger = (int64_t{1} << 53) - 1;
 /// +-(2^53-1) are `integer`, other numbers `number`.
 JsonType json_type_of(const cJSON* item);
 
+/// The first element of a JSON array (nullptr when empty or not an array),
+/// and the element after `element` (nullptr after the last): walking an
+/// array without cJSON's header.
+const cJSON* json_first_element(const cJSON* array);
+const cJSON* json_next_element(const cJSON* element);
+
 class JsonReader {
  public:
   /// Reads fields of `object`. `parent`/`index` name where the object sits
@@ -56,6 +62,8 @@ class JsonReader {
   /// unless an earlier error is already kept.
   void reject(const char* name, JsonProblem problem = JsonProblem::bad_value);
 
+  /// The object read (as given to the constructor).
+  const cJSON* node() const { return object_; }
   bool ok() const { return error_.problem == JsonProblem::none; }
   /// The first error; its status is protocol_violation.
   const JsonError& error() const { return error_; }

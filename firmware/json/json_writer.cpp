@@ -57,7 +57,7 @@ JsonWriter& JsonWriter::key(std::string_view name) {
 
 JsonWriter& JsonWriter::string(std::string_view text) {
   separate();
-  if (!is_valid_utf8(text)) bad_utf8_ = true;
+  if (!is_valid_utf8(text)) invalid_ = true;
   static constexpr char kHex[] = "0123456789abcdef";
   put('"');
   for (char ch : text) {
@@ -118,7 +118,7 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
 }
 
 Result<size_t> JsonWriter::finish() {
-  if (bad_utf8_) return Status(Reason::invalid_argument);
+  if (invalid_) return Status(Reason::invalid_argument);
   if (size_ + 1 > out_.size()) return Status(Reason::out_of_memory, static_cast<int32_t>(size_ + 1));
   out_[size_] = '\0';
   return size_;

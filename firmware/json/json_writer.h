@@ -32,6 +32,10 @@ class JsonWriter {
   /// A value that is already JSON (the caller vouches for it).
   JsonWriter& raw(std::string_view json);
 
+  /// Marks the text as not to be sent (a value the caller found invalid):
+  /// finish() gives invalid_argument, as for a string that is not UTF-8.
+  void reject() { invalid_ = true; }
+
   /// Length of the text (without the NUL), or out_of_memory with detail =
   /// bytes needed including the NUL, or invalid_argument when a string was
   /// not valid UTF-8.
@@ -45,7 +49,7 @@ class JsonWriter {
   std::span<char> out_;
   size_t size_ = 0;
   bool need_comma_ = false;
-  bool bad_utf8_ = false;
+  bool invalid_ = false;  // a string not UTF-8, or reject()
 };
 
 }  // namespace sublink

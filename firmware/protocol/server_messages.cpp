@@ -80,6 +80,101 @@ ServerMessageBody read_body(std::string_view type, JsonReader& r) {
 
 }  // namespace
 
+namespace {
+
+JsonWriter& start(JsonWriter& w, std::string_view type, const Envelope& envelope) {
+  w.begin_object().key("type").string(type);
+  if (envelope.id) w.key("id").integer(*envelope.id);
+  if (envelope.re) w.key("re").integer(*envelope.re);
+  return w;
+}
+
+void open_field(JsonWriter& w, const char* name, const JsonValue& value) {
+  if (!value.text.empty()) w.key(name).raw(value.text);
+}
+
+void retry_after(JsonWriter& w, const std::optional<int64_t>& retry_after_s) {
+  if (retry_after_s) w.key("retry_after_s").integer(*retry_after_s);
+}
+
+}  // namespace
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const Welcome& m) {
+  JsonWriter w(out);
+  start(w, "welcome", envelope).key("time").integer(m.time).key("heartbeat_s").integer(m.heartbeat_s)
+      .key("audit_s").integer(m.audit_s);
+  open_field(w, "session", m.session);
+  w.end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const HeartbeatAck& m) {
+  JsonWriter w(out);
+  start(w, "heartbeat_ack", envelope).key("time").integer(m.time).end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const LicenseGrant& m) {
+  JsonWriter w(out);
+  start(w, "license_grant", envelope).key("license").string(m.license).key("sig").string(m.sig)
+      .key("alg").string(m.alg);
+  if (m.kid) w.key("kid").string(*m.kid);
+  w.end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const LicenseDenied& m) {
+  JsonWriter w(out);
+  start(w, "license_denied", envelope).key("code").string(m.code).key("message").string(m.message).end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const LicenseRevoke& m) {
+  JsonWriter w(out);
+  start(w, "license_revoke", envelope).key("serial").string(m.serial).key("reason").string(m.reason).end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const AuditAck& m) {
+  JsonWriter w(out);
+  start(w, "audit_ack", envelope).key("status").string(m.overuse ? "overuse" : "ok");
+  open_field(w, "over", m.over);
+  w.end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const EventAck& m) {
+  JsonWriter w(out);
+  start(w, "event_ack", envelope);
+  if (m.stream) w.key("stream").string(*m.stream);
+  w.key("upto").integer(m.upto).end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const Request& m) {
+  JsonWriter w(out);
+  start(w, "request", envelope).key("method").string(m.method);
+  open_field(w, "params", m.params);
+  w.end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const Disconnect& m) {
+  JsonWriter w(out);
+  start(w, "disconnect", envelope).key("reason").string(m.reason);
+  retry_after(w, m.retry_after_s);
+  w.end_object();
+  return w.finish();
+}
+
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const ServerError& m) {
+  JsonWriter w(out);
+  start(w, "error", envelope).key("code").string(m.code).key("message").string(m.message);
+  retry_after(w, m.retry_after_s);
+  w.end_object();
+  return w.finish();
+}
+
 JsonResult<ServerMessage> parse_server_message(std::string_view text) {
   auto doc = JsonDocument::parse(text);
   if (!doc.ok()) return doc.error();

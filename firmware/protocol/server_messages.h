@@ -1,15 +1,21 @@
-// Parser for every message the server sends (PROTOCOL.md section 4): one
-// received text message in, one typed message out. No state: what a message
-// means for the link is the state machine's business.
+// Every message the server sends (PROTOCOL.md section 4): one type, one
+// reader and one writer per message, used by the device (which reads them)
+// and the server (which writes them), so a new field is one change here.
+// The reader: one received text message in, one typed message out, every
+// field checked where it enters. No state: what a message means for the
+// link is the state machine's business.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <variant>
 
 #include "firmware/json/json_document.h"
 #include "firmware/json/json_error.h"
+#include "firmware/json/json_writer.h"
+#include "firmware/protocol/wire_fields.h"
 #include "hal/clock.h"
 
 struct cJSON;
@@ -23,7 +29,7 @@ struct Welcome {
   Millis time = 0;                          // server clock
   int64_t heartbeat_s = kDefaultHeartbeatS;  // >= 1
   int64_t audit_s = kDefaultAuditS;          // >= 1
-  const cJSON* session = nullptr;           // opaque, any JSON value; nullptr when absent
+  JsonValue session;                        // opaque, any JSON value; nullptr when absent
 };
 
 struct HeartbeatAck {
@@ -33,7 +39,7 @@ struct HeartbeatAck {
 struct LicenseGrant {
   std::string_view license;  // base64url, checked by the license layer
   std::string_view sig;
-  std::string_view alg;
+  std::string_view alg = "ES256";
   std::optional<std::string_view> kid;
 };
 
@@ -49,7 +55,7 @@ struct LicenseRevoke {
 
 struct AuditAck {
   bool overuse = false;          // status "overuse" (else "ok")
-  const cJSON* over = nullptr;   // the server's detail when overuse; nullptr when absent
+  JsonValue over;                // the server's detail when overuse; nullptr when absent
 };
 
 struct EventAck {
@@ -59,7 +65,7 @@ struct EventAck {
 
 struct Request {
   std::string_view method;
-  const cJSON* params = nullptr;  // any JSON value, nullptr when absent
+  JsonValue params;  // any JSON value, nullptr when absent
 };
 
 struct Disconnect {
@@ -73,11 +79,6 @@ struct ServerError {
   std::optional<int64_t> retry_after_s;  // >= 0
 };
 
-/// A type this agent does not know: logged and ignored.
-struct UnknownMessage {
-  std::string_view type;
-};
-
 using ServerMessageBody = std::variant<Welcome, HeartbeatAck, LicenseGrant, LicenseDenied, LicenseRevoke, AuditAck,
                                        EventAck, Request, Disconnect, ServerError, UnknownMessage>;
 
@@ -89,6 +90,22 @@ struct ServerMessage {
   std::optional<int64_t> re;  // present on answers
   ServerMessageBody body;
 };
+
+/// Writers: one JSON object into `out` (type, the envelope's id/re, then
+/// the fields in the table's order); its length, or out_of_memory (detail:
+/// bytes needed), or invalid_argument (a string not UTF-8). Optional fields (kid, stream, retry_after_s, and an open field
+/// whose text is empty) are left out; message, reason and the rest are
+/// always written.
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const Welcome& welcome);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const HeartbeatAck& ack);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const LicenseGrant& grant);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const LicenseDenied& denied);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const LicenseRevoke& revoke);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const AuditAck& ack);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const EventAck& ack);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const Request& request);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const Disconnect& disconnect);
+Result<size_t> write_message(std::span<char> out, const Envelope& envelope, const ServerError& error);
 
 /// Parses one text message. Errors, by the close code the caller sends:
 /// invalid_payload (not JSON) -> 1007; protocol_violation (not an object,
