@@ -87,7 +87,7 @@ void server_messages(const SignedGrant& grant) {
   auto answer = [](int64_t re) { return Envelope{std::nullopt, re}; };
   auto request = [](int64_t id) { return Envelope{id, std::nullopt}; };
   seed_text(t, "welcome",
-            message_text(answer(1), Welcome{1'700'000'000'000, 60, 86400, JsonValue::of_text("{\"node\":\"a\"}")}));
+            message_text(answer(1), Welcome{1'700'000'000'000, 60, 86400, JsonValue::of_text(R"("{\"node\":\"a\"}")")}));
   seed_text(t, "heartbeat_ack", message_text(answer(2), HeartbeatAck{1'700'000'060'000}));
   seed_text(t, "license_grant", message_text(answer(3), LicenseGrant{grant.license, grant.sig, "ES256", "k1"}));
   seed_text(t, "license_denied", message_text(answer(3), LicenseDenied{"not_entitled", "no seats"}));
