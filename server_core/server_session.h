@@ -13,9 +13,11 @@
 //       send out.messages in order, then close with out.close if set;
 //   when the connection is gone (either side):  s.on_closed(now, why);
 // Times are server UTC milliseconds. Nothing here blocks or reads a clock.
-// Parsing uses the installed JsonArena, if any (as the device does), and
-// releases it before on_text returns, so a simulation may host sessions and
-// agents on one arena.
+// Messages are read and written with the device's own codec
+// (firmware/protocol: parse_device_message, write_message). Parsing uses
+// the installed JsonArena, if any (as the device does), and releases it
+// before on_text returns, so a simulation may host sessions and agents on
+// one arena.
 #pragma once
 
 #include <cstdint>
