@@ -36,9 +36,11 @@ object with "cmd" (applies to every open connection unless said otherwise):
       keep_entitlement, entitlements are cleared so the next request is denied
   {"cmd":"entitle","features":{"name":qty,...}}   replace entitlements
   {"cmd":"grant","features":{...}?,"expires_in_s":N?,"not_before_in_s":N?,
-   "replay":N?}  unsolicited license_grant (no `re`); features also become
-      the entitlement; replay re-sends the exact grant number N of those
-      issued so far (0 the first, -1 the latest)
+   "replay":N?,"system_id":S?,"bad_signature":false}  unsolicited
+      license_grant (no `re`); features also become the entitlement; replay
+      re-sends the exact grant number N of those issued so far (0 the first,
+      -1 the latest); system_id signs a license for another system;
+      bad_signature flips one bit of the signature (a forged license)
   {"cmd":"disconnect","retry_after_s":N,"reason":R?}
   {"cmd":"request","method":M,"params":{...}?,"id":N?}  the answer is the
       journaled `recv` whose msg.re is that id (id is journaled as sent)
@@ -72,6 +74,7 @@ usage: sublink1_server.py --port P [--port P2 ...] --cert C --key K --ca CA
 """
 import argparse
 import asyncio
+import base64
 import http
 import json
 import os
@@ -93,6 +96,14 @@ SUBPROTOCOL = "sublink.v1"
 INSTANCE = re.compile(r"[0-9a-f]{16}")
 REPLACEMENT_WINDOW_S = 3600
 MAX_REPLACEMENTS = 3
+
+
+def flip_one_bit(b64url_text):
+    """The base64url text with one bit of the bytes it encodes flipped."""
+    padded = b64url_text + "=" * (-len(b64url_text) % 4)
+    data = bytearray(base64.urlsafe_b64decode(padded))
+    data[len(data) // 2] ^= 0x01
+    return base64.urlsafe_b64encode(bytes(data)).decode("ascii").rstrip("=")
 
 
 def parse_args(argv=None):
@@ -398,8 +409,8 @@ class Server:
             else:
                 older.ws.transport.abort()
 
-    def make_grant(self, conn, features, expires_in_s=None, not_before_in_s=None):
-        """Signs a new license for conn's system; `features` is [(name, qty)]."""
+    def make_grant(self, conn, features, expires_in_s=None, not_before_in_s=None, system_id=None):
+        """Signs a new license for conn's system (or `system_id`); `features` is [(name, qty)]."""
         now = self.now_ms()
         # `issued` must grow from grant to grant: the agent refuses a grant
         # not newer than the one it holds.
@@ -415,7 +426,8 @@ class Server:
             not_before = issued + 1000 * not_before_in_s
         expires = issued + 1000 * (expires_in_s if expires_in_s is not None else self.args.license_days * 86400)
         serial = "L%d" % issued
-        data = license_bytes(serial, conn.customer_id, conn.system_id, issued, not_before, expires, features)
+        data = license_bytes(serial, conn.customer_id, system_id or conn.system_id, issued, not_before, expires,
+                             features)
         fields = self.signer.grant_fields(data)
         self.grants.append((serial, fields))
         self.journal.write("license", conn.number, serial=serial, license=json.loads(data))
@@ -516,9 +528,11 @@ class Server:
                 if "features" in cmd:
                     self.entitled = features_map(cmd["features"])
                 fields = self.make_grant(c, sorted(self.entitled.items()), cmd.get("expires_in_s"),
-                                         cmd.get("not_before_in_s"))
+                                         cmd.get("not_before_in_s"), cmd.get("system_id"))
             msg = {"type": "license_grant"}
             msg.update(fields)
+            if cmd.get("bad_signature"):
+                msg["sig"] = flip_one_bit(msg["sig"])
             await self.send(c, msg)
         return {"links": len(links)}
 
