@@ -34,6 +34,14 @@ run_preset() {  # run_preset NAME [test [LABELS_LEFT_OUT]]
 }
 
 run_preset host test
+# The fault matrix (docs/fault-matrix.md): every required fault has a row
+# whose test passed in the run above (tools/fault_matrix/table.py).
+echo "== host: the fault matrix"
+if tools/fault_matrix/table.py "$results/host.xml"; then
+  printf 'fault matrix: every required fault has a passing row\t1\t1\t0\t0\n' >>"$results/suites.tsv"
+else
+  printf 'fault matrix: every required fault has a passing row\t1\t0\t1\t0\n' >>"$results/suites.tsv"; exit 1
+fi
 echo "== model: spin, every state of model/sublink.pml"
 if model/check.sh; then
   printf 'model (spin)\t3\t3\t0\t0\n' >>"$results/suites.tsv"
@@ -45,13 +53,14 @@ ctest --preset host -L packaging --output-junit "$results/host-packaging.xml"
 cpack --config build/host/CPackConfig.cmake -B build/packages >build/packages.log 2>&1 || { cat build/packages.log; exit 1; }
 # Under the sanitizers every test but the benchmarks and the whole-scenario sweeps (a power cut,
 # a wipe or a crash loop at every point of a scenario, each run thousands of
-# times: far past the timeout there); the host build above runs the sweeps.
+# times: far past the timeout there) and the 10,000-reconnect soak (minutes
+# there); the host build above runs them.
 # The same build carries gcov's counters: after its tests, the branch
 # coverage of firmware/, net/ and hal/ per file (tools/coverage, docs/coverage.md);
 # below the floor in tools/coverage/floor.txt fails the run.
 find build/host-asan -name '*.gcda' -delete 2>/dev/null || true
 # Benchmarks measure the host build; under the sanitizers they only cost time.
-run_preset host-asan test "packaging|sweep|bench"
+run_preset host-asan test "packaging|sweep|bench|soak"
 echo "== host-asan: branch coverage"
 if tools/coverage/coverage.py build/host-asan; then
   printf 'branch coverage at or above the floor\t1\t1\t0\t0\n' >>"$results/suites.tsv"
@@ -84,7 +93,7 @@ run_preset cortex-m3
 boards/linux-arm/fetch_sysroot.sh
 run_preset linux-armhf
 echo "== linux-armhf: tests under qemu-arm"
-ctest --preset linux-armhf -j "$jobs" --timeout 600 --output-on-failure -LE "sweep|bench|packaging" \
+ctest --preset linux-armhf -j "$jobs" --timeout 600 --output-on-failure -LE "sweep|bench|packaging|soak" \
   --output-junit "$results/linux-armhf.xml"
 
 # The mps2-an385 image on a real network path with the host build's

@@ -26,7 +26,7 @@ namespace {
 
 constexpr int kReconnects = 10000;
 
-TEST(ReconnectSoak, TenThousandConsecutiveReconnects) {
+TEST(FaultMatrixSoak, TenThousandConsecutiveReconnects) {
   fault_row("10,000 consecutive reconnects",
             "licensed after each; TLS arena use and high-water mark after the last equal those after the 100th; RSS bounded",
             "connection_reset");

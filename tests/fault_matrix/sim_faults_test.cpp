@@ -29,9 +29,9 @@ namespace {
 constexpr size_t kTlsArenaBytes = 4 << 20;  // device and server of one world
 constexpr Millis kMinute = 60 * kSecondMs;
 
-class SimFault : public ::testing::Test {
+class FaultMatrix : public ::testing::Test {
  protected:
-  SimFault() : tls_memory_(kTlsArenaBytes), tls_arena_(tls_memory_) {}
+  FaultMatrix() : tls_memory_(kTlsArenaBytes), tls_arena_(tls_memory_) {}
 
   /// Starts a world (setup adjusted by `configure`) and runs it until the
   /// device is licensed; records the baselines the checks compare with.
@@ -131,7 +131,7 @@ class SimFault : public ::testing::Test {
   size_t tls_baseline_ = 0;
 };
 
-TEST_F(SimFault, ServerCrash) {
+TEST_F(FaultMatrix, ServerCrash) {
   fault_row("server crash", "grace with every feature on; licensed again with the same license when it is back",
             "connect_refused");
   start_licensed();
@@ -149,7 +149,7 @@ TEST_F(SimFault, ServerCrash) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, BlackholedLink) {
+TEST_F(FaultMatrix, BlackholedLink) {
   fault_row("blackholed link (no FIN)", "declared dead after 3 heartbeat intervals, grace, relinks when the path is back",
             "connect_timeout");
   start_licensed();
@@ -165,7 +165,7 @@ TEST_F(SimFault, BlackholedLink) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, DnsFailureThenRecovery) {
+TEST_F(FaultMatrix, DnsFailureThenRecovery) {
   fault_row("DNS failure then recovery", "grace while the name does not resolve; relinks once it does",
             "dns_failed");
   start_licensed();
@@ -181,7 +181,7 @@ TEST_F(SimFault, DnsFailureThenRecovery) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, Revoke) {
+TEST_F(FaultMatrix, Revoke) {
   fault_row("revoke", "features off at once, no grace; a new grant later licenses again", "license_revoked");
   start_licensed();
   ASSERT_TRUE(world().server().revoke("contract ended"));
@@ -200,7 +200,7 @@ TEST_F(SimFault, Revoke) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, ReplayedOlderLicense) {
+TEST_F(FaultMatrix, ReplayedOlderLicense) {
   fault_row("replayed older license", "refused; the newer license stays in force", "license_refused (replay)");
   start_licensed();
   ASSERT_TRUE(world().server().push_grant());
@@ -221,7 +221,7 @@ TEST_F(SimFault, ReplayedOlderLicense) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, DisconnectStorm) {
+TEST_F(FaultMatrix, DisconnectStorm) {
   fault_row("disconnect storm", "each disconnect honoured with its retry_after_s; license kept, features on, no alarm",
             "disconnect (maintenance), logged");
   start_licensed();
@@ -234,7 +234,7 @@ TEST_F(SimFault, DisconnectStorm) {
     EXPECT_GE(world().now() - at, 25 * kSecondMs);
   }
   expect_running();
-  EXPECT_EQ(device_lines("log: server asked to disconnect"), 20u) << timeline_text(world());
+  EXPECT_EQ(device_lines("log: server asked to disconnect (maintenance)"), 20u) << timeline_text(world());
   EXPECT_EQ(server_count(world(), "grace_started"), server_count(world(), "grace_cleared"));
   EXPECT_EQ(stored_count(EventKind::grace_alarm), 0u);
   expect_nothing_lost();
@@ -242,7 +242,7 @@ TEST_F(SimFault, DisconnectStorm) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, ClockRollback) {
+TEST_F(FaultMatrix, ClockRollback) {
   fault_row("clock rollback", "recorded; grace time neither added nor removed", "clock_rollback");
   start_licensed();
   world().server().stop();
@@ -261,7 +261,7 @@ TEST_F(SimFault, ClockRollback) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, ClockForwardJump) {
+TEST_F(FaultMatrix, ClockForwardJump) {
   fault_row("clock forward jump", "recorded; the 20 days the clock skipped are not charged to grace", "clock_jump");
   start_licensed();
   world().server().stop();
@@ -280,7 +280,7 @@ TEST_F(SimFault, ClockForwardJump) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, RtcLost) {
+TEST_F(FaultMatrix, RtcLost) {
   fault_row("RTC lost", "state held (a 1970 clock is unknown, not tampering); links on the build time",
             "no rollback recorded; clock source server");
   start_licensed();
@@ -302,7 +302,7 @@ TEST_F(SimFault, RtcLost) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, StateWipe) {
+TEST_F(FaultMatrix, StateWipe) {
   fault_row("state wipe", "boots unlicensed on a new event stream, licensed again; the server keeps both streams",
             "new event stream");
   start_licensed();
@@ -318,7 +318,7 @@ TEST_F(SimFault, StateWipe) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, ClonedIdentity) {
+TEST_F(FaultMatrix, ClonedIdentity) {
   fault_row("cloned identity", "never both linked; the server raises duplicate_identity; the original relinks",
             "disconnect (replaced); duplicate_identity at the server");
   start_licensed(11);
@@ -332,12 +332,12 @@ TEST_F(SimFault, ClonedIdentity) {
   ASSERT_EQ(world().server().directory().alarms().size(), 1u) << timeline_text(world());
   EXPECT_EQ(world().server().directory().alarms()[0].kind, "duplicate_identity");
   clone.power_off();
-  EXPECT_GE(device_lines("log: server asked to disconnect"), 1u) << timeline_text(world());
+  EXPECT_GE(device_lines("log: server asked to disconnect (replaced)"), 1u) << timeline_text(world());
   expect_nothing_lost();
   expect_memory_flat();
 }
 
-TEST_F(SimFault, CrashLoopInGrace) {
+TEST_F(FaultMatrix, CrashLoopInGrace) {
   fault_row("crash loop in grace", "grace advances through every restart; alarm and expiry on schedule",
             "grace_alarm, grace_expired");
   start_licensed(1, [](SimWorldSetup& s) { s.ntp_after_boot_ms = 0; });
@@ -361,10 +361,11 @@ TEST_F(SimFault, CrashLoopInGrace) {
   expect_memory_flat();
 }
 
-TEST_F(SimFault, PowerCutAtEveryStorageWrite) {
+TEST_F(FaultMatrix, PowerCutAtEveryStorageWrite) {
   fault_row("power cut at every storage write",
-            "after each cut: boots, the record holds its old or new value, grace and events intact",
-            "record_damaged only for the record cut");
+            "after each cut: boots, relinks, licensed, every event delivered once; a record cut in a later "
+            "write keeps its old or new value",
+            "record_damaged (no_intact_copy) only for a cut in a record's first write");
   // One short life: licensed, an hour of grace, licensed again. First its
   // writes as they happen without a cut, then the same life with the power
   // cut half-way through each of them in turn.
@@ -392,6 +393,11 @@ TEST_F(SimFault, PowerCutAtEveryStorageWrite) {
     life(world());
     expect_running();
     EXPECT_EQ(world().device().power_cuts(), 1u);
+    bool first_of_its_record = true;
+    for (const SimWrite& earlier : writes) {
+      if (earlier.index < write.index && earlier.record == write.record) first_of_its_record = false;
+    }
+    EXPECT_EQ(stored_count(EventKind::record_damaged), first_of_its_record ? 1u : 0u) << timeline_text(world());
     expect_nothing_lost();
     world_.reset();
     EXPECT_EQ(TlsArena::current_bytes(), 0u) << "a world left TLS memory behind";

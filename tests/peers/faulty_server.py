@@ -21,9 +21,11 @@ Every connection gets the same fault (--fault):
   invalid_json    after 101: a text frame that is not JSON
   tls_alert       after 101: a TLS close_notify alert, then TCP open
   rst_mid_frame   after 101: the first half of a frame, then RST
+  proxy_502       no TLS: an HTTP proxy whose upstream failed, answering
+                  every CONNECT with 502 Bad Gateway
 
-It prints "listening PORT" once it listens, and one line per connection
-("conn N fault F done"), flushed, for the test's failure messages.
+It prints "listening PORT" once it listens, "accepted N" for each
+connection and "conn N fault F done" (or the error that ended it), flushed.
 
 usage: faulty_server.py --port P --fault F --cert C --key K --ca CA
 """
@@ -39,7 +41,7 @@ import time
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 AFTER_UPGRADE = {"oversized", "fragmented_ping", "masked", "invalid_utf8", "invalid_json", "tls_alert",
                  "rst_mid_frame", "tls_ok"}
-FAULTS = {"tcp_no_tls", "slowloris", "tls11_only", "weak_cipher", "no_101", "wrong_accept",
+FAULTS = {"tcp_no_tls", "proxy_502", "slowloris", "tls11_only", "weak_cipher", "no_101", "wrong_accept",
           "no_subprotocol"} | AFTER_UPGRADE
 
 
@@ -148,6 +150,11 @@ def serve(number, raw, args, ctx):
             while raw.recv(4096):
                 pass
             return
+        if args.fault == "proxy_502":
+            if read_request(raw) is not None:
+                raw.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            print("conn %d fault %s done" % (number, args.fault), flush=True)
+            return
         tls = ctx.wrap_socket(raw, server_side=True)
         keep = tls
         headers = read_request(tls)
@@ -178,7 +185,7 @@ def serve(number, raw, args, ctx):
 
 
 def main(args):
-    ctx = None if args.fault == "tcp_no_tls" else tls_context(args)
+    ctx = None if args.fault in ("tcp_no_tls", "proxy_502") else tls_context(args)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", args.port))
@@ -188,6 +195,7 @@ def main(args):
     while True:
         raw, _ = listener.accept()
         number += 1
+        print("accepted %d" % number, flush=True)
         threading.Thread(target=serve, args=(number, raw, args, ctx), daemon=True).start()
 
 

@@ -1,0 +1,387 @@
+// Fault matrix rows with the real daemon (sublinkd) on loopback. Each row
+// links the daemon to the independent sublink/1 server
+// (tests/peers/sublink1_server.py) until it is licensed, then breaks the
+// server in one way: the server itself misbehaves (a forged license, an
+// unknown message), or it stops listening and a misbehaving server
+// (tests/peers/faulty_server.py: TLS, upgrade and framing faults) takes its
+// port. The four things each row asserts:
+//  1. sublinkd keeps running through every failed round, and stops with
+//     exit status 0 at SIGTERM (in the host-asan build LeakSanitizer makes
+//     that status non-zero when anything was leaked);
+//  2. `sublinkctl status --json` names the reason (last_failure.reason, a
+//     Reason name of hal/status.h) or the daemon logs the refusal;
+//  3. the license held before the fault stays in force with its features
+//     through the fault (grace, features on), the daemon is licensed again
+//     when the good server is back, and every event it stored reached the
+//     server once: per stream, the seqs stored are 1..n with no gap and no
+//     repeat;
+//  4. the daemon's RSS after three more failed rounds is within 1 MiB of its
+//     RSS at the first (a leaked TLS context is ~36 KiB a round).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fault_matrix/fault_row.h"
+#include "integration/sublinkd_rig.h"
+
+namespace sublink::test {
+namespace {
+
+const char* const kPython = "/usr/bin/python3";
+
+bool licensed_and_up(const Json& s) { return s.at("state").str() == "licensed" && s.at("link").str() == "up"; }
+
+class FaultMatrixDaemon : public ::testing::Test {
+ protected:
+  /// The good server and a licensed daemon (with `extra` configuration
+  /// members); records the license.
+  void start_licensed(const std::string& extra = "") {
+    if (!server_) server_ = std::make_unique<PeerServer>(dir_.path(), PeerServer::Options{});
+    Daemon::Config config;
+    config.ports = {server_->port()};
+    config.extra = extra;
+    daemon_ = std::make_unique<Daemon>(dir_.path(), config);
+    Json s = daemon_->wait_status(licensed_and_up);
+    ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
+    serial_ = s.at("license.serial").str();
+    features_ = feature_list(s.at("license.features"));
+  }
+
+  /// The good server stops listening and drops the link; `fault` of
+  /// faulty_server.py takes its port (served with `cert`, a file of the test
+  /// PKI).
+  void replace_server(const std::string& fault, const std::string& cert = "server") {
+    ASSERT_TRUE(server_->command(R"({"cmd":"stop_listening","drop":true})"));
+    start_faulty(server_->port(), fault, cert);
+  }
+  void start_faulty(int port, const std::string& fault, const std::string& cert = "server") {
+    const std::string& pki = rig_pki_dir();
+    faulty_ = ChildProcess({kPython, source_path("tests/peers/faulty_server.py"), "--port", std::to_string(port),
+                            "--fault", fault, "--cert", pki + "/" + cert + ".crt", "--key", pki + "/" + cert + ".key",
+                            "--ca", pki + "/ca.crt"},
+                           dir_.file("faulty.log"));
+    ASSERT_TRUE(wait_for_port(port, 10000)) << faulty_.log();
+  }
+
+  /// The misbehaving server goes; the good one listens again.
+  void restore_server() {
+    faulty_.stop();
+    ASSERT_TRUE(server_->command(R"({"cmd":"listen"})"));
+  }
+  /// Messages of the server's faults inside a licensed session: the link
+  /// stays up, the license in force stays, the daemon's RSS is flat over
+  /// `repeat` of them; true when `check_once` held after the first.
+  void in_session_fault(const std::string& control, int repeat, const std::function<void()>& check_once) {
+    ASSERT_TRUE(server_->command(control)) << context();
+    check_once();
+    const long before = rss_kib(daemon_->pid());
+    for (int i = 1; i < repeat; ++i) ASSERT_TRUE(server_->command(control)) << context();
+    Json s = daemon_->status();
+    EXPECT_TRUE(licensed_and_up(s)) << s.text() << context();
+    EXPECT_EQ(s.at("license.serial").str(), serial_) << s.text();
+    EXPECT_EQ(feature_list(s.at("license.features")), features_) << s.text();
+    EXPECT_EQ(server_->records("connect").size(), 1u) << "the link was never broken\n" << context();
+    const long after = rss_kib(daemon_->pid());
+    EXPECT_LT(after - before, 1024) << "RSS " << before << " KiB -> " << after << " KiB over " << repeat;
+    EXPECT_TRUE(daemon_->running());
+  }
+  /// The license_refused events the server stored, their JSON texts.
+  std::vector<std::string> refusals() const {
+    std::vector<std::string> out;
+    for (const Record& r : server_->records("event_stored")) {
+      if (r.json.at("event.kind").str() == "license_refused") out.push_back(r.json.at("event").text());
+    }
+    return out;
+  }
+  /// 3 for an in-session fault, then 1: events once, a clean stop.
+  void expect_events_once_and_clean_stop() {
+    EXPECT_EQ(daemon_->wait_status([](const Json& j) { return j.at("events_pending").num() == 0; }, 15000)
+                  .at("events_pending")
+                  .num(),
+              0);
+    expect_events_once();
+    const int status = daemon_->stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status << context();
+  }
+
+  /// Connections the misbehaving server took so far.
+  int faulty_connections() const {
+    const std::string log = faulty_.log();
+    int n = 0;
+    for (size_t at = 0; (at = log.find("accepted ", at)) != std::string::npos; ++at) ++n;
+    return n;
+  }
+
+  // ---- The four checks ------------------------------------------------------------
+  /// 1 and 2: still running, in grace with the license and features held
+  /// before the fault, and last_failure names `reason`.
+  void expect_running_with_reason(const std::string& reason) {
+    Json s = daemon_->wait_status([&](const Json& j) { return j.at("last_failure.reason").str() == reason; }, 20000);
+    EXPECT_EQ(s.at("last_failure.reason").str(), reason)
+        << "detail: " << s.at("last_failure.detail").str() << "\n" << s.text() << context();
+    EXPECT_TRUE(daemon_->running()) << context();
+    EXPECT_EQ(s.at("state").str(), "grace") << s.text();
+    EXPECT_EQ(s.at("license.serial").str(), serial_) << s.text();
+    EXPECT_EQ(feature_list(s.at("license.features")), features_) << s.text();
+  }
+  /// 4: RSS now and after three more failed rounds against the faulty server.
+  void expect_memory_flat_over_rounds() {
+    const long before = rss_kib(daemon_->pid());
+    const int rounds = faulty_connections();
+    EXPECT_TRUE(eventually([&] { return faulty_connections() >= rounds + 3; }, 30000)) << faulty_.log();
+    const long after = rss_kib(daemon_->pid());
+    EXPECT_GT(before, 0);
+    EXPECT_LT(after - before, 1024) << "RSS " << before << " KiB -> " << after << " KiB over 3 failed rounds";
+    EXPECT_TRUE(daemon_->running()) << context();
+  }
+  /// 3: licensed again once the good server is back, every event once; then
+  /// 1: a clean stop.
+  void expect_recovery_and_clean_stop() {
+    restore_server();
+    Json s = daemon_->wait_status(licensed_and_up, 20000);
+    ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
+    EXPECT_TRUE(daemon_->wait_status([](const Json& j) { return j.at("events_pending").num() == 0; }, 15000)
+                    .at("events_pending")
+                    .num() == 0);
+    expect_events_once();
+    const int status = daemon_->stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status << context();
+  }
+  /// Per stream, the seqs the server stored are 1..n, each once.
+  void expect_events_once() {
+    std::map<std::string, std::vector<int64_t>> seqs;
+    for (const Record& r : server_->records("event_stored")) {
+      seqs[r.json.at("stream").str()].push_back(r.json.at("seq").num());
+    }
+    EXPECT_FALSE(seqs.empty()) << context();
+    for (auto& [stream, list] : seqs) {
+      std::set<int64_t> unique(list.begin(), list.end());
+      EXPECT_EQ(unique.size(), list.size()) << "a seq stored twice in stream " << stream;
+      EXPECT_EQ(*unique.begin(), 1) << "stream " << stream;
+      EXPECT_EQ(*unique.rbegin(), static_cast<int64_t>(unique.size())) << "a gap in stream " << stream;
+    }
+  }
+
+  /// The whole row for a fault of faulty_server.py.
+  /// violation_retry_s is 1 (not 60) so the rounds after a close 1002/1007
+  /// come as fast as after any other failure.
+  void faulty_server_row(const std::string& fault, const std::string& reason, const std::string& cert = "server") {
+    start_licensed(R"("violation_retry_s": 1)");
+    replace_server(fault, cert);
+    expect_running_with_reason(reason);
+    expect_memory_flat_over_rounds();
+    expect_recovery_and_clean_stop();
+  }
+
+  std::string context() const {
+    std::string s;
+    if (daemon_) s += "\n--- sublinkd log ---\n" + daemon_->log();
+    s += "\n--- faulty server ---\n" + faulty_.log();
+    if (server_) s += "\n--- server journal ---\n" + server_->journal_text();
+    return s;
+  }
+
+  void TearDown() override {
+    daemon_.reset();
+    faulty_.stop();
+    server_.reset();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<PeerServer> server_;
+  std::unique_ptr<Daemon> daemon_;
+  ChildProcess faulty_;
+  std::string serial_;
+  std::string features_;
+};
+
+TEST_F(FaultMatrixDaemon, RstMidFrame) {
+  fault_row("RST mid-frame", "grace, license kept; relinks when a good server is back", "connection_reset");
+  faulty_server_row("rst_mid_frame", "connection_reset");
+}
+
+TEST_F(FaultMatrixDaemon, TcpAcceptedTlsNeverSpoken) {
+  fault_row("TCP accepted, TLS never spoken", "the round gives up at connect_timeout_s; grace, license kept",
+            "connect_timeout");
+  faulty_server_row("tcp_no_tls", "connect_timeout");
+}
+
+TEST_F(FaultMatrixDaemon, SlowLorisServer) {
+  fault_row("slow-loris server", "the round gives up at connect_timeout_s, not after the server's last byte",
+            "connect_timeout");
+  faulty_server_row("slowloris", "connect_timeout");
+}
+
+TEST_F(FaultMatrixDaemon, TlsAlertMidSession) {
+  fault_row("TLS alert mid-session", "the link ends; grace, license kept", "connection_closed");
+  faulty_server_row("tls_alert", "connection_closed");
+}
+
+TEST_F(FaultMatrixDaemon, ServerCertificateExpired) {
+  fault_row("server certificate expired", "no link; grace, license kept", "cert_expired");
+  faulty_server_row("tls_ok", "cert_expired", "server-expired");
+}
+
+TEST_F(FaultMatrixDaemon, ServerCertificateFromAnUnknownCa) {
+  fault_row("server certificate from an unknown CA", "no link; grace, license kept", "cert_unknown_ca");
+  faulty_server_row("tls_ok", "cert_unknown_ca", "server-other-ca");
+}
+
+TEST_F(FaultMatrixDaemon, ServerCertificateWithTheWrongName) {
+  fault_row("server certificate with the wrong name", "no link; grace, license kept", "cert_name_mismatch");
+  faulty_server_row("tls_ok", "cert_name_mismatch", "server-wrong-name");
+}
+
+TEST_F(FaultMatrixDaemon, ServerCertificateNotYetValid) {
+  fault_row("server certificate not yet valid", "no link; grace, license kept", "cert_not_yet_valid");
+  faulty_server_row("tls_ok", "cert_not_yet_valid", "server-future");
+}
+
+TEST_F(FaultMatrixDaemon, Tls11OnlyServer) {
+  fault_row("TLS 1.1-only server", "no link (TLS 1.2 only); grace, license kept", "tls_version");
+  faulty_server_row("tls11_only", "tls_version");
+}
+
+TEST_F(FaultMatrixDaemon, WeakCipherOnlyServer) {
+  fault_row("weak-cipher-only server", "no link (no suite in common); grace, license kept", "tls_alert");
+  faulty_server_row("weak_cipher", "tls_alert");
+}
+
+TEST_F(FaultMatrixDaemon, No101) {
+  fault_row("no 101", "no link; grace, license kept", "upgrade_status");
+  faulty_server_row("no_101", "upgrade_status");
+}
+
+TEST_F(FaultMatrixDaemon, WrongAcceptKey) {
+  fault_row("wrong Accept key", "no link; grace, license kept", "upgrade_invalid");
+  faulty_server_row("wrong_accept", "upgrade_invalid");
+}
+
+TEST_F(FaultMatrixDaemon, MissingSubprotocol) {
+  fault_row("missing subprotocol", "no link; grace, license kept", "upgrade_invalid");
+  faulty_server_row("no_subprotocol", "upgrade_invalid");
+}
+
+TEST_F(FaultMatrixDaemon, OversizedFrame) {
+  fault_row("oversized frame", "closed 1009 before the payload is buffered; grace, license kept", "message_too_big");
+  faulty_server_row("oversized", "message_too_big");
+}
+
+TEST_F(FaultMatrixDaemon, FragmentedControlFrame) {
+  fault_row("fragmented control frame", "closed 1002; grace, license kept", "protocol_violation");
+  faulty_server_row("fragmented_ping", "protocol_violation");
+}
+
+TEST_F(FaultMatrixDaemon, MaskedServerFrame) {
+  fault_row("masked server frame", "closed 1002; grace, license kept", "protocol_violation");
+  faulty_server_row("masked", "protocol_violation");
+}
+
+TEST_F(FaultMatrixDaemon, InvalidUtf8) {
+  fault_row("invalid UTF-8", "closed 1007; grace, license kept", "invalid_payload");
+  faulty_server_row("invalid_utf8", "invalid_payload");
+}
+
+TEST_F(FaultMatrixDaemon, InvalidJson) {
+  fault_row("invalid JSON", "closed 1007; grace, license kept", "invalid_payload");
+  faulty_server_row("invalid_json", "invalid_payload");
+}
+
+TEST_F(FaultMatrixDaemon, UnknownMessageType) {
+  fault_row("unknown message type", "logged and ignored (PROTOCOL.md 4); the link and the license stay",
+            "unknown message type ignored (log)");
+  start_licensed();
+  in_session_fault(R"({"cmd":"send","msg":{"type":"frobnicate","x":1}})", 20, [&] {
+    EXPECT_TRUE(eventually([&] { return daemon_->log().find("unknown message type ignored") != std::string::npos; },
+                           10000))
+        << context();
+  });
+  expect_events_once_and_clean_stop();
+}
+
+TEST_F(FaultMatrixDaemon, BadLicenseSignature) {
+  fault_row("bad license signature", "refused and reported; the license in force stays", "license_refused (bad_signature)");
+  start_licensed();
+  in_session_fault(R"({"cmd":"grant","bad_signature":true})", 10, [&] {
+    EXPECT_TRUE(eventually([&] { return !refusals().empty(); }, 10000)) << context();
+    ASSERT_FALSE(refusals().empty());
+    EXPECT_NE(refusals()[0].find("bad_signature"), std::string::npos) << refusals()[0];
+  });
+  expect_events_once_and_clean_stop();
+}
+
+TEST_F(FaultMatrixDaemon, LicenseForAnotherSystem) {
+  fault_row("license for another system", "refused and reported; the license in force stays",
+            "license_refused (wrong_system)");
+  start_licensed();
+  in_session_fault(R"({"cmd":"grant","system_id":"SYS-9999"})", 10, [&] {
+    EXPECT_TRUE(eventually([&] { return !refusals().empty(); }, 10000)) << context();
+    ASSERT_FALSE(refusals().empty());
+    EXPECT_NE(refusals()[0].find("wrong_system"), std::string::npos) << refusals()[0];
+  });
+  expect_events_once_and_clean_stop();
+}
+
+/// tinyproxy on `port` letting CONNECT through to `allowed_port`, with
+/// Basic authentication when `auth`.
+ChildProcess start_tinyproxy(const TempDir& dir, int port, int allowed_port, bool auth) {
+  std::ofstream(dir.file("tinyproxy.conf")) << "Port " << port << "\nListen 127.0.0.1\nTimeout 30\n"
+                                            << "Allow 127.0.0.1\nConnectPort " << allowed_port << "\n"
+                                            << "LogLevel Info\nMaxClients 16\n"
+                                            << (auth ? "BasicAuth user s3cret\n" : "");
+  ChildProcess p({"tinyproxy", "-d", "-c", dir.file("tinyproxy.conf")}, dir.file("tinyproxy.log"));
+  if (!wait_for_port(port, 10000)) ADD_FAILURE() << "tinyproxy did not start:\n" << p.log();
+  return p;
+}
+
+TEST_F(FaultMatrixDaemon, Proxy407) {
+  fault_row("proxy 407", "grace, license kept; relinks once the proxy lets it through again",
+            "proxy_auth_required");
+  server_ = std::make_unique<PeerServer>(dir_.path(), PeerServer::Options{});
+  const int proxy_port = free_port();
+  ChildProcess proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
+  start_licensed(R"("proxy": "http://127.0.0.1:)" + std::to_string(proxy_port) + R"(")");
+  proxy.stop();
+  proxy = start_tinyproxy(dir_, proxy_port, server_->port(), true);
+  ASSERT_TRUE(server_->command(R"({"cmd":"drop"})"));
+  expect_running_with_reason("proxy_auth_required");
+  const long before = rss_kib(daemon_->pid());
+  const Json first = daemon_->status();
+  EXPECT_TRUE(eventually([&] { return daemon_->status().at("last_failure.when").num() != first.at("last_failure.when").num(); }, 20000));
+  EXPECT_LT(rss_kib(daemon_->pid()) - before, 1024);
+  proxy.stop();
+  proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
+  Json s = daemon_->wait_status(licensed_and_up, 20000);
+  ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
+  expect_events_once_and_clean_stop();
+}
+
+TEST_F(FaultMatrixDaemon, Proxy502) {
+  fault_row("proxy 502", "grace, license kept; relinks once the proxy's upstream is back", "proxy_status (502)");
+  server_ = std::make_unique<PeerServer>(dir_.path(), PeerServer::Options{});
+  const int proxy_port = free_port();
+  ChildProcess proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
+  start_licensed(R"("proxy": "http://127.0.0.1:)" + std::to_string(proxy_port) + R"(")");
+  proxy.stop();
+  start_faulty(proxy_port, "proxy_502");
+  ASSERT_TRUE(server_->command(R"({"cmd":"drop"})"));
+  expect_running_with_reason("proxy_status");
+  EXPECT_EQ(daemon_->status().at("last_failure.detail").str().find("502") != std::string::npos, true)
+      << daemon_->status().text();
+  expect_memory_flat_over_rounds();
+  faulty_.stop();
+  proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
+  Json s = daemon_->wait_status(licensed_and_up, 20000);
+  ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
+  expect_events_once_and_clean_stop();
+}
+
+}  // namespace
+}  // namespace sublink::test
