@@ -18,7 +18,13 @@
 //  4. the daemon's RSS after three more failed rounds is within 1 MiB of its
 //     RSS at the first (a leaked TLS context is ~36 KiB a round).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
 
 #include <fstream>
 #include <functional>
@@ -30,6 +36,7 @@
 
 #include "fault_matrix/fault_row.h"
 #include "integration/sublinkd_rig.h"
+#include "integration/tiny_file_system.h"
 
 namespace sublink::test {
 namespace {
@@ -192,7 +199,49 @@ class FaultMatrixDaemon : public ::testing::Test {
     daemon_.reset();
     faulty_.stop();
     server_.reset();
+    state_fs_.reset();  // after the daemon left it
   }
+
+  /// A tmpfs of 512 KiB as the daemon's state directory (root only).
+  bool mount_state() {
+    state_fs_ = std::make_unique<TinyFileSystem>(dir_.file("state"), "512k");
+    return state_fs_->mounted();
+  }
+
+  /// The row of a state directory that refuses writes (`break_it`) until
+  /// `mend_it`: grace goes on in memory, status names `words`, nothing is
+  /// lost once writes are taken again.
+  void storage_row(const std::string& words, const std::function<bool()>& break_it,
+                   const std::function<bool()>& mend_it) {
+    ASSERT_TRUE(mount_state()) << state_fs_->error();
+    start_licensed(R"("grace_checkpoint_s": 1)");
+    ASSERT_TRUE(break_it()) << state_fs_->error();
+    ASSERT_TRUE(server_->command(R"({"cmd":"stop_listening","drop":true})"));
+    Json s = daemon_->wait_status(
+        [&](const Json& j) { return j.at("storage").str().find(words) != std::string::npos; }, 20000);
+    EXPECT_NE(s.at("storage").str().find(words), std::string::npos) << s.text() << context();
+    EXPECT_NE(daemon_->log().find("storage_failed"), std::string::npos) << "the storage_failed event\n" << context();
+    EXPECT_EQ(s.at("state").str(), "grace") << s.text();
+    EXPECT_EQ(s.at("license.serial").str(), serial_) << s.text();
+    EXPECT_EQ(feature_list(s.at("license.features")), features_) << s.text();
+    // Grace goes on counting while every checkpoint fails, memory flat.
+    const long rss_before = rss_kib(daemon_->pid());
+    const int64_t elapsed = s.at("grace_elapsed_s").num();
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    s = daemon_->status();
+    EXPECT_GE(s.at("grace_elapsed_s").num(), elapsed + 2) << s.text();
+    EXPECT_LT(rss_kib(daemon_->pid()) - rss_before, 1024);
+    EXPECT_TRUE(daemon_->running()) << context();
+    ASSERT_TRUE(mend_it()) << state_fs_->error();
+    s = daemon_->wait_status([](const Json& j) { return j.at("storage").str() == "ok"; }, 20000);
+    EXPECT_EQ(s.at("storage").str(), "ok") << s.text();
+    restore_server();
+    s = daemon_->wait_status(licensed_and_up, 20000);
+    ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
+    expect_events_once_and_clean_stop();
+  }
+
+  std::unique_ptr<TinyFileSystem> state_fs_;
 
   TempDir dir_;
   std::unique_ptr<PeerServer> server_;
@@ -379,6 +428,77 @@ TEST_F(FaultMatrixDaemon, Proxy502) {
   faulty_.stop();
   proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
   Json s = daemon_->wait_status(licensed_and_up, 20000);
+  ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
+  expect_events_once_and_clean_stop();
+}
+
+TEST_F(FaultMatrixDaemon, DiskFull) {
+  fault_row("disk full", "grace counts on in memory; the failure is named; nothing lost once there is space again",
+            "storage: No space left on device; storage_failed event");
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs for the state directory needs root (CI runs as root)";
+  storage_row("No space left on device", [&] { return state_fs_->fill(); },
+              [&] {
+                state_fs_->unfill();
+                return true;
+              });
+}
+
+TEST_F(FaultMatrixDaemon, ReadOnlyStateDir) {
+  fault_row("read-only state dir", "grace counts on in memory; the failure is named; nothing lost once it is writable",
+            "storage: Read-only file system; storage_failed event");
+  if (::geteuid() != 0) GTEST_SKIP() << "remounting the state directory read-only needs root (CI runs as root)";
+  storage_row("Read-only file system", [&] { return state_fs_->set_read_only(true); },
+              [&] { return state_fs_->set_read_only(false); });
+}
+
+/// Bytes of every file in `dir`.
+uintmax_t bytes_in(const std::string& dir) {
+  uintmax_t total = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.is_regular_file()) total += e.file_size();
+  }
+  return total;
+}
+
+TEST_F(FaultMatrixDaemon, SigkillMidWrite) {
+  fault_row("SIGKILL mid-write", "every restart finds its records intact; grace never goes back nor falls behind the "
+            "time passed, each kill charged at most one checkpoint; the state dir does not grow",
+            "no record damaged");
+  start_licensed(R"("grace_checkpoint_s": 1)");
+  ASSERT_TRUE(server_->command(R"({"cmd":"stop_listening","drop":true})"));
+  ASSERT_EQ(daemon_->wait_status([](const Json& j) { return j.at("state").str() == "grace"; }).at("state").str(),
+            "grace");
+  const auto gone = std::chrono::steady_clock::now();
+  const long rss_first = rss_kib(daemon_->pid());
+  const uintmax_t bytes_first = bytes_in(dir_.file("state"));
+  int64_t previous = 0;
+  constexpr int kKills = 15;
+  for (int i = 0; i < kKills; ++i) {
+    // Checkpoints every second: a kill at any point of the second lands in
+    // or near a write sooner or later; the offsets walk through it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + (i * 137) % 700));
+    ASSERT_TRUE(daemon_->running()) << context();
+    ::kill(daemon_->pid(), SIGKILL);
+    daemon_->restart();
+    Json s = daemon_->wait_status([](const Json& j) { return j.at("state").is_string(); }, 10000);
+    ASSERT_TRUE(s) << context();
+    EXPECT_EQ(s.at("damaged").size(), 0u) << "kill " << i << ": " << s.text();
+    EXPECT_EQ(s.at("state").str(), "grace") << s.text();
+    EXPECT_EQ(s.at("license.serial").str(), serial_) << s.text();
+    EXPECT_GE(s.at("grace_elapsed_s").num(), previous) << "kill " << i << ": grace went back\n" << s.text();
+    previous = s.at("grace_elapsed_s").num();
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - gone).count();
+  Json s = daemon_->status();
+  // Section 5: an unclean stop is charged one grace checkpoint (1 s here),
+  // so grace is never less than the time that passed, and at most a
+  // checkpoint a kill more.
+  EXPECT_GE(static_cast<double>(s.at("grace_elapsed_s").num()), wall - 2) << s.text();
+  EXPECT_LE(static_cast<double>(s.at("grace_elapsed_s").num()), wall + kKills + 2) << s.text();
+  EXPECT_LE(bytes_in(dir_.file("state")), bytes_first + 4096) << "the state dir grew over the kills";
+  EXPECT_LT(rss_kib(daemon_->pid()) - rss_first, 1024);
+  restore_server();
+  s = daemon_->wait_status(licensed_and_up, 20000);
   ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
   expect_events_once_and_clean_stop();
 }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "integration/sublinkd_rig.h"
+#include "integration/tiny_file_system.h"
 #include "server/server_process.h"
 #include "support/process.h"
 #include "tools/server/db/sqlite_directory.h"
@@ -54,47 +55,6 @@ bool connect_refused(int port) {
   ::close(fd);
   return refused;
 }
-
-// A size-limited tmpfs mounted at `path` for the agent's state_dir, so a
-// test can fill a real file system. Unmounted (lazily, so a process still
-// holding a file there cannot keep it) when it goes out of scope, also when
-// the test fails.
-class TinyFileSystem {
- public:
-  TinyFileSystem(const std::string& path, const std::string& size) : path_(path) {
-    ::mkdir(path.c_str(), 0700);
-    const std::string options = "size=" + size + ",mode=0700";
-    mounted_ = ::mount("tmpfs", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
-    if (!mounted_) error_ = std::string("mount tmpfs: ") + std::strerror(errno);
-  }
-  ~TinyFileSystem() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
-  // Writes a filler file until the file system refuses with ENOSPC; true
-  // when it did (and not some other error).
-  bool fill() {
-    const int fd = ::open((path_ + "/filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return false;
-    std::vector<char> block(4096, 'x');
-    int err = 0;
-    for (size_t size = block.size(); size > 0 && err == 0;) {
-      if (::write(fd, block.data(), size) < 0) {
-        if (errno != ENOSPC) err = errno;
-        size /= 2;  // the last page may still take a few bytes
-      }
-    }
-    ::close(fd);
-    return err == 0;
-  }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-  std::string error_;
-};
 
 bool up_on(const Json& s, int port) { return s.at("link").str() == "up" && s.at("port").num() == port; }
 bool licensed_on(const Json& s, int port) { return up_on(s, port) && s.at("state").str() == "licensed"; }
