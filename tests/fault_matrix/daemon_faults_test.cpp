@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -179,7 +180,7 @@ class FaultMatrixDaemon : public ::testing::Test {
   /// The whole row for a fault of faulty_server.py.
   /// violation_retry_s is 1 (not 60) so the rounds after a close 1002/1007
   /// come as fast as after any other failure.
-  void faulty_server_row(const std::string& fault, const std::string& reason, const std::string& cert = "server") {
+  void faulty_server_row(const std::string& fault, const std::string& reason, const std::string& cert) {
     start_licensed(R"("violation_retry_s": 1)");
     replace_server(fault, cert);
     expect_running_with_reason(reason);
@@ -251,97 +252,88 @@ class FaultMatrixDaemon : public ::testing::Test {
   std::string features_;
 };
 
-TEST_F(FaultMatrixDaemon, RstMidFrame) {
-  fault_row("RST mid-frame", "grace, license kept; relinks when a good server is back", "connection_reset");
-  faulty_server_row("rst_mid_frame", "connection_reset");
+/// One row of the misbehaving server's faults: what it does
+/// (faulty_server.py --fault), with which certificate of the test PKI, and
+/// what the daemon must show.
+struct FaultyServerCase {
+  const char* name;     // the test's name
+  const char* fault;    // the row's fault
+  const char* outcome;  // what must happen
+  const char* reason;   // last_failure.reason it must name
+  const char* peer_fault;
+  const char* cert;
+};
+
+const FaultyServerCase kFaultyServerCases[] = {
+    {"RstMidFrame", "RST mid-frame",
+     "grace, license kept; relinks when a good server is back",
+     "connection_reset", "rst_mid_frame", "server"},
+    {"TcpAcceptedTlsNeverSpoken", "TCP accepted, TLS never spoken",
+     "the round gives up at connect_timeout_s; grace, license kept",
+     "connect_timeout", "tcp_no_tls", "server"},
+    {"SlowLorisServer", "slow-loris server",
+     "the round gives up at connect_timeout_s, not after the server's last byte",
+     "connect_timeout", "slowloris", "server"},
+    {"TlsAlertMidSession", "TLS alert mid-session",
+     "the link ends; grace, license kept",
+     "connection_closed", "tls_alert", "server"},
+    {"ServerCertificateExpired", "server certificate expired",
+     "no link; grace, license kept",
+     "cert_expired", "tls_ok", "server-expired"},
+    {"ServerCertificateFromAnUnknownCa", "server certificate from an unknown CA",
+     "no link; grace, license kept",
+     "cert_unknown_ca", "tls_ok", "server-other-ca"},
+    {"ServerCertificateWithTheWrongName", "server certificate with the wrong name",
+     "no link; grace, license kept",
+     "cert_name_mismatch", "tls_ok", "server-wrong-name"},
+    {"ServerCertificateNotYetValid", "server certificate not yet valid",
+     "no link; grace, license kept",
+     "cert_not_yet_valid", "tls_ok", "server-future"},
+    {"Tls11OnlyServer", "TLS 1.1-only server",
+     "no link (TLS 1.2 only); grace, license kept",
+     "tls_version", "tls11_only", "server"},
+    {"WeakCipherOnlyServer", "weak-cipher-only server",
+     "no link (no suite in common); grace, license kept",
+     "tls_alert", "weak_cipher", "server"},
+    {"No101", "no 101",
+     "no link; grace, license kept",
+     "upgrade_status", "no_101", "server"},
+    {"WrongAcceptKey", "wrong Accept key",
+     "no link; grace, license kept",
+     "upgrade_invalid", "wrong_accept", "server"},
+    {"MissingSubprotocol", "missing subprotocol",
+     "no link; grace, license kept",
+     "upgrade_invalid", "no_subprotocol", "server"},
+    {"OversizedFrame", "oversized frame",
+     "the link closed; grace, license kept",
+     "message_too_big", "oversized", "server"},
+    {"FragmentedControlFrame", "fragmented control frame",
+     "the link closed; grace, license kept",
+     "protocol_violation", "fragmented_ping", "server"},
+    {"MaskedServerFrame", "masked server frame",
+     "the link closed; grace, license kept",
+     "protocol_violation", "masked", "server"},
+    {"InvalidUtf8", "invalid UTF-8",
+     "the link closed; grace, license kept",
+     "invalid_payload", "invalid_utf8", "server"},
+    {"InvalidJson", "invalid JSON",
+     "the link closed; grace, license kept",
+     "invalid_payload", "invalid_json", "server"},
+};
+
+/// Names a case by its name in test output (not its bytes).
+void PrintTo(const FaultyServerCase& c, std::ostream* os) { *os << c.name; }
+
+class FaultyServerRow : public FaultMatrixDaemon, public ::testing::WithParamInterface<FaultyServerCase> {};
+
+TEST_P(FaultyServerRow, Fault) {
+  const FaultyServerCase& c = GetParam();
+  fault_row(c.fault, c.outcome, c.reason);
+  faulty_server_row(c.peer_fault, c.reason, c.cert);
 }
 
-TEST_F(FaultMatrixDaemon, TcpAcceptedTlsNeverSpoken) {
-  fault_row("TCP accepted, TLS never spoken", "the round gives up at connect_timeout_s; grace, license kept",
-            "connect_timeout");
-  faulty_server_row("tcp_no_tls", "connect_timeout");
-}
-
-TEST_F(FaultMatrixDaemon, SlowLorisServer) {
-  fault_row("slow-loris server", "the round gives up at connect_timeout_s, not after the server's last byte",
-            "connect_timeout");
-  faulty_server_row("slowloris", "connect_timeout");
-}
-
-TEST_F(FaultMatrixDaemon, TlsAlertMidSession) {
-  fault_row("TLS alert mid-session", "the link ends; grace, license kept", "connection_closed");
-  faulty_server_row("tls_alert", "connection_closed");
-}
-
-TEST_F(FaultMatrixDaemon, ServerCertificateExpired) {
-  fault_row("server certificate expired", "no link; grace, license kept", "cert_expired");
-  faulty_server_row("tls_ok", "cert_expired", "server-expired");
-}
-
-TEST_F(FaultMatrixDaemon, ServerCertificateFromAnUnknownCa) {
-  fault_row("server certificate from an unknown CA", "no link; grace, license kept", "cert_unknown_ca");
-  faulty_server_row("tls_ok", "cert_unknown_ca", "server-other-ca");
-}
-
-TEST_F(FaultMatrixDaemon, ServerCertificateWithTheWrongName) {
-  fault_row("server certificate with the wrong name", "no link; grace, license kept", "cert_name_mismatch");
-  faulty_server_row("tls_ok", "cert_name_mismatch", "server-wrong-name");
-}
-
-TEST_F(FaultMatrixDaemon, ServerCertificateNotYetValid) {
-  fault_row("server certificate not yet valid", "no link; grace, license kept", "cert_not_yet_valid");
-  faulty_server_row("tls_ok", "cert_not_yet_valid", "server-future");
-}
-
-TEST_F(FaultMatrixDaemon, Tls11OnlyServer) {
-  fault_row("TLS 1.1-only server", "no link (TLS 1.2 only); grace, license kept", "tls_version");
-  faulty_server_row("tls11_only", "tls_version");
-}
-
-TEST_F(FaultMatrixDaemon, WeakCipherOnlyServer) {
-  fault_row("weak-cipher-only server", "no link (no suite in common); grace, license kept", "tls_alert");
-  faulty_server_row("weak_cipher", "tls_alert");
-}
-
-TEST_F(FaultMatrixDaemon, No101) {
-  fault_row("no 101", "no link; grace, license kept", "upgrade_status");
-  faulty_server_row("no_101", "upgrade_status");
-}
-
-TEST_F(FaultMatrixDaemon, WrongAcceptKey) {
-  fault_row("wrong Accept key", "no link; grace, license kept", "upgrade_invalid");
-  faulty_server_row("wrong_accept", "upgrade_invalid");
-}
-
-TEST_F(FaultMatrixDaemon, MissingSubprotocol) {
-  fault_row("missing subprotocol", "no link; grace, license kept", "upgrade_invalid");
-  faulty_server_row("no_subprotocol", "upgrade_invalid");
-}
-
-TEST_F(FaultMatrixDaemon, OversizedFrame) {
-  fault_row("oversized frame", "closed 1009 before the payload is buffered; grace, license kept", "message_too_big");
-  faulty_server_row("oversized", "message_too_big");
-}
-
-TEST_F(FaultMatrixDaemon, FragmentedControlFrame) {
-  fault_row("fragmented control frame", "closed 1002; grace, license kept", "protocol_violation");
-  faulty_server_row("fragmented_ping", "protocol_violation");
-}
-
-TEST_F(FaultMatrixDaemon, MaskedServerFrame) {
-  fault_row("masked server frame", "closed 1002; grace, license kept", "protocol_violation");
-  faulty_server_row("masked", "protocol_violation");
-}
-
-TEST_F(FaultMatrixDaemon, InvalidUtf8) {
-  fault_row("invalid UTF-8", "closed 1007; grace, license kept", "invalid_payload");
-  faulty_server_row("invalid_utf8", "invalid_payload");
-}
-
-TEST_F(FaultMatrixDaemon, InvalidJson) {
-  fault_row("invalid JSON", "closed 1007; grace, license kept", "invalid_payload");
-  faulty_server_row("invalid_json", "invalid_payload");
-}
+INSTANTIATE_TEST_SUITE_P(FaultMatrix, FaultyServerRow, ::testing::ValuesIn(kFaultyServerCases),
+                         [](const ::testing::TestParamInfo<FaultyServerCase>& info) { return info.param.name; });
 
 TEST_F(FaultMatrixDaemon, UnknownMessageType) {
   fault_row("unknown message type", "logged and ignored (PROTOCOL.md 4); the link and the license stay",
@@ -378,27 +370,17 @@ TEST_F(FaultMatrixDaemon, LicenseForAnotherSystem) {
   expect_events_once_and_clean_stop();
 }
 
-/// tinyproxy on `port` letting CONNECT through to `allowed_port`, with
-/// Basic authentication when `auth`.
-ChildProcess start_tinyproxy(const TempDir& dir, int port, int allowed_port, bool auth) {
-  std::ofstream(dir.file("tinyproxy.conf")) << "Port " << port << "\nListen 127.0.0.1\nTimeout 30\n"
-                                            << "Allow 127.0.0.1\nConnectPort " << allowed_port << "\n"
-                                            << "LogLevel Info\nMaxClients 16\n"
-                                            << (auth ? "BasicAuth user s3cret\n" : "");
-  ChildProcess p({"tinyproxy", "-d", "-c", dir.file("tinyproxy.conf")}, dir.file("tinyproxy.log"));
-  if (!wait_for_port(port, 10000)) ADD_FAILURE() << "tinyproxy did not start:\n" << p.log();
-  return p;
-}
-
 TEST_F(FaultMatrixDaemon, Proxy407) {
   fault_row("proxy 407", "grace, license kept; relinks once the proxy lets it through again",
             "proxy_auth_required");
   server_ = std::make_unique<PeerServer>(dir_.path(), PeerServer::Options{});
   const int proxy_port = free_port();
   ChildProcess proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
+  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
   start_licensed(R"("proxy": "http://127.0.0.1:)" + std::to_string(proxy_port) + R"(")");
   proxy.stop();
   proxy = start_tinyproxy(dir_, proxy_port, server_->port(), true);
+  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
   ASSERT_TRUE(server_->command(R"({"cmd":"drop"})"));
   expect_running_with_reason("proxy_auth_required");
   const long before = rss_kib(daemon_->pid());
@@ -407,6 +389,7 @@ TEST_F(FaultMatrixDaemon, Proxy407) {
   EXPECT_LT(rss_kib(daemon_->pid()) - before, 1024);
   proxy.stop();
   proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
+  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
   Json s = daemon_->wait_status(licensed_and_up, 20000);
   ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
   expect_events_once_and_clean_stop();
@@ -417,6 +400,7 @@ TEST_F(FaultMatrixDaemon, Proxy502) {
   server_ = std::make_unique<PeerServer>(dir_.path(), PeerServer::Options{});
   const int proxy_port = free_port();
   ChildProcess proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
+  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
   start_licensed(R"("proxy": "http://127.0.0.1:)" + std::to_string(proxy_port) + R"(")");
   proxy.stop();
   start_faulty(proxy_port, "proxy_502");
@@ -427,6 +411,7 @@ TEST_F(FaultMatrixDaemon, Proxy502) {
   expect_memory_flat_over_rounds();
   faulty_.stop();
   proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
+  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
   Json s = daemon_->wait_status(licensed_and_up, 20000);
   ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
   expect_events_once_and_clean_stop();

@@ -160,16 +160,6 @@ TEST(LinkInterop, HaproxyTerminatingMutualTlsInFrontOfPlainWebSocket) {
   EXPECT_EQ(bad.attempt_failures[0].reason(), Reason::tls_alert) << bad.dump();
 }
 
-ChildProcess start_tinyproxy(const TempDir& tmp, int port, int allowed_port, bool auth) {
-  std::ofstream(tmp.file("tinyproxy.conf")) << "Port " << port << "\nListen 127.0.0.1\nTimeout 30\n"
-                                            << "Allow 127.0.0.1\nConnectPort " << allowed_port << "\n"
-                                            << "LogLevel Info\nMaxClients 16\n"
-                                            << (auth ? "BasicAuth user s3cret\n" : "");
-  ChildProcess p({"tinyproxy", "-d", "-c", tmp.file("tinyproxy.conf")}, tmp.file("tinyproxy.log"));
-  if (!wait_for_port(port, 10000)) ADD_FAILURE() << "tinyproxy did not start:\n" << p.log();
-  return p;
-}
-
 TEST(LinkInterop, ThroughTinyproxyWithAndWithoutAuthentication) {
   TempDir tmp;
   int ws_port = free_port();
@@ -178,6 +168,7 @@ TEST(LinkInterop, ThroughTinyproxyWithAndWithoutAuthentication) {
     TempDir ptmp;
     int proxy_port = free_port();
     auto proxy = start_tinyproxy(ptmp, proxy_port, ws_port, auth);
+    ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
     Opts o = one_port(ws_port);
     o.proxy = std::string("http://") + (auth ? "user:s3cret@" : "") + "127.0.0.1:" + std::to_string(proxy_port);
     LinkHarness h(o);

@@ -204,4 +204,14 @@ ShellOutput run_shell(const std::string& command, const TempDir& tmp) {
 
 std::string source_path(const std::string& relative) { return std::string(SUBLINK_SOURCE_DIR) + "/" + relative; }
 
+ChildProcess start_tinyproxy(const TempDir& dir, int port, int allowed_port, bool auth) {
+  std::ofstream(dir.file("tinyproxy.conf")) << "Port " << port << "\nListen 127.0.0.1\nTimeout 30\n"
+                                            << "Allow 127.0.0.1\nConnectPort " << allowed_port << "\n"
+                                            << "LogLevel Info\nMaxClients 16\n"
+                                            << (auth ? "BasicAuth user s3cret\n" : "");
+  ChildProcess p({"tinyproxy", "-d", "-c", dir.file("tinyproxy.conf")}, dir.file("tinyproxy.log"));
+  wait_for_port(port, 10000);
+  return p;
+}
+
 }  // namespace sublink::test

@@ -90,4 +90,10 @@ ShellOutput run_shell(const std::string& command, const TempDir& tmp);
 /// Path of a file under the source tree (tests/..., tools/...).
 std::string source_path(const std::string& relative);
 
+/// tinyproxy on 127.0.0.1:`port`, letting CONNECT through to
+/// `allowed_port` only, with Basic authentication (user "user", password
+/// "s3cret") when `auth`; its configuration and log in `dir`. Check
+/// wait_for_port(port) before use: a proxy that did not start has exited.
+ChildProcess start_tinyproxy(const TempDir& dir, int port, int allowed_port, bool auth);
+
 }  // namespace sublink::test
