@@ -46,7 +46,8 @@ def rows_of(junit_path):
             result = "not run"
         else:
             result = "passed"
-        rows.append((case.get("name"), row, result))
+        # A parameterized test's name ends with "  # GetParam() = ...".
+        rows.append((case.get("name").split("  # ")[0], row, result))
     return rows
 
 
