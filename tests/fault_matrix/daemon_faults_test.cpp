@@ -58,7 +58,9 @@ constexpr bool kRssIsMeaningful = true;
 /// 4: the daemon's RSS grew less than 1 MiB from `before` to `after` (KiB).
 void expect_rss_flat(long before, long after) {
   EXPECT_GT(before, 0) << "no RSS read";
-  if (kRssIsMeaningful) EXPECT_LT(after - before, 1024) << "RSS " << before << " KiB -> " << after << " KiB";
+  if (kRssIsMeaningful) {
+    EXPECT_LT(after - before, 1024) << "RSS " << before << " KiB -> " << after << " KiB";
+  }
 }
 
 bool licensed_and_up(const Json& s) { return s.at("state").str() == "licensed" && s.at("link").str() == "up"; }
@@ -124,6 +126,31 @@ class FaultMatrixDaemon : public ::testing::Test {
       if (r.json.at("event.kind").str() == "license_refused") out.push_back(r.json.at("event").text());
     }
     return out;
+  }
+  /// The row of a grant the daemon must refuse (`control` makes the server
+  /// send it) with the license_refused event naming `refusal`.
+  void refused_grant_row(const std::string& control, const std::string& refusal) {
+    start_licensed();
+    in_session_fault(control, 10, [&] {
+      EXPECT_TRUE(eventually([&] { return !refusals().empty(); }, 10000)) << context();
+      ASSERT_FALSE(refusals().empty());
+      EXPECT_NE(refusals()[0].find(refusal), std::string::npos) << refusals()[0];
+    });
+    expect_events_once_and_clean_stop();
+  }
+  /// tinyproxy (again) on proxy_port_, in front of the server, with Basic
+  /// authentication when `auth`.
+  void start_proxy(bool auth) {
+    proxy_.stop();
+    proxy_ = start_tinyproxy(dir_, proxy_port_, server_->port(), auth);
+    ASSERT_TRUE(wait_for_port(proxy_port_, 1000)) << "tinyproxy did not start:\n" << proxy_.log();
+  }
+  /// The good server and a daemon licensed through tinyproxy.
+  void start_licensed_through_proxy() {
+    server_ = std::make_unique<PeerServer>(dir_.path(), PeerServer::Options{});
+    proxy_port_ = free_port();
+    start_proxy(false);
+    start_licensed(R"("proxy": "http://127.0.0.1:)" + std::to_string(proxy_port_) + R"(")");
   }
   /// 3 for an in-session fault, then 1: events once, a clean stop.
   void expect_events_once_and_clean_stop() {
@@ -216,6 +243,7 @@ class FaultMatrixDaemon : public ::testing::Test {
   void TearDown() override {
     daemon_.reset();
     faulty_.stop();
+    proxy_.stop();
     server_.reset();
     state_fs_.reset();  // after the daemon left it
   }
@@ -260,6 +288,8 @@ class FaultMatrixDaemon : public ::testing::Test {
   }
 
   std::unique_ptr<TinyFileSystem> state_fs_;
+  ChildProcess proxy_;
+  int proxy_port_ = 0;
 
   TempDir dir_;
   std::unique_ptr<PeerServer> server_;
@@ -366,47 +396,28 @@ TEST_F(FaultMatrixDaemon, UnknownMessageType) {
 
 TEST_F(FaultMatrixDaemon, BadLicenseSignature) {
   fault_row("bad license signature", "refused and reported; the license in force stays", "license_refused (bad_signature)");
-  start_licensed();
-  in_session_fault(R"({"cmd":"grant","bad_signature":true})", 10, [&] {
-    EXPECT_TRUE(eventually([&] { return !refusals().empty(); }, 10000)) << context();
-    ASSERT_FALSE(refusals().empty());
-    EXPECT_NE(refusals()[0].find("bad_signature"), std::string::npos) << refusals()[0];
-  });
-  expect_events_once_and_clean_stop();
+  refused_grant_row(R"({"cmd":"grant","bad_signature":true})", "bad_signature");
 }
 
 TEST_F(FaultMatrixDaemon, LicenseForAnotherSystem) {
   fault_row("license for another system", "refused and reported; the license in force stays",
             "license_refused (wrong_system)");
-  start_licensed();
-  in_session_fault(R"({"cmd":"grant","system_id":"SYS-9999"})", 10, [&] {
-    EXPECT_TRUE(eventually([&] { return !refusals().empty(); }, 10000)) << context();
-    ASSERT_FALSE(refusals().empty());
-    EXPECT_NE(refusals()[0].find("wrong_system"), std::string::npos) << refusals()[0];
-  });
-  expect_events_once_and_clean_stop();
+  refused_grant_row(R"({"cmd":"grant","system_id":"SYS-9999"})", "wrong_system");
 }
 
 TEST_F(FaultMatrixDaemon, Proxy407) {
   fault_row("proxy 407", "grace, license kept; relinks once the proxy lets it through again",
             "proxy_auth_required");
-  server_ = std::make_unique<PeerServer>(dir_.path(), PeerServer::Options{});
-  const int proxy_port = free_port();
-  ChildProcess proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
-  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
-  start_licensed(R"("proxy": "http://127.0.0.1:)" + std::to_string(proxy_port) + R"(")");
-  proxy.stop();
-  proxy = start_tinyproxy(dir_, proxy_port, server_->port(), true);
-  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
+  start_licensed_through_proxy();
+  start_proxy(true);
   ASSERT_TRUE(server_->command(R"({"cmd":"drop"})"));
   expect_running_with_reason("proxy_auth_required");
   const long before = rss_kib(daemon_->pid());
   const Json first = daemon_->status();
-  EXPECT_TRUE(eventually([&] { return daemon_->status().at("last_failure.when").num() != first.at("last_failure.when").num(); }, 20000));
+  EXPECT_TRUE(eventually(
+      [&] { return daemon_->status().at("last_failure.when").num() != first.at("last_failure.when").num(); }, 20000));
   expect_rss_flat(before, rss_kib(daemon_->pid()));
-  proxy.stop();
-  proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
-  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
+  start_proxy(false);
   Json s = daemon_->wait_status(licensed_and_up, 20000);
   ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
   expect_events_once_and_clean_stop();
@@ -414,21 +425,16 @@ TEST_F(FaultMatrixDaemon, Proxy407) {
 
 TEST_F(FaultMatrixDaemon, Proxy502) {
   fault_row("proxy 502", "grace, license kept; relinks once the proxy's upstream is back", "proxy_status (502)");
-  server_ = std::make_unique<PeerServer>(dir_.path(), PeerServer::Options{});
-  const int proxy_port = free_port();
-  ChildProcess proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
-  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
-  start_licensed(R"("proxy": "http://127.0.0.1:)" + std::to_string(proxy_port) + R"(")");
-  proxy.stop();
-  start_faulty(proxy_port, "proxy_502");
+  start_licensed_through_proxy();
+  proxy_.stop();
+  start_faulty(proxy_port_, "proxy_502");
   ASSERT_TRUE(server_->command(R"({"cmd":"drop"})"));
   expect_running_with_reason("proxy_status");
-  EXPECT_EQ(daemon_->status().at("last_failure.detail").str().find("502") != std::string::npos, true)
+  EXPECT_NE(daemon_->status().at("last_failure.detail").str().find("502"), std::string::npos)
       << daemon_->status().text();
   expect_memory_flat_over_rounds();
   faulty_.stop();
-  proxy = start_tinyproxy(dir_, proxy_port, server_->port(), false);
-  ASSERT_TRUE(wait_for_port(proxy_port, 1000)) << "tinyproxy did not start:\n" << proxy.log();
+  start_proxy(false);
   Json s = daemon_->wait_status(licensed_and_up, 20000);
   ASSERT_TRUE(licensed_and_up(s)) << s.text() << context();
   expect_events_once_and_clean_stop();
