@@ -369,7 +369,7 @@ TEST_F(FaultMatrix, PowerCutAtEveryStorageWrite) {
   // One short life: licensed, an hour of grace, licensed again. First its
   // writes as they happen without a cut, then the same life with the power
   // cut half-way through each of them in turn.
-  const auto life = [this](SimWorld& w) {
+  const auto life = [](SimWorld& w) {
     EXPECT_TRUE(sim_until_licensed(w, 15 * kMinute)) << timeline_text(w);
     w.server().stop();
     w.run_for(kHourMs);
