@@ -56,7 +56,7 @@ class Log:
         with self.cond:
             return len(self.lines)
 
-    def wait(self, pattern, after=0, timeout=180):
+    def wait(self, pattern, after=0, timeout=500):
         regex = re.compile(pattern)
         end = time.monotonic() + timeout
         with self.cond:
