@@ -21,8 +21,8 @@ std::string describe(const Event& e) {
 }
 }  // namespace
 
-// Routes the link's reports to the agent, as a board does, and notes the
-// ones a reader of the timeline wants.
+// The board's ear on the link (the AgentRunner hands each report to it and
+// to the agent): notes the reports a reader of the timeline wants.
 class SimDevice::Listener final : public LinkListener {
  public:
   explicit Listener(SimDevice& d) : d_(d) {}
@@ -36,24 +36,10 @@ class SimDevice::Listener final : public LinkListener {
   void on_link_up(const AttemptInfo& attempt, bool resumed) override {
     last_failure_ = Status::Ok();
     d_.note("link up port " + std::to_string(attempt.port) + (resumed ? " (tls resumed)" : ""));
-    if (agent()) agent()->on_link_up(attempt, resumed);
   }
-  void on_resolved(std::string_view name, Status status, const AddressList& addresses) override {
-    if (agent()) agent()->on_resolved(name, status, addresses);
-  }
-  void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override {
-    if (agent()) agent()->on_attempt_failed(attempt, why, text);
-  }
-  void on_text(std::string_view message) override {
-    if (agent()) agent()->on_text(message);
-  }
-  void on_link_down(Status why) override {
-    d_.note(std::string("link down ") + reason_name(why.reason()));
-    if (agent()) agent()->on_link_down(why);
-  }
+  void on_link_down(Status why) override { d_.note(std::string("link down ") + reason_name(why.reason())); }
 
  private:
-  Agent* agent() { return d_.agent(); }
   SimDevice& d_;
   Status last_failure_;
 };
@@ -62,8 +48,11 @@ class SimDevice::Listener final : public LinkListener {
 struct SimDevice::Running {
   explicit Running(SimDevice& d)
       : dates(d.rtc_, d.boot_clock_),
-        link(d.settings_.link, tls, d.net_.client(d.setup_.address), d.random_, *d.listener_),
-        agent(with_clock(d.settings_.agent, &dates), link, d.storage_, d.boot_clock_, d.rtc_, key, d.random_) {}
+        runner(d.listener_.get()),
+        link(d.settings_.link, tls, d.net_.client(d.setup_.address), d.random_, runner),
+        agent(with_clock(d.settings_.agent, &dates), link, d.storage_, d.boot_clock_, d.rtc_, key, d.random_) {
+    runner.attach(agent, link);
+  }
   static AgentConfig with_clock(AgentConfig config, CertificateDateClock* dates) {
     config.certificate_clock = dates;
     return config;
@@ -73,6 +62,7 @@ struct SimDevice::Running {
   CertificateDateClock dates;
   TlsClientConfig tls;
   LicenseKey key;
+  AgentRunner runner;  // the link reports here: to the board's listener, then the agent
   Link link;
   Agent agent;
 };
@@ -404,9 +394,14 @@ Millis SimDevice::poll(Millis world_now) {
   {
     Scope scope(*this);
     const Millis now = boot_clock_.now_ms();
-    // After shutdown() the agent is not stepped: only the link finishes its close.
-    next = rebooting_ ? kNever : running_->agent.step(now);
-    if (!cut_pending_) next = std::min(next, running_->link.poll(now));
+    if (rebooting_) {
+      // After shutdown() the agent is not stepped: only the link finishes its close.
+      next = cut_pending_ ? kNever : running_->link.poll(now);
+    } else if (cut_pending_) {
+      next = running_->agent.step(now);  // the power goes at the end of this entry: the link is not polled
+    } else {
+      next = running_->runner.step(now);
+    }
   }
   after_entry();
   if (!running_) return kNever;

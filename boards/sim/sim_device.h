@@ -12,7 +12,7 @@
 // for every state change, link change, event and log line.
 //
 // The device lives in the world's virtual time: poll() is registered with
-// the network as a pollable and returns min(agent.step, link.poll), so the
+// the network as a pollable and runs the AgentRunner (agent.step, link.poll), so the
 // run loop jumps straight to the next deadline. Host-only (std containers).
 #pragma once
 
@@ -28,6 +28,7 @@
 #include "boards/sim/sim_storage.h"
 #include "boards/sim/sim_timeline.h"
 #include "firmware/agent/agent.h"
+#include "firmware/agent/agent_runner.h"
 #include "firmware/agent/device_settings.h"
 #include "boards/sim/sim_invariants.h"
 #include "firmware/config/device_config.h"

@@ -1,26 +1,43 @@
 // The agent: the sublink/1 state machine of PROTOCOL.md sections 4 and 5 on
-// top of a MessageChannel. It says hello, keeps the link alive with
-// heartbeats and drops it when the server falls silent, applies, stores and
-// revokes licenses, audits usage, delivers the durable event log, answers
-// management requests, and runs the grace clock that decides whether the
-// application's subscription features are on.
+// top of a MessageChannel, as a router over small services, each in its own
+// file pair and each shaped like GraceClock (messages and time in, outputs
+// handed back, its own next deadline):
+//   Session        session.h          the link's life: hello, welcome, heartbeats, dead link, last_failure
+//   LicenseService license_service.h  license_request, grant, denied, revoke, renewal, the license window
+//   AuditService   audit_service.h    usage reports, license_audit every audit_s, audit_ack
+//   EventDelivery  event_delivery.h   the durable event log, its streams, batches and event_ack
+//   Management     management.h       `request`: a table of methods (status.get, ...)
+//   RecordRestore  record_restore.h   the boot-time restore of every record
+//   GraceClock     firmware/grace     the 30-day grace clock that decides whether features run
+// with RecordKeeper (every record write, storage failures, damage notes)
+// and the Outbox (what the agent writes, and when) beside them. The agent
+// hands each server message to its service (a table by message type),
+// merges the services' deadlines, and writes to the channel from one drain
+// step only (step(), shutdown()): never from inside a LinkListener callback.
 //
 // Sans-I/O: it never blocks and never reads a clock on its own schedule.
 // Inputs are boot(), step() and the LinkListener callbacks; outputs are
-// messages on the channel, records in Storage and the state callback.
+// messages on the channel (written by step()), records in Storage and the
+// state callback.
 //
-// Hosting it (single-threaded: every call from one thread or task):
-//  - Super-loop: agent.boot(now); then forever
+// Driving it (single-threaded: every call from one thread or task):
+//  - Any board: AgentRunner (agent_runner.h) wires the Link to the agent,
+//    with the board's own LinkListener first for its narration; then
+//        runner.boot(now); runner.start(now);
+//        forever: deadline = runner.step(now); wait for a socket event or the deadline
+//    runner.step() steps the agent (the drain), polls the link, and asks
+//    to run again at once when the link's reports left output waiting.
+//  - By hand: the Link is constructed with the agent as its LinkListener;
+//    agent.boot(now); agent.start(now); forever:
 //        Millis deadline = std::min(agent.step(now), link.poll(now));
+//        if (agent.output_pending()) deadline = now;
 //        wait for a socket event or the deadline (WFI, poll(2), ...);
-//    and route the Link's listener to the agent (the Link is constructed
-//    with the agent as its LinkListener), then channel.start(now).
 //  - FreeRTOS / Zephyr: one task owns the Link and the agent; it blocks on
-//    its queue / k_poll with the timeout min(agent.step(now), link.poll(now))
-//    - now, and network callbacks post to that queue instead of calling the
-//    agent from another context. The application reads feature_enabled()
-//    from other tasks only through the state callback (post a copy) or with
-//    the task's mutex held: the agent itself takes no locks.
+//    its queue / k_poll with the timeout of runner.step(now) - now, and
+//    network callbacks post to that queue instead of calling the agent from
+//    another context. The application reads feature_enabled() from other
+//    tasks only through the state callback (post a copy) or with the task's
+//    mutex held: the agent itself takes no locks.
 //
 // Memory: everything is fixed at construction (the event queue and its
 // record buffer are allocated there); steady state allocates nothing.
@@ -29,20 +46,24 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <string_view>
 
 #include "firmware/agent/agent_config.h"
+#include "firmware/agent/agent_log.h"
 #include "firmware/agent/agent_status.h"
-#include "firmware/agent/usage_tracker.h"
+#include "firmware/agent/audit_service.h"
+#include "firmware/agent/event_delivery.h"
+#include "firmware/agent/license_service.h"
+#include "firmware/agent/management.h"
+#include "firmware/agent/outbox.h"
+#include "firmware/agent/record_keeper.h"
+#include "firmware/agent/record_restore.h"
+#include "firmware/agent/server_time.h"
+#include "firmware/agent/session.h"
 #include "firmware/events/event_queue.h"
 #include "firmware/grace/grace_clock.h"
-#include "firmware/license/license.h"
 #include "firmware/license/license_key.h"
-#include "firmware/license/license_record.h"
 #include "firmware/protocol/server_messages.h"
-#include "hal/hex64.h"
 #include "hal/clock.h"
 #include "hal/random.h"
 #include "hal/status.h"
@@ -56,20 +77,12 @@ namespace sublink {
 /// license held (features may differ while the state stays `licensed`).
 using StateCallback = void (*)(void* ctx, LicenseState state);
 
-class Agent final : public LinkListener {
+class Agent final : public LinkListener, private StatusSource {
  public:
-  /// A held license is renewed (a license_request while the link is up)
-  /// once a quarter of its lifetime (issued to expires) is left; the
-  /// reference server pushes a successor at half-life on its own, so this
-  /// is the device's fallback. Without an answer that brings a successor,
-  /// it asks again after half of the time then left, never sooner than
-  /// kRenewRetryMinMs after the previous ask: at most about
-  /// log2(lifetime / kRenewRetryMinMs) requests per license, never a storm.
-  static constexpr Millis kRenewRetryMinMs = 60'000;
-
-  /// Largest message the agent writes (a status answer with 32 features, an
-  /// event batch of 8 summaries fit with room to spare).
-  static constexpr size_t kOutputBytes = 4096;
+  /// See LicenseService::kRenewRetryMinMs.
+  static constexpr Millis kRenewRetryMinMs = LicenseService::kRenewRetryMinMs;
+  /// Largest message the agent writes (Outbox::kBytes).
+  static constexpr size_t kOutputBytes = Outbox::kBytes;
 
   /// Everything referenced must outlive the agent. `key` must be loaded.
   /// `random` makes the device's instance at its first boot and event
@@ -79,15 +92,11 @@ class Agent final : public LinkListener {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  /// Restores the durable records and counts this boot. A missing record is
-  /// a fresh device (a missing identity makes a new instance); a damaged one
-  /// is reported as an event (record_damaged naming the record, or
-  /// license_refused for a license that no longer verifies), named in the
-  /// log and the status with what was kept and what was lost, and replaced
-  /// by a safe default. An event log that starts empty (first boot, record
-  /// missing or damaged) starts a new event stream. Returns the first platform storage error (io_error
-  /// with errno) while still starting safely, else Ok. Call once, before
-  /// step() and before starting the channel.
+  /// Restores the durable records and counts this boot (RecordRestore). An
+  /// event log that starts empty (first boot, record missing or damaged)
+  /// starts a new event stream. Returns the first platform storage error
+  /// (io_error with errno) while still starting safely, else Ok. Call once,
+  /// before step() and before starting the channel.
   Status boot(Millis now);
 
   /// Starts the channel (the first connection round) after boot(). With no
@@ -97,10 +106,21 @@ class Agent final : public LinkListener {
   /// section 2). Call once; later rounds the agent starts itself.
   void start(Millis now);
 
-  /// Does what is due at `now` (heartbeat, audit, dead-link check, grace
-  /// alarms and checkpoints, restarting the channel after a disconnect);
-  /// returns when it wants to be called again at the latest.
+  /// The drain step: writes what the callbacks since the last step left in
+  /// the outbox, then does what is due at `now` (heartbeat, audit, dead-link
+  /// check, grace alarms and checkpoints, restarting the channel after a
+  /// disconnect); returns when it wants to be called again at the latest.
   Millis step(Millis now);
+
+  /// True when a callback left output for the next step(): call it now.
+  bool output_pending() const { return outbox_.pending(); }
+  /// Only the first part of step(): writes what the callbacks left for the
+  /// channel, and nothing else (a host that steps the agent on a schedule
+  /// of its own, a test that plays the server message by message).
+  void drain() {
+    outbox_.begin_drain();
+    outbox_.end_drain();
+  }
 
   /// An orderly stop (the daemon's SIGTERM, a board's power-down warning):
   /// closes the link with 1001 (going away), so grace starts as for any
@@ -108,10 +128,11 @@ class Agent final : public LinkListener {
   /// `now`, so a clean stop loses no grace time. Call step() no more.
   void shutdown(Millis now);
 
-  // ---- LinkListener ---------------------------------------------------------
-  /// The WebSocket is open: sends hello and, right behind it, license_request.
+  // ---- LinkListener: inputs only, never a write to the channel ----------------
+  /// The WebSocket is open: hello and, right behind it, license_request go
+  /// out at the next step().
   void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
-  /// One server message.
+  /// One server message, handed to its service.
   void on_text(std::string_view message) override;
   /// The link closed: a held license enters grace. A failure (anything but
   /// our own close) becomes the status `last_failure`, unless the server
@@ -132,9 +153,9 @@ class Agent final : public LinkListener {
   LicenseState state() const { return grace_.state(); }
   /// True from the server's `welcome` until the link closes: the link is up
   /// in PROTOCOL.md's sense (an open WebSocket alone is not).
-  bool link_accepted() const { return welcomed_; }
+  bool link_accepted() const { return session_.welcomed(); }
   /// The section 7 status (views valid until the next call into the agent).
-  AgentStatus snapshot() const;
+  AgentStatus snapshot() const override;
   /// The stream new events are numbered in (hello `event_stream`).
   StreamId event_stream() const { return events_.stream(); }
   /// `fn(ctx, state)` after every state or license change; nullptr clears it.
@@ -145,142 +166,40 @@ class Agent final : public LinkListener {
   /// The application has `in_use` of feature `name` now; the audit reports
   /// it and the peak of the period. invalid_argument for a feature that is
   /// not configured or a negative count.
-  Status report_usage(std::string_view name, int64_t in_use);
+  Status report_usage(std::string_view name, int64_t in_use) { return audit_.report(name, in_use); }
 
  private:
-  void log(LogLevel level, std::string_view what, std::string_view detail = {}) const;
-  void log_event(EventKind kind, Severity severity, const EventPayload& payload) const;
-  std::optional<Millis> server_now(Millis now) const;
-  std::optional<Millis> best_utc(Millis now) const;
-  /// Remembers why the link is down or was refused (status last_failure).
-  void note_failure(std::string_view reason, std::string_view detail, Millis now);
-  void pump_grace();
-  void push_event(EventKind kind, Severity severity, std::string_view text = {});
-  void queue_event(EventKind kind, Severity severity, std::optional<Millis> utc, const EventPayload& payload);
-  void start_event_stream();
-  void note_damage(RecordId id, int32_t fault, std::string_view consequence, uint32_t events_lost = 0);
-  /// Writes record `id`. A failure is logged with the record's name and the
-  /// system's words, shown in the status `storage`, and pushed once per
-  /// failure streak of the record as a `storage_failed` event (text: the
-  /// record's name); a success ends the record's streak. True when stored.
-  bool store(RecordId id, std::span<const uint8_t> bytes);
-  /// store() returning the write's status.
-  Status store_status(RecordId id, std::span<const uint8_t> bytes);
-  void push_storage_failed(RecordId id, int32_t detail);
-  void persist_events();
-  void persist_usage();
-  void notify();
-  bool send(const Result<size_t>& built);
-  void send_hello();
-  void send_license_request();
-  void after_refused_grant(Millis now);
-  void reset_license_retry();
-  void send_audit(Millis now);
-  void send_events();
-  void link_lost(Millis now);
-  void learn_server_time(Millis now, Millis utc);
-  void check_license_window(Millis now);
-  void schedule_audit(Millis now);
-  void schedule_renewal(Millis now);
-  void close_for_violation(const Status& why, Millis now);
-  void handle(ServerMessage& message, Millis now);
+  void route(ServerMessage& message, Millis now);
   void on_welcome(const Welcome& welcome, Millis now);
-  void on_grant(const LicenseGrant& grant, Millis now);
-  void on_revoke(const LicenseRevoke& revoke, const std::optional<int64_t>& id, Millis now);
-  void on_request(const Request& request, int64_t id, Millis now);
-  bool method_allowed(std::string_view method) const;
-  void learn_certificate_time(Millis now, Millis utc);
-  void note_clock_source();
-  /// The certificate clock reads NTP, the server's time or a set RTC (or
-  /// the board installed none): a link need not wait for NTP.
-  bool clock_usable() const;
+  void on_heartbeat_ack(const HeartbeatAck& ack, Millis now);
+  /// After a service changed the license held: the state callback.
+  void license_changed(Millis now);
+  void check_license_window(Millis now);
+  void send_hello();
+  void link_lost(Millis now);
+  void pump_grace();
+  void notify();
 
   AgentConfig config_;
-  MessageChannel& channel_;
-  Storage& storage_;
   MonotonicClock& mono_;
   WallClock& wall_;
-  const LicenseKey& key_;
   Random& random_;
-
+  AgentLog log_;
+  Outbox outbox_;
+  ServerTime server_time_;
   GraceClock grace_;
-  EventQueue events_;
-  std::unique_ptr<uint8_t[]> event_record_;
-  size_t event_record_size_;
-  UsageTracker usage_;
-  std::unique_ptr<License> held_;     // valid while has_license_
-  std::unique_ptr<License> scratch_;  // a grant under test
-  bool has_license_ = false;
+  EventDelivery events_;
+  RecordKeeper records_;
+  Session session_;
+  LicenseService license_;
+  AuditService audit_;
+  Management management_;
 
   StateCallback callback_ = nullptr;
   void* callback_ctx_ = nullptr;
-
-  uint64_t boot_count_ = 0;
-  bool boot_counted_ = false;  // boot_count_ is durably stored: hello may carry it
-  /// This device's instance (section 4), sent in hello; nullopt when none
-  /// is stored and a new one could not be made or stored this start.
-  std::optional<Hex64Text> instance_;
+  DeviceIdentity identity_;
   Millis boot_mono_ = 0;
   Millis next_wall_read_ = 0;
-  Millis restart_at_ = kNever;
-  /// `issued` of the newest license revoked (0: none), restored from the
-  /// revoked license record: a grant must be issued later (no replay).
-  Millis revoked_issued_ = 0;
-  /// While start() waits for NTP: when the wait ends (kNever otherwise).
-  Millis clock_wait_until_ = kNever;
-
-  // The current connection.
-  bool channel_up_ = false;
-  bool welcomed_ = false;
-  uint16_t port_ = 0;
-  int64_t next_id_ = 1;
-  Millis heartbeat_ms_ = kDefaultHeartbeatS * 1000;
-  Millis audit_ms_ = kDefaultAuditS * 1000;
-  Millis last_contact_ = 0;
-  Millis next_heartbeat_ = kNever;
-  Millis next_audit_ = kNever;
-  int64_t heartbeat_seq_ = 0;
-  std::optional<int64_t> events_request_;  // id of the batch awaiting event_ack
-  StreamId events_in_flight_ = kLegacyStream;  // the stream of that batch
-  std::optional<int64_t> audit_request_;   // id of the audit awaiting audit_ack
-  Millis audit_to_ = 0;
-  bool audit_overuse_ = false;
-  std::optional<int64_t> license_request_;  // id of the request awaiting grant/denied
-  Millis license_retry_at_ = kNever;        // when to ask again after a refused grant
-  Millis license_retry_delay_ = 0;          // the backoff for the next refusal
-  Millis renew_at_ = kNever;                // when to ask for a successor of the held license
-
-  // Why the link is down or was last refused (status `last_failure`): the
-  // reason name or the server's error code, one line of detail, and when
-  // (UTC, when known). refused_on_link_: the server sent `error` on the
-  // current link, so its close does not replace the server's reason.
-  std::array<char, 40> failure_reason_{};
-  std::array<char, 200> failure_detail_{};
-  std::optional<Millis> failure_utc_;
-  bool refused_on_link_ = false;
-
-  // The clock certificate dates were last seen checked with (logged when
-  // it changes); 0xff before the first look.
-  uint8_t logged_clock_source_ = 0xff;
-
-  // The server's clock: UTC at a monotonic instant.
-  bool server_known_ = false;
-  Millis server_utc_ = 0;
-  Millis server_mono_ = 0;
-
-  // Storage: records whose latest write failed (bit per RecordId), the
-  // status text of the last failure, and the damage found at boot.
-  uint32_t failing_records_ = 0;
-  bool events_restored_ = false;  // storage_failed events wait for the log at boot
-  std::array<int32_t, kMaxRecordIds> unreported_failures_{};  // detail (-1: 0) per record, 0: none
-  StreamText event_stream_text_{};
-  std::array<char, 256> storage_text_{};
-  static constexpr size_t kMaxDamageNotes = 6;
-  std::array<std::array<char, 128>, kMaxDamageNotes> damage_text_{};
-  size_t damage_count_ = 0;
-
-  std::array<char, kOutputBytes> out_{};
-  std::array<uint8_t, kMaxLicenseRecordBytes> record_{};
 };
 
 }  // namespace sublink

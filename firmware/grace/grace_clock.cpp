@@ -321,6 +321,24 @@ GraceRecord GraceClock::clean_stop_record(Millis mono_now) {
 
 // ---- Inputs --------------------------------------------------------------------
 
+void GraceClock::on_boot(Millis mono_now, WallTime wall, const std::optional<GraceRecord>& restored,
+                         bool license_restored) {
+  if (!license_restored || (restored && restored->license_held)) {
+    on_boot(mono_now, wall, restored);
+    if (!license_restored && license_held_) on_license(false);
+    return;
+  }
+  GraceRecord expired;
+  expired.state = LicenseState::expired;
+  expired.license_held = true;
+  expired.elapsed_ms = config_.grace_period;
+  if (restored) {
+    expired.utc_ms = restored->utc_ms;
+    expired.wall_ms = restored->wall_ms;
+  }
+  on_boot(mono_now, wall, expired);
+}
+
 void GraceClock::on_boot(Millis mono_now, WallTime wall, const std::optional<GraceRecord>& restored) {
   last_mono_ = boot_mono_ = mono_now;
   next_checkpoint_ = saturating_add(mono_now, config_.checkpoint_interval);

@@ -76,6 +76,17 @@ class GraceClock {
   /// is down at boot, so a license held with a `licensed` record enters grace.
   void on_boot(Millis mono_now, WallTime wall, const std::optional<GraceRecord>& restored);
 
+  /// on_boot() when storage also held a genuine license (`license_restored`).
+  /// A license with no account of its grace (the record missing, damaged,
+  /// or older than the license: a power cut between storing the license
+  /// and the checkpoint) starts `expired`, features off, with the UTC and
+  /// device clock of whatever record was found: a fresh 30 days would let
+  /// anyone who can erase one flash record run unlicensed forever. The
+  /// license is back in force (on_license(true)) once the server is
+  /// reached and vouches for it. Without a license, a record that says one
+  /// is held is told otherwise (on_license(false)).
+  void on_boot(Millis mono_now, WallTime wall, const std::optional<GraceRecord>& restored, bool license_restored);
+
   /// The link is up (`welcome`); `server_time_ms` is trusted. Clears the
   /// alarm and resets grace; `expired` stays until on_license(true).
   void on_link_up(Millis mono_now, Millis server_time_ms);

@@ -73,15 +73,20 @@ void AgentRig::link_up(uint16_t port) {
   AttemptInfo info;
   info.port = port;
   agent->on_link_up(info, false);
+  agent->drain();  // what the callback left goes out
 }
 
-void AgentRig::server(const std::string& json) { agent->on_text(json); }
+void AgentRig::server(const std::string& json) {
+  agent->on_text(json);
+  agent->drain();  // what the callback left goes out
+}
 
 void AgentRig::welcome(Millis server_time, int heartbeat_s, int audit_s) {
   last_welcome_ = server_time;
   welcome_mono_ = mono.now;
   server(R"({"type":"welcome","time":)" + std::to_string(server_time) + R"(,"heartbeat_s":)" +
          std::to_string(heartbeat_s) + R"(,"audit_s":)" + std::to_string(audit_s) + R"(,"session":"s1"})");
+  agent->step(mono.now);  // a board steps the agent right after: what welcome made due goes out
 }
 
 std::string AgentRig::grant_json(const LicenseSpec& s, const std::string& re) {

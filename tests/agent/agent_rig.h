@@ -117,10 +117,13 @@ class AgentRig {
 
   /// (Re)creates the agent on `storage` and boots it at the current time.
   Status boot(Storage* storage = nullptr);
-  /// Opens the link: the agent sends hello and license_request.
+  /// Opens the link: the agent sends hello and license_request (its drain
+  /// follows the callback).
   void link_up(uint16_t port = 443);
-  /// The server speaks.
+  /// The server speaks; the agent's drain follows and writes the answers.
   void server(const std::string& json);
+  /// `welcome`, then a step() at the same time, as a board runs right after
+  /// the callback: what welcome made due (an audit, events) goes out.
   void welcome(Millis server_time, int heartbeat_s = 10, int audit_s = 3600);
   /// `license_grant` for `spec`, signed with the test key.
   std::string grant_json(const LicenseSpec& spec, const std::string& re = "");

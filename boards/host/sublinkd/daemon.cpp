@@ -56,6 +56,7 @@ Daemon::~Daemon() {
   // the credentials it borrows, and those before the arena they live in:
   // members are destroyed in reverse order, which the header keeps.
   control_.reset();
+  runner_.detach();
   agent_.reset();
   link_.reset();
   if (signal_fd_ >= 0) ::close(signal_fd_);
@@ -115,8 +116,9 @@ int Daemon::start() {
   settings_.agent.certificate_clock = &dates_;
   settings_.link.user_agent = "sublink/" SUBLINK_VERSION;
 
-  link_ = std::make_unique<Link>(settings_.link, *tls_, net_, random_, link_events_);
+  link_ = std::make_unique<Link>(settings_.link, *tls_, net_, random_, runner_);
   agent_ = std::make_unique<Agent>(settings_.agent, *link_, *storage_, mono_, wall_, license_key_, random_);
+  runner_.attach(*agent_, *link_);
 
   control_ = std::make_unique<ControlServer>(net_, static_cast<ControlCommands&>(*this));
   std::string error;
@@ -201,7 +203,7 @@ int Daemon::run() {
       prune_tls_ = false;
     }
     Millis now = mono_.now_ms();
-    Millis next = std::min({agent_->step(now), link_->poll(now), notifier_.keep_alive(now)});
+    Millis next = std::min(runner_.step(now), notifier_.keep_alive(now));
     Millis wait = std::clamp<Millis>(next - mono_.now_ms(), 0, kLongestWait);
     net_.wait(wait);
   }
@@ -273,22 +275,11 @@ void Daemon::LinkEvents::on_link_up(const AttemptInfo& attempt, bool tls_resumed
   open_ = attempt;
   resumed_ = tls_resumed;
   announced_ = false;
-  daemon_.agent_->on_link_up(attempt, tls_resumed);
-}
-
-void Daemon::LinkEvents::on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) {
-  LinkNarrator::on_attempt_failed(attempt, why, text);
-  daemon_.agent_->on_attempt_failed(attempt, why, text);
-}
-
-void Daemon::LinkEvents::on_resolved(std::string_view name, Status status, const AddressList& addresses) {
-  LinkNarrator::on_resolved(name, status, addresses);
-  daemon_.agent_->on_resolved(name, status, addresses);
 }
 
 void Daemon::LinkEvents::on_text(std::string_view message) {
+  // The agent has handled the message (the runner tells the board after it).
   LinkNarrator::on_text(message);
-  daemon_.agent_->on_text(message);
   if (!announced_ && daemon_.agent_->link_accepted()) {
     announced_ = true;
     announce_link_up(open_, resumed_);
@@ -298,7 +289,6 @@ void Daemon::LinkEvents::on_text(std::string_view message) {
 void Daemon::LinkEvents::on_link_down(Status why) {
   announced_ = false;
   LinkNarrator::on_link_down(why);
-  daemon_.agent_->on_link_down(why);
   if (!daemon_.retired_tls_.empty()) daemon_.prune_tls_ = true;
 }
 

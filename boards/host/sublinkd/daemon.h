@@ -15,6 +15,7 @@
 #include "boards/host/sublinkd/sd_notify.h"
 #include "linux_util/log/stderr_log.h"
 #include "firmware/agent/agent.h"
+#include "firmware/agent/agent_runner.h"
 #include "firmware/agent/device_settings.h"
 #include "firmware/json/json_arena.h"
 #include "firmware/license/license_key.h"
@@ -56,13 +57,12 @@ class Daemon final : private ControlCommands, private FdHandler {
   int check();
 
  private:
-  // The link's listener: narrates into the log, then hands to the agent.
+  // The board's ear on the link (the runner hands each report to it, and to
+  // the agent): narrates into the log, and says LINK UP at `welcome`.
   class LinkEvents final : public LinkNarrator {
    public:
     LinkEvents(Daemon& daemon, MonotonicClock& clock) : LinkNarrator(stderr, clock), daemon_(daemon) {}
     void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
-    void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override;
-    void on_resolved(std::string_view name, Status status, const AddressList& addresses) override;
     void on_text(std::string_view message) override;
     void on_link_down(Status why) override;
     void on_round_failed(Status last, Millis retry_at) override;
@@ -105,6 +105,8 @@ class Daemon final : private ControlCommands, private FdHandler {
   PosixFileOps file_ops_;
   HostConfig host_;
   LinkEvents link_events_{*this, mono_};
+  // The link reports here; it hands to link_events_ and the agent.
+  AgentRunner runner_{&link_events_};
 
   // Mbed TLS allocates from this arena only: every Mbed TLS object below is
   // declared after it, so it is destroyed first.

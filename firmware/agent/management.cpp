@@ -1,0 +1,85 @@
+#include "firmware/agent/management.h"
+
+#include <algorithm>
+
+#include "firmware/json/json_reader.h"
+
+namespace sublink {
+
+namespace {
+bool params_empty_or_object(const cJSON* params) {
+  JsonType t = json_type_of(params);
+  return t == JsonType::missing || t == JsonType::null || t == JsonType::object;
+}
+}  // namespace
+
+// In ManagementMethod order.
+const Management::Handler Management::kHandlers[kManagementMethodCount] = {
+    &Management::status_get, &Management::license_refresh, &Management::audit_now,
+    &Management::events_get, &Management::tunnel_open,     &Management::tunnel_close,
+};
+
+bool Management::allowed(std::string_view method) const {
+  return std::find(p_.allowed_methods.begin(), p_.allowed_methods.end(), method) != p_.allowed_methods.end();
+}
+
+void Management::answer_error(int64_t id, std::string_view code, std::string_view message) {
+  (void)p_.outbox.commit(build_response_error(p_.outbox.space(), id, code, message));
+}
+
+void Management::answer_empty(int64_t id) {
+  (void)p_.outbox.commit(build_response_ok(p_.outbox.space(), id, [](JsonWriter& w) { w.begin_object().end_object(); }));
+}
+
+void Management::on_request(const Request& q, int64_t id, Millis now) {
+  ManagementMethod method{};
+  if (!find_management_method(q.method, method)) return answer_error(id, "unknown_method", q.method);
+  if (!allowed(q.method)) return answer_error(id, "not_allowed", q.method);
+  (this->*kHandlers[static_cast<size_t>(method)])(q, id, now);
+}
+
+void Management::status_get(const Request& q, int64_t id, Millis /*now*/) {
+  if (!params_empty_or_object(q.params)) return answer_error(id, "bad_params", "params must be an object");
+  AgentStatus s = p_.status.snapshot();
+  (void)p_.outbox.commit(build_response_ok(p_.outbox.space(), id, [&](JsonWriter& w) { write_status_json(w, s); }));
+}
+
+void Management::license_refresh(const Request& q, int64_t id, Millis /*now*/) {
+  if (!params_empty_or_object(q.params)) return answer_error(id, "bad_params", "params must be an object");
+  answer_empty(id);
+  p_.license.request();
+}
+
+void Management::audit_now(const Request& q, int64_t id, Millis now) {
+  if (!params_empty_or_object(q.params)) return answer_error(id, "bad_params", "params must be an object");
+  if (!p_.license.held()) return answer_error(id, "bad_params", "no license held: nothing to audit");
+  answer_empty(id);
+  p_.audit.audit_now(now);
+}
+
+void Management::events_get(const Request& q, int64_t id, Millis /*now*/) {
+  if (!params_empty_or_object(q.params)) return answer_error(id, "bad_params", "params must be an object");
+  int64_t after = 0;
+  if (json_type_of(q.params) == JsonType::object) {
+    JsonReader r(q.params);
+    after = r.integer_or("after", 0, 0);
+    if (!r.ok()) return answer_error(id, "bad_params", "after must be a seq (integer >= 0)");
+  }
+  (void)p_.outbox.commit(p_.events.write_pending(p_.outbox.space(), id, static_cast<uint64_t>(after)));
+}
+
+void Management::tunnel_open(const Request& q, int64_t id, Millis /*now*/) {
+  JsonReader r(q.params);
+  (void)r.string("service");
+  if (!r.ok()) return answer_error(id, "bad_params", r.error().field != nullptr ? r.error().field : "params");
+  answer_error(id, "not_allowed", "tunnels are not supported by this agent yet");
+}
+
+void Management::tunnel_close(const Request& q, int64_t id, Millis /*now*/) {
+  JsonReader r(q.params);
+  (void)r.integer("channel", 0, 65535);
+  if (!r.ok()) return answer_error(id, "bad_params", r.error().field != nullptr ? r.error().field : "params");
+  answer_error(id, "not_allowed", "tunnels are not supported by this agent yet");
+}
+
+}  // namespace sublink
