@@ -28,8 +28,11 @@ AgentLoop::AgentLoop(const AgentParts& p)
     : board_(p.board),
       network_(p.network),
       sockets_(p.sockets),
-      link_(p.settings.link, p.tls, p.sockets, p.random, *this),
-      agent_(p.settings.agent, link_, p.storage, p.mono, p.wall, p.license_key, p.random) {}
+      runner_(this),
+      link_(p.settings.link, p.tls, p.sockets, p.random, runner_),
+      agent_(p.settings.agent, link_, p.storage, p.mono, p.wall, p.license_key, p.random) {
+  runner_.attach(agent_, link_);
+}
 
 Status AgentLoop::boot(Millis now) {
   boot_time_ = now;
@@ -49,8 +52,7 @@ Millis AgentLoop::step(Millis now) {
     console_line(network_.time_known() ? "link starting" : "link starting once the clock is set or ntp_wait_s passes");
     agent_.start(now);
   }
-  Millis next = agent_.step(now);
-  if (link_started_) next = std::min(next, link_.poll(now));
+  Millis next = runner_.step(now);
   if (board_.deadline > 0) next = std::min(next, boot_time_ + board_.deadline);
   return std::min(next, now + network_.sleep_ms(1000));
 }
@@ -72,7 +74,6 @@ bool AgentLoop::finished(Millis now, int& status, std::string_view& why) const {
 void AgentLoop::on_resolved(std::string_view name, Status status, const AddressList& addresses) {
   if (!status.ok() || addresses.count == 0) {
     ConsoleLine().add("resolve failed ").add(name).add(" ").add(reason_name(status.reason())).emit();
-    agent_.on_resolved(name, status, addresses);
     return;
   }
   char text[48];
@@ -86,27 +87,22 @@ void AgentLoop::on_attempt_failed(const AttemptInfo& attempt, Status why, std::s
   line.add(" (").add_int(why.detail()).add(")");
   if (!text.empty()) line.add(" ").add(text);
   line.emit();
-  agent_.on_attempt_failed(attempt, why, text);
 }
 
 void AgentLoop::on_link_up(const AttemptInfo& attempt, bool tls_resumed) {
   ConsoleLine().add("link up port ").add_uint(attempt.port).emit();
   if (tls_resumed) console_line("tls session resumed");
-  agent_.on_link_up(attempt, tls_resumed);
 }
 
 void AgentLoop::on_text(std::string_view message) {
-  const bool ack = is_heartbeat_ack(message);
-  agent_.on_text(message);
-  if (ack) {
+  if (is_heartbeat_ack(message)) {
     heartbeat_acked_ = true;
     console_line("heartbeat acked");
   }
 }
 
-void AgentLoop::on_link_down(Status why) {
+void AgentLoop::on_link_down(Status /*why*/) {
   console_line("link down");
-  agent_.on_link_down(why);
 }
 
 void AgentLoop::on_state(void* self, LicenseState state) {

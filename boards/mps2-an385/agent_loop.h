@@ -6,8 +6,9 @@
 // once the wall clock is known, so no certificate is checked against 1970
 // (which would fail every server as "not yet valid").
 //
-// It is also the board's LinkListener: it prints the milestones a test
-// harness follows (README.md) and hands everything on to the agent.
+// It is also the board's own LinkListener: the AgentRunner hands it every
+// link report (and the agent too), and it prints the milestones a test
+// harness follows (README.md).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "boards/mps2-an385/board_config.h"
 #include "boards/mps2-an385/board_network.h"
 #include "firmware/agent/agent.h"
+#include "firmware/agent/agent_runner.h"
 #include "firmware/agent/device_settings.h"
 #include "net/link/link.h"
 #include "net/lwip/lwip_network.h"
@@ -58,7 +60,8 @@ class AgentLoop final : public LinkListener {
   /// "[mps2] agent: ..." console lines.
   static void log_to_console(void* ctx, LogLevel level, std::string_view what, std::string_view detail);
 
-  // LinkListener: milestones, then the agent.
+  // LinkListener: the milestones (the runner hands the agent its own copy;
+  // on_text comes once the agent has handled the message).
   void on_resolved(std::string_view name, Status status, const AddressList& addresses) override;
   void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override;
   void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
@@ -71,6 +74,7 @@ class AgentLoop final : public LinkListener {
   const BoardConfig& board_;
   BoardNetwork& network_;
   LwipNetwork& sockets_;
+  AgentRunner runner_;  // the link reports here: to this loop, then the agent
   Link link_;
   Agent agent_;
   Millis boot_time_ = 0;

@@ -329,7 +329,9 @@ void Link::process(Chain& c) {
 bool Link::process_ws_events(Chain& c) {
   if (!c.ws) return true;
   WsEvent ev;
-  while (c.ws && c.ws->next_event(ev)) {
+  // The listener does not call back into the link from its reports (see
+  // LinkListener), so the chain stays as it is until this loop returns.
+  while (c.ws->next_event(ev)) {
     switch (ev.type) {
       case WsEventType::open: {
         listener_.on_attempt_step(c.info, LinkStep::upgraded);
@@ -342,7 +344,6 @@ bool Link::process_ws_events(Chain& c) {
         current_ = c.info;
         flush(c);
         listener_.on_link_up(c.info, c.tls->resumed());
-        if (c.stage == Stage::free) return false;
         break;
       }
       case WsEventType::text:

@@ -63,7 +63,11 @@ struct AttemptInfo {
 enum class LinkStep : uint8_t { connecting, tcp_connected, tunnel_open, tls_established, upgraded };
 const char* link_step_name(LinkStep step);
 
-/// What the link reports. Every method has an empty default.
+/// What the link reports. Every method has an empty default. A listener
+/// must not call back into the link from inside a report (no send, close,
+/// drop or start there): it notes what to do and does it from its own step,
+/// after the link's event handling returned (the agent's drain step). The
+/// link relies on this: it has no re-entrancy guards.
 class LinkListener {
  public:
   virtual ~LinkListener() = default;
