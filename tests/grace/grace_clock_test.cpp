@@ -198,6 +198,39 @@ TEST(GraceClock, ExpiredNeedsLinkUpAndAValidLicense) {
   EXPECT_TRUE(d.clock.features_on());
 }
 
+TEST(GraceClock, ARestoredLicenseWithoutItsGraceAccountStartsExpired) {
+  // Erasing the grace record must not buy a fresh 30 days.
+  Device missing;
+  missing.clock.on_boot(kBoot, kRtcLost, std::nullopt, /*license_restored=*/true);
+  EXPECT_EQ(missing.clock.state(), LicenseState::expired);
+  EXPECT_FALSE(missing.clock.features_on());
+  EXPECT_EQ(missing.clock.elapsed_ms(), GraceConfig{}.grace_period);
+
+  // A record from before the license (no license held in it) is no account
+  // of this license's grace either; its clocks are kept.
+  GraceRecord older;
+  older.state = LicenseState::unlicensed;
+  older.utc_ms = kUtc0;
+  Device stale;
+  stale.clock.on_boot(kBoot, kRtcLost, older, /*license_restored=*/true);
+  EXPECT_EQ(stale.clock.state(), LicenseState::expired);
+  EXPECT_EQ(stale.clock.record().utc_ms, kUtc0);
+
+  // With its account, the license enters grace as after any link loss.
+  GraceRecord held;
+  held.state = LicenseState::licensed;
+  held.license_held = true;
+  Device kept;
+  kept.clock.on_boot(kBoot, kRtcLost, held, /*license_restored=*/true);
+  EXPECT_EQ(kept.clock.state(), LicenseState::grace);
+
+  // No license restored: an account that says one is held is told otherwise.
+  Device gone;
+  gone.clock.on_boot(kBoot, kRtcLost, held, /*license_restored=*/false);
+  EXPECT_FALSE(gone.clock.license_held());
+  EXPECT_FALSE(gone.clock.features_on());
+}
+
 TEST(GraceClock, UnlicensedDeviceHasNoGrace) {
   Device d;
   d.clock.on_boot(kBoot, kRtcLost, std::nullopt);
