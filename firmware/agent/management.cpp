@@ -14,9 +14,9 @@ bool params_empty_or_object(const cJSON* params) {
 }  // namespace
 
 // In ManagementMethod order.
-const Management::Handler Management::kHandlers[kManagementMethodCount] = {
-    &Management::status_get, &Management::license_refresh, &Management::audit_now,
-    &Management::events_get, &Management::tunnel_open,     &Management::tunnel_close,
+const Management::Method Management::kMethods[kManagementMethodCount] = {
+    {&Management::status_get, true}, {&Management::license_refresh, true}, {&Management::audit_now, true},
+    {&Management::events_get, true}, {&Management::tunnel, false},         {&Management::tunnel, false},
 };
 
 bool Management::allowed(std::string_view method) const {
@@ -35,30 +35,30 @@ void Management::on_request(const Request& q, int64_t id, Millis now) {
   ManagementMethod method{};
   if (!find_management_method(q.method, method)) return answer_error(id, "unknown_method", q.method);
   if (!allowed(q.method)) return answer_error(id, "not_allowed", q.method);
-  (this->*kHandlers[static_cast<size_t>(method)])(q, id, now);
+  const Method& row = kMethods[static_cast<size_t>(method)];
+  if (row.object_params && !params_empty_or_object(q.params)) {
+    return answer_error(id, "bad_params", "params must be an object");
+  }
+  (this->*row.handle)(q, id, now);
 }
 
-void Management::status_get(const Request& q, int64_t id, Millis /*now*/) {
-  if (!params_empty_or_object(q.params)) return answer_error(id, "bad_params", "params must be an object");
+void Management::status_get(const Request& /*q*/, int64_t id, Millis /*now*/) {
   AgentStatus s = p_.status.snapshot();
   (void)p_.outbox.commit(build_response_ok(p_.outbox.space(), id, [&](JsonWriter& w) { write_status_json(w, s); }));
 }
 
-void Management::license_refresh(const Request& q, int64_t id, Millis /*now*/) {
-  if (!params_empty_or_object(q.params)) return answer_error(id, "bad_params", "params must be an object");
+void Management::license_refresh(const Request& /*q*/, int64_t id, Millis /*now*/) {
   answer_empty(id);
   p_.license.request();
 }
 
-void Management::audit_now(const Request& q, int64_t id, Millis now) {
-  if (!params_empty_or_object(q.params)) return answer_error(id, "bad_params", "params must be an object");
+void Management::audit_now(const Request& /*q*/, int64_t id, Millis now) {
   if (!p_.license.held()) return answer_error(id, "bad_params", "no license held: nothing to audit");
   answer_empty(id);
   p_.audit.audit_now(now);
 }
 
 void Management::events_get(const Request& q, int64_t id, Millis /*now*/) {
-  if (!params_empty_or_object(q.params)) return answer_error(id, "bad_params", "params must be an object");
   int64_t after = 0;
   if (json_type_of(q.params) == JsonType::object) {
     JsonReader r(q.params);
@@ -68,16 +68,13 @@ void Management::events_get(const Request& q, int64_t id, Millis /*now*/) {
   (void)p_.outbox.commit(p_.events.write_pending(p_.outbox.space(), id, static_cast<uint64_t>(after)));
 }
 
-void Management::tunnel_open(const Request& q, int64_t id, Millis /*now*/) {
+void Management::tunnel(const Request& q, int64_t id, Millis /*now*/) {
   JsonReader r(q.params);
-  (void)r.string("service");
-  if (!r.ok()) return answer_error(id, "bad_params", r.error().field != nullptr ? r.error().field : "params");
-  answer_error(id, "not_allowed", "tunnels are not supported by this agent yet");
-}
-
-void Management::tunnel_close(const Request& q, int64_t id, Millis /*now*/) {
-  JsonReader r(q.params);
-  (void)r.integer("channel", 0, 65535);
+  if (q.method == "tunnel.open") {
+    (void)r.string("service");
+  } else {
+    (void)r.integer("channel", 0, 65535);
+  }
   if (!r.ok()) return answer_error(id, "bad_params", r.error().field != nullptr ? r.error().field : "params");
   answer_error(id, "not_allowed", "tunnels are not supported by this agent yet");
 }

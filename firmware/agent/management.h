@@ -50,14 +50,20 @@ class Management {
  private:
   /// One method: answers request `id` (the outbox holds the answer).
   using Handler = void (Management::*)(const Request& request, int64_t id, Millis now);
-  static const Handler kHandlers[kManagementMethodCount];
+  struct Method {
+    Handler handle;
+    /// params must be absent, null or an object (checked before handle);
+    /// false: the method reads and checks its own.
+    bool object_params;
+  };
+  static const Method kMethods[kManagementMethodCount];
 
   void status_get(const Request& request, int64_t id, Millis now);
   void license_refresh(const Request& request, int64_t id, Millis now);
   void audit_now(const Request& request, int64_t id, Millis now);
   void events_get(const Request& request, int64_t id, Millis now);
-  void tunnel_open(const Request& request, int64_t id, Millis now);
-  void tunnel_close(const Request& request, int64_t id, Millis now);
+  /// tunnel.open and tunnel.close: their params checked, then refused.
+  void tunnel(const Request& request, int64_t id, Millis now);
 
   bool allowed(std::string_view method) const;
   void answer_error(int64_t id, std::string_view code, std::string_view message);

@@ -10,6 +10,9 @@
 //   loop: deadline = link.poll(now); wait for socket events or the deadline
 // The link owns its sockets and lookups on the driver: their events reach
 // it through its SocketEvents methods, and other owners may share the driver.
+// The link reports to its LinkListener, which must not call back into the
+// link from inside a report (the agent's AgentRunner is the listener on
+// every board).
 #pragma once
 
 #include <cstddef>
