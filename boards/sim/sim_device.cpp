@@ -50,7 +50,8 @@ struct SimDevice::Running {
       : dates(d.rtc_, d.boot_clock_),
         runner(d.listener_.get()),
         link(d.settings_.link, tls, d.net_.client(d.setup_.address), d.random_, runner),
-        agent(with_clock(d.settings_.agent, &dates), link, d.storage_, d.boot_clock_, d.rtc_, key, d.random_) {
+        config(with_clock(d.settings_.agent, &dates)),
+        agent(config, link, d.storage_, d.boot_clock_, d.rtc_, key, d.random_) {
     runner.attach(agent, link);
   }
   static AgentConfig with_clock(AgentConfig config, CertificateDateClock* dates) {
@@ -64,6 +65,7 @@ struct SimDevice::Running {
   LicenseKey key;
   AgentRunner runner;  // the link reports here: to the board's listener, then the agent
   Link link;
+  AgentConfig config;  // the agent's, with this boot's certificate clock
   Agent agent;
 };
 

@@ -31,8 +31,7 @@ Agent::Agent(const AgentConfig& config, MessageChannel& channel, Storage& storag
       records_(storage, log_, events_),
       session_(config_, channel, outbox_, server_time_, log_),
       license_({config_, key, log_, server_time_, session_, grace_, events_, records_, outbox_}),
-      audit_({config_, log_, server_time_, session_, license_, events_, records_, outbox_}),
-      management_({config_.allowed_methods, *this, license_, audit_, events_, outbox_}) {}
+      audit_({config_, log_, server_time_, session_, license_, events_, records_, outbox_}) {}
 
 // ---- Boot, start, step, shutdown ----------------------------------------------
 
@@ -190,7 +189,10 @@ void Agent::route(ServerMessage& m, Millis now) {
           },
           [&](const AuditAck& a) { audit_.on_ack(a, m.re); },
           [&](const EventAck& e) { events_.on_ack(e, records_); },
-          [&](const Request& q) { management_.on_request(q, *m.id, now); },
+          [&](const Request& q) {
+            // Management keeps no state between requests: made for each one.
+            Management({config_.allowed_methods, *this, license_, audit_, events_, outbox_}).on_request(q, *m.id, now);
+          },
           [&](const Disconnect& d) {
             session_.on_disconnect(d, now);
             link_lost(now);

@@ -84,7 +84,8 @@ class Agent final : public LinkListener, private StatusSource {
   /// Largest message the agent writes (Outbox::kBytes).
   static constexpr size_t kOutputBytes = Outbox::kBytes;
 
-  /// Everything referenced must outlive the agent. `key` must be loaded.
+  /// Everything referenced must outlive the agent, `config` too (it is
+  /// referenced, not copied: a board keeps it anyway). `key` must be loaded.
   /// `random` makes the device's instance at its first boot and event
   /// stream ids.
   Agent(const AgentConfig& config, MessageChannel& channel, Storage& storage, MonotonicClock& mono,
@@ -180,7 +181,7 @@ class Agent final : public LinkListener, private StatusSource {
   void pump_grace();
   void notify();
 
-  AgentConfig config_;
+  const AgentConfig& config_;
   MonotonicClock& mono_;
   WallClock& wall_;
   Random& random_;
@@ -193,7 +194,6 @@ class Agent final : public LinkListener, private StatusSource {
   Session session_;
   LicenseService license_;
   AuditService audit_;
-  Management management_;
 
   StateCallback callback_ = nullptr;
   void* callback_ctx_ = nullptr;

@@ -71,13 +71,7 @@ class AuditService {
   void send(Millis now);
   void persist();
 
-  const AgentLog& log_;
-  ServerTime& server_time_;
-  const Session& session_;
-  const LicenseService& license_;
-  EventDelivery& events_;
-  RecordKeeper& records_;
-  Outbox& outbox_;
+  Parts p_;
 
   UsageTracker usage_;
   Millis next_audit_ = kNever;

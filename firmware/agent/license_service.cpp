@@ -8,20 +8,10 @@
 namespace sublink {
 
 LicenseService::LicenseService(const Parts& p)
-    : config_(p.config),
-      key_(p.key),
-      log_(p.log),
-      server_time_(p.server_time),
-      session_(p.session),
-      grace_(p.grace),
-      events_(p.events),
-      records_(p.records),
-      outbox_(p.outbox),
+    : p_(p),
       held_(std::make_unique<License>()),
       scratch_(std::make_unique<License>()),
-      retry_min_ms_(std::max<Millis>(p.config.license_retry_min_ms, 1)),
-      retry_max_ms_(std::max(p.config.license_retry_max_ms, retry_min_ms_)),
-      retry_delay_(retry_min_ms_) {}
+      retry_delay_(retry_min_ms()) {}
 
 LicenseRefusal LicenseService::restore(std::span<const uint8_t> bytes, int32_t& fault) {
   // An empty record is no license (a revoke before revoked records were
@@ -34,15 +24,15 @@ LicenseRefusal LicenseService::restore(std::span<const uint8_t> bytes, int32_t& 
     return LicenseRefusal::bad_record;
   }
   SignedLicense copy = stored;
-  LicenseDecision d = verify_stored_license(key_, copy, config_.customer_id, config_.system_id, *held_);
+  LicenseDecision d = verify_stored_license(p_.key, copy, p_.config.customer_id, p_.config.system_id, *held_);
   if (d.json.field != nullptr) {
     std::array<char, 96> why{};
     size_t n = d.json.describe(why);
-    log_.write(LogLevel::error, "stored license refused", {why.data(), n});
+    p_.log.write(LogLevel::error, "stored license refused", {why.data(), n});
   }
   if (revoked && d.accepted()) {
     revoked_issued_ = held_->terms.issued;
-    log_.write(LogLevel::notice, "no license: the last one was revoked", held_->terms.serial.view());
+    p_.log.write(LogLevel::notice, "no license: the last one was revoked", held_->terms.serial.view());
   } else {
     has_license_ = d.accepted();
   }
@@ -61,8 +51,8 @@ void LicenseService::link_lost() {
 }
 
 void LicenseService::request() {
-  int64_t id = outbox_.next_id();
-  if (outbox_.commit(build_license_request(outbox_.space(), id, config_.features))) request_ = id;
+  int64_t id = p_.outbox.next_id();
+  if (p_.outbox.commit(build_license_request(p_.outbox.space(), id, p_.config.features))) request_ = id;
 }
 
 void LicenseService::after_refused_grant(Millis now) {
@@ -71,17 +61,18 @@ void LicenseService::after_refused_grant(Millis now) {
   // is still to come; one retry already scheduled is enough.
   if (has_license_ || request_ || retry_at_ != kNever) return;
   retry_at_ = saturating_add(now, retry_delay_);
-  retry_delay_ = retry_delay_ > retry_max_ms_ / 2 ? retry_max_ms_ : retry_delay_ * 2;
+  const Millis max = retry_max_ms();
+  retry_delay_ = retry_delay_ > max / 2 ? max : retry_delay_ * 2;
 }
 
 void LicenseService::reset_retry() {
   retry_at_ = kNever;
-  retry_delay_ = retry_min_ms_;
+  retry_delay_ = retry_min_ms();
 }
 
 void LicenseService::schedule_renewal(Millis now) {
-  std::optional<Millis> utc = server_time_.now(now);
-  if (!session_.welcomed() || !has_license_ || !utc) {
+  std::optional<Millis> utc = p_.server_time.now(now);
+  if (!p_.session.welcomed() || !has_license_ || !utc) {
     renew_at_ = kNever;
     return;
   }
@@ -98,13 +89,13 @@ void LicenseService::schedule_renewal(Millis now) {
 }
 
 bool LicenseService::check_window(Millis now) {
-  std::optional<Millis> utc = server_time_.now(now);
+  std::optional<Millis> utc = p_.server_time.now(now);
   if (!has_license_ || !utc) return false;
   LicenseRefusal r = license_window_refusal(held_->terms, *utc);
   if (r == LicenseRefusal::none) {
     // A license restored at boot (or kept through `expired`) is put back in
     // force now that a link is up and the server's clock vouches for it.
-    if (grace_.link_up() && grace_.state() != LicenseState::licensed) grace_.on_license(true);
+    if (p_.grace.link_up() && p_.grace.state() != LicenseState::licensed) p_.grace.on_license(true);
     if (renew_at_ == kNever) schedule_renewal(now);
     return false;
   }
@@ -112,28 +103,28 @@ bool LicenseService::check_window(Millis now) {
   // (a newer grant replaces it).
   has_license_ = false;
   renew_at_ = kNever;
-  grace_.on_license(false);
-  events_.push(EventKind::license_refused, Severity::major, license_refusal_name(r));
+  p_.grace.on_license(false);
+  p_.events.push(EventKind::license_refused, Severity::major, license_refusal_name(r));
   // Ask for a license now (when no request is out), then with the backoff
   // of a refused grant.
-  if (session_.welcomed() && !request_) request();
+  if (p_.session.welcomed() && !request_) request();
   after_refused_grant(now);
   return true;
 }
 
 bool LicenseService::on_grant(const LicenseGrant& g, std::optional<int64_t> re, Millis now) {
   if (request_ && re == request_) request_.reset();
-  LicenseContext context{config_.customer_id, config_.system_id, server_time_.now(now),
+  LicenseContext context{p_.config.customer_id, p_.config.system_id, p_.server_time.now(now),
                          has_license_ ? held_.get() : nullptr, revoked_issued_};
-  LicenseDecision d = accept_license_grant(key_, {g.license, g.sig, g.alg}, context, *scratch_);
+  LicenseDecision d = accept_license_grant(p_.key, {g.license, g.sig, g.alg}, context, *scratch_);
   if (!d.accepted()) {
-    log_.write(LogLevel::warning, "license refused", license_refusal_name(d.refusal));
+    p_.log.write(LogLevel::warning, "license refused", license_refusal_name(d.refusal));
     if (d.json.field != nullptr) {
       std::array<char, 96> why{};
       size_t n = d.json.describe(why);
-      log_.write(LogLevel::warning, "license refused", {why.data(), n});
+      p_.log.write(LogLevel::warning, "license refused", {why.data(), n});
     }
-    events_.push(EventKind::license_refused, Severity::warning, license_refusal_name(d.refusal));
+    p_.events.push(EventKind::license_refused, Severity::warning, license_refusal_name(d.refusal));
     after_refused_grant(now);
     return false;
   }
@@ -143,19 +134,19 @@ bool LicenseService::on_grant(const LicenseGrant& g, std::optional<int64_t> re, 
   // would miss. The failure is reported (log, storage_failed event); after
   // a reboot the older stored license comes back and the next link asks
   // again.
-  std::span<uint8_t> record = records_.scratch();
+  std::span<uint8_t> record = p_.records.scratch();
   Result<size_t> size = write_license_record(scratch_->signed_form, record);
   if (size.ok()) {
-    (void)records_.store(RecordId::license, record.first(*size));
+    (void)p_.records.store(RecordId::license, record.first(*size));
   } else {
-    log_.write(LogLevel::error, "license record not built", reason_name(size.status().reason()));
+    p_.log.write(LogLevel::error, "license record not built", reason_name(size.status().reason()));
   }
   std::swap(held_, scratch_);
   has_license_ = true;
   reset_retry();
   schedule_renewal(now);
-  grace_.on_license(true);
-  events_.push(EventKind::license_applied, Severity::info, held_->terms.serial.view());
+  p_.grace.on_license(true);
+  p_.events.push(EventKind::license_applied, Severity::info, held_->terms.serial.view());
   return true;
 }
 
@@ -163,8 +154,8 @@ void LicenseService::on_denied(const LicenseDenied& d, std::optional<int64_t> re
   // A denial is the server's answer, not a fault to retry: it grants
   // again unsolicited (or on license.refresh) once entitled.
   if (request_ && re == request_) request_.reset();
-  log_.write(LogLevel::warning, "license denied", d.code);
-  events_.push(EventKind::license_denied, Severity::warning, d.code);
+  p_.log.write(LogLevel::warning, "license denied", d.code);
+  p_.events.push(EventKind::license_denied, Severity::warning, d.code);
 }
 
 bool LicenseService::on_revoke(const LicenseRevoke& r, std::optional<int64_t> id) {
@@ -179,36 +170,36 @@ bool LicenseService::on_revoke(const LicenseRevoke& r, std::optional<int64_t> id
     // The record keeps the revoked license, marked so: its `issued` is the
     // floor that refuses it as a replay, also after a reboot.
     revoked_issued_ = std::max(revoked_issued_, held_->terms.issued);
-    std::span<uint8_t> record = records_.scratch();
+    std::span<uint8_t> record = p_.records.scratch();
     Result<size_t> size = write_license_record(held_->signed_form, record, /*revoked=*/true);
-    (void)records_.store(RecordId::license, size.ok() ? record.first(*size) : std::span<uint8_t>());
+    (void)p_.records.store(RecordId::license, size.ok() ? record.first(*size) : std::span<uint8_t>());
     has_license_ = false;
-    grace_.on_revoke();
-    events_.push(EventKind::license_revoked, Severity::major, revoked.view());
+    p_.grace.on_revoke();
+    p_.events.push(EventKind::license_revoked, Severity::major, revoked.view());
   }
   if (!id) {
-    log_.write(LogLevel::warning, "license_revoke without id: no answer");
+    p_.log.write(LogLevel::warning, "license_revoke without id: no answer");
     return held;
   }
   if (held) {
     // The answer names the serial revoked, so a server that sent "*" learns it.
-    (void)outbox_.commit(build_response_ok(outbox_.space(), *id, [&](JsonWriter& w) {
+    (void)p_.outbox.commit(build_response_ok(p_.outbox.space(), *id, [&](JsonWriter& w) {
       w.begin_object().key("serial").string(revoked.view()).end_object();
     }));
   } else {
-    (void)outbox_.commit(
-        build_response_error(outbox_.space(), *id, "not_held", "no license with this serial is held"));
+    (void)p_.outbox.commit(
+        build_response_error(p_.outbox.space(), *id, "not_held", "no license with this serial is held"));
   }
   return held;
 }
 
 void LicenseService::renew_step(Millis now) {
   if (renew_at_ > now) return;
-  std::optional<Millis> utc = server_time_.now(now);
+  std::optional<Millis> utc = p_.server_time.now(now);
   if (has_license_ && utc) {
     // Asked even while an earlier request is unanswered (a lost answer
     // must not cost the license); the intervals bound the count.
-    log_.write(LogLevel::notice, "asking for a successor of the license before it expires", held_->terms.serial.view());
+    p_.log.write(LogLevel::notice, "asking for a successor of the license before it expires", held_->terms.serial.view());
     request();
     Millis left = held_->terms.expires - *utc;
     renew_at_ = saturating_add(now, std::max(left / 2, kRenewRetryMinMs));
@@ -218,17 +209,17 @@ void LicenseService::renew_step(Millis now) {
 }
 
 void LicenseService::retry_step(Millis now) {
-  if (!session_.channel_up() || retry_at_ > now) return;
+  if (!p_.session.channel_up() || retry_at_ > now) return;
   retry_at_ = kNever;
-  log_.write(LogLevel::notice, "asking for a license again after a refused grant");
+  p_.log.write(LogLevel::notice, "asking for a license again after a refused grant");
   request();
   if (!request_) after_refused_grant(now);  // not sent: try again later
 }
 
 Millis LicenseService::next_deadline() const {
   Millis next = kNever;
-  if (session_.channel_up()) next = retry_at_;
-  if (session_.welcomed()) next = std::min(next, renew_at_);
+  if (p_.session.channel_up()) next = retry_at_;
+  if (p_.session.welcomed()) next = std::min(next, renew_at_);
   return next;
 }
 

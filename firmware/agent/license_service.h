@@ -12,6 +12,7 @@
 // the application (state callback) and brings the audit schedule along.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -95,16 +96,11 @@ class LicenseService {
  private:
   void after_refused_grant(Millis now);
   void reset_retry();
+  /// license_retry_min_ms and _max_ms, made usable (min >= 1, max >= min).
+  Millis retry_min_ms() const { return std::max<Millis>(p_.config.license_retry_min_ms, 1); }
+  Millis retry_max_ms() const { return std::max(p_.config.license_retry_max_ms, retry_min_ms()); }
 
-  const AgentConfig& config_;
-  const LicenseKey& key_;
-  const AgentLog& log_;
-  ServerTime& server_time_;
-  const Session& session_;
-  GraceClock& grace_;
-  EventDelivery& events_;
-  RecordKeeper& records_;
-  Outbox& outbox_;
+  Parts p_;
 
   std::unique_ptr<License> held_;     // valid while has_license_
   std::unique_ptr<License> scratch_;  // a grant under test
@@ -112,8 +108,6 @@ class LicenseService {
   /// `issued` of the newest license revoked (0: none), restored from the
   /// revoked license record: a grant must be issued later (no replay).
   Millis revoked_issued_ = 0;
-  Millis retry_min_ms_;
-  Millis retry_max_ms_;
   std::optional<int64_t> request_;  // id of the request awaiting grant/denied
   Millis retry_at_ = kNever;        // when to ask again after a refused grant
   Millis retry_delay_ = 0;          // the backoff for the next refusal

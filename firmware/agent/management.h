@@ -5,7 +5,8 @@
 // with not_allowed, one the agent does not know with unknown_method.
 //
 // Shaped like GraceClock: a request in, the answer (and what the method
-// asks of the other services) out to the Outbox.
+// asks of the other services) out to the Outbox. It keeps no state of its
+// own: the agent makes one for each request.
 #pragma once
 
 #include <cstdint>
