@@ -22,8 +22,8 @@
 //
 // Driving it (single-threaded: every call from one thread or task):
 //  - Any board: AgentRunner (agent_runner.h) wires the Link to the agent,
-//    with the board's own LinkListener first for its narration; then
-//        runner.boot(now); runner.start(now);
+//    with the board's own LinkListener beside it for its narration; then
+//        agent.boot(now); agent.start(now);
 //        forever: deadline = runner.step(now); wait for a socket event or the deadline
 //    runner.step() steps the agent (the drain), polls the link, and asks
 //    to run again at once when the link's reports left output waiting.
