@@ -174,8 +174,9 @@ TEST(ManagementTable, EveryMethodTheConfigurationNamesIsAnsweredByItsOwnRow) {
 // A socket driver that never connects: the runner's reports are played by hand.
 class IdleDriver : public SocketDriver {
  public:
-  void resolve(std::string_view) override {}
-  Status open(SocketId, const IpAddress&, uint16_t) override { return Status::Ok(); }
+  Result<ResolveId> resolve(std::string_view, SocketEvents&) override { return ResolveId{1}; }
+  void cancel_resolve(ResolveId) override {}
+  Result<SocketId> open(const IpAddress&, uint16_t, SocketEvents&) override { return SocketId{1}; }
   Result<size_t> send(SocketId, std::span<const uint8_t> bytes) override { return bytes.size(); }
   void close(SocketId) override {}
 };
