@@ -160,7 +160,11 @@ TEST(ManagementTable, EveryMethodTheConfigurationNamesIsAnsweredByItsOwnRow) {
     rig.server(R"({"type":"request","id":)" + std::to_string(++id) + R"(,"method":")" + name + R"(","params":{}})");
     std::unique_ptr<Sent> answer;
     for (auto& m : rig.sent_of("response")) {
-      if (m->integer("re") == id) answer = std::make_unique<Sent>(cJSON_PrintUnformatted(m->root));
+      if (m->integer("re") == id) {
+        char* text = cJSON_PrintUnformatted(m->root);
+        answer = std::make_unique<Sent>(text);
+        cJSON_free(text);
+      }
     }
     ASSERT_NE(answer, nullptr) << name << " got no answer";
     const cJSON* error = answer->get("error");

@@ -136,7 +136,11 @@ TEST_F(SublinkdControl, StatusJsonHasEverySection7Field) {
         cJSON* j = status_json();
         const cJSON* f = cJSON_GetObjectItem(j, "last_failure");
         const bool seen = cJSON_IsObject(f);
-        if (seen) failed = cJSON_PrintUnformatted(j);
+        if (seen) {
+          char* text = cJSON_PrintUnformatted(j);
+          failed = text;
+          cJSON_free(text);
+        }
         cJSON_Delete(j);
         return seen;
       },
