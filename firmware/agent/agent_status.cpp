@@ -44,6 +44,7 @@ void write_status_json(JsonWriter& w, const AgentStatus& s) {
     } else {
       w.null();
     }
+    w.key("waiting_for_clock").boolean(s.next_attempt.waiting_for_clock);
     w.end_object();
   } else {
     w.null();

@@ -48,6 +48,10 @@ struct AgentStatus {
   struct NextAttempt {
     std::optional<Millis> in_ms;
     std::optional<Millis> at;  // UTC, when known
+    /// True while the first round waits for a usable clock (NTP) for up to
+    /// ntp_wait_s: the round starts when the clock is set, at the latest
+    /// at `in_ms`.
+    bool waiting_for_clock = false;
   } next_attempt;
   std::string_view event_stream;  // 16 hex digits: the stream new events are numbered in
   /// "ok", or the last storage failure while it lasts: the record's name

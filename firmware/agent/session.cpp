@@ -243,7 +243,10 @@ void Session::fill_status(AgentStatus& s, WallClock& wall, Millis now) const {
   }
   // The next round: the agent's own restart (after `disconnect`, a
   // violation) or the link's backoff, whichever is later.
-  if (!channel_up_) {
+  if (clock_wait_until_ != kNever) {
+    s.next_attempt.in_ms = std::max<Millis>(clock_wait_until_ - now, 0);
+    s.next_attempt.waiting_for_clock = true;
+  } else if (!channel_up_) {
     Millis at = channel_.next_attempt();
     if (restart_at_ != kNever) at = at == kNever ? restart_at_ : std::max(at, restart_at_);
     if (at != kNever) {

@@ -239,6 +239,27 @@ TEST_F(SublinkdTest, AWallClockIn1970WaitsNtpWaitThenLinksOnTheBuildTimeAndTrust
   EXPECT_GT(log.find("connecting to"), gave_up) << context();
 }
 
+// While the first round waits for NTP (a wall clock that cannot be used,
+// ntp_wait_s), status says so and when the round starts at the latest.
+TEST_F(SublinkdTest, StatusShowsTheWaitForAUsableClockBeforeTheFirstRound) {
+  const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+  ASSERT_EQ(access(kFaketime, R_OK), 0) << kFaketime << " is missing: toolchain/deps.sh test installs libfaketime";
+  Daemon::Config config;
+  config.extra = R"("ntp": ["127.0.0.1:9"], "ntp_wait_s": 60)";
+  const char* asan = getenv("ASAN_OPTIONS");
+  config.env = {std::string("LD_PRELOAD=") + kFaketime, "FAKETIME=@1970-01-01 00:00:10",
+                "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_NO_CACHE=1",
+                std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") + "verify_asan_link_order=0"};
+  start({}, config);
+  const Json s = daemon->wait_status([](const Json& j) { return j.at("next_attempt").at("waiting_for_clock").is_true(); });
+  ASSERT_TRUE(s.at("next_attempt").at("waiting_for_clock").is_true()) << s.text() << context();
+  EXPECT_GT(s.at("next_attempt").at("in_s").num(), 0) << s.text();
+  EXPECT_LE(s.at("next_attempt").at("in_s").num(), 60) << s.text();
+  EXPECT_EQ(s.at("link").str(), "down") << s.text();
+  const std::string text = daemon->status_text();
+  EXPECT_NE(text.find("first attempt when the clock is set by NTP, at the latest in "), std::string::npos) << text;
+}
+
 TEST_F(SublinkdTest, RevokeOfStarRevokesWhateverIsHeldAndNamesIt) {
   start();
   const std::string held = wait_licensed().at("license.serial").str();

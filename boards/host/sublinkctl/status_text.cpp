@@ -81,8 +81,11 @@ std::string status_text(const cJSON* s) {
   }
   if (const cJSON* next = item(s, "next_attempt"); cJSON_IsObject(next)) {
     const cJSON* at = item(next, "at");
-    out += line("retry", "next attempt in " + std::to_string(number(next, "in_s")) + " s" +
-                             (cJSON_IsNumber(at) ? " (at " + utc_text(number(next, "at")) + ")" : ""));
+    const std::string in = std::to_string(number(next, "in_s")) + " s";
+    out += cJSON_IsTrue(item(next, "waiting_for_clock"))
+               ? line("retry", "first attempt when the clock is set by NTP, at the latest in " + in + " (ntp_wait_s)")
+               : line("retry", "next attempt in " + in +
+                                   (cJSON_IsNumber(at) ? " (at " + utc_text(number(next, "at")) + ")" : ""));
   }
   const cJSON* license = item(s, "license");
   if (cJSON_IsObject(license)) {
