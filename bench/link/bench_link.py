@@ -223,9 +223,7 @@ def main():
 
     print_table(result)
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+        rig.write_result(args.json, result)
     return 0
 
 

@@ -39,6 +39,35 @@ def der_size(pem_file):
     return len(out.stdout)
 
 
+def stop_process(process, grace_s=10):
+    """SIGTERM, then SIGKILL after grace_s: a process this benchmark started."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def provision(server_binary, directory):
+    """A fleet database for SYSTEM_ID of CUST-1, entitled to trunks x4, made
+    with the server's own offline commands; returns its path."""
+    os.makedirs(directory, exist_ok=True)
+    db = os.path.join(directory, "fleet.db")
+    for args in (["init-db"], ["add-customer", "CUST-1"], ["add-system", "--customer", "CUST-1", SYSTEM_ID],
+                 ["entitle", SYSTEM_ID, "trunks", "4"]):
+        subprocess.run([server_binary, args[0], "--db", db, *args[1:]], check=True, capture_output=True)
+    return db
+
+
+def write_result(path, result):
+    """The benchmark's JSON result, for bench/report.py."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+
+
 class Device:
     """sublinkd in the device namespace; every stderr line kept with the
     monotonic time it arrived."""
@@ -93,13 +122,7 @@ class Device:
             return len(self.lines)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._reader.join(5)
 
 
@@ -108,13 +131,10 @@ class Server:
 
     def __init__(self, wire, binary, directory, pki, ports, heartbeat_s=None):
         self.binary = binary
-        os.makedirs(directory, exist_ok=True)
         self.db = os.path.join(directory, "fleet.db")
         self.control = os.path.join(directory, "server.sock")
         if not os.path.exists(self.db):
-            for args in (["init-db"], ["add-customer", "CUST-1"], ["add-system", "--customer", "CUST-1", SYSTEM_ID],
-                         ["entitle", SYSTEM_ID, "trunks", "4"]):
-                subprocess.run([binary, args[0], "--db", self.db, *args[1:]], check=True, capture_output=True)
+            provision(binary, directory)
         argv = [binary, "--db", self.db, "--ca", pki + "/ca.crt", "--cert", pki + "/bench-server.crt",
                 "--key", pki + "/bench-server.key", "--license-key", pki + "/license.key", "--bind", SERVER_ADDR,
                 "--control", self.control]
@@ -134,13 +154,7 @@ class Server:
         return subprocess.run([self.binary, "admin", "--control", self.control, *args], capture_output=True, text=True)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.log.close()
 
 

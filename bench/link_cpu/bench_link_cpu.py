@@ -32,6 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "link"))
+import rig  # noqa: E402
 from bench_link import machine  # noqa: E402
 
 HEARTBEAT_S = 2
@@ -140,10 +141,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="sublink-bench-") as work:
         pki = os.path.join(work, "pki")
         subprocess.run(["sh", os.path.join(ROOT, "tests/pki/make_pki.sh"), pki], check=True, capture_output=True)
-        db = os.path.join(work, "fleet.db")
-        for a in (["init-db"], ["add-customer", "CUST-1"], ["add-system", "--customer", "CUST-1", "SYS-0001"],
-                  ["entitle", "SYS-0001", "trunks", "4"]):
-            subprocess.run([args.server, a[0], "--db", db, *a[1:]], check=True, capture_output=True)
+        db = rig.provision(args.server, work)
         import socket
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
@@ -226,9 +224,7 @@ def main():
               f"{p['libc_and_rest']:>10.0f} {ratio:>15.3f}")
     print("goal: total / Mbed TLS at most 1.05 on a handshake")
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+        rig.write_result(args.json, result)
     return 0
 
 

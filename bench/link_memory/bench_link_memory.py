@@ -25,6 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "link"))
+import rig  # noqa: E402
 from bench_link import machine  # noqa: E402
 
 PY = "/usr/bin/python3"
@@ -89,10 +90,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="sublink-bench-") as work:
         pki = os.path.join(work, "pki")
         subprocess.run(["sh", os.path.join(ROOT, "tests/pki/make_pki.sh"), pki], check=True, capture_output=True)
-        db = os.path.join(work, "fleet.db")
-        for a in (["init-db"], ["add-customer", "CUST-1"], ["add-system", "--customer", "CUST-1", "SYS-0001"],
-                  ["entitle", "SYS-0001", "trunks", "4"]):
-            subprocess.run([args.server, a[0], "--db", db, *a[1:]], check=True, capture_output=True)
+        db = rig.provision(args.server, work)
         port = free_port()
         log = open(os.path.join(work, "server.log"), "w")
         server = subprocess.Popen([args.server, "--db", db, "--ca", pki + "/ca.crt", "--cert", pki + "/server.crt",
@@ -136,9 +134,7 @@ def main():
         print(f"sublinkd / {peer}: Rss {r:.2f}, anonymous "
               f"{result['sublinkd']['anonymous_kib'] / result[peer]['anonymous_kib']:.2f} (goal below 1)")
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+        rig.write_result(args.json, result)
     return 0
 
 

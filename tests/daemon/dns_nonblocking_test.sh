@@ -12,26 +12,8 @@
 set -euo pipefail
 source_dir=$1 bin_dir=$2
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-sh "$source_dir/tests/pki/make_pki.sh" "$root/pki" SYS-0001 >/dev/null 2>&1 || fail "make_pki.sh failed"
-printf 'nameserver 127.0.0.1\noptions timeout:20 attempts:1\n' > "$root/resolv.conf"
-cat > "$root/sublink.json" <<END
-{
-  "server": "sublink-server.dns-test.example",
-  "ports": [8443],
-  "customer_id": "CUST-1",
-  "system_id": "SYS-0001",
-  "ca_file": "$root/pki/ca.crt",
-  "cert_file": "$root/pki/device.crt",
-  "key_file": "$root/pki/device.key",
-  "license_key_file": "$root/pki/license.pub",
-  "state_dir": "$root/state",
-  "features": [{"name": "trunks", "qty": 30}]
-}
-END
+source "$(dirname "$0")/dns_test_setup.sh"
+dns_test_setup "$source_dir" sublink-server.dns-test.example 20
 
 # Inside the namespaces: everything started there ends with them (--pid).
 cat > "$root/inside.sh" <<'END'

@@ -208,17 +208,27 @@ TEST_F(SublinkdTest, RevokeTurnsTheFeaturesOffAtOnce) {
 // NTP answers. sublinkd waits ntp_wait_s, links with certificate dates
 // checked against its build time, is licensed, and from then on trusts the
 // server's time; the status says which clock.
-TEST_F(SublinkdTest, AWallClockIn1970WaitsNtpWaitThenLinksOnTheBuildTimeAndTrustsTheServersTime) {
+// The daemon's wall clock reads 1970 (libfaketime preloaded), its
+// monotonic clock runs true. False, with the reason, when libfaketime is
+// missing.
+::testing::AssertionResult wall_clock_in_1970(Daemon::Config& config) {
   const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-  ASSERT_EQ(access(kFaketime, R_OK), 0) << kFaketime << " is missing: toolchain/deps.sh test installs libfaketime";
-  Daemon::Config config;
-  config.extra = R"("ntp": ["127.0.0.1:9"], "ntp_wait_s": 2)";
+  if (access(kFaketime, R_OK) != 0) {
+    return ::testing::AssertionFailure() << kFaketime << " is missing: toolchain/deps.sh test installs libfaketime";
+  }
   // Under AddressSanitizer the preloaded library comes before ASan's
   // runtime, which ASan refuses unless told the order is intended.
   const char* asan = getenv("ASAN_OPTIONS");
   config.env = {std::string("LD_PRELOAD=") + kFaketime, "FAKETIME=@1970-01-01 00:00:10",
                 "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_NO_CACHE=1",
                 std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") + "verify_asan_link_order=0"};
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(SublinkdTest, AWallClockIn1970WaitsNtpWaitThenLinksOnTheBuildTimeAndTrustsTheServersTime) {
+  Daemon::Config config;
+  config.extra = R"("ntp": ["127.0.0.1:9"], "ntp_wait_s": 2)";
+  ASSERT_TRUE(wall_clock_in_1970(config));
   start({}, config);
   const Json s = wait_licensed();
   EXPECT_EQ(s.at("clock").at("source").str(), "server") << s.text();
@@ -242,14 +252,9 @@ TEST_F(SublinkdTest, AWallClockIn1970WaitsNtpWaitThenLinksOnTheBuildTimeAndTrust
 // While the first round waits for NTP (a wall clock that cannot be used,
 // ntp_wait_s), status says so and when the round starts at the latest.
 TEST_F(SublinkdTest, StatusShowsTheWaitForAUsableClockBeforeTheFirstRound) {
-  const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-  ASSERT_EQ(access(kFaketime, R_OK), 0) << kFaketime << " is missing: toolchain/deps.sh test installs libfaketime";
   Daemon::Config config;
   config.extra = R"("ntp": ["127.0.0.1:9"], "ntp_wait_s": 60)";
-  const char* asan = getenv("ASAN_OPTIONS");
-  config.env = {std::string("LD_PRELOAD=") + kFaketime, "FAKETIME=@1970-01-01 00:00:10",
-                "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_NO_CACHE=1",
-                std::string("ASAN_OPTIONS=") + (asan && *asan ? std::string(asan) + ":" : "") + "verify_asan_link_order=0"};
+  ASSERT_TRUE(wall_clock_in_1970(config));
   start({}, config);
   const Json s = daemon->wait_status([](const Json& j) { return j.at("next_attempt").at("waiting_for_clock").is_true(); });
   ASSERT_TRUE(s.at("next_attempt").at("waiting_for_clock").is_true()) << s.text() << context();
