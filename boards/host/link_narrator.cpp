@@ -2,6 +2,8 @@
 
 #include <cstdarg>
 
+#include "net/posix/posix_lookups.h"
+
 namespace sublink {
 
 namespace {
@@ -48,8 +50,9 @@ void LinkNarrator::tell(LogLevel level, const char* fmt, ...) {
 
 void LinkNarrator::on_resolved(std::string_view name, Status status, const AddressList& addresses) {
   if (!status.ok()) {
-    tell(LogLevel::warning, "resolve %.*s: FAILED (%s) - %s", static_cast<int>(name.size()), name.data(), reason_name(status.reason()),
-        reason_hint(status.reason()));
+    const char* words = posix_resolver_words(status.detail());
+    tell(LogLevel::warning, "resolve %.*s: FAILED (%s%s%s) - %s", static_cast<int>(name.size()), name.data(),
+         reason_name(status.reason()), words ? ": " : "", words ? words : "", reason_hint(status.reason()));
     return;
   }
   char list[400] = {};

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -60,6 +61,10 @@ struct AgentConfig {
   /// from `welcome` and heartbeat_ack, logs which clock is in use when that
   /// changes and shows it in the status. Must outlive the agent.
   CertificateDateClock* certificate_clock = nullptr;
+  /// The platform resolver's own words for the detail of a dns_failed
+  /// answer (gai_strerror on Linux), shown in last_failure beside the
+  /// hint; nullptr (or a nullptr answer) when the platform has none.
+  const char* (*resolver_words)(int32_t detail) = nullptr;
 };
 
 }  // namespace sublink

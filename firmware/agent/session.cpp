@@ -162,7 +162,10 @@ void Session::on_resolved(std::string_view name, Status status, Millis now) {
   if (status.ok()) return;
   std::array<char, 200> detail{};
   TextBuilder text(detail);
-  text.add(name).add(": ").add(reason_hint(status.reason()));
+  text.add(name).add(": ");
+  const char* words = config_.resolver_words != nullptr ? config_.resolver_words(status.detail()) : nullptr;
+  if (words != nullptr) text.add(words).add(" - ");
+  text.add(reason_hint(status.reason()));
   note_failure(reason_name(status.reason()), text.view(), now);
 }
 

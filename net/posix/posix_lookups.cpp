@@ -78,6 +78,11 @@ int posix_lookup_start(std::string_view name) {
   return -1;
 }
 
+const char* posix_resolver_words(int32_t detail) {
+  // EAI codes are negative in glibc; 0 or a positive detail is not one.
+  return detail < 0 ? gai_strerror(detail) : nullptr;
+}
+
 bool posix_lookup_collect(int slot, Status& status, AddressList& addresses) {
   if (slot < 0 || static_cast<size_t>(slot) >= kMaxPosixLookups) return false;
   Lookup& l = lookups[slot];

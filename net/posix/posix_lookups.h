@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "hal/status.h"
@@ -39,6 +40,11 @@ bool posix_lookup_collect(int slot, Status& status, AddressList& addresses);
 /// Nobody waits for lookup `slot` any more: it is cancelled, or, if glibc
 /// already runs it, its record is freed once it ends.
 void posix_lookup_abandon(int slot);
+
+/// The resolver's own words for the detail of a dns_failed answer (glibc's
+/// gai_strerror, "Name or service not known"); nullptr for a detail no
+/// lookup gives.
+const char* posix_resolver_words(int32_t detail);
 
 /// True while any lookup runs (abandoned ones included).
 bool posix_lookups_running();

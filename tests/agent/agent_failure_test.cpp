@@ -50,6 +50,18 @@ TEST_F(AgentFailure, ANameThatDoesNotResolveIsNamed) {
   EXPECT_EQ(detail().rfind("subscriptions.example.net: ", 0), 0u) << detail();
 }
 
+TEST_F(AgentFailure, TheResolversOwnWordsComeBeforeTheHint) {
+  rig.config.resolver_words = [](int32_t detail) -> const char* {
+    return detail == -3 ? "Temporary failure in name resolution" : nullptr;
+  };
+  rig.agent->on_resolved("subscriptions.example.net", Status(Reason::dns_failed, -3), AddressList{});
+  EXPECT_EQ(detail(), std::string("subscriptions.example.net: Temporary failure in name resolution - ") +
+                          reason_hint(Reason::dns_failed));
+  // A detail the platform has no words for keeps the hint alone.
+  rig.agent->on_resolved("subscriptions.example.net", Status(Reason::dns_failed, 7), AddressList{});
+  EXPECT_EQ(detail(), std::string("subscriptions.example.net: ") + reason_hint(Reason::dns_failed));
+}
+
 TEST_F(AgentFailure, TheServersRefusalStaysTheReasonThroughTheCloseThatFollows) {
   rig.link_up();
   rig.server(R"({"type":"error","code":"system_mismatch","message":"system registered to another customer"})");

@@ -34,6 +34,8 @@ s = json.load(open(sys.argv[1]))
 f = s["last_failure"]
 assert f["reason"] == "dns_failed", f
 assert "sublink-server.dns-failure.example" in f["detail"], f
+# The resolver's own words (glibc's gai_strerror for the EAI code).
+assert "Temporary failure in name resolution" in f["detail"], f
 assert s["link"] == "down" and s["state"] == "unlicensed", s
 END
 grep -q "failure:  dns_failed: .*sublink-server.dns-failure.example" "$root/status.txt" || fail "sublinkctl status does not say it in words"

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "linux_util/control/control_protocol.h"
+#include "net/posix/posix_lookups.h"
 #include "net/tls/tls_time.h"
 
 namespace sublink {
@@ -114,6 +115,7 @@ int Daemon::start() {
   settings_.agent.agent_version = SUBLINK_VERSION;
   settings_.agent.log = log_.sink();
   settings_.agent.certificate_clock = &dates_;
+  settings_.agent.resolver_words = posix_resolver_words;
   settings_.link.user_agent = "sublink/" SUBLINK_VERSION;
 
   link_ = std::make_unique<Link>(settings_.link, *tls_, net_, random_, runner_);
