@@ -417,6 +417,13 @@ int main(int argc, char** argv) {
                 "signatures per CPU-second = %.3f (a link costs the server %.1f signatures)\n",
                 server_cpu, 1000 * server_cpu / ramp.up, per_cpu_s, sign_rate->per_cpu_second,
                 per_cpu_s / sign_rate->per_cpu_second, sign_rate->per_cpu_second / per_cpu_s);
+    // The floor a link cannot go below with this Mbed TLS: its bare server
+    // handshake plus the license grant's signature, both measured here.
+    const double floor_s = floor->server_handshake_cpu_s + 1 / sign_rate->per_cpu_second;
+    std::printf("server CPU floor: %.2f ms per link (Mbed TLS's server handshake %.2f ms + one license signature "
+                "%.2f ms) = %.1f signatures; a link costs %.2f x the floor\n",
+                1000 * floor_s, 1000 * floor->server_handshake_cpu_s, 1000 / sign_rate->per_cpu_second,
+                floor_s * sign_rate->per_cpu_second, (server_cpu / ramp.up) / floor_s);
   }
   if (cpu_ramped.ok() && cpu_held.ok() && held.heartbeats_answered > 0) {
     const double hold_cpu = *cpu_held - *cpu_ramped;

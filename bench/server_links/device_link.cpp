@@ -64,6 +64,7 @@ Status DeviceLink::prepare(std::span<const uint8_t> certificate_der) {
   mbedtls_ssl_conf_min_version(&tls_config_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_max_version(&tls_config_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_ciphersuites(&tls_config_, kTlsCipherSuites);
+  mbedtls_ssl_conf_curves(&tls_config_, kTlsCurves);
   mbedtls_ssl_conf_authmode(&tls_config_, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_chain(&tls_config_, fleet_.trust_anchors, nullptr);
   mbedtls_ssl_conf_rng(&tls_config_, TlsRandom::generate, fleet_.tls_random->context());

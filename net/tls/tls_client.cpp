@@ -85,6 +85,7 @@ Status TlsClientConfig::load(const TlsClientCredentials& credentials, Random& ra
   mbedtls_ssl_conf_min_version(&config_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_max_version(&config_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_ciphersuites(&config_, kTlsCipherSuites);
+  mbedtls_ssl_conf_curves(&config_, kTlsCurves);
   mbedtls_ssl_conf_authmode(&config_, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_chain(&config_, &trust_anchors_, nullptr);
   if (has_certificate) {

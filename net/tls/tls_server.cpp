@@ -44,6 +44,7 @@ Status TlsServerConfig::load(const TlsServerCredentials& credentials, Random& ra
   mbedtls_ssl_conf_min_version(&config_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_max_version(&config_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_ciphersuites(&config_, kTlsCipherSuites);
+  mbedtls_ssl_conf_curves(&config_, kTlsCurves);
   mbedtls_ssl_conf_rng(&config_, TlsRandom::generate, random_.context());
   rc = mbedtls_ssl_conf_own_cert(&config_, &own_chain_, &own_key_);
   if (rc != 0) return {Reason::invalid_argument, rc};
