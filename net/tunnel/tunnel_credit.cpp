@@ -41,7 +41,9 @@ void TunnelCredit::end_early_data() {
 }
 
 Status TunnelCredit::on_received(size_t n) {
-  const uint64_t limit = std::max(granted_, early_limit_);
+  // Before OPEN_OK the peer knows no window yet: 4096 bytes, however large
+  // the window this side is about to grant.
+  const uint64_t limit = accepting_early_ ? early_limit_ : std::max(granted_, early_limit_);
   if (received_ + n > limit) return Status(Reason::protocol_violation, static_cast<int32_t>(n));
   received_ += n;
   return Status::Ok();

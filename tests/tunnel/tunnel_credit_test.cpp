@@ -81,6 +81,14 @@ TEST(TunnelCredit, EarlyDataCountsAgainstTheWindowGrantedInOpenOk) {
   EXPECT_EQ(acceptor.on_received(1).reason(), Reason::protocol_violation) << "the window is spent";
   EXPECT_EQ(acceptor.on_passed_on(0), 4096u) << "everything passed on: a whole window beyond it";
   ASSERT_TRUE(acceptor.on_received(2048).ok());
+
+  TunnelCredit large(65536);
+  large.accept_early_data();
+  EXPECT_EQ(large.on_received(kTunnelMaxEarlyData + 1).reason(), Reason::protocol_violation)
+      << "before OPEN_OK, 4096 however large the window to come";
+  ASSERT_TRUE(large.on_received(kTunnelMaxEarlyData).ok());
+  large.end_early_data();
+  EXPECT_TRUE(large.on_received(65536 - kTunnelMaxEarlyData).ok()) << "then the window";
 }
 
 // Both ends driven together over random sizes and a random pace of the
