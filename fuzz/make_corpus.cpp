@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "boards/host/doctor/sntp_packet.h"
@@ -277,6 +278,32 @@ void tunnel_frame() {
   seed("tunnel_frame", "conversation", all);
 }
 
+// The channel table's input: before each message one byte of the owner's
+// actions (low nibble: milliseconds passing; 0x40 pass bytes on, 0x80
+// write local bytes, 0x20 accept) and the 2-byte length. A channel opened
+// with early data, passed on, answered, window renewed, half-closed each way.
+void tunnel_mux() {
+  const uint8_t request[] = {'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P', '/', '1', '.', '0', '\r', '\n', '\r', '\n'};
+  const std::pair<uint8_t, TunnelFrame> steps[] = {
+      {0x01, TunnelFrame::open(1, 4096, "ab", "ops@vendor")}, {0x41, TunnelFrame::data(1, request)},
+      {0xC1, TunnelFrame::window(1, 2048)},                    {0x41, TunnelFrame::fin(1)},
+      {0x01, TunnelFrame::open(2, 4096, "abc")},               {0x01, TunnelFrame::rst(2, TunnelReset::local_reset)}};
+  Bytes all;
+  for (const auto& [act, f] : steps) {
+    uint8_t out[kTunnelMaxFrameBytes];
+    Result<size_t> n = write_tunnel_frame(f, out);
+    if (!n.ok()) {
+      g_failed = true;
+      return;
+    }
+    all.push_back(act);
+    all.push_back(static_cast<uint8_t>(*n >> 8));
+    all.push_back(static_cast<uint8_t>(*n));
+    all.insert(all.end(), out, out + *n);
+  }
+  seed("tunnel_mux", "channel", all);
+}
+
 void sntp() {
   const Millis sent = 1'700'000'000'000;
   Bytes input;
@@ -363,6 +390,7 @@ int main(int argc, char** argv) {
   http_connect();
   sntp();
   tunnel_frame();
+  tunnel_mux();
   admin_request();
   return g_failed ? 1 : 0;
 }
