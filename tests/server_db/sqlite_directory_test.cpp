@@ -66,8 +66,10 @@ TEST_F(SqliteDirectoryTest, TheDatabaseRefusesADuplicateEventSeq) {
       << "the same seq in another stream is another event";
 }
 
-// Schema versions before 4 had no alarms table.
-constexpr const char* kBeforeAlarms = "DROP TABLE alarms; ";
+// Schema versions before 5 had no tunnels table.
+constexpr const char* kBeforeTunnels = "DROP TABLE tunnels; ";
+// Schema versions before 4 had neither alarms nor tunnels.
+constexpr const char* kBeforeAlarms = "DROP TABLE tunnels; DROP TABLE alarms; ";
 
 // The events table as schema version 2 had it: keyed by (system, seq).
 constexpr const char* kVersion2Events =
@@ -333,6 +335,94 @@ TEST_F(SqliteDirectoryTest, AKeptStatementHoldsNoReadOpenBetweenCalls) {
   EXPECT_EQ(first_number(backend.path(), "SELECT count(*) FROM licenses"), 3);
   ASSERT_TRUE(d.record_issued({"SYS-7", "L-3", 103, 200, {}}).ok()) << "a kept statement runs again";
   EXPECT_EQ((*d.last_issued("SYS-7"))->serial, "L-3");
+}
+
+// A channel as it opens: who, which, when; nothing of its end yet.
+TunnelRecord opening(std::string system_id, uint16_t channel, std::string service, std::string op, Millis opened) {
+  TunnelRecord r;
+  r.system_id = std::move(system_id);
+  r.channel = channel;
+  r.service = std::move(service);
+  r.op = std::move(op);
+  r.opened = opened;
+  return r;
+}
+
+TEST_F(SqliteDirectoryTest, AVersion4DatabaseIsUpgradedInPlaceWithRoomForTunnels) {
+  Directory& d = backend.directory();
+  ASSERT_TRUE(d.raise_alarm({"SYS-7", "duplicate_identity", 30, "two", std::nullopt}).ok());
+  ASSERT_EQ(raw((std::string(kBeforeTunnels) + "UPDATE schema_version SET version = 4").c_str()), SQLITE_OK);
+  EXPECT_NE(raw("SELECT count(*) FROM tunnels"), SQLITE_OK);
+  backend.reopen();
+  EXPECT_EQ(first_number(backend.path(), "SELECT version FROM schema_version"), kSqliteSchemaVersion);
+  EXPECT_TRUE(*backend.directory().alarm_standing("SYS-7", "duplicate_identity")) << "version 4's alarm is kept";
+  Result<int64_t> id = backend.sqlite().tunnel_opened(opening("SYS-7", 1, "http", "alice", 100));
+  ASSERT_TRUE(id.ok()) << "the upgrade added the table";
+  backend.reopen();  // a second open finds the current version and the row
+  EXPECT_EQ(backend.sqlite().tunnels("SYS-7")->size(), 1u);
+}
+
+TEST_F(SqliteDirectoryTest, ATunnelIsRecordedWhenItOpensAndCompletedWhenItCloses) {
+  SqliteDirectory& db = backend.sqlite();
+  const int64_t web = *db.tunnel_opened(opening("SYS-7", 1, "http", "alice", 1000));
+  const int64_t shell = *db.tunnel_opened(opening("SYS-7", 2, "ssh", "", 1500));
+  const int64_t other = *db.tunnel_opened(opening("SYS-8", 1, "http", "bob", 1600));
+  ASSERT_TRUE(db.tunnel_closed(web, 4000, 512, 70000, "fin").ok());
+  backend.reopen();  // what the records keep survives a restart
+  std::vector<TunnelRecord> kept = *backend.sqlite().tunnels("SYS-7");
+  ASSERT_EQ(kept.size(), 2u) << "only SYS-7's, oldest first";
+  EXPECT_EQ(kept[0].channel, 1);
+  EXPECT_EQ(kept[0].service, "http");
+  EXPECT_EQ(kept[0].op, "alice");
+  EXPECT_EQ(kept[0].opened, 1000);
+  EXPECT_EQ(kept[0].closed, 4000);
+  EXPECT_EQ(kept[0].bytes_in, 512u);
+  EXPECT_EQ(kept[0].bytes_out, 70000u);
+  EXPECT_EQ(kept[0].reason, "fin");
+  EXPECT_EQ(kept[1].service, "ssh");
+  EXPECT_EQ(kept[1].op, "");
+  EXPECT_FALSE(kept[1].closed.has_value()) << "still open";
+  EXPECT_EQ(kept[1].reason, "");
+  EXPECT_EQ(backend.sqlite().tunnels()->size(), 3u) << "every system's without a filter";
+  // A row closes once: a second close (or an unknown row) changes nothing.
+  Status again = backend.sqlite().tunnel_closed(web, 9000, 1, 1, "link_lost");
+  EXPECT_EQ(again.reason(), Reason::invalid_argument);
+  EXPECT_EQ(backend.sqlite().tunnel_closed(other + 100, 9000, 1, 1, "fin").reason(), Reason::invalid_argument);
+  EXPECT_EQ((*backend.sqlite().tunnels("SYS-7"))[0].reason, "fin");
+  // Counts beyond 4 GiB are kept whole.
+  ASSERT_TRUE(backend.sqlite().tunnel_closed(shell, 9000, 5'000'000'000ull, 0, "link_lost").ok());
+  EXPECT_EQ((*backend.sqlite().tunnels("SYS-7"))[1].bytes_in, 5'000'000'000ull);
+}
+
+TEST_F(SqliteDirectoryTest, ChannelsAServerLeftOpenAreClosedAtItsNextStart) {
+  SqliteDirectory& db = backend.sqlite();
+  const int64_t done = *db.tunnel_opened(opening("SYS-7", 1, "http", "alice", 1000));
+  ASSERT_TRUE(db.tunnel_closed(done, 2000, 10, 20, "fin").ok());
+  ASSERT_TRUE(db.tunnel_opened(opening("SYS-7", 2, "http", "alice", 3000)).ok());
+  ASSERT_TRUE(db.tunnel_opened(opening("SYS-8", 9, "ssh", "bob", 3100)).ok());
+  EXPECT_EQ(*db.close_abandoned_tunnels(5000), 2);
+  const std::vector<TunnelRecord> kept = *db.tunnels();
+  EXPECT_EQ(kept[0].reason, "fin") << "a closed channel keeps its end";
+  EXPECT_EQ(kept[0].closed, 2000);
+  EXPECT_EQ(kept[1].reason, kTunnelServerStopped);
+  EXPECT_EQ(kept[1].closed, 5000);
+  EXPECT_EQ(kept[2].reason, kTunnelServerStopped);
+  EXPECT_EQ(*db.close_abandoned_tunnels(6000), 0) << "nothing left open";
+}
+
+TEST_F(SqliteDirectoryTest, ATunnelFieldOutOfItsRangeIsRefusedAndNothingIsWritten) {
+  SqliteDirectory& db = backend.sqlite();
+  EXPECT_EQ(db.tunnel_opened(opening("SYS-7", 0, "http", "", 1)).status().detail(), 1) << "channel 0 is never a channel";
+  EXPECT_EQ(db.tunnel_opened(opening("SYS-7", 1, "", "", 1)).status().detail(), 2) << "no service name";
+  EXPECT_EQ(db.tunnel_opened(opening("SYS-7", 1, std::string(256, 's'), "", 1)).status().detail(), 2);
+  EXPECT_EQ(db.tunnel_opened(opening("SYS-7", 1, "http", std::string(256, 'o'), 1)).status().detail(), 3);
+  EXPECT_TRUE(db.tunnels()->empty());
+  EXPECT_TRUE(db.tunnel_opened(opening("SYS-7", 65535, std::string(255, 's'), std::string(255, 'o'), 1)).ok())
+      << "the limits themselves are in range";
+  const int64_t id = *db.tunnel_opened(opening("SYS-7", 1, "http", "", 1));
+  EXPECT_EQ(db.tunnel_closed(id, 2, 1ull << 63, 0, "fin").reason(), Reason::invalid_argument);
+  EXPECT_EQ(db.tunnel_closed(id, 2, 0, 1ull << 63, "fin").reason(), Reason::invalid_argument);
+  EXPECT_FALSE((*db.tunnels())[1].closed.has_value()) << "a refused close writes nothing";
 }
 
 }  // namespace

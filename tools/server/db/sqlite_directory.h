@@ -32,6 +32,28 @@ struct SystemSummary {
   std::optional<SystemAlarm> duplicate_identity;
 };
 
+/// One tunnel channel as the server's records keep it (PROTOCOL.md section
+/// 6: "the server keeps the same in its records" as the device's
+/// tunnel_opened / tunnel_closed events). bytes_in / bytes_out keep the
+/// device's sense: bytes_in went to the device, bytes_out came from it.
+struct TunnelRecord {
+  std::string system_id;
+  uint16_t channel = 0;  // 1..65535
+  std::string service;   // 1..255 bytes
+  std::string op;        // the operator's identity, 0..255 bytes
+  Millis opened = 0;     // UTC ms
+  std::optional<Millis> closed;  // nullopt while open
+  uint64_t bytes_in = 0;   // 0..2^63-1
+  uint64_t bytes_out = 0;  // 0..2^63-1
+  /// How it ended: an RST reason name, `fin` or `link_lost` (as the
+  /// device's tunnel_closed), `server_stopped`; empty while open.
+  std::string reason;
+};
+
+/// The reason recorded for channels that were open when the server stopped
+/// without closing them (found open at the next start).
+inline constexpr std::string_view kTunnelServerStopped = "server_stopped";
+
 class SqliteDirectory final : public Directory {
  public:
   /// Whether open() may create a missing database file.
@@ -90,6 +112,21 @@ class SqliteDirectory final : public Directory {
   /// Every registered system with its latest connection and license, in
   /// system_id order (one query, for fleets of thousands).
   Result<std::vector<SystemSummary>> system_summaries();
+
+  // ---- Tunnel channels (sqlite_tunnels.cpp) -----------------------------------
+  /// Records channel `record` opening (its closing fields are ignored);
+  /// returns the row id for tunnel_closed. invalid_argument (detail 1:
+  /// channel, 2: service, 3: operator) when a field is out of its range.
+  Result<int64_t> tunnel_opened(const TunnelRecord& record);
+  /// Completes row `id`: closed at `at` after the bytes each way, for
+  /// `reason`. invalid_argument when `id` is not an open channel's row or
+  /// a count is beyond 2^63-1.
+  Status tunnel_closed(int64_t id, Millis at, uint64_t bytes_in, uint64_t bytes_out, std::string_view reason);
+  /// Every channel of `system_id` (every system's when empty), oldest first.
+  Result<std::vector<TunnelRecord>> tunnels(std::string_view system_id = {});
+  /// Closes the rows a previous run left open (it stopped without closing
+  /// them) at `at` with kTunnelServerStopped; returns how many.
+  Result<int64_t> close_abandoned_tunnels(Millis at);
 
   // ---- Directory --------------------------------------------------------------
   Result<SystemLookup> find_system(std::string_view customer_id, std::string_view system_id) override;

@@ -30,6 +30,29 @@ CREATE TABLE alarms (
 CREATE UNIQUE INDEX alarms_standing ON alarms (system_id, kind) WHERE cleared IS NULL;
 )sql";
 
+// The operator's tunnel channels to the devices' services (PROTOCOL.md
+// section 6): one row per channel, written when it opens and completed when
+// it closes, so a channel open while the server stopped still shows who
+// opened what. bytes_in / bytes_out keep the device's sense (tunnel_closed):
+// bytes_in went to the device, bytes_out came from it. Part of the current
+// schema, and all that version 5 added.
+constexpr const char* kTunnelsTable = R"sql(
+CREATE TABLE tunnels (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  system_id TEXT NOT NULL,
+  channel INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  opened INTEGER NOT NULL,
+  closed INTEGER,
+  bytes_in INTEGER NOT NULL DEFAULT 0,
+  bytes_out INTEGER NOT NULL DEFAULT 0,
+  reason TEXT
+);
+CREATE INDEX tunnels_by_system ON tunnels (system_id, id);
+CREATE INDEX tunnels_open ON tunnels (id) WHERE closed IS NULL;
+)sql";
+
 constexpr const char* kSchema = R"sql(
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 CREATE TABLE customers (
@@ -155,6 +178,9 @@ UPDATE schema_version SET version = 3;
 // Version 3 -> 4: the alarms table (duplicate_identity).
 constexpr const char* kUpgradeFrom3 = "UPDATE schema_version SET version = 4;";
 
+// Version 4 -> 5: the tunnels table.
+constexpr const char* kUpgradeFrom4 = "UPDATE schema_version SET version = 5;";
+
 // Each step upgrades from `from` to from + 1; an old database takes every
 // step from its version on, all in one transaction (a failed upgrade leaves
 // the database as it was).
@@ -167,6 +193,8 @@ constexpr SchemaUpgrade kUpgrades[] = {
     {2, kUpgradeFrom2},
     {3, kAlarmsTable},
     {3, kUpgradeFrom3},
+    {4, kTunnelsTable},
+    {4, kUpgradeFrom4},
 };
 
 Status run_in_transaction(sqlite3* db, const char* sql) {
@@ -197,6 +225,7 @@ Status ensure_sqlite_schema(sqlite3* db) {
     if (!s.ok()) return s;
     s = sqlite_exec(db, kSchema);
     if (s.ok()) s = sqlite_exec(db, kAlarmsTable);
+    if (s.ok()) s = sqlite_exec(db, kTunnelsTable);
     if (s.ok()) {
       SqliteStatement version(db, "INSERT INTO schema_version (version) VALUES (?1)");
       s = version.bind(1, kSqliteSchemaVersion).run();

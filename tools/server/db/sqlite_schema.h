@@ -13,7 +13,7 @@ struct sqlite3;
 namespace sublink {
 
 /// The layout this build reads and writes.
-inline constexpr int64_t kSqliteSchemaVersion = 4;
+inline constexpr int64_t kSqliteSchemaVersion = 5;
 
 /// Creates the tables of an empty database, or checks the version of an
 /// existing one and upgrades it from an older known version:
