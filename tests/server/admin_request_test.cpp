@@ -159,6 +159,64 @@ TEST(AdminRequestTest, ARequestThatIsNotUtf8IsRefused) {
   EXPECT_EQ(words, (std::vector<std::string>{"drop", "SYS-\xc3\xa9"}));
 }
 
+TEST(AdminRequestTest, ForwardNamesTheDeviceServiceAndALoopbackPort) {
+  AdminRequest r = parse_ok({"forward", "SYS-1", "http", "--listen", "127.0.0.1:8080", "--operator", "alice"});
+  EXPECT_EQ(r.command, AdminCommand::forward);
+  EXPECT_EQ(r.system_id, "SYS-1");
+  EXPECT_EQ(r.service, "http");
+  EXPECT_EQ(r.listen.host, "127.0.0.1");
+  EXPECT_EQ(r.listen.port, 8080);
+  EXPECT_EQ(r.op, "alice");
+  EXPECT_FALSE(r.close);
+  r = parse_ok({"forward", "--listen", "[::1]:0", "SYS-1", "ssh"});
+  EXPECT_EQ(r.listen.host, "::1");
+  EXPECT_EQ(r.listen.port, 0) << "0: the kernel chooses, the answer names it";
+  EXPECT_EQ(r.op, "") << "no operator named";
+  EXPECT_EQ(listen_address_text(r.listen), "[::1]:0");
+  EXPECT_EQ(parse_ok({"forward", "SYS-1", "http", "--listen", "127.0.0.2:1"}).listen.host, "127.0.0.2");
+  EXPECT_EQ(parse_ok({"forward", "SYS-1", "http", "--listen", "127.0.0.1:1", "--operator", std::string(255, 'o')})
+                .op.size(),
+            255u);
+  EXPECT_EQ(parse_ok({"forward", "SYS-1", std::string(255, 's'), "--listen", "127.0.0.1:1"}).service.size(), 255u);
+
+  r = parse_ok({"forward", "--close", "127.0.0.1:8080"});
+  EXPECT_TRUE(r.close);
+  EXPECT_EQ(listen_address_text(r.listen), "127.0.0.1:8080");
+
+  EXPECT_EQ(parse_ok({"tunnels"}).command, AdminCommand::tunnels);
+  EXPECT_TRUE(parse_ok({"tunnels", "--json"}).json);
+}
+
+TEST(AdminRequestTest, AForwardThatCannotBeIsRefusedWithItsReason) {
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http"}).find("say where to listen"), std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", "--listen", "127.0.0.1:80"}).find("say SYSTEM_ID and SERVICE"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen", "0.0.0.0:80"}).find("loopback only"),
+            std::string::npos)
+      << "an open port on every interface would hand the device to anyone";
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen", "[::]:80"}).find("loopback only"), std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen", "localhost:80"}).find("an IP literal"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen", "::1:80"}).find("an IP literal"), std::string::npos)
+      << "IPv6 goes in brackets";
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen", "127.0.0.1:65536"}).find("0 to 65535"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen", "8080"}).find("ADDR:PORT"), std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen"}).find("--listen needs ADDR:PORT"), std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", std::string(256, 's'), "--listen", "127.0.0.1:1"}).find("255"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen", "127.0.0.1:1", "--operator", std::string(256, 'o')})
+                .find("at most 255"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"forward", "SYS-1", "http", "--listen", "127.0.0.1:1", "--close", "127.0.0.1:1"})
+                .find("once"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"forward", "--close", "127.0.0.1:1", "SYS-1"}).find("takes nothing else"), std::string::npos);
+  EXPECT_EQ(parse_error({"forward", "SYS-1", "http", "x", "--listen", "127.0.0.1:1"}), "forward: too many arguments");
+  EXPECT_EQ(parse_error({"tunnels", "SYS-1"}), "tunnels: too many arguments");
+  EXPECT_EQ(parse_error({"devices", "--operator", "x"}), "devices: unknown option '--operator'");
+}
+
 TEST(AdminRequestTest, TheDefaultSocketSitsNextToTheDatabase) {
   EXPECT_EQ(default_control_path("/var/lib/sublink-server/server.db"), "/var/lib/sublink-server/sublink-server.sock");
   EXPECT_EQ(default_control_path("server.db"), "sublink-server.sock");

@@ -2,6 +2,8 @@
 
 #include <cJSON.h>
 
+#include <arpa/inet.h>
+
 #include <cstdlib>
 
 #include "firmware/json/json_document.h"
@@ -25,8 +27,13 @@ constexpr CommandName kCommands[] = {
     {"revoke", AdminCommand::revoke, 1, 2},         {"disconnect", AdminCommand::disconnect, 1, 1},
     {"request", AdminCommand::request, 2, 3},       {"port", AdminCommand::port, 2, 2},
     {"drop", AdminCommand::drop, 1, 1},             {"blackhole", AdminCommand::blackhole, 2, 2},
-    {"clear-alarm", AdminCommand::clear_alarm, 1, 1},
+    {"clear-alarm", AdminCommand::clear_alarm, 1, 1}, {"forward", AdminCommand::forward, 0, 2},
+    {"tunnels", AdminCommand::tunnels, 0, 0},
 };
+
+// Longest service name and operator identity (PROTOCOL.md section 6: the
+// OPEN frame carries each with a 1-byte length).
+constexpr size_t kMaxTunnelName = 255;
 
 // What JsonDocument::parse refused, in words.
 std::string json_problem_text(const JsonError& error) {
@@ -97,6 +104,46 @@ const char* port_action_name(PortAction action) {
   return "?";
 }
 
+bool parse_listen_address(const std::string& text, ListenAddress& out, std::string& error) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    error = "the address is ADDR:PORT (127.0.0.1:8080 or [::1]:8080), not " + quoted(text);
+    return false;
+  }
+  std::string host = text.substr(0, colon);
+  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  int64_t port = 0;
+  if (!parse_number(text.substr(colon + 1), 0, 65535, port)) {
+    error = "the port is 0 to 65535 (0: any free port), not " + quoted(text.substr(colon + 1));
+    return false;
+  }
+  in_addr v4{};
+  in6_addr v6{};
+  bool loopback = false;
+  if (!bracketed && inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    loopback = (ntohl(v4.s_addr) >> 24) == 127;
+  } else if (bracketed && inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    loopback = IN6_IS_ADDR_LOOPBACK(&v6);
+  } else {
+    error = "the address is an IP literal (127.0.0.1 or [::1]), not " + quoted(host);
+    return false;
+  }
+  if (!loopback) {
+    error = "a forward listens on loopback only (127.0.0.1 or [::1]): whoever reaches its port reaches the "
+            "device, not " + quoted(host);
+    return false;
+  }
+  out.host = std::move(host);
+  out.port = static_cast<uint16_t>(port);
+  return true;
+}
+
+std::string listen_address_text(const ListenAddress& address) {
+  const bool v6 = address.host.find(':') != std::string::npos;
+  return (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
+}
+
 bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, std::string& error) {
   if (words.empty()) {
     error = "no command given";
@@ -114,12 +161,35 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
   request.command = found->command;
   const std::string& name = words[0];
   std::vector<std::string> args;
+  bool have_listen = false;  // forward: --listen or --close seen
   for (size_t i = 1; i < words.size(); ++i) {
     const std::string& w = words[i];
     std::string value;
     int64_t n = 0;
-    if (w == "--json" && found->command == AdminCommand::devices) {
+    const bool forward = found->command == AdminCommand::forward;
+    if (w == "--json" && (found->command == AdminCommand::devices || found->command == AdminCommand::tunnels)) {
       request.json = true;
+    } else if ((w == "--listen" || w == "--close") && forward) {
+      if (have_listen) {
+        error = "forward: say --listen or --close once";
+        return false;
+      }
+      if (!option_value(words, i, value)) {
+        error = "forward: " + w + " needs ADDR:PORT";
+        return false;
+      }
+      if (!parse_listen_address(value, request.listen, error)) {
+        error = "forward: " + w + ": " + error;
+        return false;
+      }
+      have_listen = true;
+      request.close = w == "--close";
+    } else if (w == "--operator" && forward) {
+      if (!option_value(words, i, value) || value.size() > kMaxTunnelName) {
+        error = "forward: --operator needs a name of at most 255 bytes";
+        return false;
+      }
+      request.op = value;
     } else if (w == "--retry-after" && found->command == AdminCommand::disconnect) {
       if (!option_value(words, i, value) || !parse_number(value, 0, 30LL * 86400, n)) {
         error = "--retry-after needs a number of seconds (0 to 2592000)";
@@ -152,7 +222,31 @@ bool parse_admin_words(std::span<const std::string> words, AdminRequest& out, st
   }
   int64_t n = 0;
   switch (found->command) {
-    case AdminCommand::devices: break;
+    case AdminCommand::devices:
+    case AdminCommand::tunnels: break;
+    case AdminCommand::forward:
+      if (!have_listen) {
+        error = "forward: say where to listen (--listen 127.0.0.1:PORT) or which forward to close (--close ADDR:PORT)";
+        return false;
+      }
+      if (request.close) {
+        if (!args.empty() || !request.op.empty()) {
+          error = "forward --close ADDR:PORT takes nothing else";
+          return false;
+        }
+        break;
+      }
+      if (args.size() != 2) {
+        error = "forward: say SYSTEM_ID and SERVICE";
+        return false;
+      }
+      request.system_id = args[0];
+      request.service = args[1];
+      if (request.service.size() > kMaxTunnelName) {
+        error = "forward: SERVICE is at most 255 bytes";
+        return false;
+      }
+      break;
     case AdminCommand::add_customer:
       request.customer_id = args[0];
       request.name = args[1];

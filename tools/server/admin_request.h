@@ -27,7 +27,25 @@ enum class AdminCommand : uint8_t {
   drop,          // drop SYSTEM_ID
   blackhole,     // blackhole SYSTEM_ID on|off
   clear_alarm,   // clear-alarm SYSTEM_ID
+  forward,       // forward SYSTEM_ID SERVICE --listen ADDR:PORT [--operator NAME] | forward --close ADDR:PORT
+  tunnels,       // tunnels [--json]
 };
+
+/// A loopback TCP address the operator names for a forward: "127.0.0.1:8080"
+/// or "[::1]:8080". Port 0 lets the kernel choose (the answer names it).
+struct ListenAddress {
+  std::string host;   // the IP literal, without brackets
+  uint16_t port = 0;  // 0..65535
+};
+
+/// Parses `text` as ADDR:PORT (IPv6 in brackets); only loopback addresses
+/// (127.0.0.0/8, ::1) are taken: a forward carries no authentication of
+/// its own, so whoever reaches its port reaches the device's service. On
+/// failure returns false with `error` naming the problem.
+bool parse_listen_address(const std::string& text, ListenAddress& out, std::string& error);
+
+/// "127.0.0.1:8080" or "[::1]:8080".
+std::string listen_address_text(const ListenAddress& address);
 
 /// What `port PORT ACTION` does to a listening port.
 enum class PortAction : uint8_t {
@@ -63,7 +81,11 @@ struct AdminRequest {
   uint16_t port = 0;                     // port
   PortAction port_action = PortAction::stop;
   bool on = false;   // blackhole
-  bool json = false; // devices --json: the command line prints JSON lines
+  bool json = false; // devices --json, tunnels --json: the command line prints JSON lines
+  std::string service;   // forward: the device's service name (1..255 bytes)
+  std::string op;        // forward --operator: who opens the channels (0..255 bytes)
+  ListenAddress listen;  // forward --listen, forward --close
+  bool close = false;    // forward --close: stop the forward listening at `listen`
   /// request and revoke: how long the server waits for the device's answer.
   int64_t timeout_s = 10;
 };
