@@ -125,6 +125,9 @@ struct HelloInfo {
   std::string state;
   int64_t grace_elapsed_s = 0;
   std::optional<std::string> license_serial;
+  /// The tunnel services the device allows (hello `services`); nullopt
+  /// when its hello did not say, so only the device can refuse a name.
+  std::optional<std::vector<std::string>> services;
 };
 
 /// The session as an operator listing shows it.

@@ -2,6 +2,9 @@
 
 #include <cJSON.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -96,6 +99,29 @@ const char kHelp[] =
     "    blackhole SYSTEM_ID on|off\n"
     "        Keep the device's TCP connection but stop reading and answering it,\n"
     "        like a server that hangs; off serves it again.\n"
+    "    forward SYSTEM_ID SERVICE --listen ADDR:PORT [--operator NAME]\n"
+    "        Like ssh -L: the server listens on ADDR:PORT (loopback only:\n"
+    "        127.0.0.1:PORT or [::1]:PORT; port 0 lets the kernel choose, and the\n"
+    "        answer names it) and every TCP connection accepted there opens a\n"
+    "        tunnel channel to SERVICE on the device, over the link the device\n"
+    "        opened: nothing inbound is opened on the device's network, and\n"
+    "        parallel connections (a browser's) each get their own channel.\n"
+    "        Refused at once when the device is not linked or its hello did not\n"
+    "        offer SERVICE. NAME (default: your login name) is the operator the\n"
+    "        device records for each channel. The forward stays until closed; a\n"
+    "        connection made while the device is not linked is reset, and when\n"
+    "        the link drops every connection on it is reset at once.\n"
+    "    forward --close ADDR:PORT\n"
+    "        Stop the forward listening on ADDR:PORT (as the forward's answer\n"
+    "        named it) and reset its open channels (RST shutdown).\n"
+    "    tunnels [--json]\n"
+    "        The forwards, and the open channels with their operator, age and\n"
+    "        bytes each way (in: to the device, out: from it). --json prints one\n"
+    "        JSON object: forwards [{listen, system_id, service, operator,\n"
+    "        channels, accepted}] and channels [{system_id, channel, service,\n"
+    "        operator, listen, peer, opened (UTC ms), age_s, bytes_in, bytes_out,\n"
+    "        accepted}]. Every channel, open or closed, is also kept in the\n"
+    "        database's tunnels table.\n"
     "\n"
     "EXIT STATUS\n"
     "    0   done\n"
@@ -108,6 +134,9 @@ const char kHelp[] =
     "    sublink-server admin --db /var/lib/sublink-server/server.db devices\n"
     "    sublink-server admin --db server.db entitle SYS-0001 seats 20\n"
     "    sublink-server admin --db server.db port 443 stop\n"
+    "    sublink-server admin --db server.db forward SYS-0001 http --listen \\\n"
+    "        127.0.0.1:8080\n"
+    "    sublink-server admin --db server.db forward --close 127.0.0.1:8080\n"
     "    sublink-server admin --control /run/sublink/server.sock request SYS-0001 \\\n"
     "        status.get\n";
 
@@ -167,6 +196,44 @@ void print_devices(const cJSON* devices, bool json) {
   }
 }
 
+// "2m05s" from seconds.
+std::string age_text(const cJSON* seconds) {
+  if (!cJSON_IsNumber(seconds)) return "-";
+  const long long s = static_cast<long long>(seconds->valuedouble);
+  char text[32];
+  if (s >= 3600) {
+    snprintf(text, sizeof(text), "%lldh%02lldm", s / 3600, s / 60 % 60);
+  } else {
+    snprintf(text, sizeof(text), "%lldm%02llds", s / 60, s % 60);
+  }
+  return text;
+}
+
+void print_tunnels(const cJSON* answer, bool json) {
+  if (json) {
+    cJSON* copy = cJSON_Duplicate(answer, true);
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "ok");
+    printf("%s\n", compact(copy).c_str());
+    cJSON_Delete(copy);
+    return;
+  }
+  printf("%-22s %-16s %-12s %-12s %s\n", "FORWARD", "SYSTEM", "SERVICE", "OPERATOR", "CHANNELS");
+  const cJSON* f = nullptr;
+  cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(answer, "forwards")) {
+    printf("%-22s %-16s %-12s %-12s %s\n", text_of(f, "listen").c_str(), text_of(f, "system_id").c_str(),
+           text_of(f, "service").c_str(), text_of(f, "operator", "").c_str(), text_of(f, "channels").c_str());
+  }
+  printf("\n%-16s %-7s %-12s %-12s %-22s %-8s %-12s %s\n", "SYSTEM", "CHANNEL", "SERVICE", "OPERATOR", "PEER", "AGE",
+         "BYTES IN", "BYTES OUT");
+  const cJSON* c = nullptr;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(answer, "channels")) {
+    printf("%-16s %-7s %-12s %-12s %-22s %-8s %-12s %s\n", text_of(c, "system_id").c_str(),
+           text_of(c, "channel").c_str(), text_of(c, "service").c_str(), text_of(c, "operator", "").c_str(),
+           text_of(c, "peer").c_str(), age_text(cJSON_GetObjectItemCaseSensitive(c, "age_s")).c_str(),
+           text_of(c, "bytes_in").c_str(), text_of(c, "bytes_out").c_str());
+  }
+}
+
 // Prints what the server did; the exit status.
 int report(const AdminRequest& request, const cJSON* answer) {
   const bool linked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "linked"));
@@ -216,6 +283,14 @@ int report(const AdminRequest& request, const cJSON* answer) {
     case AdminCommand::drop: printf("%s: connection dropped\n", id); return kExitDone;
     case AdminCommand::blackhole: printf("%s: blackhole %s\n", id, request.on ? "on" : "off"); return kExitDone;
     case AdminCommand::clear_alarm: printf("%s: duplicate_identity alarm cleared\n", id); return kExitDone;
+    case AdminCommand::forward:
+      if (request.close) {
+        printf("forward %s closed\n", text_of(answer, "closed").c_str());
+      } else {
+        printf("forwarding %s to %s service %s\n", text_of(answer, "listen").c_str(), id, request.service.c_str());
+      }
+      return kExitDone;
+    case AdminCommand::tunnels: print_tunnels(answer, request.json); return kExitDone;
   }
   return kExitDone;
 }
@@ -242,10 +317,18 @@ int run_admin_cli(int argc, char** argv) {
   }
   if (control.empty() && db.empty()) return usage_error("say which server: --control PATH or --db FILE");
   if (control.empty()) control = default_control_path(db);
-  const std::vector<std::string> words(argv + i, argv + argc);
+  std::vector<std::string> words(argv + i, argv + argc);
   AdminRequest request;
   std::string error;
   if (!parse_admin_words(words, request, error)) return usage_error(error);
+  if (request.command == AdminCommand::forward && !request.close && request.op.empty()) {
+    // The device records who opened each channel: by default, whoever runs this.
+    const passwd* user = getpwuid(getuid());
+    if (user != nullptr && user->pw_name != nullptr) {
+      words.insert(words.end(), {"--operator", user->pw_name});
+      if (!parse_admin_words(words, request, error)) return usage_error(error);
+    }
+  }
   Result<std::string> line = admin_request_line(words);
   if (!line.ok()) return usage_error("the arguments are not valid UTF-8");
 

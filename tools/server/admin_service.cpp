@@ -61,8 +61,8 @@ const char* port_state_name(PortState state) {
 
 }  // namespace
 
-AdminService::AdminService(ServerLoop& loop, SqliteDirectory& db, ServerContext& context)
-    : loop_(loop), db_(db), context_(context), socket_(*this) {
+AdminService::AdminService(ServerLoop& loop, SqliteDirectory& db, ServerContext& context, TunnelForwards& forwards)
+    : loop_(loop), db_(db), context_(context), forwards_(forwards), socket_(*this) {
   context_.observer = this;
 }
 
@@ -114,6 +114,8 @@ std::string AdminService::run(const AdminRequest& request, AdminClientId client,
     case AdminCommand::drop: return drop(request, now);
     case AdminCommand::blackhole: return blackhole(request, now);
     case AdminCommand::clear_alarm: return clear_alarm(request, now);
+    case AdminCommand::forward: return forward(request, now);
+    case AdminCommand::tunnels: return tunnels(now);
   }
   return error_line("unknown command");
 }
@@ -355,6 +357,55 @@ std::string AdminService::blackhole(const AdminRequest& request, Millis now) {
   context_.log.write(LogLevel::notice, "operator: %s blackholed %s", request.system_id.c_str(),
                      request.on ? "on" : "off");
   return ok_line();
+}
+
+// ---- Tunnels ---------------------------------------------------------------------------------
+
+std::string AdminService::forward(const AdminRequest& request, Millis now) {
+  std::string error;
+  if (request.close) {
+    if (!forwards_.close(request.listen, error, now)) return error_line(error);
+    return ok_line([&](JsonWriter& w) { w.key("closed").string(listen_address_text(request.listen)); });
+  }
+  std::optional<ListenAddress> listening =
+      forwards_.add(request.system_id, request.service, request.op, request.listen, error, now);
+  if (!listening) return error_line(error);
+  return ok_line([&](JsonWriter& w) {
+    w.key("listen").string(listen_address_text(*listening)).key("port").integer(listening->port);
+  });
+}
+
+std::string AdminService::tunnels(Millis now) {
+  return ok_line([&](JsonWriter& w) {
+    w.key("forwards").begin_array();
+    for (const ForwardInfo& f : forwards_.forwards()) {
+      w.begin_object()
+          .key("listen").string(f.listen)
+          .key("system_id").string(f.system_id)
+          .key("service").string(f.service)
+          .key("operator").string(f.op)
+          .key("channels").integer(static_cast<int64_t>(f.channels))
+          .key("accepted").integer(static_cast<int64_t>(f.accepted))
+          .end_object();
+    }
+    w.end_array().key("channels").begin_array();
+    for (const ChannelInfo& c : forwards_.channels()) {
+      w.begin_object()
+          .key("system_id").string(c.system_id)
+          .key("channel").integer(c.channel)
+          .key("service").string(c.service)
+          .key("operator").string(c.op)
+          .key("listen").string(c.listen)
+          .key("peer").string(c.peer)
+          .key("opened").integer(c.opened)
+          .key("age_s").integer((now - c.opened) / 1000)
+          .key("bytes_in").integer(static_cast<int64_t>(c.bytes_in))
+          .key("bytes_out").integer(static_cast<int64_t>(c.bytes_out))
+          .key("accepted").boolean(c.accepted)
+          .end_object();
+    }
+    w.end_array();
+  });
 }
 
 }  // namespace sublink

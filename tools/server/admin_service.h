@@ -18,14 +18,15 @@
 #include "tools/server/db/sqlite_directory.h"
 #include "tools/server/server_context.h"
 #include "tools/server/server_loop.h"
+#include "tools/server/tunnel_forwards.h"
 
 namespace sublink {
 
 class AdminService final : public LoopExtension, private AdminRequestHandler, private ConnectionObserver {
  public:
-  /// `loop`, `db` and `context` outlive the service; the service observes
-  /// the connections of `context` until it is destroyed.
-  AdminService(ServerLoop& loop, SqliteDirectory& db, ServerContext& context);
+  /// `loop`, `db`, `context` and `forwards` outlive the service; the
+  /// service observes the connections of `context` until it is destroyed.
+  AdminService(ServerLoop& loop, SqliteDirectory& db, ServerContext& context, TunnelForwards& forwards);
   ~AdminService() override;
   AdminService(const AdminService&) = delete;
   AdminService& operator=(const AdminService&) = delete;
@@ -69,6 +70,8 @@ class AdminService final : public LoopExtension, private AdminRequestHandler, pr
   std::string drop(const AdminRequest& request, Millis now);
   std::string blackhole(const AdminRequest& request, Millis now);
   std::string clear_alarm(const AdminRequest& request, Millis now);
+  std::string forward(const AdminRequest& request, Millis now);
+  std::string tunnels(Millis now);
 
   /// The connection linking `system_id` that takes messages now; nullptr
   /// with `error` saying why not (not linked, or blackholed).
@@ -84,6 +87,7 @@ class AdminService final : public LoopExtension, private AdminRequestHandler, pr
   ServerLoop& loop_;
   SqliteDirectory& db_;
   ServerContext& context_;
+  TunnelForwards& forwards_;
   AdminSocket socket_;
   std::vector<Wait> waits_;
 };

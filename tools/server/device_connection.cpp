@@ -118,6 +118,14 @@ void DeviceConnection::close_now(Millis now, std::string_view why, bool reset) {
   done_ = true;
 }
 
+ServerTunnel& DeviceConnection::tunnel() {
+  if (!tunnel_) {
+    tunnel_ = std::make_unique<ServerTunnel>(context_.tunnel_limits, *context_.tunnel_observer);
+    held_frame_.resize(kTunnelMaxFrameBytes);
+  }
+  return *tunnel_;
+}
+
 bool DeviceConnection::set_blackhole(bool on) {
   if (!session_) return false;
   session_->set_blackhole(on);
@@ -154,6 +162,46 @@ void DeviceConnection::on_text(std::string_view message) {
   // pile up more output than one settle can queue.
   take_session_output();
   send_pending();
+}
+
+void DeviceConnection::on_binary(std::span<const uint8_t> message) {
+  // A hung server (blackhole) and a link not yet welcomed take no frames.
+  if (blackholed_ || !session_ || !session_->welcomed() || session_->closing()) return;
+  if (tunnel_) {
+    const Status s = tunnel_->receive(message, now_);
+    if (s.ok()) return;
+  } else {
+    // No channel was ever opened here: every well-formed frame is for an
+    // unknown channel. Not worth a table (and its memory): answered with
+    // RST protocol as the table would, except to an RST.
+    Result<TunnelFrame> frame = parse_tunnel_frame(message);
+    if (frame.ok()) {
+      if (frame->type != TunnelFrameType::rst) {
+        uint8_t out[kTunnelHeaderBytes + 1];
+        Result<size_t> n = write_tunnel_frame(TunnelFrame::rst(frame->channel, TunnelReset::protocol), out);
+        if (n.ok()) (void)chain_.send_binary(std::span<const uint8_t>(out, *n));  // dropped when full: advisory
+      }
+      return;
+    }
+  }
+  context_.log.write(LogLevel::warning, "%s: malformed tunnel frame: closing the link (1002)", address_.c_str());
+  pending_.clear();
+  pending_bytes_ = 0;
+  pending_close_ = CloseRequest{1002, "malformed_tunnel_frame"};
+}
+
+void DeviceConnection::send_tunnel_frames() {
+  if (!tunnel_ || !pending_.empty() || pending_close_ || chain_.ended() || blackholed_) return;
+  tunnel_->mux().tick(now_);
+  for (;;) {
+    if (held_frame_bytes_ == 0) {
+      held_frame_bytes_ = tunnel_->mux().next_frame(held_frame_);
+      if (held_frame_bytes_ == 0) return;
+    }
+    const Status s = chain_.send_binary(std::span<const uint8_t>(held_frame_.data(), held_frame_bytes_));
+    if (s.reason() == Reason::would_block) return;  // room comes back as the socket drains
+    held_frame_bytes_ = 0;  // sent, or the link is closing and the frame goes with it
+  }
 }
 
 void DeviceConnection::settle(Millis now) {
@@ -229,6 +277,7 @@ void DeviceConnection::send_pending() {
     pending_close_.reset();
     linger_until_ = now_ + kLingerMs;
   }
+  send_tunnel_frames();
 }
 
 void DeviceConnection::flush_socket() {
@@ -251,6 +300,8 @@ void DeviceConnection::flush_socket() {
 void DeviceConnection::end(Millis now, std::string_view why) {
   if (ended_) return;
   ended_ = true;
+  // Every channel is gone with the link; the operators' connections close now.
+  if (tunnel_) tunnel_->on_link_down();
   if (context_.observer != nullptr) context_.observer->on_ended(*this);
   if (session_) {
     session_->on_closed(now, why);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hal/clock.h"
 #include "net/tls_ws/tls_ws_server_chain.h"
@@ -58,6 +59,13 @@ class DeviceConnection final : private TlsWsServerChainHandler {
   bool set_blackhole(bool on);
   bool blackholed() const { return blackholed_; }
 
+  /// The link's tunnel channels, made on first use (context.tunnel_observer
+  /// must be set). After acting on it, the loop's serviced() sends its
+  /// frames.
+  ServerTunnel& tunnel();
+  /// The tunnel channels if any were ever opened, else nullptr.
+  ServerTunnel* existing_tunnel() { return tunnel_.get(); }
+
   /// True while ciphertext waits for the socket (poll for POLLOUT).
   bool wants_write() const { return !chain_.output().empty(); }
   /// True when the connection is over and the socket can go.
@@ -66,6 +74,10 @@ class DeviceConnection final : private TlsWsServerChainHandler {
  private:
   WsUpgradeDecision on_upgrade(std::string_view client_cn, const WsUpgradeRequestInfo& request) override;
   void on_text(std::string_view message) override;
+  void on_binary(std::span<const uint8_t> message) override;
+  /// Sends tunnel frames while the WebSocket takes them, after every
+  /// session message (control first: JSON, then the table's own order).
+  void send_tunnel_frames();
 
   /// Queues the session's output on the WebSocket, sends what the socket
   /// takes, and finishes the connection once the chain has ended.
@@ -84,6 +96,11 @@ class DeviceConnection final : private TlsWsServerChainHandler {
   Millis opened_;
   TlsWsServerChain chain_;
   std::unique_ptr<ServerSession> session_;
+  std::unique_ptr<ServerTunnel> tunnel_;
+  /// A frame pulled from the table that the WebSocket had no room for yet
+  /// (frames are pulled one at a time, so at most one waits here).
+  std::vector<uint8_t> held_frame_;
+  size_t held_frame_bytes_ = 0;
   std::deque<std::string> pending_;  // session messages the WebSocket had no room for
   size_t pending_bytes_ = 0;
   std::optional<CloseRequest> pending_close_;

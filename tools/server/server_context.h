@@ -12,6 +12,7 @@
 #include "server_core/directory.h"
 #include "server_core/license_signer.h"
 #include "server_core/server_session.h"
+#include "tools/server/server_tunnel.h"
 
 namespace sublink {
 
@@ -45,6 +46,11 @@ struct ServerContext {
   /// calls (another connection's hello replaced it): the loop services it
   /// once the current work is done. Set by the loop.
   std::function<void(DeviceConnection&)> wake = nullptr;
+  /// Hears about the tunnel channels of every link (the operator's
+  /// forwards); nullptr: nobody forwards, and no link gets tunnels.
+  ServerTunnelObserver* tunnel_observer = nullptr;
+  /// What one link's tunnels may take.
+  ServerTunnelLimits tunnel_limits{};
 };
 
 }  // namespace sublink

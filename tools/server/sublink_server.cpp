@@ -16,6 +16,7 @@
 #include "tools/server/admin_service.h"
 #include "tools/server/db/sqlite_directory.h"
 #include "tools/server/server_loop.h"
+#include "tools/server/tunnel_forwards.h"
 #include "tools/server/server_credentials.h"
 #include "tools/server/server_options.h"
 #include "linux_util/files/text_file.h"
@@ -253,7 +254,20 @@ int main(int argc, char** argv) {
     }
     ports += (ports.empty() ? "" : ",") + std::to_string(port);
   }
-  AdminService admin(loop, **db, context);
+  // Channels a previous run left open (it stopped without closing them).
+  Result<int64_t> abandoned = (*db)->close_abandoned_tunnels(server_now());
+  if (abandoned.ok() && *abandoned > 0) {
+    log.write(LogLevel::notice, "%lld tunnel channels left open by the previous run recorded as %s",
+              static_cast<long long>(*abandoned), std::string(kTunnelServerStopped).c_str());
+  }
+  TunnelForwards forwards(loop, **db, context);
+  s = forwards.start();
+  if (!s.ok()) {
+    log.write(LogLevel::error, "tunnel forwards: cannot create an epoll set: %s", strerror(s.detail()));
+    return 1;
+  }
+  loop.add_extension(forwards);
+  AdminService admin(loop, **db, context, forwards);
   s = admin.listen(options.control, error);
   if (!s.ok()) {
     log.write(LogLevel::error, "control socket: %s", error.c_str());
