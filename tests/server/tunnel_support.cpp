@@ -1,0 +1,202 @@
+#include "server/tunnel_support.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "integration/sublinkd_rig.h"
+
+namespace sublink::test {
+
+namespace {
+
+sockaddr_in loopback(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+bool send_all(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+EchoService::EchoService() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a = loopback(0);
+  ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  ::listen(fd_, 64);
+  socklen_t size = sizeof(a);
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &size);
+  port_ = ntohs(a.sin_port);
+  thread_ = std::thread([this] { serve(); });
+}
+
+EchoService::~EchoService() {
+  stop_ = true;
+  ::shutdown(fd_, SHUT_RDWR);
+  thread_.join();
+  ::close(fd_);
+  for (std::thread& w : workers_) w.join();
+}
+
+void EchoService::serve() {
+  for (;;) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 100) < 0 && errno != EINTR) return;
+    if (stop_) return;
+    if (!(p.revents & POLLIN)) continue;
+    const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    ++accepted_;
+    workers_.emplace_back([this, c] {
+      timeval t{1, 0};
+      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof(t));
+      std::vector<uint8_t> buffer(64 * 1024);
+      for (;;) {
+        const ssize_t n = ::recv(c, buffer.data(), buffer.size(), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+          if (stop_) break;
+          continue;
+        }
+        if (n <= 0 || !send_all(c, buffer.data(), static_cast<size_t>(n))) break;
+      }
+      ::shutdown(c, SHUT_WR);
+      ::close(c);
+    });
+  }
+}
+
+int connect_loopback(int port, int timeout_ms) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const sockaddr_in a = loopback(port);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval t{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof(t));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof(t));
+  return fd;
+}
+
+uint8_t pattern_byte(uint64_t seed, uint64_t offset) {
+  // splitmix64 of (seed, offset / 8), one byte of it per offset.
+  uint64_t z = (seed * 0x9E3779B97F4A7C15ull) ^ (offset / 8 + 1) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<uint8_t>(z >> ((offset % 8) * 8));
+}
+
+bool echo_round_trip(int port, uint64_t seed, uint64_t bytes, std::string& why) {
+  const int fd = connect_loopback(port);
+  if (fd < 0) {
+    why = "cannot connect to the forward";
+    return false;
+  }
+  std::atomic<bool> sent_ok{true};
+  std::thread writer([&] {
+    std::vector<uint8_t> block(64 * 1024);
+    for (uint64_t at = 0; at < bytes;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(block.size(), bytes - at));
+      for (size_t i = 0; i < n; ++i) block[i] = pattern_byte(seed, at + i);
+      if (!send_all(fd, block.data(), n)) {
+        sent_ok = false;
+        return;
+      }
+      at += n;
+    }
+    ::shutdown(fd, SHUT_WR);
+  });
+  std::vector<uint8_t> buffer(64 * 1024);
+  uint64_t got = 0;
+  bool same = true;
+  for (;;) {
+    const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = "receive failed after " + std::to_string(got) + " bytes: " + strerror(errno);
+      same = false;
+      break;
+    }
+    if (n == 0) break;
+    for (ssize_t i = 0; i < n && same; ++i) {
+      if (buffer[static_cast<size_t>(i)] != pattern_byte(seed, got + static_cast<uint64_t>(i))) {
+        why = "byte " + std::to_string(got + static_cast<uint64_t>(i)) + " differs";
+        same = false;
+      }
+    }
+    got += static_cast<uint64_t>(n);
+    if (!same) break;
+  }
+  if (!same) ::shutdown(fd, SHUT_RDWR);  // unblocks the writer
+  writer.join();
+  ::close(fd);
+  if (same && !sent_ok) {
+    why = "send failed";
+    return false;
+  }
+  if (same && got != bytes) {
+    why = "got " + std::to_string(got) + " of " + std::to_string(bytes) + " bytes back";
+    return false;
+  }
+  return same;
+}
+
+bool closed_within(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) <= 0) return false;
+  uint8_t byte = 0;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
+TestDevice::TestDevice(const TempDir& dir, int port, const std::vector<std::string>& services, int window,
+                       int max_channels, bool no_credit) {
+  const std::string& pki = rig_pki_dir();
+  std::vector<std::string> argv = {"/usr/bin/python3", source_path("tests/server/tunnel_device.py"),
+                                   "--port", std::to_string(port),
+                                   "--ca", pki + "/ca.crt",
+                                   "--cert", pki + "/device.crt",
+                                   "--key", pki + "/device.key",
+                                   "--customer", "CUST-1",
+                                   "--system", "SYS-0001",
+                                   "--window", std::to_string(window),
+                                   "--max-channels", std::to_string(max_channels)};
+  for (const std::string& s : services) {
+    argv.push_back("--service");
+    argv.push_back(s);
+  }
+  if (no_credit) argv.push_back("--no-credit");
+  static int count = 0;
+  process_ = ChildProcess(argv, dir.file("device-" + std::to_string(++count) + ".log"));
+}
+
+bool TestDevice::welcomed() {
+  return eventually([&] { return log().find("welcome") != std::string::npos; }, 10000);
+}
+
+void TestDevice::kill() {
+  if (process_.running()) ::kill(process_.pid(), SIGKILL);
+  (void)process_.stop();
+}
+
+}  // namespace sublink::test

@@ -1,0 +1,72 @@
+// Loopback helpers for the tunnel tests: an echo service, an operator's
+// TCP client that streams a known pattern and checks what comes back, and
+// the Python test device (tunnel_device.py) as a child process.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/process.h"
+
+namespace sublink::test {
+
+/// A TCP echo service on 127.0.0.1: every connection gets back what it
+/// sends, and a FIN once the client finished. Stopped on destruction.
+class EchoService {
+ public:
+  EchoService();
+  ~EchoService();
+  EchoService(const EchoService&) = delete;
+  EchoService& operator=(const EchoService&) = delete;
+  int port() const { return port_; }
+  /// Connections accepted so far.
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  void serve();
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+  std::vector<std::thread> workers_;
+};
+
+/// A blocking TCP connection to 127.0.0.1:`port` with `timeout_ms` on each
+/// send and receive; -1 when it cannot connect.
+int connect_loopback(int port, int timeout_ms = 30000);
+
+/// The byte at `offset` of stream `seed`'s pattern (not periodic within
+/// any size the tests send, so a lost, repeated or reordered block shows).
+uint8_t pattern_byte(uint64_t seed, uint64_t offset);
+
+/// Sends `bytes` of pattern `seed` on a new connection to `port`, then
+/// FIN, while reading what comes back; true when exactly the same bytes
+/// came back, in order, then EOF. `why` says what went wrong.
+bool echo_round_trip(int port, uint64_t seed, uint64_t bytes, std::string& why);
+
+/// True when the peer closed `fd` (EOF or reset) within `timeout_ms`.
+bool closed_within(int fd, int timeout_ms);
+
+/// tests/server/tunnel_device.py linked as SYS-0001 to the server on `port`,
+/// offering `services` ("name=127.0.0.1:port"), granting `window` per
+/// channel, at most `max_channels`. Waits for its welcome.
+class TestDevice {
+ public:
+  TestDevice(const TempDir& dir, int port, const std::vector<std::string>& services, int window = 65536,
+             int max_channels = 8, bool no_credit = false);
+  std::string log() const { return process_.log(); }
+  /// Kills it at once (SIGKILL): the link drops without a close handshake.
+  void kill();
+  pid_t pid() const { return process_.pid(); }
+  bool welcomed();
+
+ private:
+  ChildProcess process_;
+};
+
+}  // namespace sublink::test
