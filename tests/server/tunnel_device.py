@@ -16,21 +16,25 @@ prints, one line each:
   rst-sent CHANNEL REASON            (this device reset a channel)
   rst-received CHANNEL REASON
   closed CHANNEL in=N out=N           (both directions finished)
+  heartbeat-rtt MS                    (a heartbeat_ack came back after MS)
   VIOLATION ...
   close CODE REASON                   (the link ended)
 
 usage: tunnel_device.py --port P --ca CA --cert C --key K --customer C
        --system S [--service NAME=HOST:PORT ...] [--window N]
-       [--max-channels N] [--heartbeat S] [--no-credit]
+       [--max-channels N] [--heartbeat S] [--no-credit] [--probe]
 --no-credit: never grant credit beyond the first window (a device whose
 local service stalls), to check the server stops reading its operator.
+--probe: after welcome, send DATA on channel 77 (never opened: the server
+answers RST protocol), then a 2-byte binary message (malformed: the
+server closes the link with 1002).
 """
 import argparse
 import asyncio
 import json
 import ssl
 import struct
-import sys
+import time
 
 import websockets
 
@@ -75,6 +79,7 @@ class Device:
         self.args = args
         self.services = dict(s.split("=", 1) for s in args.service)
         self.channels = {}
+        self.probe_answered = False
 
     async def send_frame(self, kind, cid, body=b""):
         await self.ws.send(struct.pack(">BH", kind, cid) + body)
@@ -115,6 +120,7 @@ class Device:
         ch = self.channels.get(cid)
         if kind == RST:
             say("rst-received", cid, REASONS.get(body[0], body[0]) if body else "?")
+            self.probe_answered = True
             if ch is not None:
                 del self.channels[cid]
                 self.drop(ch)
@@ -240,12 +246,22 @@ class Device:
             await self.send_frame(DATA, ch.id, data)
 
 
-async def heartbeats(ws, every):
+async def heartbeats(ws, every, sent_at):
     seq = 0
     while True:
         await asyncio.sleep(every)
         seq += 1
+        sent_at[100 + seq] = time.monotonic()
         await ws.send(json.dumps({"type": "heartbeat", "id": 100 + seq, "seq": seq, "uptime_s": seq}))
+
+
+async def probe(ws, device):
+    await ws.send(struct.pack(">BH", DATA, 77) + b"x")
+    for _ in range(100):
+        if device.probe_answered:
+            break
+        await asyncio.sleep(0.05)
+    await ws.send(b"\x01\x00")
 
 
 async def main():
@@ -258,6 +274,7 @@ async def main():
     p.add_argument("--max-channels", type=int, default=8)
     p.add_argument("--heartbeat", type=float, default=0.5)
     p.add_argument("--no-credit", action="store_true")
+    p.add_argument("--probe", action="store_true")
     a = p.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
@@ -271,18 +288,25 @@ async def main():
                  "state": "unlicensed", "grace_elapsed_s": 0, "license_serial": None, "services": services}
         await ws.send(json.dumps(hello))
         device = Device(ws, a)
-        beat = None
+        tasks = []
+        sent_at = {}
         try:
             async for m in ws:
                 if isinstance(m, bytes):
                     await device.on_frame(m)
-                elif json.loads(m).get("type") == "welcome":
+                    continue
+                message = json.loads(m)
+                if message.get("type") == "welcome":
                     say("welcome")
-                    beat = asyncio.create_task(heartbeats(ws, a.heartbeat))
+                    tasks.append(asyncio.create_task(heartbeats(ws, a.heartbeat, sent_at)))
+                    if a.probe:
+                        tasks.append(asyncio.create_task(probe(ws, device)))
+                elif message.get("type") == "heartbeat_ack" and message.get("re") in sent_at:
+                    say("heartbeat-rtt", int((time.monotonic() - sent_at.pop(message["re"])) * 1000))
         except websockets.ConnectionClosed:
             pass
-        if beat is not None:
-            beat.cancel()
+        for t in tasks:
+            t.cancel()
         say("close", ws.close_code, ws.close_reason)
 
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <regex>
@@ -34,12 +35,14 @@ class TunnelForwardTest : public ::testing::Test {
   }
   void TearDown() override {
     device_.reset();
-    if (server_ && server_->pid() > 0) EXPECT_EQ(server_->stop(), 0) << server_->log();
+    if (server_ && server_->pid() > 0) {
+      EXPECT_EQ(server_->stop(), 0) << server_->log();
+    }
   }
 
   void link(const std::vector<std::string>& services, int window = 65536, int max_channels = 8,
-            bool no_credit = false) {
-    device_ = std::make_unique<TestDevice>(tmp_, port_, services, window, max_channels, no_credit);
+            const std::vector<std::string>& extra = {}) {
+    device_ = std::make_unique<TestDevice>(tmp_, port_, services, window, max_channels, extra);
     ASSERT_TRUE(device_->welcomed()) << logs();
   }
 
@@ -160,6 +163,10 @@ TEST_F(TunnelForwardTest, BytesEachWayArriveWholeOnOneChannelAndOnFourAtOnceWith
   }
   for (auto& f : four) EXPECT_EQ(f.get(), "") << logs();
   expect_no_violation();
+  // Control first: the heartbeats' answers were not held behind the DATA.
+  const std::vector<int> rtts = device_->heartbeat_rtts();
+  ASSERT_GE(rtts.size(), 4u) << logs();
+  EXPECT_LT(*std::max_element(rtts.begin(), rtts.end()), 1000) << logs();
   const std::vector<TunnelRecord> rows = closed_records(5);
   ASSERT_EQ(rows.size(), 5u) << logs();
   for (const TunnelRecord& r : rows) {
@@ -315,7 +322,7 @@ TEST_F(TunnelForwardTest, ADeviceThatGrantsNoMoreCreditStopsTheServerReadingTheO
   // server must hold at most its send queue, never read the operator's
   // bytes without bound.
   EchoService echo;
-  link({"echo=127.0.0.1:" + std::to_string(echo.port())}, 65536, 8, true);
+  link({"echo=127.0.0.1:" + std::to_string(echo.port())}, 65536, 8, {"--no-credit"});
   const int local = forward("echo");
   const int fd = connect_loopback(local, 2000);
   ASSERT_GE(fd, 0);
@@ -332,6 +339,13 @@ TEST_F(TunnelForwardTest, ADeviceThatGrantsNoMoreCreditStopsTheServerReadingTheO
   EXPECT_LE(j.at("channels").item(0).at("bytes_in").num(), 65536) << "no DATA beyond the window";
   expect_no_violation();
   ::close(fd);
+}
+
+TEST_F(TunnelForwardTest, AFrameForAnUnknownChannelIsResetAndAMalformedOneClosesTheLink) {
+  link({}, 65536, 8, {"--probe"});
+  EXPECT_TRUE(eventually([&] { return device_->log().find("close 1002") != std::string::npos; }, 5000)) << logs();
+  EXPECT_NE(device_->log().find("rst-received 77 protocol"), std::string::npos) << logs();
+  EXPECT_NE(server_->log().find("malformed tunnel frame"), std::string::npos) << logs();
 }
 
 }  // namespace

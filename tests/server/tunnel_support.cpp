@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "integration/sublinkd_rig.h"
@@ -170,7 +172,7 @@ bool closed_within(int fd, int timeout_ms) {
 }
 
 TestDevice::TestDevice(const TempDir& dir, int port, const std::vector<std::string>& services, int window,
-                       int max_channels, bool no_credit) {
+                       int max_channels, const std::vector<std::string>& extra) {
   const std::string& pki = rig_pki_dir();
   std::vector<std::string> argv = {"/usr/bin/python3", source_path("tests/server/tunnel_device.py"),
                                    "--port", std::to_string(port),
@@ -185,13 +187,23 @@ TestDevice::TestDevice(const TempDir& dir, int port, const std::vector<std::stri
     argv.push_back("--service");
     argv.push_back(s);
   }
-  if (no_credit) argv.push_back("--no-credit");
+  argv.insert(argv.end(), extra.begin(), extra.end());
   static int count = 0;
   process_ = ChildProcess(argv, dir.file("device-" + std::to_string(++count) + ".log"));
 }
 
 bool TestDevice::welcomed() {
   return eventually([&] { return log().find("welcome") != std::string::npos; }, 10000);
+}
+
+std::vector<int> TestDevice::heartbeat_rtts() const {
+  std::vector<int> out;
+  const std::string text = log();
+  const std::string tag = "heartbeat-rtt ";
+  for (size_t at = text.find(tag); at != std::string::npos; at = text.find(tag, at + 1)) {
+    out.push_back(std::atoi(text.c_str() + at + tag.size()));
+  }
+  return out;
 }
 
 void TestDevice::kill() {

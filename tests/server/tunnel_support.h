@@ -57,13 +57,16 @@ bool closed_within(int fd, int timeout_ms);
 /// channel, at most `max_channels`. Waits for its welcome.
 class TestDevice {
  public:
+  /// `extra`: more of tunnel_device.py's options (--no-credit, --probe).
   TestDevice(const TempDir& dir, int port, const std::vector<std::string>& services, int window = 65536,
-             int max_channels = 8, bool no_credit = false);
+             int max_channels = 8, const std::vector<std::string>& extra = {});
   std::string log() const { return process_.log(); }
   /// Kills it at once (SIGKILL): the link drops without a close handshake.
   void kill();
   pid_t pid() const { return process_.pid(); }
   bool welcomed();
+  /// The heartbeat round trips it measured (ms), in order.
+  std::vector<int> heartbeat_rtts() const;
 
  private:
   ChildProcess process_;
