@@ -11,19 +11,15 @@ TunnelMuxLimits ServerTunnel::mux_limits(const ServerTunnelLimits& limits) {
   return m;
 }
 
-size_t ServerTunnel::memory_bound(const ServerTunnelLimits& limits) {
-  return TunnelMux::memory_bound(mux_limits(limits)) + sizeof(ServerTunnel) +
-         limits.max_channels * (sizeof(uint64_t) + 2 * (sizeof(std::string) + kTunnelMaxName));
-}
-
 ServerTunnel::ServerTunnel(const ServerTunnelLimits& limits, ServerTunnelObserver& observer)
     : observer_(observer),
       slots_(limits.max_channels),
-      buffer_(TunnelMux::buffer_bytes(mux_limits(limits))),
+      buffer_(new uint8_t[TunnelMux::buffer_bytes(mux_limits(limits))]),
       owner_(limits.max_channels, 0),
       service_(limits.max_channels),
       op_(limits.max_channels),
-      mux_(mux_limits(limits), slots_, buffer_, *this) {}
+      mux_(mux_limits(limits), slots_,
+           std::span<uint8_t>(buffer_.get(), TunnelMux::buffer_bytes(mux_limits(limits))), *this) {}
 
 Result<TunnelSlot> ServerTunnel::open(std::string_view service, std::string_view op, uint64_t owner) {
   if (service.empty() || service.size() > kTunnelMaxName || op.size() > kTunnelMaxName) {

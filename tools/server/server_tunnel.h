@@ -86,10 +86,6 @@ class ServerTunnel final : private TunnelMuxListener {
   const std::string& service(TunnelSlot slot) const { return service_[slot]; }
   const std::string& op(TunnelSlot slot) const { return op_[slot]; }
 
-  /// All the memory one link's tunnels take with `limits` (TunnelMux's
-  /// bound plus the names kept per slot).
-  static size_t memory_bound(const ServerTunnelLimits& limits);
-
  private:
   static TunnelMuxLimits mux_limits(const ServerTunnelLimits& limits);
   // TunnelMuxListener
@@ -100,7 +96,9 @@ class ServerTunnel final : private TunnelMuxListener {
 
   ServerTunnelObserver& observer_;
   std::vector<TunnelChannel> slots_;
-  std::vector<uint8_t> buffer_;
+  /// The table's queues; not zeroed, so pages cost memory only once a
+  /// channel's bytes pass through them.
+  std::unique_ptr<uint8_t[]> buffer_;
   std::vector<uint64_t> owner_;
   std::vector<std::string> service_;
   std::vector<std::string> op_;
