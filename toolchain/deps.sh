@@ -24,6 +24,11 @@ test_pkgs+=(gcovr)  # branch coverage of the host-asan build (tools/coverage)
 test_pkgs+=(libwebsockets-dev)  # a peer client in bench/link_memory
 test_pkgs+=(valgrind)  # callgrind in bench/link_cpu
 test_pkgs+=(ccache)  # toolchain/test.sh compiles through it: a second run rebuilds only what changed
+test_pkgs+=(curl)  # the operator's HTTP client through a tunnel forward (tests/server, the demo)
+# sshd and ssh: a real login through a tunnel forward. The tests run their
+# own sshd (-D -f CONFIG -p PORT, killed by PID); the system's ssh service is
+# not started by the install (below) nor by any test.
+test_pkgs+=(openssh-server openssh-client)
 arm_pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib g++-arm-linux-gnueabihf qemu-user)
 
 want=()
@@ -42,6 +47,15 @@ done
 if ((${#missing[@]})); then
   echo "deps.sh: installing ${missing[*]}"
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  # Installing a daemon's package (openssh-server) must not start it: the
+  # invoke-rc.d policy refuses every start while the install runs, unless
+  # the machine has a policy of its own (then it decides).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e $policy ]; then
+    printf '#!/bin/sh\n# deps.sh: no service starts while it installs\nexit 101\n' | $SUDO tee $policy >/dev/null
+    $SUDO chmod 755 $policy
+    trap "$SUDO rm -f $policy" EXIT
+  fi
   for attempt in 1 2 3; do
     if $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >"$deps/install.log" 2>&1 \
        || { $SUDO apt-get update >/dev/null 2>&1 && \

@@ -341,6 +341,54 @@ TEST_F(TunnelForwardTest, ADeviceThatGrantsNoMoreCreditStopsTheServerReadingTheO
   ::close(fd);
 }
 
+// Debian's sshd on a loopback port with a host key and an authorized key
+// this test makes, run in the foreground and killed by PID; the system's
+// ssh service is never involved.
+class TestSshd {
+ public:
+  TestSshd(const TempDir& dir, int port) {
+    const std::string keys = "ssh-keygen -q -t ed25519 -N '' -f ";
+    EXPECT_EQ(run_command(keys + "'" + dir.file("host_key") + "'"), 0);
+    EXPECT_EQ(run_command(keys + "'" + dir.file("user_key") + "'"), 0);
+    EXPECT_EQ(run_command("cp '" + dir.file("user_key.pub") + "' '" + dir.file("authorized_keys") + "'"), 0);
+    std::ofstream config(dir.file("sshd_config"));
+    config << "Port " << port << "\nListenAddress 127.0.0.1\nHostKey " << dir.file("host_key")
+           << "\nAuthorizedKeysFile " << dir.file("authorized_keys")
+           << "\nPidFile none\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n"
+              "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n";
+    config.close();
+    // As root, sshd wants its privilege separation folder (the package's
+    // tmpfiles make it at boot; a container may not have run them).
+    if (geteuid() == 0) (void)run_command("mkdir -p /run/sshd");
+    process_ = ChildProcess({"/usr/sbin/sshd", "-D", "-e", "-f", dir.file("sshd_config")}, dir.file("sshd.log"));
+    EXPECT_TRUE(wait_for_port(port, 10000)) << process_.log();
+  }
+  std::string log() const { return process_.log(); }
+
+ private:
+  ChildProcess process_;
+};
+
+TEST_F(TunnelForwardTest, ARealSshLoginRunsACommandThroughTheForward) {
+  const int ssh_port = free_port();
+  TestSshd sshd(tmp_, ssh_port);
+  link({"ssh=127.0.0.1:" + std::to_string(ssh_port)});
+  const int local = forward("ssh");
+  ASSERT_NE(local, 0);
+  const ShellOutput login = run_shell(
+      "ssh -p " + std::to_string(local) + " -i '" + tmp_.file("user_key") +
+          "' -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes"
+          " -o ConnectTimeout=10 \"$(id -un)\"@127.0.0.1 'echo tunnel-$((6 * 7)); uname -s'",
+      tmp_);
+  EXPECT_EQ(login.status, 0) << login.err << "\n" << sshd.log() << logs();
+  EXPECT_EQ(login.out, "tunnel-42\nLinux\n") << login.err;
+  expect_no_violation();
+  const std::vector<TunnelRecord> rows = closed_records(1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].service, "ssh");
+  EXPECT_EQ(rows[0].reason, "fin");
+}
+
 TEST_F(TunnelForwardTest, AFrameForAnUnknownChannelIsResetAndAMalformedOneClosesTheLink) {
   link({}, 65536, 8, {"--probe"});
   EXPECT_TRUE(eventually([&] { return device_->log().find("close 1002") != std::string::npos; }, 5000)) << logs();
