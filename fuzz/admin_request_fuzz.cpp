@@ -53,6 +53,21 @@ void check_command(const std::vector<std::string>& words) {
     case AdminCommand::drop:
     case AdminCommand::blackhole:
     case AdminCommand::clear_alarm: check(!request.system_id.empty()); break;
+    case AdminCommand::tunnels: break;
+    case AdminCommand::forward: {
+      // Only a loopback IP literal is ever listened on.
+      ListenAddress again;
+      std::string problem;
+      check(parse_listen_address(listen_address_text(request.listen), again, problem) &&
+            again.host == request.listen.host && again.port == request.listen.port);
+      check(request.op.size() <= 255);
+      if (request.close) {
+        check(request.system_id.empty() && request.service.empty());
+      } else {
+        check(!request.system_id.empty() && !request.service.empty() && request.service.size() <= 255);
+      }
+      break;
+    }
   }
 }
 

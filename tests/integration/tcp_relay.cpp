@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <chrono>
 
+#include "support/process.h"
+
 namespace sublink::test {
 
 namespace {
@@ -39,15 +41,7 @@ bool pump(int from, int to) {
 }  // namespace
 
 TcpRelay::TcpRelay(int target_port) : target_port_(target_port) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int on = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-  sockaddr_in a = loopback(0);
-  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  ::listen(listen_fd_, 16);
-  socklen_t size = sizeof(a);
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &size);
-  port_ = ntohs(a.sin_port);
+  listen_fd_ = listen_on_loopback(port_);
   thread_ = std::thread([this] { run(); });
 }
 

@@ -29,14 +29,18 @@ local service stalls), to check the server stops reading its operator.
 answers RST protocol), then a 2-byte binary message (malformed: the
 server closes the link with 1002).
 """
-import argparse
 import asyncio
 import json
-import ssl
+import os
 import struct
+import sys
 import time
 
 import websockets
+
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hello_client import device_arguments, device_link  # noqa: E402
 
 DATA, WINDOW, FIN, RST, OPEN, OPEN_OK = 1, 2, 3, 4, 5, 6
 REASONS = {1: "unknown_service", 2: "not_allowed", 3: "connect_refused", 4: "connect_timeout",
@@ -265,10 +269,7 @@ async def probe(ws, device):
 
 
 async def main():
-    p = argparse.ArgumentParser()
-    for name in ("--ca", "--cert", "--key", "--customer", "--system"):
-        p.add_argument(name, required=True)
-    p.add_argument("--port", type=int, required=True)
+    p = device_arguments()
     p.add_argument("--service", action="append", default=[])
     p.add_argument("--window", type=int, default=65536)
     p.add_argument("--max-channels", type=int, default=8)
@@ -276,17 +277,8 @@ async def main():
     p.add_argument("--no-credit", action="store_true")
     p.add_argument("--probe", action="store_true")
     a = p.parse_args()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_verify_locations(a.ca)
-    ctx.load_cert_chain(a.cert, a.key)
-    uri = "wss://127.0.0.1:%d/sublink/v1" % a.port
-    async with websockets.connect(uri, ssl=ctx, subprotocols=["sublink.v1"], max_size=None) as ws:
-        services = [s.split("=", 1)[0] for s in a.service]
-        hello = {"type": "hello", "id": 1, "proto": 1, "customer_id": a.customer, "system_id": a.system,
-                 "agent": "tunnel-test", "fw": "test", "role": "primary", "boot": 1, "time": None,
-                 "state": "unlicensed", "grace_elapsed_s": 0, "license_serial": None, "services": services}
-        await ws.send(json.dumps(hello))
+    services = [s.split("=", 1)[0] for s in a.service]
+    async with device_link(a, agent="tunnel-test", services=services) as ws:
         device = Device(ws, a)
         tasks = []
         sent_at = {}

@@ -41,13 +41,7 @@ bool send_all(int fd, const uint8_t* p, size_t n) {
 }  // namespace
 
 EchoService::EchoService() {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a = loopback(0);
-  ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  ::listen(fd_, 64);
-  socklen_t size = sizeof(a);
-  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &size);
-  port_ = ntohs(a.sin_port);
+  fd_ = listen_on_loopback(port_, 64);
   thread_ = std::thread([this] { serve(); });
 }
 

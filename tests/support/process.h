@@ -58,6 +58,10 @@ class ClosedPort {
   int port_ = 0;
 };
 
+/// A listening TCP socket on 127.0.0.1 at a port the kernel chooses, which
+/// goes into `port`; -1 when it cannot listen.
+int listen_on_loopback(int& port, int backlog = 16);
+
 /// Waits until a TCP connect to 127.0.0.1:port succeeds (or ::1 if v6).
 bool wait_for_port(int port, int timeout_ms, bool v6 = false);
 

@@ -1,7 +1,7 @@
 #include "tools/server/server_loop.h"
 #include "hal/posix/system_clock.h"
+#include "tools/server/tcp_listener.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -31,22 +31,6 @@ constexpr int kEventsPerWake = 256;
 // listen(2) backlog; the kernel caps it at net.core.somaxconn.
 constexpr int kListenBacklog = 65535;
 
-// "127.0.0.1:5000" or "[::1]:5000".
-std::string address_text(const sockaddr_storage& address) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  uint16_t port = 0;
-  if (address.ss_family == AF_INET) {
-    const auto& a = reinterpret_cast<const sockaddr_in&>(address);
-    inet_ntop(AF_INET, &a.sin_addr, host, sizeof(host));
-    port = ntohs(a.sin_port);
-    return std::string(host) + ":" + std::to_string(port);
-  }
-  const auto& a = reinterpret_cast<const sockaddr_in6&>(address);
-  inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof(host));
-  port = ntohs(a.sin6_port);
-  return "[" + std::string(host) + "]:" + std::to_string(port);
-}
-
 }  // namespace
 
 Millis server_now() { return system_utc_ms(); }
@@ -74,33 +58,9 @@ Status ServerLoop::listen(const std::string& address, uint16_t port) {
 }
 
 Result<int> ServerLoop::open_listener(const std::string& address, uint16_t port) {
-  sockaddr_storage storage{};
-  socklen_t size = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    size = sizeof(*v4);
-  } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    size = sizeof(*v6);
-  } else {
-    return Status(Reason::invalid_argument);
-  }
-  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status(Reason::io_error, errno);
-  const int on = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
   // A fleet reconnecting at once (after a server restart) must not find the
   // queue full: ask for the most the kernel gives (net.core.somaxconn).
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), size) != 0 || ::listen(fd, kListenBacklog) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status(Reason::io_error, err);
-  }
-  return fd;
+  return open_tcp_listener(address, port, kListenBacklog);
 }
 
 bool ServerLoop::accept_all(const Listener& listener, Millis now) {
@@ -122,7 +82,7 @@ bool ServerLoop::accept_all(const Listener& listener, Millis now) {
       continue;
     }
     if (connections_.size() + stalled_.size() >= max_connections_) {
-      context_.log.write(LogLevel::warning, "%s: refused, %zu connections already", address_text(peer).c_str(),
+      context_.log.write(LogLevel::warning, "%s: refused, %zu connections already", socket_address_text(peer).c_str(),
                          connections_.size());
       ::close(fd);
       continue;
@@ -130,7 +90,7 @@ bool ServerLoop::accept_all(const Listener& listener, Millis now) {
     const int on = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
     Entry& entry = connections_[fd];
-    entry.connection = std::make_unique<DeviceConnection>(context_, fd, address_text(peer), listener.port, now);
+    entry.connection = std::make_unique<DeviceConnection>(context_, fd, socket_address_text(peer), listener.port, now);
     entry.interest = EPOLLIN;
     epoll_event interest{};
     interest.events = entry.interest;

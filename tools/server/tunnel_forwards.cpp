@@ -1,6 +1,5 @@
 #include "tools/server/tunnel_forwards.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -11,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tools/server/tcp_listener.h"
+
 namespace sublink {
 
 namespace {
@@ -20,55 +21,8 @@ constexpr int kEventsPerWake = 64;
 // One read from an operator's socket: at most one DATA frame's payload.
 constexpr size_t kReadChunk = kTunnelMaxData;
 
-// A listening socket on loopback `listen`, or a failure (detail: errno).
-Result<int> open_listener(const ListenAddress& listen) {
-  sockaddr_storage storage{};
-  socklen_t size = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  if (inet_pton(AF_INET, listen.host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(listen.port);
-    size = sizeof(*v4);
-  } else if (inet_pton(AF_INET6, listen.host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(listen.port);
-    size = sizeof(*v6);
-  } else {
-    return Status(Reason::invalid_argument);
-  }
-  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status(Reason::io_error, errno);
-  const int on = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), size) != 0 || ::listen(fd, 128) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status(Reason::io_error, err);
-  }
-  return fd;
-}
-
-// The port the kernel gave listening socket `fd`.
-uint16_t bound_port(int fd) {
-  sockaddr_storage storage{};
-  socklen_t size = sizeof(storage);
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &size) != 0) return 0;
-  return storage.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in&>(storage).sin_port)
-                                      : ntohs(reinterpret_cast<sockaddr_in6&>(storage).sin6_port);
-}
-
-std::string peer_text(const sockaddr_storage& address) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  if (address.ss_family == AF_INET) {
-    const auto& a = reinterpret_cast<const sockaddr_in&>(address);
-    inet_ntop(AF_INET, &a.sin_addr, host, sizeof(host));
-    return std::string(host) + ":" + std::to_string(ntohs(a.sin_port));
-  }
-  const auto& a = reinterpret_cast<const sockaddr_in6&>(address);
-  inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof(host));
-  return "[" + std::string(host) + "]:" + std::to_string(ntohs(a.sin6_port));
-}
+// A forward's listen(2) backlog: an operator's browser opens a handful.
+constexpr int kForwardBacklog = 128;
 
 // Closes `fd` with a TCP reset: the operator's program sees the channel
 // failed, not a clean end of the service's answer.
@@ -119,7 +73,7 @@ std::optional<ListenAddress> TunnelForwards::add(const std::string& system_id, c
       return std::nullopt;
     }
   }
-  Result<int> fd = open_listener(listen);
+  Result<int> fd = open_tcp_listener(listen.host, listen.port, kForwardBacklog);
   if (!fd.ok()) {
     error = "cannot listen on " + listen_address_text(listen) + ": " + strerror(fd.status().detail());
     return std::nullopt;
@@ -250,7 +204,7 @@ void TunnelForwards::accept_all(uint64_t tag, Millis now) {
       return;  // EAGAIN: all taken
     }
     ++f->second.accepted;
-    start_stream(tag, f->second, fd, peer_text(peer), now);
+    start_stream(tag, f->second, fd, socket_address_text(peer), now);
   }
 }
 
