@@ -99,14 +99,8 @@ TEST_F(TunnelForwardTest, ParallelPagesOfARealWebServerArriveWholeAndEveryChanne
   // Pages of several sizes, some far beyond one window, served by Python's
   // http.server behind the device; fetched at once through one forward.
   TempDir site;
-  std::vector<std::string> names;
-  for (int i = 0; i < 6; ++i) {
-    const std::string name = "page" + std::to_string(i) + ".bin";
-    std::ofstream out(site.file(name), std::ios::binary);
-    const uint64_t size = 1000 + static_cast<uint64_t>(i) * 397'000;  // up to ~2 MB
-    for (uint64_t b = 0; b < size; ++b) out.put(static_cast<char>(pattern_byte(i, b)));
-    names.push_back(name);
-  }
+  uint64_t pages = 0;
+  const std::vector<std::string> names = make_pages(site, 6, pages);
   const int web = free_port();
   ChildProcess http({"/usr/bin/python3", "-m", "http.server", std::to_string(web), "--bind", "127.0.0.1",
                      "--directory", site.path()},
@@ -116,16 +110,7 @@ TEST_F(TunnelForwardTest, ParallelPagesOfARealWebServerArriveWholeAndEveryChanne
   const int local = forward("http");
   ASSERT_NE(local, 0);
 
-  std::string command = "curl -sS --fail --parallel --parallel-max 6 --max-time 60";
-  for (const std::string& name : names) {
-    command += " -o '" + tmp_.file("got-" + name) + "' http://127.0.0.1:" + std::to_string(local) + "/" + name;
-  }
-  const ShellOutput fetched = run_shell(command, tmp_);
-  ASSERT_EQ(fetched.status, 0) << fetched.err << logs();
-  for (const std::string& name : names) {
-    const ShellOutput same = run_shell("cmp '" + site.file(name) + "' '" + tmp_.file("got-" + name) + "'", tmp_);
-    EXPECT_EQ(same.status, 0) << name << ": " << same.out << same.err;
-  }
+  EXPECT_EQ(fetch_pages_in_parallel(local, names, site, tmp_), "") << logs();
   expect_no_violation();
   EXPECT_NE(device_->log().find("open 1 http alice"), std::string::npos) << "OPEN names the operator\n" << logs();
 
@@ -140,8 +125,6 @@ TEST_F(TunnelForwardTest, ParallelPagesOfARealWebServerArriveWholeAndEveryChanne
     EXPECT_GT(r.bytes_in, 0u) << "the request went in";
     from_device += r.bytes_out;
   }
-  uint64_t pages = 0;
-  for (int i = 0; i < 6; ++i) pages += 1000 + static_cast<uint64_t>(i) * 397'000;
   EXPECT_GT(from_device, pages) << "every page and its headers came out";
   EXPECT_LT(from_device, pages + 6 * 1024) << "and nothing more";
 }
@@ -341,45 +324,13 @@ TEST_F(TunnelForwardTest, ADeviceThatGrantsNoMoreCreditStopsTheServerReadingTheO
   ::close(fd);
 }
 
-// Debian's sshd on a loopback port with a host key and an authorized key
-// this test makes, run in the foreground and killed by PID; the system's
-// ssh service is never involved.
-class TestSshd {
- public:
-  TestSshd(const TempDir& dir, int port) {
-    const std::string keys = "ssh-keygen -q -t ed25519 -N '' -f ";
-    EXPECT_EQ(run_command(keys + "'" + dir.file("host_key") + "'"), 0);
-    EXPECT_EQ(run_command(keys + "'" + dir.file("user_key") + "'"), 0);
-    EXPECT_EQ(run_command("cp '" + dir.file("user_key.pub") + "' '" + dir.file("authorized_keys") + "'"), 0);
-    std::ofstream config(dir.file("sshd_config"));
-    config << "Port " << port << "\nListenAddress 127.0.0.1\nHostKey " << dir.file("host_key")
-           << "\nAuthorizedKeysFile " << dir.file("authorized_keys")
-           << "\nPidFile none\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n"
-              "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n";
-    config.close();
-    // As root, sshd wants its privilege separation folder (the package's
-    // tmpfiles make it at boot; a container may not have run them).
-    if (geteuid() == 0) (void)run_command("mkdir -p /run/sshd");
-    process_ = ChildProcess({"/usr/sbin/sshd", "-D", "-e", "-f", dir.file("sshd_config")}, dir.file("sshd.log"));
-    EXPECT_TRUE(wait_for_port(port, 10000)) << process_.log();
-  }
-  std::string log() const { return process_.log(); }
-
- private:
-  ChildProcess process_;
-};
-
 TEST_F(TunnelForwardTest, ARealSshLoginRunsACommandThroughTheForward) {
   const int ssh_port = free_port();
   TestSshd sshd(tmp_, ssh_port);
   link({"ssh=127.0.0.1:" + std::to_string(ssh_port)});
   const int local = forward("ssh");
   ASSERT_NE(local, 0);
-  const ShellOutput login = run_shell(
-      "ssh -p " + std::to_string(local) + " -i '" + tmp_.file("user_key") +
-          "' -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes"
-          " -o ConnectTimeout=10 \"$(id -un)\"@127.0.0.1 'echo tunnel-$((6 * 7)); uname -s'",
-      tmp_);
+  const ShellOutput login = run_shell(sshd.login_command(local, "echo tunnel-$((6 * 7)); uname -s"), tmp_);
   EXPECT_EQ(login.status, 0) << login.err << "\n" << sshd.log() << logs();
   EXPECT_EQ(login.out, "tunnel-42\nLinux\n") << login.err;
   expect_no_violation();

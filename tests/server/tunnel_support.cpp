@@ -8,9 +8,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
 #include "integration/sublinkd_rig.h"
@@ -157,6 +160,35 @@ bool echo_round_trip(int port, uint64_t seed, uint64_t bytes, std::string& why) 
   return same;
 }
 
+std::vector<std::string> make_pages(const TempDir& dir, int n, uint64_t& total) {
+  std::vector<std::string> names;
+  total = 0;
+  for (int i = 0; i < n; ++i) {
+    const std::string name = "page" + std::to_string(i) + ".bin";
+    std::ofstream out(dir.file(name), std::ios::binary);
+    const uint64_t size = 1000 + static_cast<uint64_t>(i) * 397'000;
+    for (uint64_t b = 0; b < size; ++b) out.put(static_cast<char>(pattern_byte(static_cast<uint64_t>(i), b)));
+    names.push_back(name);
+    total += size;
+  }
+  return names;
+}
+
+std::string fetch_pages_in_parallel(int port, const std::vector<std::string>& names, const TempDir& site,
+                                    const TempDir& into) {
+  std::string command = "curl -sS --fail --parallel --parallel-max " + std::to_string(names.size()) + " --max-time 60";
+  for (const std::string& name : names) {
+    command += " -o '" + into.file("got-" + name) + "' http://127.0.0.1:" + std::to_string(port) + "/" + name;
+  }
+  const ShellOutput fetched = run_shell(command, into);
+  if (fetched.status != 0) return "curl: exit " + std::to_string(fetched.status) + ": " + fetched.err;
+  for (const std::string& name : names) {
+    const ShellOutput same = run_shell("cmp '" + site.file(name) + "' '" + into.file("got-" + name) + "'", into);
+    if (same.status != 0) return name + ": " + same.out + same.err;
+  }
+  return "";
+}
+
 bool closed_within(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
   if (::poll(&p, 1, timeout_ms) <= 0) return false;
@@ -198,6 +230,30 @@ std::vector<int> TestDevice::heartbeat_rtts() const {
     out.push_back(std::atoi(text.c_str() + at + tag.size()));
   }
   return out;
+}
+
+TestSshd::TestSshd(const TempDir& dir, int port) : key_(dir.file("user_key")) {
+  const std::string keygen = "ssh-keygen -q -t ed25519 -N '' -f ";
+  EXPECT_EQ(run_command(keygen + "'" + dir.file("host_key") + "'"), 0);
+  EXPECT_EQ(run_command(keygen + "'" + key_ + "'"), 0);
+  EXPECT_EQ(run_command("cp '" + key_ + ".pub' '" + dir.file("authorized_keys") + "'"), 0);
+  std::ofstream config(dir.file("sshd_config"));
+  config << "Port " << port << "\nListenAddress 127.0.0.1\nHostKey " << dir.file("host_key")
+         << "\nAuthorizedKeysFile " << dir.file("authorized_keys")
+         << "\nPidFile none\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n";
+  config.close();
+  // As root, sshd wants its privilege separation folder (the package's
+  // tmpfiles make it at boot; a container may not have run them).
+  if (geteuid() == 0) (void)run_command("mkdir -p /run/sshd");
+  process_ = ChildProcess({"/usr/sbin/sshd", "-D", "-e", "-f", dir.file("sshd_config")}, dir.file("sshd.log"));
+  EXPECT_TRUE(wait_for_port(port, 10000)) << process_.log();
+}
+
+std::string TestSshd::login_command(int port, const std::string& command) const {
+  return "ssh -p " + std::to_string(port) + " -i '" + key_ +
+         "' -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes"
+         " -o ConnectTimeout=10 \"$(id -un)\"@127.0.0.1 '" + command + "'";
 }
 
 void TestDevice::kill() {

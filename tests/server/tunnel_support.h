@@ -49,6 +49,17 @@ uint8_t pattern_byte(uint64_t seed, uint64_t offset);
 /// came back, in order, then EOF. `why` says what went wrong.
 bool echo_round_trip(int port, uint64_t seed, uint64_t bytes, std::string& why);
 
+/// Files of pattern bytes (see pattern_byte) in `dir` for a web server to
+/// serve: page0.bin .. page{n-1}.bin, from 1000 bytes up to about 2 MB.
+/// Returns their names; `total` gets their bytes together.
+std::vector<std::string> make_pages(const TempDir& dir, int n, uint64_t& total);
+
+/// Fetches `names` from http://127.0.0.1:`port`/ all at once with curl
+/// (--parallel) into `into`; then compares each with the same file in
+/// `site`. "" when all came whole, else what went wrong.
+std::string fetch_pages_in_parallel(int port, const std::vector<std::string>& names, const TempDir& site,
+                                    const TempDir& into);
+
 /// True when the peer closed `fd` (EOF or reset) within `timeout_ms`.
 bool closed_within(int fd, int timeout_ms);
 
@@ -69,6 +80,22 @@ class TestDevice {
   std::vector<int> heartbeat_rtts() const;
 
  private:
+  ChildProcess process_;
+};
+
+/// Debian's sshd on loopback `port` with a host key and an authorized key
+/// made in `dir`, in the foreground (-D) and killed by PID with this
+/// object; the system's ssh service is never involved.
+class TestSshd {
+ public:
+  TestSshd(const TempDir& dir, int port);
+  std::string log() const { return process_.log(); }
+  /// The shell command that logs in through 127.0.0.1:`port` (a forward) as
+  /// the current user with the authorized key and runs `command`.
+  std::string login_command(int port, const std::string& command) const;
+
+ private:
+  std::string key_;
   ChildProcess process_;
 };
 
