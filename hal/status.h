@@ -56,7 +56,10 @@ const char* reason_name(Reason r);
 /// A one-line explanation of a reason for a site engineer.
 const char* reason_hint(Reason r);
 
-class Status {
+/// What an operation ended with. [[nodiscard]]: a dropped Status is a lost
+/// failure, so the compiler flags every call whose Status nobody looks at;
+/// where ignoring is right the caller says so with a commented (void).
+class [[nodiscard]] Status {
  public:
   constexpr Status() = default;
   constexpr Status(Reason reason, int32_t detail = 0) : reason_(reason), detail_(detail) {}  // NOLINT
@@ -72,13 +75,20 @@ class Status {
   int32_t detail_ = 0;
 };
 
+/// The Status a Result holds when it was built from an ok Status, which is
+/// a programming error (a Result without a value must say why): a defined
+/// failure in release builds, so the caller never reads a missing value.
+inline constexpr Status kResultWithoutValue{Reason::invalid_argument, -1};
+
 /// A value or the Status that explains why there is none.
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT
-  Result(Status status) : status_(status) {}     // NOLINT
-  Result(Reason reason, int32_t detail = 0) : status_(reason, detail) {}  // NOLINT
+  /// `status` must be a failure; an ok one traps in debug builds and gives
+  /// kResultWithoutValue otherwise.
+  Result(Status status) : status_(not_ok(status)) {}  // NOLINT
+  Result(Reason reason, int32_t detail = 0) : status_(not_ok(Status(reason, detail))) {}  // NOLINT
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
@@ -90,6 +100,14 @@ class Result {
   const T& operator*() const { return *value_; }
 
  private:
+  static Status not_ok(Status status) {
+    if (!status.ok()) return status;
+#ifndef NDEBUG
+    __builtin_trap();  // a Result built from an ok Status: give it the value instead
+#endif
+    return kResultWithoutValue;
+  }
+
   std::optional<T> value_;
   Status status_;
 };

@@ -30,7 +30,9 @@ class Descriptor {
  public:
   Descriptor(FileOps& ops, int fd) : ops_(ops), fd_(fd) {}
   ~Descriptor() {
-    if (fd_ >= 0) ops_.close(fd_);
+    // Only left open on a path that already failed: that failure is the one
+    // reported, not a close error after it.
+    if (fd_ >= 0) (void)ops_.close(fd_);
   }
   Descriptor(const Descriptor&) = delete;
   Descriptor& operator=(const Descriptor&) = delete;

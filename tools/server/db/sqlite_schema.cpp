@@ -202,7 +202,9 @@ Status run_in_transaction(sqlite3* db, const char* sql) {
   if (!s.ok()) return s;
   s = sqlite_exec(db, sql);
   if (!s.ok()) {
-    sqlite_exec(db, "ROLLBACK");
+    // The failure returned is the one to report; SQLite rolls back an open
+    // transaction itself when the connection closes.
+    (void)sqlite_exec(db, "ROLLBACK");
     return s;
   }
   return sqlite_exec(db, "COMMIT");
@@ -231,7 +233,9 @@ Status ensure_sqlite_schema(sqlite3* db) {
       s = version.bind(1, kSqliteSchemaVersion).run();
     }
     if (!s.ok()) {
-      sqlite_exec(db, "ROLLBACK");
+      // The failure returned is the one to report; SQLite rolls back an open
+    // transaction itself when the connection closes.
+    (void)sqlite_exec(db, "ROLLBACK");
       return s;
     }
     return sqlite_exec(db, "COMMIT");
