@@ -7,6 +7,7 @@
 #include "firmware/json/json_document.h"
 #include "firmware/config/config_parser.h"
 #include "firmware/json/json_writer.h"
+#include "hal/decimal.h"
 #include "net/address/ip_address.h"
 
 namespace sublink::mps2 {
@@ -107,19 +108,14 @@ void number_text(double value, char (&out)[40]) {
     value = -value;
   }
   if (value > 9007199254740991.0) value = 9007199254740991.0;  // 2^53-1: the parser refuses it anyway
-  auto whole = static_cast<uint64_t>(value);
-  char digits[20];
-  size_t d = 0;
-  do {
-    digits[d++] = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole != 0);
-  while (d > 0) out[n++] = digits[--d];
+  for (char c : decimal(static_cast<uint64_t>(value)).view()) out[n++] = c;
   const double fraction = value - static_cast<double>(static_cast<uint64_t>(value));
   if (fraction > 0) {
     out[n++] = '.';
-    auto micro = static_cast<uint64_t>(fraction * 1e6);
-    for (uint64_t div = 100000; div > 0; div /= 10) out[n++] = static_cast<char>('0' + micro / div % 10);
+    // Six digits with leading zeros: 0.05 is ".050000".
+    const DecimalText micro = decimal(static_cast<uint64_t>(fraction * 1e6));
+    for (size_t pad = micro.view().size(); pad < 6; ++pad) out[n++] = '0';
+    for (char c : micro.view()) out[n++] = c;
   }
   out[n] = '\0';
 }

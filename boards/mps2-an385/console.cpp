@@ -1,6 +1,7 @@
 #include "boards/mps2-an385/console.h"
 
 #include "boards/mps2-an385/cmsdk_uart.h"
+#include "hal/decimal.h"
 
 namespace sublink::mps2 {
 
@@ -30,23 +31,10 @@ ConsoleLine& ConsoleLine::add(std::string_view text) {
   return *this;
 }
 
-ConsoleLine& ConsoleLine::add_uint(uint64_t value) {
-  char digits[20];
-  size_t n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  while (n > 0) add(std::string_view(&digits[--n], 1));
-  return *this;
-}
+ConsoleLine& ConsoleLine::add_uint(uint64_t value) { return add(decimal(value).view()); }
 
 ConsoleLine& ConsoleLine::add_int(int64_t value) {
-  if (value < 0) {
-    add("-");
-    return add_uint(static_cast<uint64_t>(-(value + 1)) + 1);
-  }
-  return add_uint(static_cast<uint64_t>(value));
+  return add(decimal_signed(value).view());
 }
 
 ConsoleLine& ConsoleLine::add_utc(int64_t utc_ms) {

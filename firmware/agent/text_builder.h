@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#include "hal/decimal.h"
+
 namespace sublink {
 
 /// Appends to a fixed, always NUL-terminated text buffer, cutting what does
@@ -26,16 +28,7 @@ class TextBuilder {
     return *this;
   }
   /// Appends `v` in decimal.
-  TextBuilder& number(uint64_t v) {
-    char digits[20];
-    size_t d = 0;
-    do {
-      digits[d++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (d > 0) add({&digits[--d], 1});
-    return *this;
-  }
+  TextBuilder& number(uint64_t v) { return add(decimal(v).view()); }
   /// The text so far.
   std::string_view view() const { return {out_.data(), n_}; }
 

@@ -1,5 +1,7 @@
 #include "firmware/config/config_error.h"
 
+#include "hal/decimal.h"
+
 namespace sublink {
 
 namespace {
@@ -32,16 +34,7 @@ ConfigError& ConfigError::add(std::string_view text) {
 }
 
 ConfigError& ConfigError::add_int(int64_t value) {
-  char digits[24];
-  size_t n = 0;
-  // Work on the negative side: -INT64_MIN does not exist.
-  int64_t v = value < 0 ? value : -value;
-  do {
-    digits[n++] = static_cast<char>('0' - v % 10);
-    v /= 10;
-  } while (v != 0);
-  if (value < 0) put('-');
-  while (n > 0) put(digits[--n]);
+  for (char c : decimal_signed(value).view()) put(c);
   return *this;
 }
 

@@ -9,6 +9,8 @@
 
 #include "firmware/json/json_document.h"
 #include "firmware/json/json_reader.h"
+#include "hal/decimal.h"
+#include "net/address/host_port.h"
 
 namespace sublink {
 
@@ -108,13 +110,7 @@ class Path {
   Path index(size_t i) const {
     Path p = *this;
     p.append("[");
-    char digits[20];
-    size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + i % 10);
-      i /= 10;
-    } while (i != 0);
-    while (n > 0) p.append(std::string_view(&digits[--n], 1));
+    p.append(decimal(i).view());
     p.append("]");
     return p;
   }
@@ -370,38 +366,28 @@ bool Parser::parse_features(const cJSON* item, const Path& p) {
 // alone means that port.
 bool Parser::parse_endpoint(std::string_view text, const Path& p, uint16_t default_port,
                             BoundedString<kMaxServiceHost>& host, uint16_t& port) {
-  // One host:port grammar for the whole agent: the proxy URL parser's,
-  // behind a scheme, minus what only a URL may have.
-  char url[8 + kMaxServiceHost + 16];
-  constexpr std::string_view kScheme = "http://";
-  bool fits = text.size() + kScheme.size() + 6 < sizeof url;
-  bool port_given = !text.empty() && text.back() != ']' && text.find(':') != std::string_view::npos;
-  Result<ProxyUrl> parsed = Status(Reason::invalid_argument);
-  if (fits && text.find_first_of("@/") == std::string_view::npos) {
-    size_t n = 0;
-    for (char ch : kScheme) url[n++] = ch;
-    for (char ch : text) url[n++] = ch;
-    if (!port_given && default_port != 0) {
-      char digits[5];
-      size_t d = 0;
-      for (unsigned v = default_port; v != 0; v /= 10) digits[d++] = static_cast<char>('0' + v % 10);
-      url[n++] = ':';
-      while (d > 0) url[n++] = digits[--d];
-    }
-    parsed = parse_proxy_url(std::string_view(url, n));
-  }
-  if (!parsed.ok() || parsed->host().size() > kMaxServiceHost) {
+  // One host:port grammar for the whole agent, shared with the proxy URL.
+  // Text longer than the longest host, its brackets and a port (with
+  // leading zeros) is refused whole, without naming a part.
+  const bool fits = text.size() <= kMaxServiceHost + 10;
+  const Result<HostPort> parsed = fits ? parse_host_port(text, default_port) : Result<HostPort>(Reason::invalid_argument);
+  if (!parsed.ok() || parsed->host.size() > kMaxServiceHost) {
     const char* why = "";
-    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::host)) why = ", the host is not a valid name or IP literal";
-    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_missing)) why = ", the port is missing";
-    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_invalid)) why = ", the port is not a number";
-    if (parsed.status().detail() == static_cast<int32_t>(ProxyUrlError::port_range)) why = ", the port is outside 1..65535";
+    if (!parsed.ok()) {
+      switch (static_cast<HostPortError>(parsed.status().detail())) {
+        case HostPortError::host: why = ", the host is not a valid name or IP literal"; break;
+        case HostPortError::port_missing: why = ", the port is missing"; break;
+        case HostPortError::port_invalid: why = ", the port is not a number"; break;
+        case HostPortError::port_range: why = ", the port is outside 1..65535"; break;
+        case HostPortError::url_part: break;
+      }
+    }
     at(p).add(default_port != 0 ? "expected \"host\" or \"host:port\"" : "expected \"host:port\"").add(why);
     error_.add(", got ").add_quoted(text);
     return false;
   }
-  host.assign(parsed->host());
-  port = parsed->port();
+  host.assign(parsed->host);
+  port = parsed->port;
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "firmware/json/json_writer.h"
 
+#include "hal/decimal.h"
 #include "net/websocket/utf8_validator.h"
 
 
@@ -85,17 +86,9 @@ JsonWriter& JsonWriter::string(std::string_view text) {
 
 JsonWriter& JsonWriter::integer(int64_t value) {
   separate();
-  // By hand: newlib's printf for 64-bit integers is large and not always
+  // Not printf: newlib's printf for 64-bit integers is large and not always
   // built in.
-  char digits[20];
-  size_t n = 0;
-  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
-  do {
-    digits[n++] = static_cast<char>('0' + magnitude % 10);
-    magnitude /= 10;
-  } while (magnitude != 0);
-  if (value < 0) put('-');
-  while (n > 0) put(digits[--n]);
+  for (char c : decimal_signed(value).view()) put(c);
   return *this;
 }
 

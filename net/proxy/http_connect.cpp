@@ -2,6 +2,8 @@
 
 #include "mbedtls/base64.h"
 
+#include "hal/decimal.h"
+
 namespace sublink {
 
 namespace {
@@ -14,15 +16,7 @@ class RequestWriter {
   void text(std::string_view s) {
     for (char c : s) byte(static_cast<uint8_t>(c));
   }
-  void number(uint32_t v) {
-    char digits[10];
-    size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n > 0) byte(static_cast<uint8_t>(digits[--n]));
-  }
+  void number(uint32_t v) { text(decimal(v).view()); }
   void byte(uint8_t b) {
     if (len_ < out_.size()) {
       out_[len_++] = b;

@@ -1,5 +1,7 @@
 #include "net/proxy/proxy_url.h"
 
+#include "net/address/host_port.h"
+
 namespace sublink {
 
 namespace {
@@ -38,12 +40,17 @@ bool percent_decode(std::string_view in, std::array<char, N>& out, size_t& len) 
   return true;
 }
 
-bool is_host_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_';
+// The proxy URL's words for what is wrong with its host:port.
+ProxyUrlError proxy_url_error_of(int32_t host_port_detail) {
+  switch (static_cast<HostPortError>(host_port_detail)) {
+    case HostPortError::port_missing: return ProxyUrlError::port_missing;
+    case HostPortError::port_invalid: return ProxyUrlError::port_invalid;
+    case HostPortError::port_range: return ProxyUrlError::port_range;
+    case HostPortError::host:
+    case HostPortError::url_part: break;
+  }
+  return ProxyUrlError::host;
 }
-
-bool is_ipv6_literal_char(char c) { return hex_value(c) >= 0 || c == ':' || c == '.'; }
 
 }  // namespace
 
@@ -95,45 +102,15 @@ Result<ProxyUrl> parse_proxy_url(std::string_view url) {
     rest = rest.substr(at + 1);
   }
 
-  std::string_view host;
-  std::string_view after_host;
-  if (!rest.empty() && rest[0] == '[') {
-    const size_t close = rest.find(']');
-    if (close == std::string_view::npos) return url_error(ProxyUrlError::host);
-    host = rest.substr(1, close - 1);
-    if (host.find(':') == std::string_view::npos) return url_error(ProxyUrlError::host);
-    for (char c : host) {
-      if (!is_ipv6_literal_char(c)) return url_error(ProxyUrlError::host);
-    }
-    after_host = rest.substr(close + 1);
-  } else {
-    const size_t colon = rest.find(':');
-    // Two colons: an IPv6 literal without its brackets.
-    if (colon != std::string_view::npos && rest.rfind(':') != colon) return url_error(ProxyUrlError::host);
-    host = rest.substr(0, colon);
-    after_host = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
-    for (char c : host) {
-      if (!is_host_name_char(c)) return url_error(ProxyUrlError::host);
-    }
-  }
-  if (host.empty() || host.size() > ProxyUrl::kMaxHost) return url_error(ProxyUrlError::host);
+  // What is left is the authority's host:port; a second '@' or a '/' was
+  // taken above, so url_part cannot be the answer here.
+  const Result<HostPort> endpoint = parse_host_port(rest);
+  if (!endpoint.ok()) return url_error(proxy_url_error_of(endpoint.status().detail()));
+  const std::string_view host = endpoint->host;
+  if (host.size() > ProxyUrl::kMaxHost) return url_error(ProxyUrlError::host);
   for (size_t i = 0; i < host.size(); ++i) out.host_[i] = host[i];
   out.host_len_ = host.size();
-
-  if (after_host.empty() || after_host[0] != ':') {
-    // "[::1]x" is a bad host; "[::1]" or "host" lacks a port.
-    return url_error(after_host.empty() ? ProxyUrlError::port_missing : ProxyUrlError::host);
-  }
-  const std::string_view port = after_host.substr(1);
-  if (port.empty()) return url_error(ProxyUrlError::port_missing);
-  uint32_t value = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return url_error(ProxyUrlError::port_invalid);
-    value = value * 10 + static_cast<uint32_t>(c - '0');
-    if (value > 65535) return url_error(ProxyUrlError::port_range);
-  }
-  if (value == 0) return url_error(ProxyUrlError::port_range);
-  out.port_ = static_cast<uint16_t>(value);
+  out.port_ = endpoint->port;
   return out;
 }
 
