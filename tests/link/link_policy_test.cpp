@@ -10,7 +10,7 @@
 
 #include <algorithm>
 
-#include "integration/link_harness.h"
+#include "link/link_harness.h"
 
 namespace sublink::test {
 namespace {

@@ -1,4 +1,4 @@
-#include "integration/link_harness.h"
+#include "link/link_harness.h"
 
 #include "support/test_pki.h"
 

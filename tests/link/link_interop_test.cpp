@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "integration/link_harness.h"
+#include "link/link_harness.h"
 
 namespace sublink::test {
 namespace {

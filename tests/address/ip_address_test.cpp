@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "net/link/socket_driver.h"
+#include "net/address/ip_address.h"
 
 namespace sublink {
 namespace {
