@@ -108,7 +108,8 @@ void number_text(double value, char (&out)[40]) {
     value = -value;
   }
   if (value > 9007199254740991.0) value = 9007199254740991.0;  // 2^53-1: the parser refuses it anyway
-  for (char c : decimal(static_cast<uint64_t>(value)).view()) out[n++] = c;
+  const DecimalText whole = decimal(static_cast<uint64_t>(value));  // named: the loop outlives a temporary
+  for (char c : whole.view()) out[n++] = c;
   const double fraction = value - static_cast<double>(static_cast<uint64_t>(value));
   if (fraction > 0) {
     out[n++] = '.';

@@ -34,7 +34,8 @@ ConfigError& ConfigError::add(std::string_view text) {
 }
 
 ConfigError& ConfigError::add_int(int64_t value) {
-  for (char c : decimal_signed(value).view()) put(c);
+  const DecimalText text = decimal_signed(value);  // named: the loop outlives a temporary
+  for (char c : text.view()) put(c);
   return *this;
 }
 

@@ -88,7 +88,8 @@ JsonWriter& JsonWriter::integer(int64_t value) {
   separate();
   // Not printf: newlib's printf for 64-bit integers is large and not always
   // built in.
-  for (char c : decimal_signed(value).view()) put(c);
+  const DecimalText text = decimal_signed(value);  // named: the loop outlives a temporary
+  for (char c : text.view()) put(c);
   return *this;
 }
 
