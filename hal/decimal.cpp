@@ -1,22 +1,23 @@
 #include "hal/decimal.h"
 
-#include <charconv>
-
 namespace sublink {
 
-DecimalText decimal(uint64_t value) {
+DecimalText decimal_text(uint64_t magnitude, bool negative) {
+  // Not std::to_chars: in the mps2-an385 image its digit-pair table and
+  // conversion took 401 bytes besides this function, which is 128 bytes
+  // with the loop; the image's flash must not grow (tools/footprint). tests/hal/decimal_test.cpp
+  // checks this loop against std::to_string across the whole range.
+  char reversed[DecimalText::kMaxSize];
+  size_t n = 0;
+  do {
+    reversed[n++] = static_cast<char>('0' + magnitude % 10);
+    magnitude /= 10;
+  } while (magnitude != 0);
   DecimalText out;
-  // kMaxSize holds every uint64_t, so to_chars cannot fail here.
-  const std::to_chars_result r = std::to_chars(out.text_, out.text_ + DecimalText::kMaxSize, value);
-  out.size_ = static_cast<uint8_t>(r.ptr - out.text_);
-  return out;
-}
-
-DecimalText decimal_signed(int64_t value) {
-  DecimalText out;
-  // kMaxSize holds every int64_t with its sign, so to_chars cannot fail here.
-  const std::to_chars_result r = std::to_chars(out.text_, out.text_ + DecimalText::kMaxSize, value);
-  out.size_ = static_cast<uint8_t>(r.ptr - out.text_);
+  size_t size = 0;
+  if (negative) out.text_[size++] = '-';
+  while (n > 0) out.text_[size++] = reversed[--n];
+  out.size_ = static_cast<uint8_t>(size);
   return out;
 }
 

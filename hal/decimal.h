@@ -1,7 +1,7 @@
 // Integers as decimal text, for code that has no printf: the device's JSON
 // writer, configuration errors, proxy requests, the board console. One
-// place on std::to_chars, so every caller writes the same digits and the
-// image holds one copy of the conversion.
+// conversion for all of them, so every caller writes the same digits and the
+// image holds one copy (hal/decimal.cpp says why it is not std::to_chars).
 #pragma once
 
 #include <cstddef>
@@ -20,16 +20,22 @@ class DecimalText {
   std::string_view view() const { return {text_, size_}; }
 
  private:
-  friend DecimalText decimal(uint64_t value);
-  friend DecimalText decimal_signed(int64_t value);
+  friend DecimalText decimal_text(uint64_t magnitude, bool negative);
   char text_[kMaxSize] = {};
   uint8_t size_ = 0;
 };
 
-/// `value` in decimal, without leading zeros.
-DecimalText decimal(uint64_t value);
+/// `magnitude` in decimal, after a '-' when `negative`: the one conversion
+/// behind decimal() and decimal_signed(), so the image holds one copy.
+DecimalText decimal_text(uint64_t magnitude, bool negative);
 
-/// `value` in decimal, with '-' before a negative value.
-DecimalText decimal_signed(int64_t value);
+/// `value` in decimal, without leading zeros.
+inline DecimalText decimal(uint64_t value) { return decimal_text(value, false); }
+
+/// `value` in decimal, with '-' before a negative value. The magnitude is
+/// taken as unsigned: -INT64_MIN does not fit an int64_t.
+inline DecimalText decimal_signed(int64_t value) {
+  return decimal_text(value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value), value < 0);
+}
 
 }  // namespace sublink

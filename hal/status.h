@@ -75,20 +75,17 @@ class [[nodiscard]] Status {
   int32_t detail_ = 0;
 };
 
-/// The Status a Result holds when it was built from an ok Status, which is
-/// a programming error (a Result without a value must say why): a defined
-/// failure in release builds, so the caller never reads a missing value.
-inline constexpr Status kResultWithoutValue{Reason::invalid_argument, -1};
-
 /// A value or the Status that explains why there is none.
 template <class T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT
-  /// `status` must be a failure; an ok one traps in debug builds and gives
-  /// kResultWithoutValue otherwise.
-  Result(Status status) : status_(not_ok(status)) {}  // NOLINT
-  Result(Reason reason, int32_t detail = 0) : status_(not_ok(Status(reason, detail))) {}  // NOLINT
+  /// `status` must be a failure: a Result without a value must say why.
+  /// An ok one is a programming error: it traps in debug builds; in release
+  /// builds the Result is still not ok() (it holds no value), at no cost in
+  /// code on the device.
+  Result(Status status) : status_(status) { check_failure(); }  // NOLINT
+  Result(Reason reason, int32_t detail = 0) : status_(reason, detail) { check_failure(); }  // NOLINT
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
@@ -100,12 +97,10 @@ class [[nodiscard]] Result {
   const T& operator*() const { return *value_; }
 
  private:
-  static Status not_ok(Status status) {
-    if (!status.ok()) return status;
+  void check_failure() const {
 #ifndef NDEBUG
-    __builtin_trap();  // a Result built from an ok Status: give it the value instead
+    if (status_.ok()) __builtin_trap();  // a Result built from an ok Status: give it the value instead
 #endif
-    return kResultWithoutValue;
   }
 
   std::optional<T> value_;

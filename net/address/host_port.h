@@ -13,12 +13,14 @@ namespace sublink {
 
 /// Which part of a host:port is wrong: the `detail` of the invalid_argument
 /// Status that parse_host_port returns.
+/// The numbers are those of the same parts in ProxyUrlError, so the proxy
+/// URL passes them on as they are.
 enum class HostPortError : int32_t {
-  host = 1,      // empty, bad characters, unbracketed IPv6, or text after "]"
+  host = 3,      // empty, bad characters, unbracketed IPv6, or text after "]"
   port_missing,  // no ":port" after the host and no default port
   port_invalid,  // not a decimal number
   port_range,    // outside 1..65535
-  url_part,      // a '@', '/', '?' or '#': a user or path of a URL, not an endpoint
+  url_part = 8,  // a '@', '/', '?' or '#': a user or path of a URL, not an endpoint
 };
 
 /// A parsed endpoint. `host` is a view into the parsed text, without the

@@ -40,17 +40,11 @@ bool percent_decode(std::string_view in, std::array<char, N>& out, size_t& len) 
   return true;
 }
 
-// The proxy URL's words for what is wrong with its host:port.
-ProxyUrlError proxy_url_error_of(int32_t host_port_detail) {
-  switch (static_cast<HostPortError>(host_port_detail)) {
-    case HostPortError::port_missing: return ProxyUrlError::port_missing;
-    case HostPortError::port_invalid: return ProxyUrlError::port_invalid;
-    case HostPortError::port_range: return ProxyUrlError::port_range;
-    case HostPortError::host:
-    case HostPortError::url_part: break;
-  }
-  return ProxyUrlError::host;
-}
+// A host:port failure is the proxy URL's failure of the same number.
+static_assert(static_cast<int32_t>(HostPortError::host) == static_cast<int32_t>(ProxyUrlError::host));
+static_assert(static_cast<int32_t>(HostPortError::port_missing) == static_cast<int32_t>(ProxyUrlError::port_missing));
+static_assert(static_cast<int32_t>(HostPortError::port_invalid) == static_cast<int32_t>(ProxyUrlError::port_invalid));
+static_assert(static_cast<int32_t>(HostPortError::port_range) == static_cast<int32_t>(ProxyUrlError::port_range));
 
 }  // namespace
 
@@ -102,10 +96,10 @@ Result<ProxyUrl> parse_proxy_url(std::string_view url) {
     rest = rest.substr(at + 1);
   }
 
-  // What is left is the authority's host:port; a second '@' or a '/' was
-  // taken above, so url_part cannot be the answer here.
+  // What is left is the authority's host:port; its '@' and '/' were taken
+  // above, so url_part cannot be the answer here.
   const Result<HostPort> endpoint = parse_host_port(rest);
-  if (!endpoint.ok()) return url_error(proxy_url_error_of(endpoint.status().detail()));
+  if (!endpoint.ok()) return endpoint.status();
   const std::string_view host = endpoint->host;
   if (host.size() > ProxyUrl::kMaxHost) return url_error(ProxyUrlError::host);
   for (size_t i = 0; i < host.size(); ++i) out.host_[i] = host[i];
