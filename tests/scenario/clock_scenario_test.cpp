@@ -193,7 +193,7 @@ TEST(ClockScenario, ADeviceWithADeadRtcAndNoNtpLinksOnItsBuildTime) {
   world.device().power_off();
   world.device().lose_clock();
   world.run_for((60 * kSecondMs));
-  world.device().boot();
+  ASSERT_TRUE(world.device().boot().ok()) << timeline_text(world);
   ASSERT_FALSE(world.device().rtc().is_set()) << "the RTC reads 1970";
   ASSERT_TRUE(sim_until_licensed(world, 5 * (60 * kSecondMs))) << timeline_text(world);
   EXPECT_TRUE(world.timeline().lines_starting("device", "link rounds failing: cert_").empty()) << timeline_text(world);
@@ -221,7 +221,7 @@ Millis boot_without_a_clock(SimWorld& world) {
   world.device().lose_clock();
   world.run_for(60 * kSecondMs);
   const Millis booted = world.now();
-  world.device().boot();
+  EXPECT_TRUE(world.device().boot().ok()) << timeline_text(world);
   return booted;
 }
 

@@ -183,7 +183,7 @@ TEST(GraceScenario, PowerLossIsChargedOneGraceCheckpointAndLosesNothing) {
   world.run_for(5 * kDayMs + 40 * 60 * kSecondMs);  // 40 minutes past an hourly checkpoint
   const int64_t before = world.device().status().grace_elapsed_s;
   world.device().power_off();
-  world.device().boot();  // at once: no powered-off time to count
+  ASSERT_TRUE(world.device().boot().ok());  // at once: no powered-off time to count
   const int64_t after = world.device().status().grace_elapsed_s;
   // In grace the record is at most grace_checkpoint_s (60 s) old, and the
   // unclean start is charged those 60 s: nothing is lost, at most 60 s more.
@@ -201,7 +201,7 @@ TEST(GraceScenario, ExpiryIsStoredAtOnceNotAtTheNextCheckpoint) {
   world.run_for(30 * kDayMs + 60 * kSecondMs);  // a minute into `expired`
   ASSERT_EQ(world.device().status().state, LicenseState::expired);
   world.device().power_off();
-  world.device().boot();
+  ASSERT_TRUE(world.device().boot().ok());
   // The state change was checkpointed when it happened: the device does not
   // come back in grace with features on until the next hourly checkpoint.
   EXPECT_EQ(world.device().status().state, LicenseState::expired) << timeline_text(world);
