@@ -152,7 +152,7 @@ SimDevice::SimDevice(SimNetwork& net, const SimDeviceSetup& setup, SimTimeline& 
     after_entry();
   });
   net_.set_host_power(setup_.address, false);
-  pollable_ = net_.add_pollable([this](Millis now) { return poll(now); });
+  pollable_ = net_.add_pollable([this](Millis now) { return poll(now); }, setup_.address);
 }
 
 SimDevice::~SimDevice() {

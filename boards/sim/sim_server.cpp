@@ -44,7 +44,7 @@ std::string string_of(const cJSON* object, const char* name) {
 SimServer::SimServer(SimNetwork& net, const SimServerSetup& setup, SimTimeline& timeline)
     : net_(net), setup_(setup), timeline_(timeline), random_(setup.seed), signer_(random_) {
   server_ = std::make_unique<SimTlsWsServer>(net_, tls_, WsServerConfig{}, static_cast<SimServerHandler&>(*this));
-  pollable_ = net_.add_pollable([this](Millis now) { return poll(now); });
+  pollable_ = net_.add_pollable([this](Millis now) { return poll(now); }, setup_.address);
 }
 
 SimServer::~SimServer() {

@@ -29,6 +29,7 @@ Millis sim_default_start_utc() {
 SimWorld::SimWorld(const SimWorldSetup& setup)
     : setup_(setup),
       clock_(setup.start_utc != 0 ? setup.start_utc : sim_default_start_utc()),
+      timeline_(setup.timeline_entries),
       net_(clock_),
       previous_tls_clock_(installed_tls_wall_clock()) {
   // Outside a device's own code (which installs its RTC), certificates are
@@ -62,17 +63,33 @@ SimWorld::SimWorld(const SimWorldSetup& setup)
 }
 
 SimDevice& SimWorld::add_clone(const std::string& name, IpAddress address) {
-  SimDeviceSetup clone;
-  clone.config = setup_.device_config;
-  clone.credentials = setup_.credentials;
-  clone.address = address;
-  clone.name = name;
-  clone.seed = setup_.seed * 0x9E3779B97F4A7C15ULL + 3 + clones_.size();
-  clone.ntp_after_boot_ms = setup_.ntp_after_boot_ms;
-  clone.event_capacity = setup_.event_capacity;
-  clone.on_invariant_broken = setup_.on_invariant_broken;
-  clone.welcomes_sent = [this] { return server_->welcomes(); };
-  clones_.push_back(std::make_unique<SimDevice>(net_, clone, timeline_));
+  return add_member(name, address, *setup_.credentials, setup_.device_config.system_id.view());
+}
+
+SimDevice& SimWorld::add_device(const std::string& name, IpAddress address, const SimCredentials& credentials,
+                                std::string_view system_id) {
+  SystemRecord record;
+  record.customer_id = std::string(setup_.device_config.customer_id.view());
+  record.system_id = std::string(system_id);
+  record.entitlements = setup_.entitlements;
+  server_->directory().put_system(record);
+  return add_member(name, address, credentials, system_id);
+}
+
+SimDevice& SimWorld::add_member(const std::string& name, IpAddress address, const SimCredentials& credentials,
+                                std::string_view system_id) {
+  SimDeviceSetup member;
+  member.config = setup_.device_config;
+  member.config.system_id.assign(system_id);
+  member.credentials = &credentials;
+  member.address = address;
+  member.name = name;
+  member.seed = setup_.seed * 0x9E3779B97F4A7C15ULL + 3 + clones_.size();
+  member.ntp_after_boot_ms = setup_.ntp_after_boot_ms;
+  member.event_capacity = setup_.event_capacity;
+  member.on_invariant_broken = setup_.on_invariant_broken;
+  member.welcomes_sent = [this] { return server_->welcomes(); };
+  clones_.push_back(std::make_unique<SimDevice>(net_, member, timeline_));
   return *clones_.back();
 }
 

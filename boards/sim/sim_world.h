@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "boards/sim/sim_credentials.h"
@@ -51,6 +52,8 @@ struct SimWorldSetup {
   /// See SimDeviceSetup::rtc_trusted_at_boot.
   bool rtc_trusted_at_boot = false;
   size_t event_capacity = 64;
+  /// Timeline lines kept (see SimTimeline); a fleet needs more.
+  size_t timeline_entries = 200000;
   /// See SimDeviceSetup::on_invariant_broken (every device of the world).
   std::function<void(const std::string&)> on_invariant_broken;
 };
@@ -88,6 +91,17 @@ class SimWorld {
   /// its boot().
   SimDevice& add_clone(const std::string& name, IpAddress address);
 
+  /// Adds another appliance of the fleet: its own identity (`system_id`,
+  /// the CN of the certificate in `credentials`, which must outlive the
+  /// world), registered with the server and entitled as the first device;
+  /// the first device's configuration otherwise, its own flash and random
+  /// stream, at `address`, named `name` in the timeline. Powered off until
+  /// its boot().
+  SimDevice& add_device(const std::string& name, IpAddress address, const SimCredentials& credentials,
+                        std::string_view system_id);
+  /// Every device added by add_clone() or add_device(), in order.
+  const std::vector<std::unique_ptr<SimDevice>>& added_devices() const { return clones_; }
+
   /// The device's own link to the network is lost (every connection reset,
   /// connects unreachable) while `down`.
   void device_link_down(bool down);
@@ -99,6 +113,9 @@ class SimWorld {
   const SimWorldSetup& setup() const { return setup_; }
 
  private:
+  SimDevice& add_member(const std::string& name, IpAddress address, const SimCredentials& credentials,
+                        std::string_view system_id);
+
   SimWorldSetup setup_;
   VirtualClock clock_;
   SimTimeline timeline_;

@@ -28,10 +28,13 @@ void SimConnection::reset() {
   SimNetwork* net = net_;
   const Millis arrival = std::max(net->now() + net->path(client_addr_, server_addr_).latency_ms,
                                   to_client_.last_arrival);
-  net->at(arrival, [net, id] {
-    SimConnection* c = net->find(id);
-    if (c) net->reset_connection(*c, Status(Reason::connection_reset));
-  });
+  net->at(
+      arrival,
+      [net, id] {
+        SimConnection* c = net->find(id);
+        if (c) net->reset_connection(*c, Status(Reason::connection_reset));
+      },
+      client_addr_, server_addr_);
 }
 
 // ------------------------------------------------------------- SimSocketDriver
@@ -190,10 +193,13 @@ void SimNetwork::answer_vanished(SimConnection& c) {
   if (!host_powered(c.client_addr_) || !c.server_open_) return;  // nobody there to answer
   note("rst from rebooted " + text(c.client_addr_));
   const uint64_t id = c.id_;
-  at(now() + path(c.client_addr_, c.server_addr_).latency_ms, [this, id] {
-    SimConnection* r = find(id);
-    if (r) reset_connection(*r, Status(Reason::connection_reset));
-  });
+  at(
+      now() + path(c.client_addr_, c.server_addr_).latency_ms,
+      [this, id] {
+        SimConnection* r = find(id);
+        if (r) reset_connection(*r, Status(Reason::connection_reset));
+      },
+      c.client_addr_, c.server_addr_);
 }
 
 void SimNetwork::listen(const IpAddress& host, uint16_t port, SimAcceptHandler on_accept) {
@@ -209,32 +215,85 @@ SimSocketDriver& SimNetwork::client(const IpAddress& host) {
 }
 
 void SimNetwork::at(Millis t, std::function<void()> fn) {
-  queue_.push(Event{std::max(t, now()), seq_++, std::move(fn)});
+  queue_.push(Event{std::max(t, now()), seq_++, std::move(fn), {}, {}});
 }
 
-uint64_t SimNetwork::add_pollable(std::function<Millis(Millis)> poll) {
-  pollables_.emplace_back(next_pollable_, std::move(poll));
-  return next_pollable_++;
+void SimNetwork::at(Millis t, std::function<void()> fn, const IpAddress& a, const IpAddress& b) {
+  queue_.push(Event{std::max(t, now()), seq_++, std::move(fn), a, b});
+}
+
+uint64_t SimNetwork::add_pollable(std::function<Millis(Millis)> poll, const IpAddress& host) {
+  const uint64_t id = next_pollable_++;
+  pollables_[id] = Pollable{std::move(poll), host, 0};
+  deadlines_.insert({0, id});
+  if (host.family != 0) {
+    by_host_[host].push_back(id);
+  } else {
+    hostless_.push_back(id);
+  }
+  return id;
 }
 
 void SimNetwork::remove_pollable(uint64_t id) {
-  std::erase_if(pollables_, [id](const auto& p) { return p.first == id; });
+  auto it = pollables_.find(id);
+  if (it == pollables_.end()) return;
+  deadlines_.erase({it->second.next, id});
+  to_poll_.erase(id);
+  std::vector<uint64_t>& peers = it->second.host.family != 0 ? by_host_[it->second.host] : hostless_;
+  std::erase(peers, id);
+  pollables_.erase(it);
 }
 
 Millis SimNetwork::next_event_time() const { return queue_.empty() ? kNever : queue_.top().at; }
 
+void SimNetwork::mark_concerned(const Event& e) {
+  if (e.a.family == 0 && e.b.family == 0) {
+    for (const auto& [id, p] : pollables_) to_poll_.insert(id);
+    return;
+  }
+  to_poll_.insert(hostless_.begin(), hostless_.end());
+  for (const IpAddress* h : {&e.a, &e.b}) {
+    if (h->family == 0) continue;
+    auto it = by_host_.find(*h);
+    if (it != by_host_.end()) to_poll_.insert(it->second.begin(), it->second.end());
+  }
+}
+
+void SimNetwork::poll_one(uint64_t id, Millis current) {
+  auto it = pollables_.find(id);
+  if (it == pollables_.end()) return;  // removed by an earlier poll
+  deadlines_.erase({it->second.next, id});
+  // The call may add or remove pollables: `it` is not used after it.
+  const Millis next = it->second.poll(current);
+  it = pollables_.find(id);
+  if (it == pollables_.end()) return;
+  it->second.next = next;
+  deadlines_.insert({next, id});
+}
+
 void SimNetwork::run_until(Millis t) {
+  // What the caller did before this run may concern any pollable.
+  for (const auto& [id, p] : pollables_) to_poll_.insert(id);
   int repeats = 0;  // polls asking for "now" again without an event
   for (;;) {
     released_.clear();
     const Millis current = now();
-    Millis next = kNever;
-    for (size_t i = 0; i < pollables_.size(); ++i) next = std::min(next, pollables_[i].second(current));
+    // Those an event concerned and those whose deadline came, in the order
+    // they were added, as if every pollable were called: the others would
+    // do nothing.
+    for (auto d = deadlines_.begin(); d != deadlines_.end() && d->first <= current; ++d) to_poll_.insert(d->second);
+    while (!to_poll_.empty()) {
+      const uint64_t id = *to_poll_.begin();
+      to_poll_.erase(to_poll_.begin());
+      poll_one(id, current);
+    }
+    Millis next = deadlines_.empty() ? kNever : deadlines_.begin()->first;
     const Millis event_time = next_event_time();
     if (event_time <= current) {
       Event e = queue_.top();
       queue_.pop();
       e.fn();
+      mark_concerned(e);
       repeats = 0;
       continue;
     }
@@ -250,7 +309,12 @@ void SimNetwork::run_until(Millis t) {
     clock_.advance_to(next);
   }
   clock_.advance_to(t);
-  for (size_t i = 0; i < pollables_.size(); ++i) pollables_[i].second(now());
+  for (const auto& [id, p] : pollables_) to_poll_.insert(id);
+  while (!to_poll_.empty()) {
+    const uint64_t id = *to_poll_.begin();
+    to_poll_.erase(to_poll_.begin());
+    poll_one(id, now());
+  }
   released_.clear();
 }
 
@@ -284,7 +348,7 @@ void SimNetwork::resolve_for(SimSocketDriver& driver, ResolveId request, std::st
     }
     note("dns " + name + (status.ok() ? " ok " + std::to_string(list.count) : " failed"));
     driver.deliver([&] { owner->on_resolved(request, status, list); });
-  });
+  }, driver.host());
 }
 
 Status SimNetwork::connect(SimSocketDriver& driver, SocketId id, SocketEvents& owner, const IpAddress& address,
@@ -304,7 +368,7 @@ Status SimNetwork::connect(SimSocketDriver& driver, SocketId id, SocketEvents& o
   note("syn " + text(driver.host()) + "#" + std::to_string(id) + "->" + text(address) + ":" + std::to_string(port));
   const Millis arrival = now() + path(driver.host(), address).latency_ms;
   connections_[conn] = std::move(c);
-  at(arrival, [this, conn] { syn_arrives(conn); });
+  at(arrival, [this, conn] { syn_arrives(conn); }, driver.host(), address);
   return Status::Ok();
 }
 
@@ -327,10 +391,13 @@ void SimNetwork::syn_arrives(uint64_t id) {
   const Millis back = now() + path(c->client_addr_, c->server_addr_).latency_ms;
   if (mode == SimPortMode::refuse || (mode == SimPortMode::normal && !listening)) {
     note("syn refused " + where);
-    at(back, [this, id] {
-      SimConnection* r = find(id);
-      if (r) reset_connection(*r, Status(Reason::connect_refused));
-    });
+    at(
+        back,
+        [this, id] {
+          SimConnection* r = find(id);
+          if (r) reset_connection(*r, Status(Reason::connect_refused));
+        },
+        c->client_addr_, c->server_addr_);
     return;
   }
   if (mode == SimPortMode::accept_silent) {
@@ -347,7 +414,7 @@ void SimNetwork::syn_arrives(uint64_t id) {
     r->established_ = true;
     note("established " + text(r->client_addr_) + "#" + std::to_string(r->socket_));
     r->client_->deliver([r] { r->owner_->on_connected(r->socket_); });
-  });
+  }, c->client_addr_, c->server_addr_);
 }
 
 size_t SimNetwork::transmit(SimConnection& c, bool to_server, std::span<const uint8_t> bytes) {
@@ -365,7 +432,9 @@ size_t SimNetwork::transmit(SimConnection& c, bool to_server, std::span<const ui
   d.in_flight += n;
   const uint64_t id = c.id_;
   std::vector<uint8_t> copy(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
-  at(arrival, [this, id, to_server, copy = std::move(copy)]() mutable { deliver(id, to_server, std::move(copy)); });
+  at(
+      arrival, [this, id, to_server, copy = std::move(copy)]() mutable { deliver(id, to_server, std::move(copy)); },
+      c.client_addr_, c.server_addr_);
   return n;
 }
 
@@ -421,7 +490,7 @@ void SimNetwork::fin(SimConnection& c, bool from_server) {
       if (h) h->on_closed(*r, Status(Reason::connection_closed));
     }
     if ((r = find(id)) != nullptr) release_if_done(*r);
-  });
+  }, c.client_addr_, c.server_addr_);
   release_if_done(c);
 }
 

@@ -20,11 +20,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <queue>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -209,12 +211,18 @@ class SimNetwork {
 
   // --- Time ---
   /// Runs `fn` at virtual time `at` (not before now), in order with the
-  /// network's own events.
+  /// network's own events. Every pollable is called after it.
   void at(Millis at, std::function<void()> fn);
+  /// As at(), for an event that concerns host `a` (and `b`) alone: only
+  /// their pollables (and those with no host) are called after it, so a
+  /// fleet of thousands does not poll every device after every packet.
+  void at(Millis at, std::function<void()> fn, const IpAddress& a, const IpAddress& b = {});
   /// Something that does work at times of its own (a Link): called with
-  /// now after every event; returns when it wants to be called at the latest.
-  /// Returns an id for remove_pollable().
-  uint64_t add_pollable(std::function<Millis(Millis)> poll);
+  /// now after every event that may concern it (every event, or with
+  /// `host`, those of that host and untargeted ones) and whenever the
+  /// deadline it returned comes; returns when it wants to be called at the
+  /// latest. Returns an id for remove_pollable().
+  uint64_t add_pollable(std::function<Millis(Millis)> poll, const IpAddress& host = {});
   /// Stops calling a pollable (its owner is going away). Unknown ids are ignored.
   void remove_pollable(uint64_t id);
   /// The time of the earliest queued event, kNever when none.
@@ -241,8 +249,23 @@ class SimNetwork {
     Millis at;
     uint64_t seq;
     std::function<void()> fn;
+    // The hosts it concerns; both family 0: every host.
+    IpAddress a;
+    IpAddress b;
     bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
+  struct Pollable {
+    std::function<Millis(Millis)> poll;
+    IpAddress host;  // family 0: concerned by every event
+    Millis next = 0;
+  };
+  struct HostKey {
+    bool operator()(const IpAddress& x, const IpAddress& y) const {
+      return x.family != y.family ? x.family < y.family : std::memcmp(x.bytes, y.bytes, sizeof x.bytes) < 0;
+    }
+  };
+  void mark_concerned(const Event& e);
+  void poll_one(uint64_t id, Millis now);
   struct Listener {
     SimAcceptHandler on_accept;
     bool up = true;
@@ -283,7 +306,13 @@ class SimNetwork {
   std::map<std::string, std::unique_ptr<SimSocketDriver>> clients_;
   std::map<uint64_t, std::unique_ptr<SimConnection>> connections_;
   std::vector<std::unique_ptr<SimConnection>> released_;  // freed after the current event
-  std::vector<std::pair<uint64_t, std::function<Millis(Millis)>>> pollables_;
+  // Pollables by id (registration order), their deadlines, the ones to call
+  // before the clock moves on, and the ids of each host's pollables.
+  std::map<uint64_t, Pollable> pollables_;
+  std::set<std::pair<Millis, uint64_t>> deadlines_;
+  std::set<uint64_t> to_poll_;
+  std::map<IpAddress, std::vector<uint64_t>, HostKey> by_host_;
+  std::vector<uint64_t> hostless_;
   uint64_t next_pollable_ = 1;
   std::vector<std::string>* log_ = nullptr;
 };

@@ -1,0 +1,283 @@
+// bench_fleet_sim: a fleet of devices through one simulated day, in one
+// process, in virtual time: every device the real agent with real TLS
+// (mutual authentication, its own certificate and system_id), the simulated
+// server with one record per system. Each device loses its own network
+// K times a day for 10 s to 4 min (below the grace alarm delay), and the
+// server restarts once at noon for 5 minutes, so the whole fleet comes back
+// at once. Reported against the 60 s goal: the wall time of the day and the
+// virtual time it covers per wall second.
+//
+// The day is checked device by device, and any miss fails the run:
+//   - at the end every device is licensed, linked, without an alarm, with
+//     no grace time left running and no event undelivered;
+//   - each came back after every one of its outages (at least 1 + K links);
+//   - no grace alarm was raised and no invariant of model/sublink.pml broke;
+//   - the server holds one linked session per device.
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench/server_links/device_certificate_issuer.h"
+#include "boards/sim/sim_world.h"
+#include "hal/posix/system_random.h"
+#include "mbedtls/pem.h"
+#include "sim/sim_pki.h"
+
+using namespace sublink;
+
+namespace {
+
+constexpr double kGoalSeconds = 60.0;
+constexpr Millis kFlapMinMs = 10 * kSecondMs;
+constexpr Millis kFlapMaxMs = 4 * 60 * kSecondMs;
+constexpr Millis kRestartAtMs = 12 * kHourMs;
+constexpr Millis kRestartForMs = 5 * 60 * kSecondMs;
+
+const char kUsage[] =
+    "usage: bench_fleet_sim [--devices N] [--flaps K] [--seed S] [--pki DIR] [--json FILE]\n"
+    "\n"
+    "Runs N devices (default 1000) through one simulated day with K link flaps\n"
+    "each (default 4) and a server restart at noon, and checks every device's\n"
+    "day. --pki takes a directory made by tests/pki/make_pki.sh (its ca.key\n"
+    "issues the fleet's certificates); without it a fresh test PKI is made.\n"
+    "--json writes the figures for bench/report.py.\n";
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+bool read_text(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+// DER to the PEM text a board's cert_file holds.
+bool der_to_pem(const std::vector<uint8_t>& der, std::string& pem) {
+  std::vector<unsigned char> buf(der.size() * 2 + 128);
+  size_t n = 0;
+  if (mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----\n", der.data(),
+                               der.size(), buf.data(), buf.size(), &n) != 0) {
+    return false;
+  }
+  pem.assign(reinterpret_cast<const char*>(buf.data()), n - 1);  // n counts the NUL
+  return true;
+}
+
+struct Options {
+  size_t devices = 1000;
+  size_t flaps = 4;
+  uint64_t seed = 1;
+  std::string pki;
+  std::string json;
+};
+
+bool parse(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--devices" && has_value) {
+      o.devices = std::strtoul(argv[++i], nullptr, 10);
+    } else if (a == "--flaps" && has_value) {
+      o.flaps = std::strtoul(argv[++i], nullptr, 10);
+    } else if (a == "--seed" && has_value) {
+      o.seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (a == "--pki" && has_value) {
+      o.pki = argv[++i];
+    } else if (a == "--json" && has_value) {
+      o.json = argv[++i];
+    } else {
+      return false;
+    }
+  }
+  // 250 addresses per /24 of 10.1.0.0/16; at least one flap keeps the
+  // per-device check meaningful, at most 20 keep flaps apart.
+  return o.devices >= 1 && o.devices <= 60000 && o.flaps >= 1 && o.flaps <= 20;
+}
+
+// What a device's day must have been, read from the timeline.
+struct DayCheck {
+  size_t links = 0;
+  size_t resumed = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (!parse(argc, argv, options)) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string error;
+  SimCredentials loaded;
+  const SimCredentials* credentials = nullptr;
+  std::string pki_dir = options.pki;
+  if (!pki_dir.empty()) {
+    if (load_sim_credentials(pki_dir, loaded, error)) credentials = &loaded;
+  } else {
+    credentials = test::sim_credentials(&error);
+    pki_dir = test::sim_pki_dir();
+  }
+  std::string ca_key;
+  if (credentials != nullptr && !read_text(pki_dir + "/ca.key", ca_key)) error = "cannot read " + pki_dir + "/ca.key";
+  if (credentials == nullptr || ca_key.empty()) {
+    std::fprintf(stderr, "bench_fleet_sim: %s\n", error.c_str());
+    return 2;
+  }
+
+  // The fleet's identities: SYS-0001 is the world's own device; the others
+  // get certificates for their own system_id from the same CA.
+  const auto setup_start = std::chrono::steady_clock::now();
+  SystemRandom system_random;
+  TlsRandom tls_random;
+  DeviceCertificateIssuer issuer;
+  Status s = tls_random.seed(system_random);
+  if (s.ok()) s = issuer.load(credentials->ca_pem, ca_key, credentials->device_key_pem, tls_random);
+  if (!s.ok()) {
+    std::fprintf(stderr, "bench_fleet_sim: the CA cannot issue: %s (%d)\n", reason_name(s.reason()),
+                 static_cast<int>(s.detail()));
+    return 2;
+  }
+  std::vector<std::string> system_ids;
+  std::vector<SimCredentials> fleet_credentials(options.devices - 1, *credentials);
+  for (size_t i = 1; i < options.devices; ++i) {
+    char id[24];
+    std::snprintf(id, sizeof id, "SYS-F%05zu", i);
+    system_ids.emplace_back(id);
+    Result<std::vector<uint8_t>> der = issuer.issue(id, 1000 + i);
+    if (!der.ok() || !der_to_pem(*der, fleet_credentials[i - 1].device_cert_pem)) {
+      std::fprintf(stderr, "bench_fleet_sim: issuing %s failed\n", id);
+      return 2;
+    }
+  }
+
+  SimWorldSetup setup;
+  setup.credentials = credentials;
+  setup.seed = options.seed;
+  setup.timeline_entries = 64 * options.devices * (options.flaps + 4);
+  uint64_t invariants_broken = 0;
+  setup.on_invariant_broken = [&](const std::string&) { ++invariants_broken; };
+  SimWorld world(setup);
+  std::vector<SimDevice*> devices{&world.device()};
+  std::vector<std::string> names{"device"};
+  for (size_t i = 1; i < options.devices; ++i) {
+    const IpAddress address =
+        IpAddress::parse(("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1)).c_str());
+    names.push_back(system_ids[i - 1]);
+    devices.push_back(&world.add_device(names.back(), address, fleet_credentials[i - 1], system_ids[i - 1]));
+  }
+
+  // The day's plan: boots spread over the first minute; each device's flaps
+  // one per equal slot of 01:00..22:00, never overlapping its neighbours.
+  std::mt19937_64 rng(options.seed);
+  const Millis slot = 21 * kHourMs / static_cast<Millis>(options.flaps);
+  size_t flaps_planned = 0;
+  for (size_t d = 0; d < devices.size(); ++d) {
+    SimDevice* device = devices[d];
+    const Millis boot_at = std::uniform_int_distribution<Millis>(0, 60 * kSecondMs)(rng);
+    // Each event names the hosts it concerns: only their pollables run after it.
+    const IpAddress server = world.server().address();
+    world.net().at(boot_at, [device] { (void)device->boot(); }, device->address(), server);
+    for (size_t k = 0; k < options.flaps; ++k) {
+      const Millis length = std::uniform_int_distribution<Millis>(kFlapMinMs, kFlapMaxMs)(rng);
+      const Millis start = kHourMs + static_cast<Millis>(k) * slot +
+                           std::uniform_int_distribution<Millis>(0, slot - kFlapMaxMs - 10 * 60 * kSecondMs)(rng);
+      const IpAddress address = device->address();
+      world.net().at(start, [&world, address] { world.net().set_link_down(address, true); }, address, server);
+      world.net().at(start + length, [&world, address] { world.net().set_link_down(address, false); }, address,
+                     server);
+      ++flaps_planned;
+    }
+  }
+  world.net().at(kRestartAtMs, [&world] { world.server().restart(kRestartForMs); });
+  const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
+
+  // The day.
+  const double cpu_start = cpu_seconds();
+  const auto day_start = std::chrono::steady_clock::now();
+  if (!world.server().start().ok()) {
+    std::fprintf(stderr, "bench_fleet_sim: the simulated server did not start\n");
+    return 1;
+  }
+  world.run_until(kDayMs);
+  const double day_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - day_start).count();
+  const double day_cpu_s = cpu_seconds() - cpu_start;
+
+  // Every device's day.
+  std::map<std::string, DayCheck> days;
+  for (const SimTimelineEntry& e : world.timeline().entries()) {
+    if (e.what.rfind("link up", 0) != 0) continue;
+    DayCheck& c = days[e.who];
+    ++c.links;
+    c.resumed += e.what.find("(tls resumed)") != std::string::npos;
+  }
+  size_t failures = 0;
+  size_t links = 0, resumed = 0, min_links = SIZE_MAX, max_links = 0, alarms = 0;
+  for (size_t d = 0; d < devices.size(); ++d) {
+    const AgentStatus st = devices[d]->status();
+    const DayCheck& c = days[names[d]];
+    for (const Event& e : devices[d]->recorded_events()) alarms += e.kind == EventKind::grace_alarm;
+    links += c.links;
+    resumed += c.resumed;
+    min_links = std::min(min_links, c.links);
+    max_links = std::max(max_links, c.links);
+    std::string miss;
+    if (st.state != LicenseState::licensed) miss += " not licensed;";
+    if (!st.link_up) miss += " not linked;";
+    if (st.alarm) miss += " alarm on;";
+    if (st.grace_elapsed_s != 0) miss += " grace running;";
+    if (st.events_pending != 0) miss += " events undelivered;";
+    if (c.links < 1 + options.flaps) miss += " " + std::to_string(c.links) + " links for " +
+                                             std::to_string(options.flaps) + " outages;";
+    if (!miss.empty() && ++failures <= 10) std::printf("MISS %s:%s\n", names[d].c_str(), miss.c_str());
+  }
+  const size_t linked = world.server().linked_sessions();
+  const bool dropped = world.timeline().dropped() != 0;
+  const bool ok = failures == 0 && alarms == 0 && invariants_broken == 0 && linked == devices.size() && !dropped;
+
+  std::printf("fleet of %zu devices, %zu flaps each (10 s..4 min), server restart at 12:00 for 5 min, one day\n",
+              devices.size(), options.flaps);
+  std::printf("set-up: %.1f s (%zu certificates issued, devices built)\n", setup_s, devices.size() - 1);
+  std::printf("links: %zu (%zu resumed TLS, %zu full), %zu..%zu per device; %zu outages planned\n", links, resumed,
+              links - resumed, min_links, max_links, flaps_planned);
+  std::printf("checks: %zu devices missed their day, %zu grace alarms, %" PRIu64
+              " invariants broken, %zu of %zu linked at the end%s\n",
+              failures, alarms, invariants_broken, linked, devices.size(),
+              dropped ? ", TIMELINE TRUNCATED" : "");
+  std::printf("the day: %.1f s wall (%.1f s CPU) = %.2f x the %.0f s goal (%s); %.0f virtual seconds per wall second\n",
+              day_s, day_cpu_s, day_s / kGoalSeconds, kGoalSeconds, day_s <= kGoalSeconds ? "within" : "OVER",
+              kDayMs / 1000.0 / day_s);
+  if (!options.json.empty()) {
+    std::FILE* f = std::fopen(options.json.c_str(), "w");
+    if (f == nullptr) {
+      std::perror(options.json.c_str());
+      return 2;
+    }
+    std::fprintf(f,
+                 "{\"benchmark\": \"fleet_sim\", \"devices\": %zu, \"flaps_per_device\": %zu, \"setup_s\": %.2f, "
+                 "\"day_wall_s\": %.2f, \"day_cpu_s\": %.2f, \"goal_s\": %.0f, \"links\": %zu, \"resumed\": %zu, "
+                 "\"min_links\": %zu, \"max_links\": %zu, \"devices_missed\": %zu, \"alarms\": %zu, "
+                 "\"invariants_broken\": %" PRIu64 ", \"linked_at_end\": %zu, \"ok\": %s}\n",
+                 devices.size(), options.flaps, setup_s, day_s, day_cpu_s, kGoalSeconds, links, resumed, min_links,
+                 max_links, failures, alarms, invariants_broken, linked, ok ? "true" : "false");
+    std::fclose(f);
+  }
+  std::printf("%s\n", ok ? "PASS: every device's day went as planned" : "FAIL: see the misses above");
+  return ok ? 0 : 1;
+}
