@@ -59,6 +59,7 @@ void SimServer::note(std::string what) { timeline_.add(net_.now(), "server", std
 // ---- Process -------------------------------------------------------------------
 
 Status SimServer::start() {
+  step_all_ = true;  // what the caller changed may concern any session
   if (!loaded_) {
     const SimCredentials& c = *setup_.credentials;
     Status s = tls_.load({c.server_cert_pem, c.server_key_pem, {}, c.ca_pem}, random_);
@@ -74,6 +75,7 @@ Status SimServer::start() {
 }
 
 void SimServer::stop() {
+  step_all_ = true;  // what the caller changed may concern any session
   ++epoch_;
   listening_ = false;
   note("stopped");
@@ -84,6 +86,7 @@ void SimServer::stop() {
 }
 
 void SimServer::restart(Millis down_for_ms) {
+  step_all_ = true;  // what the caller changed may concern any session
   stop();
   const uint64_t epoch = epoch_;
   net_.at(net_.now() + down_for_ms, [this, epoch] {
@@ -95,21 +98,25 @@ void SimServer::restart(Millis down_for_ms) {
 // ---- Faults --------------------------------------------------------------------
 
 void SimServer::refuse_port(uint16_t port, bool on) {
+  step_all_ = true;  // what the caller changed may concern any session
   note("port " + std::to_string(port) + (on ? " refuses connections" : " accepts again"));
   net_.set_port_mode(setup_.address, port, on ? SimPortMode::refuse : SimPortMode::normal);
 }
 
 void SimServer::blackhole_port(uint16_t port, bool on) {
+  step_all_ = true;  // what the caller changed may concern any session
   note("port " + std::to_string(port) + (on ? " blackholed" : " reachable again"));
   net_.set_port_mode(setup_.address, port, on ? SimPortMode::blackhole : SimPortMode::normal);
 }
 
 void SimServer::blackhole(bool on) {
+  step_all_ = true;  // what the caller changed may concern any session
   note(on ? "blackholed: every packet dropped" : "blackhole lifted");
   net_.set_blackhole(setup_.address, on);
 }
 
 void SimServer::hang(bool on) {
+  step_all_ = true;  // what the caller changed may concern any session
   hung_ = on;
   note(on ? "hung: answers nothing" : "answers again");
   for (auto& [id, session] : sessions_) session->set_blackhole(on);
@@ -135,6 +142,7 @@ std::optional<SessionInfo> SimServer::current() const {
 }
 
 bool SimServer::revoke(const std::string& reason) {
+  step_all_ = true;  // what the caller changed may concern any session
   SimSessionId id = 0;
   ServerSession* s = welcomed_session(&id);
   if (!s) return false;
@@ -147,6 +155,7 @@ bool SimServer::revoke(const std::string& reason) {
 }
 
 bool SimServer::push_grant() {
+  step_all_ = true;  // what the caller changed may concern any session
   SimSessionId id = 0;
   ServerSession* s = welcomed_session(&id);
   if (!s) return false;
@@ -157,6 +166,7 @@ bool SimServer::push_grant() {
 }
 
 bool SimServer::disconnect(const std::string& reason, std::optional<int64_t> retry_after_s) {
+  step_all_ = true;  // what the caller changed may concern any session
   SimSessionId id = 0;
   ServerSession* s = welcomed_session(&id);
   if (!s) return false;
@@ -166,6 +176,7 @@ bool SimServer::disconnect(const std::string& reason, std::optional<int64_t> ret
 }
 
 std::optional<int64_t> SimServer::request(const std::string& method, const std::string& params_json) {
+  step_all_ = true;  // what the caller changed may concern any session
   SimSessionId id = 0;
   ServerSession* s = welcomed_session(&id);
   if (!s) return std::nullopt;
@@ -176,6 +187,7 @@ std::optional<int64_t> SimServer::request(const std::string& method, const std::
 }
 
 bool SimServer::drop_connection() {
+  step_all_ = true;  // what the caller changed may concern any session
   SimSessionId id = 0;
   if (!welcomed_session(&id)) return false;
   note("connection reset");
@@ -183,6 +195,7 @@ bool SimServer::drop_connection() {
 }
 
 bool SimServer::replay_grant(size_t index) {
+  step_all_ = true;  // what the caller changed may concern any session
   SimSessionId id = 0;
   if (index >= grants_.size() || !welcomed_session(&id)) return false;
   note("replays grant #" + std::to_string(index + 1));
@@ -212,6 +225,7 @@ void SimServer::on_open(SimSessionId id) {
   session->set_response_callback([this](const DeviceResponse& r) { responses_.push_back(r); });
   session->set_wake_callback([this, id] { woken_.push_back(id); });
   sessions_[id] = std::move(session);
+  touched_.insert(id);
 }
 
 void SimServer::on_text(SimSessionId id, std::string_view message) {
@@ -219,12 +233,16 @@ void SimServer::on_text(SimSessionId id, std::string_view message) {
   if (it == sessions_.end()) return;
   observe_in(message);
   it->second->on_text(message, utc());
+  touched_.insert(id);
   flush(id);
   // A hello that replaced (or refused) the system's older link: that one
   // sends its disconnect (or error) now.
   std::vector<SimSessionId> woken;
   woken.swap(woken_);
-  for (SimSessionId other : woken) flush(other);
+  for (SimSessionId other : woken) {
+    touched_.insert(other);
+    flush(other);
+  }
 }
 
 void SimServer::on_closed(SimSessionId id, Status why) {
@@ -236,21 +254,43 @@ void SimServer::on_closed(SimSessionId id, Status why) {
   }
   it->second->on_closed(utc(), reason_name(why.reason()));
   sessions_.erase(it);
+  set_deadline(id, kNever);
 }
 
 Millis SimServer::poll(Millis world_now) {
-  Millis next = kNever;
+  // Only the sessions that something happened to, or whose deadline came,
+  // are stepped: stepping the others does nothing, and a fleet of thousands
+  // would otherwise step every session after every packet.
   const Millis now_utc = utc();
   std::vector<SimSessionId> ids;
-  for (auto& [id, session] : sessions_) ids.push_back(id);
+  if (step_all_) {
+    for (auto& [id, session] : sessions_) ids.push_back(id);
+    step_all_ = false;
+  } else {
+    std::set<SimSessionId> chosen(touched_.begin(), touched_.end());
+    for (auto d = deadlines_.begin(); d != deadlines_.end() && d->first <= world_now; ++d) chosen.insert(d->second);
+    ids.assign(chosen.begin(), chosen.end());
+  }
+  touched_.clear();
   for (SimSessionId id : ids) {
     auto it = sessions_.find(id);
     if (it == sessions_.end()) continue;
     const Millis due = it->second->step(now_utc);
     flush(id);
-    if (due != kNever) next = std::min(next, world_now + std::max<Millis>(0, due - now_utc));
+    set_deadline(id, due == kNever ? kNever : world_now + std::max<Millis>(0, due - now_utc));
   }
-  return next;
+  return deadlines_.empty() ? kNever : deadlines_.begin()->first;
+}
+
+void SimServer::set_deadline(SimSessionId id, Millis at) {
+  auto it = deadline_of_.find(id);
+  if (it != deadline_of_.end()) {
+    deadlines_.erase({it->second, id});
+    deadline_of_.erase(it);
+  }
+  if (at == kNever || sessions_.find(id) == sessions_.end()) return;
+  deadline_of_[id] = at;
+  deadlines_.insert({at, id});
 }
 
 void SimServer::flush(SimSessionId id) {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,6 +115,7 @@ class SimServer final : private SimServerHandler {
   Millis utc() const;
   void note(std::string what);
   void flush(SimSessionId id);
+  void set_deadline(SimSessionId id, Millis at);
   void observe_in(std::string_view message);
   void observe_out(std::string_view message);
   ServerSession* welcomed_session(SimSessionId* id = nullptr);
@@ -134,6 +136,12 @@ class SimServer final : private SimServerHandler {
   std::unique_ptr<SimTlsWsServer> server_;
   std::map<SimSessionId, std::unique_ptr<ServerSession>> sessions_;  // opened (upgraded) sessions
   std::vector<SimSessionId> woken_;  // sessions with output from another's hello
+  // What poll() steps: sessions touched since (opened, a message, woken),
+  // those whose deadline came, or all after a call from outside.
+  std::set<SimSessionId> touched_;
+  std::set<std::pair<Millis, SimSessionId>> deadlines_;
+  std::map<SimSessionId, Millis> deadline_of_;
+  bool step_all_ = true;
   bool loaded_ = false;
   bool listening_ = false;
   bool hung_ = false;
