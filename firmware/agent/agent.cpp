@@ -49,6 +49,11 @@ Status Agent::boot(Millis now) {
   return first_error;
 }
 
+void Agent::enable_tunnels(SocketDriver& driver, BinaryChannel& link) {
+  tunnels_ = std::make_unique<TunnelService>(
+      TunnelService::Parts{config_.tunnels, driver, link, events_, log_, server_time_});
+}
+
 void Agent::start(Millis now) { session_.start(now); }
 
 Millis Agent::step(Millis now) {
@@ -74,11 +79,18 @@ Millis Agent::step(Millis now) {
   Millis next = std::min({next_wall_read_, grace_.next_deadline(), session_.next_deadline(now),
                           license_.next_deadline()});
   if (session_.welcomed()) next = std::min(next, audit_.next_deadline());
+  if (tunnels_ != nullptr) {
+    // After every JSON message of this step, and only while the link has room.
+    tunnels_->step(now);
+    next = std::min(next, tunnels_->next_deadline(now));
+  }
   return next;
 }
 
 void Agent::shutdown(Millis now) {
   outbox_.begin_drain();
+  // Every channel hears RST shutdown before the link closes.
+  if (tunnels_ != nullptr) tunnels_->shutdown(now);
   // Also when the link is down: close() stops the reconnection rounds.
   outbox_.close(1001, "going away");
   link_lost(now);
@@ -124,6 +136,8 @@ void Agent::on_resolved(std::string_view name, Status status, const AddressList&
 }
 
 void Agent::link_lost(Millis now) {
+  // Every channel is gone with the link (PROTOCOL.md section 6).
+  if (tunnels_ != nullptr) tunnels_->link_lost(now);
   bool was_welcomed = false;
   if (!session_.lose(was_welcomed)) return;
   events_.link_lost();
@@ -155,6 +169,7 @@ void Agent::send_hello() {
   h.state = state_name(grace_.state());
   h.grace_elapsed_s = grace_.elapsed_ms() / 1000;
   if (license_.held()) h.license_serial = license_.terms().serial.view();
+  if (tunnels_ != nullptr) h.services = config_.service_names;
   (void)outbox_.commit(build_hello(outbox_.space(), outbox_.next_id(), h));
 }
 
@@ -175,6 +190,21 @@ void Agent::on_text(std::string_view message) {
   pump_grace();
 }
 
+void Agent::on_binary(std::span<const uint8_t> message) {
+  Millis now = mono_.now_ms();
+  if (!session_.channel_up()) return;
+  session_.on_contact(now);  // any frame is contact
+  if (tunnels_ == nullptr) {
+    log_.write(LogLevel::info, "tunnel frame ignored: this device has no tunnels");
+    return;
+  }
+  Status s = tunnels_->on_binary(message, now);
+  if (!s.ok()) {
+    session_.close_for_violation(s, now);
+    link_lost(now);
+  }
+}
+
 void Agent::route(ServerMessage& m, Millis now) {
   std::visit(
       MessageTable{
@@ -191,7 +221,8 @@ void Agent::route(ServerMessage& m, Millis now) {
           [&](const EventAck& e) { events_.on_ack(e, records_); },
           [&](const Request& q) {
             // Management keeps no state between requests: made for each one.
-            Management({config_.allowed_methods, *this, license_, audit_, events_, outbox_}).on_request(q, *m.id, now);
+            Management({config_.allowed_methods, *this, license_, audit_, events_, outbox_, tunnels_.get()})
+                .on_request(q, *m.id, now);
           },
           [&](const Disconnect& d) {
             session_.on_disconnect(d, now);
@@ -205,6 +236,7 @@ void Agent::route(ServerMessage& m, Millis now) {
 
 void Agent::on_welcome(const Welcome& w, Millis now) {
   session_.on_welcome(w, now);
+  if (tunnels_ != nullptr) tunnels_->set_link_accepted(true);
   grace_.on_link_up(now, w.time);
   check_license_window(now);
   audit_.schedule(now);
@@ -285,6 +317,7 @@ AgentStatus Agent::snapshot() const {
   if (std::string_view failure = records_.failure_text(); !failure.empty()) s.storage = failure;
   s.damaged_count = std::min(records_.damage_count(), s.damaged.size());
   for (size_t i = 0; i < s.damaged_count; ++i) s.damaged[i] = records_.damage(i);
+  if (tunnels_ != nullptr) s.tunnels = tunnels_->list(mono_.now_ms());
   return s;
 }
 

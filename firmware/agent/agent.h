@@ -7,6 +7,7 @@
 //   AuditService   audit_service.h    usage reports, license_audit every audit_s, audit_ack
 //   EventDelivery  event_delivery.h   the durable event log, its streams, batches and event_ack
 //   Management     management.h       `request`: a table of methods (status.get, ...)
+//   TunnelService  tunnel_service.h   tunnel frames (binary messages): channels to local services
 //   RecordRestore  record_restore.h   the boot-time restore of every record
 //   GraceClock     firmware/grace     the 30-day grace clock that decides whether features run
 // with RecordKeeper (every record write, storage failures, damage notes)
@@ -46,6 +47,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string_view>
 
 #include "firmware/agent/agent_config.h"
@@ -60,6 +63,7 @@
 #include "firmware/agent/record_restore.h"
 #include "firmware/agent/server_time.h"
 #include "firmware/agent/session.h"
+#include "firmware/agent/tunnel_service.h"
 #include "firmware/events/event_queue.h"
 #include "firmware/grace/grace_clock.h"
 #include "firmware/license/license_key.h"
@@ -100,6 +104,13 @@ class Agent final : public LinkListener, private StatusSource {
   /// before step() and before starting the channel.
   Status boot(Millis now);
 
+  /// Gives the device tunnels (PROTOCOL.md section 6) to config.tunnels'
+  /// services: local sockets open on `driver`, frames go out on `link`
+  /// (the Link the agent writes to). Allocates the tunnel memory
+  /// (TunnelService::memory_bound) once. Call before start(); without it
+  /// tunnel frames are ignored and hello offers no services.
+  void enable_tunnels(SocketDriver& driver, BinaryChannel& link);
+
   /// Starts the channel (the first connection round) after boot(). With no
   /// usable clock (certificate_clock reads `build`) it first waits for NTP:
   /// the round starts as soon as the clock is set, or after ntp_wait_ms
@@ -110,7 +121,9 @@ class Agent final : public LinkListener, private StatusSource {
   /// The drain step: writes what the callbacks since the last step left in
   /// the outbox, then does what is due at `now` (heartbeat, audit, dead-link
   /// check, grace alarms and checkpoints, restarting the channel after a
-  /// disconnect); returns when it wants to be called again at the latest.
+  /// disconnect), then tunnel frames while the link has room (after the
+  /// JSON messages: a heartbeat never waits behind queued tunnel DATA);
+  /// returns when it wants to be called again at the latest.
   Millis step(Millis now);
 
   /// True when a callback left output for the next step(): call it now.
@@ -135,6 +148,9 @@ class Agent final : public LinkListener, private StatusSource {
   void on_link_up(const AttemptInfo& attempt, bool tls_resumed) override;
   /// One server message, handed to its service.
   void on_text(std::string_view message) override;
+  /// One tunnel frame, handed to the tunnels; a malformed one closes the
+  /// link with 1002.
+  void on_binary(std::span<const uint8_t> message) override;
   /// The link closed: a held license enters grace. A failure (anything but
   /// our own close) becomes the status `last_failure`, unless the server
   /// refused the device on this link (`error`): its reason is kept.
@@ -194,6 +210,7 @@ class Agent final : public LinkListener, private StatusSource {
   Session session_;
   LicenseService license_;
   AuditService audit_;
+  std::unique_ptr<TunnelService> tunnels_;
 
   StateCallback callback_ = nullptr;
   void* callback_ctx_ = nullptr;

@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "firmware/config/device_config.h"
 #include "firmware/grace/grace_config.h"
 #include "firmware/protocol/device_messages.h"
 #include "hal/clock.h"
@@ -18,9 +19,22 @@ namespace sublink {
 class CertificateDateClock;
 
 /// Management methods allowed when the configuration says nothing: the
-/// read-only and self-service ones. Tunnels must be allowed explicitly.
+/// read-only and self-service ones (every method the agent has).
 inline constexpr std::string_view kDefaultAllowedMethods[] = {"status.get", "license.refresh", "audit.now",
-                                                              "events.get"};
+                                                              "events.get", "tunnels.list"};
+
+/// The tunnel configuration (DeviceConfig's `services`, `max_channels`,
+/// `tunnel_window_bytes`, `tunnel_idle_s`, `connect_timeout_s`).
+struct TunnelSettings {
+  /// The only endpoints channels may reach. Empty: every OPEN is refused
+  /// (unknown_service).
+  std::span<const ServiceEndpoint> services;
+  uint16_t max_channels = 8;
+  /// The receive window granted per channel (1..2^31-1).
+  uint32_t window = 65536;
+  Millis idle_ms = 600 * kSecondMs;
+  Millis connect_timeout_ms = 5 * kSecondMs;
+};
 
 struct AgentConfig {
   std::string_view customer_id;
@@ -61,6 +75,10 @@ struct AgentConfig {
   /// from `welcome` and heartbeat_ack, logs which clock is in use when that
   /// changes and shows it in the status. Must outlive the agent.
   CertificateDateClock* certificate_clock = nullptr;
+  /// The tunnels (PROTOCOL.md section 6): used by a board that gives the
+  /// agent a TunnelService; hello's `services` lists service_names.
+  TunnelSettings tunnels;
+  std::span<const std::string_view> service_names;
   /// The platform resolver's own words for the detail of a dns_failed
   /// answer (gai_strerror on Linux), shown in last_failure beside the
   /// hint; nullptr (or a nullptr answer) when the platform has none.

@@ -42,6 +42,7 @@ void AgentRunner::on_text(std::string_view message) {
 
 void AgentRunner::on_binary(std::span<const uint8_t> message) {
   if (board_ != nullptr) board_->on_binary(message);
+  if (agent_ != nullptr) agent_->on_binary(message);
 }
 
 void AgentRunner::on_pong(std::span<const uint8_t> payload) {

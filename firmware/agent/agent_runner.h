@@ -49,7 +49,8 @@ class AgentRunner final : public LinkListener {
   /// latest: `now` when the link's reports left output for the agent to write.
   Millis step(Millis now);
 
-  // LinkListener: the board, then the agent (on_text: the agent, then the board).
+  // LinkListener: the board, then the agent (on_text: the agent, then the board;
+  // on_pong: the board only).
   void on_resolved(std::string_view name, Status status, const AddressList& addresses) override;
   void on_attempt_step(const AttemptInfo& attempt, LinkStep step) override;
   void on_attempt_failed(const AttemptInfo& attempt, Status why, std::string_view text) override;

@@ -2,6 +2,22 @@
 
 namespace sublink {
 
+void write_tunnel_listing(JsonWriter& w, std::span<const TunnelListing> channels) {
+  w.begin_array();
+  for (const TunnelListing& t : channels) {
+    w.begin_object().key("channel").integer(t.channel).key("service").string(t.service).key("operator").string(t.op);
+    w.key("opened");
+    if (t.opened) {
+      w.integer(*t.opened);
+    } else {
+      w.null();
+    }
+    w.key("bytes_in").integer(static_cast<int64_t>(t.bytes_in)).key("bytes_out").integer(static_cast<int64_t>(t.bytes_out));
+    w.end_object();
+  }
+  w.end_array();
+}
+
 void write_status_json(JsonWriter& w, const AgentStatus& s) {
   w.begin_object()
       .key("state").string(state_name(s.state))
@@ -49,9 +65,8 @@ void write_status_json(JsonWriter& w, const AgentStatus& s) {
   } else {
     w.null();
   }
-  // Channels are opened by tunnel.open, which this agent refuses for now:
-  // the list is always empty, but present, so a reader need not guess.
-  w.key("tunnels").begin_array().end_array();
+  w.key("tunnels");
+  write_tunnel_listing(w, s.tunnels);
   w.key("event_stream").string(s.event_stream).key("storage").string(s.storage).key("damaged").begin_array();
   for (size_t i = 0; i < s.damaged_count && i < s.damaged.size(); ++i) w.string(s.damaged[i]);
   w.end_array().end_object();

@@ -16,6 +16,16 @@
 
 namespace sublink {
 
+/// One open tunnel channel, as tunnels.list and the status show it.
+struct TunnelListing {
+  uint16_t channel = 0;
+  std::string_view service;
+  std::string_view op;           // the operator identity (its first 63 bytes)
+  std::optional<Millis> opened;  // UTC, when the server's time is known
+  uint64_t bytes_in = 0;         // DATA received from the server
+  uint64_t bytes_out = 0;        // DATA sent to the server
+};
+
 struct AgentStatus {
   LicenseState state = LicenseState::unlicensed;
   bool link_up = false;        // from `welcome` until the link closes
@@ -62,7 +72,13 @@ struct AgentStatus {
   /// stream 0123456789abcdef").
   std::array<std::string_view, 6> damaged{};
   size_t damaged_count = 0;
+  /// `tunnels`: the open channels (views into the tunnel service).
+  std::span<const TunnelListing> tunnels;
 };
+
+/// Writes `channels` as the JSON array of tunnels.list and the status:
+/// [{channel, service, operator, opened, bytes_in, bytes_out}].
+void write_tunnel_listing(JsonWriter& w, std::span<const TunnelListing> channels);
 
 /// Writes `status` as one JSON object with the section 7 names
 /// (`license` is null when none is held; `clock` is {trusted, source};

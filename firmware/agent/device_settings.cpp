@@ -24,6 +24,15 @@ void derive_device_settings(const DeviceConfig& config, DeviceSettings& out) {
   a.violation_retry_ms = config.violation_retry;
   // PROTOCOL.md 2: nothing to wait for when no NTP server is configured.
   a.ntp_wait_ms = config.ntp_count > 0 ? config.ntp_wait : 0;
+  n = 0;
+  for (const ServiceEndpoint& s : config.service_list()) out.service_names[n++] = s.name.view();
+  a.service_names = {out.service_names.data(), n};
+  a.tunnels.services = config.service_list();
+  a.tunnels.max_channels = static_cast<uint16_t>(config.max_channels);
+  a.tunnels.window = config.tunnel_window_bytes;
+  a.tunnels.idle_ms = config.tunnel_idle;
+  // Local services answer a connect as fast as the server does, or faster.
+  a.tunnels.connect_timeout_ms = config.connect_timeout;
 
   LinkConfig& l = out.link;
   l.server = config.server.view();

@@ -21,6 +21,7 @@ struct DeviceSettings {
   LinkConfig link;
   std::array<FeatureRequest, kMaxConfigFeatures> features{};
   std::array<std::string_view, kManagementMethodCount> methods{};
+  std::array<std::string_view, kMaxConfigServices> service_names{};
 
   DeviceSettings() = default;
   // The spans point into this object.
@@ -29,7 +30,7 @@ struct DeviceSettings {
 };
 
 /// Fills `out` from `config`: ids, features, allowed methods, grace timing,
-/// license retry backoff (agent); server, ports, timing, proxy and message
+/// license retry backoff, tunnels and service names (agent); server, ports, timing, proxy and message
 /// size (link). Fields the configuration does not cover (fw, log sink, user
 /// agent) keep their defaults for the board to set.
 void derive_device_settings(const DeviceConfig& config, DeviceSettings& out);

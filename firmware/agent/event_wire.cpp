@@ -1,5 +1,9 @@
 #include "firmware/agent/event_wire.h"
 
+#include <algorithm>
+
+#include "firmware/agent/tunnel_service.h"
+
 namespace sublink {
 
 namespace {
@@ -15,11 +19,9 @@ std::string_view text_name(EventKind kind) {
     default: return "text";
   }
 }
-}  // namespace
 
-void to_wire_event(const Event& e, WireEvent& out) {
-  size_t n = 0;
-  out.attributes[n++] = EventAttribute::of("severity", severity_name(e.severity));
+// The other kinds: the payload's fields that are set, by their wire names.
+size_t payload_attributes(const Event& e, WireEvent& out, size_t n) {
   const EventPayload& p = e.payload;
   if (p.days_left >= 0) out.attributes[n++] = EventAttribute::of("days_left", int64_t{p.days_left});
   if (e.kind == EventKind::record_damaged) {
@@ -35,6 +37,36 @@ void to_wire_event(const Event& e, WireEvent& out) {
     out.attributes[n++] = EventAttribute::of("last_seq", static_cast<int64_t>(p.last_seq));
   } else if (!p.text_view().empty()) {
     out.attributes[n++] = EventAttribute::of(text_name(e.kind), p.text_view());
+  }
+  return n;
+}
+
+// PROTOCOL.md section 6's fields, from where tunnel_service.cpp put them.
+size_t tunnel_attributes(const Event& e, WireEvent& out, size_t n) {
+  const EventPayload& p = e.payload;
+  const std::string_view text = p.text_view();
+  const size_t cut = std::min(text.find('\x1f'), text.size());
+  out.attributes[n++] = EventAttribute::of("channel", int64_t{p.count});
+  out.attributes[n++] = EventAttribute::of("service", text.substr(0, cut));
+  if (e.kind == EventKind::tunnel_opened) {
+    out.attributes[n++] = EventAttribute::of("operator", cut < text.size() ? text.substr(cut + 1) : std::string_view());
+    return n;
+  }
+  out.attributes[n++] = EventAttribute::of("bytes_in", static_cast<int64_t>(p.first_seq));
+  out.attributes[n++] = EventAttribute::of("bytes_out", static_cast<int64_t>(p.last_seq));
+  out.attributes[n++] = EventAttribute::of("seconds", p.detail);
+  out.attributes[n++] = EventAttribute::of("reason", std::string_view(tunnel_closed_reason_name(p.days_left)));
+  return n;
+}
+}  // namespace
+
+void to_wire_event(const Event& e, WireEvent& out) {
+  size_t n = 0;
+  out.attributes[n++] = EventAttribute::of("severity", severity_name(e.severity));
+  if (e.kind == EventKind::tunnel_opened || e.kind == EventKind::tunnel_closed) {
+    n = tunnel_attributes(e, out, n);
+  } else {
+    n = payload_attributes(e, out, n);
   }
   out.message.seq = static_cast<int64_t>(e.seq);
   out.message.time = e.time_utc_ms;

@@ -12,7 +12,7 @@ namespace sublink {
 
 struct WireEvent {
   EventMessage message;
-  std::array<EventAttribute, 6> attributes{};
+  std::array<EventAttribute, 7> attributes{};
 };
 
 /// Fills `out` from `event`; `out.message` points into `event` and `out`,

@@ -16,7 +16,7 @@ bool params_empty_or_object(const cJSON* params) {
 // In ManagementMethod order.
 const Management::Method Management::kMethods[kManagementMethodCount] = {
     {&Management::status_get, true}, {&Management::license_refresh, true}, {&Management::audit_now, true},
-    {&Management::events_get, true}, {&Management::tunnel, false},         {&Management::tunnel, false},
+    {&Management::events_get, true}, {&Management::tunnels_list, true},
 };
 
 bool Management::allowed(std::string_view method) const {
@@ -68,15 +68,14 @@ void Management::events_get(const Request& q, int64_t id, Millis /*now*/) {
   (void)p_.outbox.commit(p_.events.write_pending(p_.outbox.space(), id, static_cast<uint64_t>(after)));
 }
 
-void Management::tunnel(const Request& q, int64_t id, Millis /*now*/) {
-  JsonReader r(q.params);
-  if (q.method == "tunnel.open") {
-    (void)r.string("service");
-  } else {
-    (void)r.integer("channel", 0, 65535);
-  }
-  if (!r.ok()) return answer_error(id, "bad_params", r.error().field != nullptr ? r.error().field : "params");
-  answer_error(id, "not_allowed", "tunnels are not supported by this agent yet");
+void Management::tunnels_list(const Request& /*q*/, int64_t id, Millis now) {
+  std::span<const TunnelListing> channels;
+  if (p_.tunnels != nullptr) channels = p_.tunnels->list(now);
+  (void)p_.outbox.commit(build_response_ok(p_.outbox.space(), id, [&](JsonWriter& w) {
+    w.begin_object().key("channels");
+    write_tunnel_listing(w, channels);
+    w.end_object();
+  }));
 }
 
 }  // namespace sublink

@@ -18,6 +18,7 @@
 #include "firmware/agent/event_delivery.h"
 #include "firmware/agent/license_service.h"
 #include "firmware/agent/outbox.h"
+#include "firmware/agent/tunnel_service.h"
 #include "firmware/config/device_config.h"
 #include "firmware/protocol/server_messages.h"
 
@@ -42,6 +43,9 @@ class Management {
     AuditService& audit;
     const EventDelivery& events;
     Outbox& outbox;
+    /// The device's tunnels; nullptr on a board without them (tunnels.list
+    /// then answers an empty list).
+    const TunnelService* tunnels = nullptr;
   };
   explicit Management(const Parts& parts) : p_(parts) {}
 
@@ -63,8 +67,8 @@ class Management {
   void license_refresh(const Request& request, int64_t id, Millis now);
   void audit_now(const Request& request, int64_t id, Millis now);
   void events_get(const Request& request, int64_t id, Millis now);
-  /// tunnel.open and tunnel.close: their params checked, then refused.
-  void tunnel(const Request& request, int64_t id, Millis now);
+  /// tunnels.list: {channels: [...]}, the open channels.
+  void tunnels_list(const Request& request, int64_t id, Millis now);
 
   bool allowed(std::string_view method) const;
   void answer_error(int64_t id, std::string_view code, std::string_view message);

@@ -2,6 +2,7 @@
 
 #include <cJSON.h>
 
+#include <algorithm>
 #include <array>
 
 #include <cmath>
@@ -20,6 +21,10 @@ constexpr int64_t kMaxFeatureQty = UINT32_MAX;
 constexpr int64_t kMinMessageBytes = 256;
 constexpr int64_t kMaxMessageBytes = int64_t{16} << 20;
 constexpr int64_t kMaxChannels = 64;
+// A tunnel channel's receive window: at least a few TCP segments, at most
+// 4 MiB (64 channels of it stay within 256 MiB).
+constexpr int64_t kMinTunnelWindow = 512;
+constexpr int64_t kMaxTunnelWindow = 4 * 1024 * 1024;
 
 enum class Key : uint8_t {
   server,
@@ -48,6 +53,8 @@ enum class Key : uint8_t {
   ntp_wait_s,
   max_message_bytes,
   max_channels,
+  tunnel_window_bytes,
+  tunnel_idle_s,
   ntp,
   log_level,
 };
@@ -86,6 +93,8 @@ constexpr KeySpec kKeys[] = {
     {"ntp_wait_s", false},
     {"max_message_bytes", false},
     {"max_channels", false},
+    {"tunnel_window_bytes", false},
+    {"tunnel_idle_s", false},
     {"ntp", false},
     {"log_level", false},
 };
@@ -444,6 +453,14 @@ bool Parser::parse_methods(const cJSON* item, const Path& p) {
   for (const cJSON* e = item->child; e != nullptr; e = e->next, ++i) {
     if (json_type_of(e) != JsonType::string) return expected(p.index(i), "method name string", e);
     ManagementMethod m{};
+    const std::string_view name = e->valuestring;
+    if (std::find(std::begin(kRemovedManagementMethods), std::end(kRemovedManagementMethods), name) !=
+        std::end(kRemovedManagementMethods)) {
+      at(p.index(i)).add_quoted(name).add(
+          " is no longer a method: tunnels are opened with binary frames (PROTOCOL.md section 6) to the "
+          "configured `services`; remove it (\"tunnels.list\" lists open channels)");
+      return false;
+    }
     if (!find_management_method(e->valuestring, m)) {
       at(p.index(i)).add("unknown method ").add_quoted(e->valuestring).add(" (known: ");
       for (size_t k = 0; k < kManagementMethodCount; ++k) {
@@ -502,6 +519,11 @@ bool Parser::parse_key(Key key, const cJSON* item) {
       if (!read_int(item, p, 1, kMaxChannels, "", n)) return false;
       c_.max_channels = static_cast<uint32_t>(n);
       return true;
+    case Key::tunnel_window_bytes:
+      if (!read_int(item, p, kMinTunnelWindow, kMaxTunnelWindow, " (bytes)", n)) return false;
+      c_.tunnel_window_bytes = static_cast<uint32_t>(n);
+      return true;
+    case Key::tunnel_idle_s: return read_seconds(item, p, c_.tunnel_idle);
     case Key::ntp: return parse_ntp(item, p);
     case Key::log_level: return parse_log_level(item, p);
   }

@@ -5,7 +5,7 @@ namespace sublink {
 namespace {
 
 constexpr std::array<std::string_view, kManagementMethodCount> kMethodNames = {
-    "status.get", "license.refresh", "audit.now", "events.get", "tunnel.open", "tunnel.close",
+    "status.get", "license.refresh", "audit.now", "events.get", "tunnels.list",
 };
 
 }  // namespace

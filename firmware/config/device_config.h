@@ -89,10 +89,14 @@ enum class ManagementMethod : uint8_t {
   license_refresh,
   audit_now,
   events_get,
-  tunnel_open,
-  tunnel_close,
+  tunnels_list,
 };
-inline constexpr size_t kManagementMethodCount = 6;
+inline constexpr size_t kManagementMethodCount = 5;
+
+/// Methods of the first protocol draft that the revision removed (tunnels
+/// use binary frames, PROTOCOL.md section 6): a configuration naming one is
+/// told so, by name.
+inline constexpr std::string_view kRemovedManagementMethods[] = {"tunnel.open", "tunnel.close"};
 
 /// Wire name of a method ("status.get").
 std::string_view management_method_name(ManagementMethod method);
@@ -137,17 +141,18 @@ struct DeviceConfig {
   Millis ntp_wait = 60 * kSecondMs;            // ntp_wait_s (0..3600): with no usable clock, the wait for NTP before linking
   uint32_t max_message_bytes = 65536;
   uint32_t max_channels = 8;
+  uint32_t tunnel_window_bytes = 65536;        // tunnel_window_bytes (512..4 MiB): each channel's receive window
+  Millis tunnel_idle = 600 * kSecondMs;        // tunnel_idle_s: a channel idle this long is reset
 
-  /// Bit i set: ManagementMethod i is allowed. Default: every method; the
-  /// tunnel methods are still limited to the configured `services`.
+  /// Bit i set: ManagementMethod i is allowed. Default: every method.
   uint8_t management_methods = (1u << kManagementMethodCount) - 1;
 
   std::span<const uint16_t> port_list() const { return {ports.data(), port_count}; }
   std::span<const ConfiguredFeature> feature_list() const { return {features.data(), feature_count}; }
   std::span<const ServiceEndpoint> service_list() const { return {services.data(), service_count}; }
   std::span<const NtpServer> ntp_list() const { return {ntp.data(), ntp_count}; }
-  /// The endpoint configured for service `name`, or nullptr: a tunnel.open
-  /// for any other name is refused.
+  /// The endpoint configured for service `name`, or nullptr: an OPEN for
+  /// any other name is refused.
   const ServiceEndpoint* find_service(std::string_view name) const;
   /// Whether a `request` with wire method `method` may be answered; false
   /// (answer not_allowed) also for methods the agent does not know.

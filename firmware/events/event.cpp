@@ -11,7 +11,7 @@ constexpr std::string_view kKindNames[] = {
     "grace_started", "grace_alarm",     "grace_cleared",  "grace_expired",  "license_applied",
     "license_revoked", "license_refused", "clock_rollback", "clock_skew",     "clock_jump",
     "link_up",       "link_down",       "events_summarised", "license_denied", "audit_overuse",  "record_damaged",
-    "storage_failed",
+    "storage_failed", "tunnel_opened", "tunnel_closed",
 };
 static_assert(sizeof(kKindNames) / sizeof(kKindNames[0]) == kEventKindCount,
               "every EventKind needs a name");

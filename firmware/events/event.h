@@ -33,8 +33,10 @@ enum class EventKind : uint8_t {
   audit_overuse,      // the server found more in use than licensed (audit_ack overuse)
   record_damaged,     // a durable record could not be read back at boot (text: which, what was lost)
   storage_failed,     // a durable record could not be written (text: which); what it held is in force in memory only
+  tunnel_opened,      // a tunnel channel reached its local service (count: channel; text: service, 0x1f, operator)
+  tunnel_closed,      // it ended (count: channel; first_seq/last_seq: bytes in/out; detail: seconds; days_left: reason code)
 };
-inline constexpr uint8_t kEventKindCount = static_cast<uint8_t>(EventKind::storage_failed) + 1;
+inline constexpr uint8_t kEventKindCount = static_cast<uint8_t>(EventKind::tunnel_closed) + 1;
 
 /// How bad. Ordered: a larger value is more severe. Values are stored in records.
 enum class Severity : uint8_t {

@@ -52,6 +52,9 @@ Result<size_t> build_hello(std::span<char> out, int64_t id, const HelloMessage& 
   } else {
     w.null();
   }
+  w.key("services").begin_array();
+  for (std::string_view s : h.services) w.string(s);
+  w.end_array();
   w.end_object();
   return w.finish();
 }

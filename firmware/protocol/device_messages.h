@@ -47,6 +47,8 @@ struct HelloMessage {
   std::string_view state;                // unlicensed, licensed, grace, expired
   int64_t grace_elapsed_s = 0;
   std::optional<std::string_view> license_serial;  // nullopt when none held
+  /// The tunnel service names the device allows (PROTOCOL.md section 6).
+  std::span<const std::string_view> services;
   int64_t proto = kProtocolVersion;
 };
 

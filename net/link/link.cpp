@@ -469,6 +469,11 @@ Status Link::send_binary(std::span<const uint8_t> message) {
   return st;
 }
 
+size_t Link::output_queued() const {
+  if (!up()) return 0;
+  return winner_->ws->output().size() + winner_->tls->output().size();
+}
+
 Status Link::send_ping(std::span<const uint8_t> payload) {
   if (!up()) return {Reason::would_block, 0};
   Status st = winner_->ws->send_ping(payload);

@@ -26,6 +26,7 @@
 #include "hal/random.h"
 #include "hal/status.h"
 #include "net/connect/connect_policy.h"
+#include "net/link/binary_channel.h"
 #include "net/link/message_channel.h"
 #include "net/link/socket_driver.h"
 #include "net/proxy/http_connect.h"
@@ -94,7 +95,7 @@ class LinkListener {
   virtual void on_link_down(Status /*why*/) {}
 };
 
-class Link final : public SocketEvents, public MessageChannel {
+class Link final : public SocketEvents, public MessageChannel, public BinaryChannel {
  public:
   /// `tls` must be loaded; `driver`, `random`, `listener`, `tls` and the
   /// strings in `config` must outlive the link. The link names itself as
@@ -120,7 +121,9 @@ class Link final : public SocketEvents, public MessageChannel {
   /// Queues a message on the open link. would_block when not up or when
   /// the output is full; other statuses as WsClient::send_text.
   Status send_text(std::string_view message) override;
-  Status send_binary(std::span<const uint8_t> message);
+  Status send_binary(std::span<const uint8_t> message) override;
+  /// Bytes the open link still has queued (WebSocket and TLS); 0 when not up.
+  size_t output_queued() const override;
   /// Queues a WebSocket ping (payload up to 125 bytes) on the open link;
   /// the server's pong comes back through LinkListener::on_pong. Statuses
   /// as send_text.

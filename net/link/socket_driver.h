@@ -13,6 +13,8 @@
 //   Result<ResolveId> r = driver.resolve("example.net", owner);  // answer: owner.on_resolved(*r, ...)
 //   Result<SocketId> s = driver.open(address, 443, owner);      // owner.on_connected(*s) or on_socket_error
 //   driver.send(*s, bytes); ... driver.close(*s);               // no events for *s after close
+//   driver.set_receiving(*s, false);   // a full owner: the bytes wait in the backend, TCP slows the sender
+//   driver.shutdown_send(*s);          // half-close: FIN out, still receiving
 // An owner going away first closes its sockets and cancels its lookups.
 #pragma once
 
@@ -38,6 +40,11 @@ struct AddressList {
   }
 };
 
+/// The most bytes one on_received() call carries: an owner that stops
+/// receiving (set_receiving) while it still has this much room never gets
+/// more than it can hold.
+inline constexpr size_t kSocketMaxReceive = 16384;
+
 /// Names one socket for as long as it is open. Handed out by the driver's
 /// open(), never 0, not reused while the driver lives (32 bits of them).
 using SocketId = uint32_t;
@@ -58,7 +65,7 @@ class SocketEvents {
   virtual void on_resolved(ResolveId request, Status status, const AddressList& addresses) = 0;
   /// The TCP connection of `id` is established.
   virtual void on_connected(SocketId id) = 0;
-  /// Bytes arrived on `id`.
+  /// Bytes arrived on `id` (1..kSocketMaxReceive of them).
   virtual void on_received(SocketId id, std::span<const uint8_t> bytes) = 0;
   /// `id` can take more bytes after a short send.
   virtual void on_writable(SocketId id) = 0;
@@ -89,6 +96,15 @@ class SocketDriver {
   [[nodiscard]] virtual Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) = 0;
   /// Closes and releases `id`; no more events for it. Unknown ids are ignored.
   virtual void close(SocketId id) = 0;
+  /// Stops (false) or resumes (true) on_received for `id`. While stopped the
+  /// bytes wait in the backend (the kernel's socket buffer, lwIP's window)
+  /// and TCP's own flow control slows the sender: an owner whose buffer is
+  /// full holds what it has and takes no more. A socket starts receiving.
+  /// A call already under way may finish its chunk. Unknown ids are ignored.
+  virtual void set_receiving(SocketId id, bool on) = 0;
+  /// Half-close: a FIN goes out after the bytes sent; `id` still receives
+  /// until the peer closes. Unknown ids are ignored.
+  virtual void shutdown_send(SocketId id) = 0;
 };
 
 }  // namespace sublink

@@ -60,6 +60,8 @@ struct LwipCallbacks {
       net.fail(*s, status_from_lwip(err, s->connecting));
       return net.after_callback(pcb);
     }
+    // Refused data stays with lwIP, which offers it again from its timer.
+    if (s->paused) return net.after_callback(pcb) == ERR_ABRT ? ERR_ABRT : ERR_MEM;
     const SocketId id = s->id;
     SocketEvents* owner = s->owner;
     const u16_t total = p->tot_len;
@@ -306,6 +308,14 @@ Result<size_t> LwipNetwork::send(SocketId id, std::span<const uint8_t> bytes) {
 
 void LwipNetwork::close(SocketId id) {
   if (Slot* s = find(id)) shut(*s);
+}
+
+void LwipNetwork::set_receiving(SocketId id, bool on) {
+  if (Slot* s = find(id)) s->paused = !on;
+}
+
+void LwipNetwork::shutdown_send(SocketId id) {
+  if (Slot* s = find(id); s != nullptr && !s->connecting) (void)altcp_shutdown(s->pcb, 0, 1);
 }
 
 size_t LwipNetwork::open_sockets() const {

@@ -53,6 +53,11 @@ class LwipNetwork final : public SocketDriver {
   /// Closes gracefully (FIN), or aborts (RST) when lwIP has no memory for
   /// the FIN. No events follow for `id`.
   void close(SocketId id) override;
+  /// Stopped: lwIP's received callback refuses the data (ERR_MEM), lwIP
+  /// keeps it and offers it again from its timer; the window it holds
+  /// closes TCP's. A pbuf chain being delivered is delivered whole.
+  void set_receiving(SocketId id, bool on) override;
+  void shutdown_send(SocketId id) override;
 
   /// Delivers answers that were known at once. Call from the loop, after
   /// feeding the netif and before polling the link.
@@ -69,6 +74,7 @@ class LwipNetwork final : public SocketDriver {
     bool used = false;
     bool connecting = false;
     bool want_write = false;
+    bool paused = false;  // set_receiving(false)
     SocketId id = 0;
     altcp_pcb* pcb = nullptr;
   };

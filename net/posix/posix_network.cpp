@@ -179,6 +179,14 @@ void PosixNetwork::close(SocketId id) {
   if (Slot* s = find(id)) release(*s);
 }
 
+void PosixNetwork::set_receiving(SocketId id, bool on) {
+  if (Slot* s = find(id)) s->paused = !on;
+}
+
+void PosixNetwork::shutdown_send(SocketId id) {
+  if (Slot* s = find(id); s != nullptr && !s->connecting) (void)::shutdown(s->fd, SHUT_WR);
+}
+
 bool PosixNetwork::watch(int fd, FdHandler* handler) {
   for (auto& e : extra_) {
     if (e.fd < 0) {
@@ -208,10 +216,12 @@ void PosixNetwork::wait(Millis timeout_ms) {
   size_t n = 0;
   for (auto& s : slots_) {
     if (!s.used) continue;
-    short ev = POLLIN;
-    if (s.connecting || s.want_write) ev = s.connecting ? POLLOUT : (POLLIN | POLLOUT);
+    short ev = s.paused ? 0 : POLLIN;
+    if (s.connecting || s.want_write) ev = s.connecting ? POLLOUT : static_cast<short>(ev | POLLOUT);
     ids[n] = s.id;
-    fds[n++] = {s.fd, ev, 0};
+    // A paused socket with nothing to wait for is left out (a negative fd
+    // is skipped by poll): its hang-up would otherwise wake the loop at once.
+    fds[n++] = {ev == 0 ? -1 : s.fd, ev, 0};
   }
   size_t socket_count = n;
   for (auto& e : extra_) {
@@ -235,7 +245,7 @@ void PosixNetwork::wait(Millis timeout_ms) {
     if (!fds[i].revents) continue;
     // Earlier callbacks may have closed this socket: look it up again.
     Slot* s = find(ids[i]);
-    if (!s || s->fd != fds[i].fd) continue;
+    if (!s || s->fd != fds[i].fd || fds[i].fd < 0) continue;
     if (s->connecting) {
       int err = 0;
       socklen_t len = sizeof err;
@@ -254,8 +264,8 @@ void PosixNetwork::wait(Millis timeout_ms) {
       s = find(ids[i]);
       if (!s) continue;
     }
-    if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-      uint8_t buf[16384];
+    if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) && !s->paused) {
+      uint8_t buf[kSocketMaxReceive];
       ssize_t r = recv(s->fd, buf, sizeof buf, 0);
       if (r > 0) {
         s->owner->on_received(s->id, {buf, static_cast<size_t>(r)});

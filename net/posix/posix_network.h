@@ -40,6 +40,8 @@ class PosixNetwork final : public SocketDriver {
   [[nodiscard]] Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) override;
   [[nodiscard]] Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override;
   void close(SocketId id) override;
+  void set_receiving(SocketId id, bool on) override;
+  void shutdown_send(SocketId id) override;
 
   /// Watches `fd` for input; at most kMaxExtra of them.
   bool watch(int fd, FdHandler* handler);
@@ -64,6 +66,7 @@ class PosixNetwork final : public SocketDriver {
     int fd = -1;
     bool connecting = false;
     bool want_write = false;
+    bool paused = false;  // set_receiving(false): no POLLIN
     SocketEvents* owner = nullptr;
   };
   // One lookup of an owner: answered at once (an IP literal, a name glibc

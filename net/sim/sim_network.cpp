@@ -71,7 +71,75 @@ Result<size_t> SimSocketDriver::send(SocketId id, std::span<const uint8_t> bytes
   return net_.transmit(*c, true, bytes);
 }
 
+void SimSocketDriver::receive(SimConnection& c, std::span<const uint8_t> bytes) {
+  const SocketId id = c.socket_;
+  SocketEvents* owner = c.owner_;
+  while (!bytes.empty()) {
+    auto h = held_.find(id);
+    if (h != held_.end() && h->second.paused) {
+      h->second.owner = owner;
+      h->second.bytes.insert(h->second.bytes.end(), bytes.begin(), bytes.end());
+      return;
+    }
+    const std::span<const uint8_t> chunk = bytes.first(std::min(bytes.size(), kSocketMaxReceive));
+    bytes = bytes.subspan(chunk.size());
+    deliver([owner, id, chunk] { owner->on_received(id, chunk); });
+    if (!sockets_.count(id)) return;  // the owner closed it
+  }
+}
+
+void SimSocketDriver::closed_by_server(SimConnection& c) {
+  const SocketId id = c.socket_;
+  SocketEvents* owner = c.owner_;
+  auto h = held_.find(id);
+  if (h != held_.end() && !h->second.bytes.empty()) {
+    h->second.closed = true;
+    h->second.owner = owner;
+    return;
+  }
+  held_.erase(id);
+  deliver([owner, id] { owner->on_socket_error(id, Status(Reason::connection_closed)); });
+}
+
+void SimSocketDriver::set_receiving(SocketId id, bool on) {
+  if (!on) {
+    if (sockets_.count(id)) held_[id].paused = true;
+    return;
+  }
+  auto h = held_.find(id);
+  if (h == held_.end()) return;
+  h->second.paused = false;
+  const std::vector<uint8_t> bytes = std::move(h->second.bytes);
+  h->second.bytes.clear();
+  SocketEvents* owner = h->second.owner;
+  std::span<const uint8_t> rest(bytes);
+  while (!rest.empty()) {
+    h = held_.find(id);
+    if (h == held_.end()) return;  // the owner closed it
+    if (h->second.paused) {        // stopped again: the rest waits
+      h->second.bytes.assign(rest.begin(), rest.end());
+      return;
+    }
+    const std::span<const uint8_t> chunk = rest.first(std::min(rest.size(), kSocketMaxReceive));
+    rest = rest.subspan(chunk.size());
+    deliver([owner, id, chunk] { owner->on_received(id, chunk); });
+  }
+  h = held_.find(id);
+  if (h == held_.end()) return;
+  const bool closed = h->second.closed;
+  if (closed || !sockets_.count(id)) held_.erase(h);
+  if (closed) deliver([owner, id] { owner->on_socket_error(id, Status(Reason::connection_closed)); });
+}
+
+void SimSocketDriver::shutdown_send(SocketId id) {
+  auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
+  SimConnection* c = net_.find(it->second);
+  if (c != nullptr && c->server_open_ && c->established_) net_.fin(*c, false);
+}
+
 void SimSocketDriver::close(SocketId id) {
+  held_.erase(id);
   auto it = sockets_.find(id);
   if (it == sockets_.end()) return;
   const uint64_t conn = it->second;
@@ -449,7 +517,7 @@ void SimNetwork::deliver(uint64_t id, bool to_server, std::vector<uint8_t> bytes
     if (to_server && c->server_open_ && !c->silent_ && c->handler_) {
       c->handler_->on_data(*c, bytes);
     } else if (!to_server && c->client_open_) {
-      c->client_->deliver([c, &bytes] { c->owner_->on_received(c->socket_, bytes); });
+      c->client_->receive(*c, bytes);
     } else if (!to_server && c->client_vanished_) {
       answer_vanished(*c);
     }
@@ -481,7 +549,7 @@ void SimNetwork::fin(SimConnection& c, bool from_server) {
       if (r->client_open_) {
         r->client_open_ = false;
         r->client_->sockets_.erase(r->socket_);
-        r->client_->deliver([r] { r->owner_->on_socket_error(r->socket_, Status(Reason::connection_closed)); });
+        r->client_->closed_by_server(*r);
       }
     } else if (r->server_open_) {
       r->server_open_ = false;

@@ -138,6 +138,11 @@ class SimSocketDriver final : public SocketDriver {
   [[nodiscard]] Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) override;
   [[nodiscard]] Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override;
   void close(SocketId id) override;
+  /// Stopped: bytes that arrive wait here (and the peer's FIN behind them)
+  /// until the owner resumes.
+  void set_receiving(SocketId id, bool on) override;
+  /// The server's end sees the FIN; this end still receives.
+  void shutdown_send(SocketId id) override;
 
   /// Sockets open now (for leak checks).
   size_t open_sockets() const { return sockets_.size(); }
@@ -147,6 +152,18 @@ class SimSocketDriver final : public SocketDriver {
  private:
   friend class SimNetwork;
   void deliver(const std::function<void()>& event);
+  // Bytes for `c`'s owner, in chunks of at most kSocketMaxReceive; what
+  // arrives while the owner stopped receiving waits in held_.
+  void receive(SimConnection& c, std::span<const uint8_t> bytes);
+  // The server closed `c`: reported once the held bytes are delivered.
+  void closed_by_server(SimConnection& c);
+  struct Held {
+    bool paused = false;
+    bool closed = false;  // the peer's FIN waits behind the bytes
+    SocketEvents* owner = nullptr;
+    std::vector<uint8_t> bytes;
+  };
+  std::map<SocketId, Held> held_;
 
   SimNetwork& net_;
   IpAddress host_;

@@ -183,6 +183,8 @@ class IdleDriver : public SocketDriver {
   Result<SocketId> open(const IpAddress&, uint16_t, SocketEvents&) override { return SocketId{1}; }
   Result<size_t> send(SocketId, std::span<const uint8_t> bytes) override { return bytes.size(); }
   void close(SocketId) override {}
+  void set_receiving(SocketId, bool) override {}
+  void shutdown_send(SocketId) override {}
 };
 
 // The board's listener: what it heard, and whether the agent had the link accepted then.

@@ -143,7 +143,7 @@ class AgentRig {
   std::vector<LogLevel> levels;  // of each line in logs
   std::vector<LicenseState> callbacks;
   std::vector<FeatureRequest> features = {{"trunks", 30}, {"recording", 1}};
-  std::vector<std::string_view> allowed = {"status.get", "license.refresh", "audit.now", "events.get", "tunnel.open"};
+  std::vector<std::string_view> allowed = {"status.get", "license.refresh", "audit.now", "events.get"};
   AgentConfig config;
   FakeChannel channel;
   MemoryStorage memory;

@@ -85,9 +85,12 @@ TEST(DeviceConfig, MinimalFileGetsProtocolDefaults) {
   EXPECT_EQ(c.checkpoint, 3600000);
   EXPECT_EQ(c.max_message_bytes, 65536u);
   EXPECT_EQ(c.max_channels, 8u);
-  for (const char* m : {"status.get", "license.refresh", "audit.now", "events.get", "tunnel.open", "tunnel.close"}) {
+  EXPECT_EQ(c.tunnel_window_bytes, 65536u);
+  EXPECT_EQ(c.tunnel_idle, 600000);
+  for (const char* m : {"status.get", "license.refresh", "audit.now", "events.get", "tunnels.list"}) {
     EXPECT_TRUE(c.allows(m)) << m;
   }
+  EXPECT_FALSE(c.allows("tunnel.open")) << "gone with the revised protocol";
   EXPECT_FALSE(c.allows("system.reboot"));
 }
 
@@ -96,10 +99,10 @@ TEST(DeviceConfig, EveryKeyIsRead) {
       R"("ports":[8443,443,9443],"proxy":"http://bob:s%40cret@proxy.lan:3128",)"
       R"("features":[{"name":"sip_trunks","qty":20},{"qty":1,"name":"recording"}],)"
       R"("services":{"ssh":"127.0.0.1:22","web":"[::1]:8080","api":"localhost:9000"},)"
-      R"("management_methods":["status.get","tunnel.open"],)"
+      R"("management_methods":["status.get","tunnels.list"],)"
       R"("connect_timeout_s":7,"stagger_ms":0,"retry_min_s":2,"retry_max_s":60,"grace_period_s":120,)"
       R"("grace_alarm_delay_s":10,"grace_alarm_interval_s":20,"checkpoint_s":5,"violation_retry_s":90,)"
-      R"("ntp_wait_s":0,"max_message_bytes":4096,"max_channels":2)"));
+      R"("ntp_wait_s":0,"max_message_bytes":4096,"max_channels":2,"tunnel_window_bytes":4096,"tunnel_idle_s":30)"));
   ASSERT_TRUE(p.error.ok()) << p.error.message();
   const DeviceConfig& c = *p.config;
   ASSERT_EQ(c.port_list().size(), 3u);
@@ -122,7 +125,7 @@ TEST(DeviceConfig, EveryKeyIsRead) {
   EXPECT_EQ(c.find_service("api")->port, 9000);
   EXPECT_EQ(c.find_service("telnet"), nullptr);
   EXPECT_TRUE(c.allows("status.get"));
-  EXPECT_TRUE(c.allows("tunnel.open"));
+  EXPECT_TRUE(c.allows("tunnels.list"));
   EXPECT_FALSE(c.allows("license.refresh"));
   EXPECT_FALSE(c.allows("events.get"));
   EXPECT_EQ(c.connect_timeout, 7000);
@@ -136,6 +139,8 @@ TEST(DeviceConfig, EveryKeyIsRead) {
   EXPECT_EQ(c.violation_retry, 90000);
   EXPECT_EQ(c.max_message_bytes, 4096u);
   EXPECT_EQ(c.max_channels, 2u);
+  EXPECT_EQ(c.tunnel_window_bytes, 4096u);
+  EXPECT_EQ(c.tunnel_idle, 30000);
   EXPECT_EQ(c.ntp_wait, 0) << "0: link at once on the build time";
 }
 
@@ -227,6 +232,11 @@ const BadValue kTimingErrors[] = {
     {R"("max_channels":"8")", R"('max_channels': expected integer 1..64, got "8")"},
     {R"("max_channels":0)", "'max_channels': expected integer 1..64, got 0"},
     {R"("max_channels":65)", "'max_channels': expected integer 1..64, got 65"},
+    {R"("tunnel_window_bytes":"64k")", R"('tunnel_window_bytes': expected integer 512..4194304 (bytes), got "64k")"},
+    {R"("tunnel_window_bytes":511)", "'tunnel_window_bytes': expected integer 512..4194304 (bytes), got 511"},
+    {R"("tunnel_window_bytes":4194305)", "'tunnel_window_bytes': expected integer 512..4194304 (bytes), got 4194305"},
+    {R"("tunnel_idle_s":0)", "'tunnel_idle_s': expected integer 1..3153600000 (seconds), got 0"},
+    {R"("tunnel_idle_s":"10m")", R"('tunnel_idle_s': expected integer 1..3153600000 (seconds), got "10m")"},
 };
 INSTANTIATE_TEST_SUITE_P(Timing, TypeAndRangeErrors, ::testing::ValuesIn(kTimingErrors));
 
@@ -278,7 +288,12 @@ const BadValue kListErrors[] = {
     {R"("management_methods":"status.get")", R"('management_methods': expected array of method names, got "status.get")"},
     {R"("management_methods":[1])", "'management_methods[0]': expected method name string, got 1"},
     {R"("management_methods":["status.get","system.reboot"])",
-     R"('management_methods[1]': unknown method "system.reboot" (known: status.get, license.refresh, audit.now, events.get, tunnel.open, tunnel.close))"},
+     R"('management_methods[1]': unknown method "system.reboot" (known: status.get, license.refresh, audit.now, events.get, tunnels.list))"},
+    // A configuration written for the first draft, which had these methods.
+    {R"("management_methods":["status.get","tunnel.open"])",
+     R"('management_methods[1]': "tunnel.open" is no longer a method: tunnels are opened with binary frames (PROTOCOL.md section 6) to the configured `services`; remove it ("tunnels.list" lists open channels))"},
+    {R"("management_methods":["tunnel.close"])",
+     R"('management_methods[0]': "tunnel.close" is no longer a method: tunnels are opened with binary frames (PROTOCOL.md section 6) to the configured `services`; remove it ("tunnels.list" lists open channels))"},
 };
 INSTANTIATE_TEST_SUITE_P(Lists, TypeAndRangeErrors, ::testing::ValuesIn(kListErrors));
 

@@ -49,8 +49,18 @@ TEST(DeviceMessages, HelloIsByteExactWithNullTimeAndSerial) {
   EXPECT_EQ(std::string(buf.data(), *n),
             R"({"type":"hello","id":1,"proto":1,"customer_id":"C-42","system_id":"SYS-7","agent":"0.1.0",)"
             R"("fw":"PBX 9.2","role":"primary","boot":17,"time":null,"state":"unlicensed","grace_elapsed_s":0,)"
-            R"("license_serial":null})");
+            R"("license_serial":null,"services":[]})");
   EXPECT_EQ(buf[*n], '\0');
+}
+
+TEST(DeviceMessages, HelloListsTheTunnelServicesTheDeviceAllows) {
+  std::array<char, 2048> buf{};
+  HelloMessage h = sample_hello();
+  const std::string_view services[] = {"ssh", "web"};
+  h.services = services;
+  auto n = build_hello(buf, 1, h);
+  ASSERT_TRUE(n.ok());
+  EXPECT_NE(std::string(buf.data(), *n).find(R"("services":["ssh","web"]})"), std::string::npos);
 }
 
 TEST(DeviceMessages, HelloCarriesTrustedTimeAndHeldSerial) {

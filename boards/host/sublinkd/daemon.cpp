@@ -120,6 +120,7 @@ int Daemon::start() {
 
   link_ = std::make_unique<Link>(settings_.link, *tls_, net_, random_, runner_);
   agent_ = std::make_unique<Agent>(settings_.agent, *link_, *storage_, mono_, wall_, license_key_, random_);
+  agent_->enable_tunnels(net_, *link_);
   runner_.attach(*agent_, *link_);
 
   control_ = std::make_unique<ControlServer>(net_, static_cast<ControlCommands&>(*this));

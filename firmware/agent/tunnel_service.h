@@ -1,0 +1,170 @@
+// Tunnels (PROTOCOL.md section 6), the device's side: the server opens
+// channels through the link to the local services the configuration maps
+// (`services`: NAME -> host:port), and this service connects each one as
+// an owner on the SocketDriver and moves the bytes both ways through the
+// shared channel table (net/tunnel/tunnel_mux.h).
+//
+// - OPEN connects only to the endpoint `services` maps the name to; an
+//   unknown name, an OPEN before the server's `welcome` (not_allowed: the
+//   server has not accepted this device on the link yet), a local connect
+//   that fails or takes longer than connect_timeout and a full table are
+//   each answered with RST and their reason. Early data waits in the table
+//   until the local connection is up.
+// - Credit is granted only as the local socket takes the bytes; the link is
+//   always read (a slow local service stops only its channel's credit).
+//   Bytes from the local socket are taken only while the channel's send
+//   queue has room for a whole socket read; then the socket stops
+//   receiving (SocketDriver::set_receiving) and TCP slows the service.
+// - step() writes frames after the agent's JSON messages, control frames
+//   always, DATA only while the link has less than one frame queued: a
+//   heartbeat never waits behind more than one DATA frame.
+// - Link loss, shutdown (RST shutdown to each channel first) and the
+//   service's destruction close every local socket and lookup.
+// - Events: tunnel_opened {channel, service, operator} once the local
+//   connection is up, tunnel_closed {channel, service, bytes_in, bytes_out,
+//   seconds, reason} when it ends.
+//
+// Memory: the table's storage is allocated once, at construction:
+// TunnelService::memory_bound(settings) bytes; nothing afterwards.
+//
+// Driving it (the agent does; see agent.h):
+//   TunnelService tunnels({settings, driver, link, events, log, server_time});
+//   welcome:        tunnels.set_link_accepted(true)
+//   binary message: if (!tunnels.on_binary(message, now).ok()) close the link with 1002
+//   drain step:     after the JSON messages, tunnels.step(now)
+//   link down:      tunnels.link_lost(now)
+//   shutdown:       tunnels.shutdown(now) before the link's close
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "firmware/agent/agent_log.h"
+#include "firmware/agent/agent_status.h"
+#include "firmware/agent/event_delivery.h"
+#include "firmware/agent/server_time.h"
+#include "firmware/config/device_config.h"
+#include "hal/clock.h"
+#include "hal/status.h"
+#include "net/link/binary_channel.h"
+#include "net/link/socket_driver.h"
+#include "net/tunnel/tunnel_mux.h"
+
+namespace sublink {
+
+/// The channel table's limits for `settings`: the send queue holds a whole
+/// socket read beyond a DATA frame, so a socket stops receiving only when
+/// less than one read fits.
+TunnelMuxLimits tunnel_mux_limits(const TunnelSettings& settings);
+
+/// tunnel_closed's `reason` from its code in the event payload: "fin",
+/// "link_lost" or an RST reason name.
+const char* tunnel_closed_reason_name(int64_t code);
+
+class TunnelService final : private TunnelMuxListener, private SocketEvents {
+ public:
+  /// Operator identity bytes kept per channel (longer ones are cut).
+  static constexpr size_t kMaxOperator = 63;
+
+  struct Parts {
+    const TunnelSettings& settings;
+    SocketDriver& driver;
+    BinaryChannel& link;
+    EventDelivery& events;
+    const AgentLog& log;
+    const ServerTime& time;
+  };
+  explicit TunnelService(const Parts& parts);
+  ~TunnelService() override;
+  TunnelService(const TunnelService&) = delete;
+  TunnelService& operator=(const TunnelService&) = delete;
+
+  /// All the tunnel memory for `settings`: the table and its buffers
+  /// (TunnelMux::memory_bound), this object and its per-channel records.
+  static size_t memory_bound(const TunnelSettings& settings);
+
+  /// The server's `welcome` arrived (true) or the link is gone (false):
+  /// channels may be opened only in between.
+  void set_link_accepted(bool accepted) { accepted_ = accepted; }
+
+  /// One binary message from the server. protocol_violation when it is
+  /// malformed (the agent closes the link with 1002).
+  [[nodiscard]] Status on_binary(std::span<const uint8_t> message, Millis now);
+
+  /// Timers (connect timeouts, idle channels), then frames out while the
+  /// link has room, then sockets that may read again.
+  void step(Millis now);
+  /// When step() is due at the latest.
+  Millis next_deadline(Millis now) const;
+
+  /// The link is gone: every channel ends (link_lost), local sockets close.
+  void link_lost(Millis now);
+  /// An orderly stop: RST shutdown on every channel, written to the link
+  /// now (the agent closes the link right after), local sockets closed.
+  void shutdown(Millis now);
+
+  /// The open channels (views valid until the next call into the service).
+  std::span<const TunnelListing> list(Millis now) const;
+  size_t open_channels() const { return mux_.live_count(); }
+  /// Local sockets and lookups under way (leak checks).
+  size_t local_handles() const;
+
+ private:
+  struct Local {
+    enum class Phase : uint8_t { none, resolving, connecting, open, local_closed };
+    Phase phase = Phase::none;
+    uint8_t service = 0;  // index into settings.services
+    bool receiving = true;
+    bool shut_sent = false;
+    bool opened_event = false;
+    ResolveId resolve = 0;
+    SocketId socket = 0;
+    Millis deadline = 0;  // connecting: the connect timeout
+    Millis opened_ms = 0;
+    uint8_t op_length = 0;
+    std::array<char, kMaxOperator> op{};
+  };
+
+  // TunnelMuxListener
+  void on_tunnel_open(TunnelSlot slot, const TunnelFrame& open) override;
+  void on_tunnel_accepted(TunnelSlot slot) override;
+  void on_tunnel_readable(TunnelSlot slot) override;
+  void on_tunnel_closed(TunnelSlot slot, const TunnelClosed& closed) override;
+  // SocketEvents
+  void on_resolved(ResolveId request, Status status, const AddressList& addresses) override;
+  void on_connected(SocketId id) override;
+  void on_received(SocketId id, std::span<const uint8_t> bytes) override;
+  void on_writable(SocketId id) override;
+  void on_socket_error(SocketId id, Status status) override;
+
+  Local* by_socket(SocketId id, TunnelSlot& slot);
+  void to_local(TunnelSlot slot);
+  void resume_reading();
+  void write_frames();
+  void release_local(Local& l);
+  std::string_view service_name(const Local& l) const;
+
+  const TunnelSettings& settings_;
+  SocketDriver& driver_;
+  BinaryChannel& link_;
+  EventDelivery& events_;
+  const AgentLog& log_;
+  const ServerTime& time_;
+  TunnelMuxLimits limits_;
+  std::unique_ptr<TunnelChannel[]> slots_;
+  std::unique_ptr<uint8_t[]> buffer_;
+  std::unique_ptr<Local[]> locals_;
+  std::unique_ptr<TunnelListing[]> listing_;
+  TunnelMux mux_;
+  Millis now_ = 0;
+  bool accepted_ = false;
+  // A frame taken from the table that the link did not take yet.
+  std::array<uint8_t, kTunnelMaxFrameBytes> frame_{};
+  size_t frame_length_ = 0;
+};
+
+}  // namespace sublink
