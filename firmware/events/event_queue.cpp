@@ -45,6 +45,10 @@ Event empty_summary(StreamId stream) {
   return s;
 }
 
+// Tunnel events keep the channel id in count, bytes in first_seq/last_seq.
+constexpr uint32_t kMaxTunnelChannel = 65535;
+bool is_tunnel(EventKind kind) { return kind == EventKind::tunnel_opened || kind == EventKind::tunnel_closed; }
+
 // Brings a payload into the ranges the record states (see the header).
 EventPayload normalized(EventKind kind, const EventPayload& in) {
   EventPayload p;
@@ -56,6 +60,12 @@ EventPayload normalized(EventKind kind, const EventPayload& in) {
     p.last_seq = in.last_seq;
   } else if (kind == EventKind::record_damaged) {
     p.count = std::min(in.count, EventQueue::kMaxRecordEvents);
+  } else if (is_tunnel(kind)) {
+    p.count = std::clamp<uint32_t>(in.count, 1, kMaxTunnelChannel);
+    if (kind == EventKind::tunnel_closed) {
+      p.first_seq = std::min(in.first_seq, EventQueue::kMaxEventSeq);
+      p.last_seq = std::min(in.last_seq, EventQueue::kMaxEventSeq);
+    }
   }
   p.set_text(in.text_view());
   return p;
@@ -113,6 +123,10 @@ bool read_event(RecordReader& r, Event& e, bool with_stream) {
     if (p.count == 0) return false;
     bool no_range = p.first_seq == 0 && p.last_seq == 0;
     if (!no_range && (p.first_seq == 0 || p.first_seq > p.last_seq || p.last_seq >= e.seq)) return false;
+  } else if (is_tunnel(e.kind)) {
+    if (p.count == 0 || p.count > kMaxTunnelChannel) return false;
+    if (p.first_seq > EventQueue::kMaxEventSeq || p.last_seq > EventQueue::kMaxEventSeq) return false;
+    if (e.kind == EventKind::tunnel_opened && (p.first_seq != 0 || p.last_seq != 0)) return false;
   } else if (p.first_seq != 0 || p.last_seq != 0) {
     return false;
   } else if (p.count != 0 && (e.kind != EventKind::record_damaged || p.count > EventQueue::kMaxRecordEvents)) {

@@ -31,7 +31,9 @@
 // detail within +-kMaxEventSeq; a summary's count 1..UINT32_MAX (saturating)
 // and its seq range within its own stream and below its seq (or 0..0 when it
 // stands only for events of earlier streams); record_damaged's count (events
-// lost) 0..kMaxRecordEvents; other kinds count 0; text NUL
+// lost) 0..kMaxRecordEvents; tunnel_opened's and tunnel_closed's count (the
+// channel) 1..65535 and tunnel_closed's first_seq/last_seq (bytes in and
+// out) 0..kMaxEventSeq; other kinds count 0; text NUL
 // terminated within 32 bytes, NUL padded.
 //
 // Delivery contract: persist (serialize) the queue after it changes and

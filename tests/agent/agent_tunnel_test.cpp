@@ -1,0 +1,438 @@
+// The agent's tunnels (PROTOCOL.md section 6) through its public interface:
+// tunnel frames in as binary messages, frames out on the link, local
+// sockets on a scripted SocketDriver, events and tunnels.list to the server.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/agent_rig.h"
+#include "net/tunnel/tunnel_frame.h"
+
+namespace sublink::test {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes bytes_of(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes pattern(size_t n, uint8_t seed = 1) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(seed + i * 13);
+  return b;
+}
+
+// A local network the test plays: lookups, connects and bytes on demand.
+class ScriptedDriver : public SocketDriver {
+ public:
+  struct Socket {
+    SocketEvents* owner = nullptr;
+    IpAddress address;
+    uint16_t port = 0;
+    Bytes received;  // what the agent sent to the local service
+    bool receiving = true;
+    bool shut = false;
+    bool closed = false;
+  };
+  Result<ResolveId> resolve(std::string_view host, SocketEvents& owner) override {
+    const ResolveId id = next_++;
+    lookups[id] = {std::string(host), &owner};
+    return id;
+  }
+  void cancel_resolve(ResolveId id) override { lookups.erase(id); }
+  Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) override {
+    const SocketId id = next_++;
+    sockets[id] = Socket{&owner, address, port};
+    return id;
+  }
+  Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override {
+    Socket& s = sockets.at(id);
+    const size_t n = std::min(bytes.size(), takes);
+    if (takes != SIZE_MAX) takes -= n;
+    s.received.insert(s.received.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    return n;
+  }
+  void close(SocketId id) override { sockets.at(id).closed = true; }
+  void set_receiving(SocketId id, bool on) override { sockets.at(id).receiving = on; }
+  void shutdown_send(SocketId id) override { sockets.at(id).shut = true; }
+
+  /// Answers the oldest lookup with 127.0.0.1 (or a failure).
+  void answer(bool ok = true) {
+    auto it = lookups.begin();
+    ASSERT_NE(it, lookups.end());
+    auto [id, lookup] = *it;
+    lookups.erase(it);
+    AddressList list;
+    if (ok) list.add(IpAddress::parse("127.0.0.1"));
+    lookup.second->on_resolved(id, ok ? Status::Ok() : Status(Reason::dns_failed), list);
+  }
+  /// The newest socket's id.
+  SocketId last() const { return sockets.empty() ? 0 : sockets.rbegin()->first; }
+  size_t open_count() const {
+    size_t n = 0;
+    for (const auto& [id, s] : sockets) n += !s.closed;
+    return n;
+  }
+
+  std::map<ResolveId, std::pair<std::string, SocketEvents*>> lookups;
+  std::map<SocketId, Socket> sockets;
+  size_t takes = SIZE_MAX;  // bytes send() still takes (SIZE_MAX: all)
+
+ private:
+  uint32_t next_ = 1;
+};
+
+// The link's binary side: frames parsed back, and how much it holds.
+class FrameLink : public BinaryChannel {
+ public:
+  explicit FrameLink(FakeChannel& json) : json_(json) {}
+  bool up() const override { return json_.is_up; }
+  size_t output_queued() const override { return queued; }
+  Status send_binary(std::span<const uint8_t> message) override {
+    if (!up() || full) return Status(Reason::would_block);
+    Result<TunnelFrame> f = parse_tunnel_frame(message);
+    EXPECT_TRUE(f.ok());
+    if (f->type == TunnelFrameType::data) {
+      EXPECT_LT(queued, kTunnelMaxFrameBytes) << "DATA written while the link held a frame already";
+    }
+    frames.push_back({f->type, f->channel, f->credit, f->reason, Bytes(f->payload.begin(), f->payload.end()),
+                      json_.sent.size()});
+    if (hold) queued += message.size();
+    return Status::Ok();
+  }
+  struct Frame {
+    TunnelFrameType type;
+    uint16_t channel;
+    uint32_t credit;
+    uint8_t reason;
+    Bytes payload;
+    size_t json_before;  // JSON messages written before this frame
+  };
+  std::vector<Frame> take() { return std::exchange(frames, {}); }
+  size_t queued = 0;
+  bool hold = false;  // sent bytes stay queued until the test drains them
+  bool full = false;
+  std::vector<Frame> frames;
+
+ private:
+  FakeChannel& json_;
+};
+
+bool has_rst(const std::vector<FrameLink::Frame>& f, uint16_t ch, TunnelReset why) {
+  for (const auto& x : f) {
+    if (x.type == TunnelFrameType::rst && x.channel == ch && x.reason == static_cast<uint8_t>(why)) return true;
+  }
+  return false;
+}
+
+class AgentTunnelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    services[0].name.assign("web");
+    services[0].host.assign("127.0.0.1");
+    services[0].port = 8080;
+    services[1].name.assign("ssh");
+    services[1].host.assign("localhost");
+    services[1].port = 22;
+    rig.config.tunnels.services = services;
+    rig.config.tunnels.max_channels = 2;
+    rig.config.tunnels.window = 8192;
+    rig.config.tunnels.idle_ms = 60 * kSec;
+    rig.config.tunnels.connect_timeout_ms = 5 * kSec;
+    rig.config.service_names = names;
+    rig.allowed.push_back("tunnels.list");
+    rig.config.allowed_methods = rig.allowed;
+    ASSERT_TRUE(rig.boot().ok());
+    rig.agent->enable_tunnels(driver, link);
+    rig.link_up();
+    rig.welcome(kT0);
+  }
+  void in(const TunnelFrame& f) {
+    Bytes b(kTunnelMaxFrameBytes);
+    Result<size_t> n = write_tunnel_frame(f, b);
+    ASSERT_TRUE(n.ok());
+    rig.agent->on_binary({b.data(), *n});
+  }
+  void step() { rig.agent->step(rig.mono.now); }
+  /// OPEN of `id` to web, connected; the frames it caused taken.
+  SocketId open_web(uint16_t id, uint32_t server_window = 65536) {
+    in(TunnelFrame::open(id, server_window, "web", "alice"));
+    driver.answer();
+    const SocketId s = driver.last();
+    driver.sockets.at(s).owner->on_connected(s);
+    step();
+    link.take();
+    return s;
+  }
+  /// Every event of `kind` the agent sent to the server (each batch
+  /// acknowledged, so the next goes out).
+  std::vector<std::string> events(const std::string& kind) {
+    for (size_t acked = 0;;) {
+      step();
+      auto batches = rig.sent_of("event");
+      if (batches.size() == acked) break;
+      acked = batches.size();
+      const cJSON* all = batches.back()->get("events");
+      const int64_t upto = static_cast<int64_t>(
+          cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(all, cJSON_GetArraySize(all) - 1), "seq")));
+      rig.server(R"({"type":"event_ack","stream":")" + batches.back()->string("stream") + R"(","upto":)" +
+                 std::to_string(upto) + "}");
+    }
+    std::vector<std::string> out;
+    for (auto& m : rig.sent_of("event")) {
+      const cJSON* e = nullptr;
+      cJSON_ArrayForEach(e, m->get("events")) {
+        if (std::string(cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"))) != kind) continue;
+        char* text = cJSON_PrintUnformatted(e);
+        out.emplace_back(text);
+        cJSON_free(text);
+      }
+    }
+    return out;
+  }
+
+  std::array<ServiceEndpoint, 2> services{};
+  std::vector<std::string_view> names = {"web", "ssh"};
+  AgentRig rig;
+  ScriptedDriver driver;
+  FrameLink link{rig.channel};
+};
+
+TEST_F(AgentTunnelTest, HelloOffersTheConfiguredServices) {
+  auto hello = rig.sent_of("hello");
+  ASSERT_FALSE(hello.empty());
+  char* text = cJSON_PrintUnformatted(hello.back()->get("services"));
+  EXPECT_STREQ(text, R"(["web","ssh"])");
+  cJSON_free(text);
+}
+
+TEST_F(AgentTunnelTest, AnOpenConnectsToTheMappedEndpointAndDeliversTheEarlyData) {
+  in(TunnelFrame::open(1, 65536, "web", "alice"));
+  in(TunnelFrame::data(1, bytes_of("GET / HTTP/1.0\r\n\r\n")));
+  ASSERT_EQ(driver.lookups.size(), 1u);
+  EXPECT_EQ(driver.lookups.begin()->second.first, "127.0.0.1") << "only the endpoint `services` names";
+  driver.answer();
+  const SocketId s = driver.last();
+  EXPECT_EQ(driver.sockets.at(s).port, 8080);
+  step();
+  EXPECT_TRUE(link.take().empty()) << "no OPEN_OK before the local connection is up";
+  driver.sockets.at(s).owner->on_connected(s);
+  EXPECT_EQ(driver.sockets.at(s).received, bytes_of("GET / HTTP/1.0\r\n\r\n")) << "early data, in order";
+  step();
+  auto frames = link.take();
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(frames[0].type, TunnelFrameType::open_ok);
+  EXPECT_EQ(frames[0].credit, 8192u) << "tunnel_window_bytes";
+  auto opened = events("tunnel_opened");
+  ASSERT_EQ(opened.size(), 1u);
+  EXPECT_NE(opened[0].find(R"("channel":1,"service":"web","operator":"alice")"), std::string::npos) << opened[0];
+
+  rig.server(R"({"type":"request","id":9,"method":"tunnels.list"})");
+  auto answer = rig.last_sent();
+  char* text = cJSON_PrintUnformatted(answer->get("result"));
+  EXPECT_NE(std::string(text).find(R"("channel":1,"service":"web","operator":"alice")"), std::string::npos) << text;
+  EXPECT_NE(std::string(text).find(R"("bytes_in":18,"bytes_out":0)"), std::string::npos) << text;
+  cJSON_free(text);
+  ASSERT_EQ(rig.agent->snapshot().tunnels.size(), 1u) << "status --json `tunnels`";
+}
+
+TEST_F(AgentTunnelTest, EachRefusedOpenIsAnsweredWithItsReason) {
+  in(TunnelFrame::open(1, 65536, "telnet"));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::unknown_service));
+  EXPECT_TRUE(driver.lookups.empty()) << "nothing is connected for an unknown name";
+
+  in(TunnelFrame::open(2, 65536, "web"));
+  driver.answer();
+  driver.sockets.at(driver.last()).owner->on_socket_error(driver.last(), Status(Reason::connect_refused, 111));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 2, TunnelReset::connect_refused));
+
+  in(TunnelFrame::open(3, 65536, "ssh"));
+  driver.answer(false);
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 3, TunnelReset::connect_refused)) << "the service's host does not resolve";
+
+  in(TunnelFrame::open(4, 65536, "web"));
+  driver.answer();
+  rig.mono.now += 5 * kSec;
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 4, TunnelReset::connect_timeout));
+  EXPECT_TRUE(driver.sockets.at(driver.last()).closed);
+
+  open_web(5);
+  open_web(6);
+  in(TunnelFrame::open(7, 65536, "web"));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 7, TunnelReset::too_many_channels)) << "max_channels 2";
+  EXPECT_TRUE(events("tunnel_opened").size() == 2u) << "only the channels that reached their service";
+}
+
+TEST_F(AgentTunnelTest, AnOpenBeforeWelcomeIsNotAllowed) {
+  rig.link_down();
+  rig.link_up();
+  in(TunnelFrame::open(1, 65536, "web"));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::not_allowed));
+}
+
+TEST_F(AgentTunnelTest, CreditIsGrantedOnlyAsTheLocalSocketTakesTheBytes) {
+  const SocketId s = open_web(1);
+  driver.takes = 0;  // a stalled local service
+  in(TunnelFrame::data(1, pattern(8192)));
+  step();
+  EXPECT_TRUE(link.take().empty()) << "no credit while the service takes nothing";
+  in(TunnelFrame::data(1, pattern(1)));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::flow_control)) << "the window is the limit";
+  EXPECT_TRUE(driver.sockets.at(s).closed);
+
+  const SocketId t = open_web(2);
+  driver.takes = 0;
+  in(TunnelFrame::data(2, pattern(8192)));
+  driver.takes = 4096;
+  driver.sockets.at(t).owner->on_writable(t);
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::window);
+  EXPECT_EQ(frames[0].credit, 4096u);
+}
+
+TEST_F(AgentTunnelTest, LocalBytesGoOnlyWithinTheServersCreditAndTheSocketStopsWhenTheQueueIsFull) {
+  const SocketId s = open_web(1, 1000);
+  auto& sock = driver.sockets.at(s);
+  sock.owner->on_received(s, pattern(16384));
+  EXPECT_FALSE(sock.receiving) << "less than a whole read fits: the socket stops";
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].payload.size(), 1000u) << "the server granted 1000";
+  in(TunnelFrame::window(1, 100000));
+  step();
+  frames = link.take();
+  size_t sent = 0;
+  for (auto& f : frames) sent += f.payload.size();
+  EXPECT_EQ(sent, 16384u - 1000u);
+  EXPECT_TRUE(sock.receiving) << "room again: the socket reads again";
+}
+
+TEST_F(AgentTunnelTest, DataWaitsWhileTheLinkHoldsAFrameButControlFramesGo) {
+  const SocketId s = open_web(1);
+  driver.sockets.at(s).owner->on_received(s, pattern(10000));
+  link.queued = kTunnelMaxFrameBytes;  // the link is busy
+  driver.takes = 8192;
+  in(TunnelFrame::data(1, pattern(8192)));
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::window) << "control goes, DATA waits";
+  link.queued = 0;
+  step();
+  frames = link.take();
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(frames[0].type, TunnelFrameType::data);
+}
+
+TEST_F(AgentTunnelTest, HeartbeatsGoOutOnTimeWhileAChannelIsSaturated) {
+  const SocketId s = open_web(1, kTunnelMaxCredit);
+  link.hold = true;
+  const size_t heartbeats = rig.sent_of("heartbeat").size();
+  for (int i = 0; i < 250; ++i) {
+    // The local service always has more; the link drains one frame per 100 ms.
+    auto& sock = driver.sockets.at(s);
+    if (sock.receiving) sock.owner->on_received(s, pattern(16384));
+    rig.run_for(100);
+    link.queued = link.queued > kTunnelMaxFrameBytes ? link.queued - kTunnelMaxFrameBytes : 0;
+  }
+  EXPECT_GE(rig.sent_of("heartbeat").size(), heartbeats + 2) << "heartbeat_s 10, 25 s";
+  auto frames = link.take();
+  EXPECT_GT(frames.size(), 20u) << "the channel kept flowing";
+}
+
+TEST_F(AgentTunnelTest, FinHalfClosesEachWayAndTheEndIsRecorded) {
+  const SocketId s = open_web(1);
+  in(TunnelFrame::data(1, bytes_of("GET /")));
+  in(TunnelFrame::fin(1));
+  EXPECT_TRUE(driver.sockets.at(s).shut) << "the server's FIN half-closes the local socket after its bytes";
+  EXPECT_EQ(driver.sockets.at(s).received, bytes_of("GET /"));
+  driver.sockets.at(s).owner->on_received(s, bytes_of("200 OK"));
+  driver.sockets.at(s).owner->on_socket_error(s, Status(Reason::connection_closed));
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].payload, bytes_of("200 OK"));
+  EXPECT_EQ(frames[1].type, TunnelFrameType::fin) << "FIN after the service's last bytes";
+  step();
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find(R"("channel":1,"service":"web","bytes_in":5,"bytes_out":6,"seconds":0,"reason":"fin")"),
+            std::string::npos)
+      << closed[0];
+  EXPECT_EQ(rig.agent->snapshot().tunnels.size(), 0u);
+}
+
+TEST_F(AgentTunnelTest, AnIdleChannelIsReset) {
+  open_web(1);
+  rig.run_for(61 * kSec);
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::idle_timeout));
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find(R"("reason":"idle_timeout")"), std::string::npos) << closed[0];
+}
+
+TEST_F(AgentTunnelTest, LinkLossLeavesNoSocketOrLookup) {
+  open_web(1);
+  in(TunnelFrame::open(2, 65536, "ssh"));  // still resolving
+  rig.link_down();
+  EXPECT_EQ(driver.open_count(), 0u);
+  EXPECT_TRUE(driver.lookups.empty());
+  EXPECT_EQ(rig.agent->snapshot().tunnels.size(), 0u);
+  rig.link_up();
+  rig.welcome(kT0 + 1000);
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u) << "the one that had reached its service";
+  EXPECT_NE(closed[0].find(R"("reason":"link_lost")"), std::string::npos) << closed[0];
+  open_web(1);
+  EXPECT_EQ(driver.open_count(), 1u) << "a new link opens channels afresh";
+}
+
+TEST_F(AgentTunnelTest, ShutdownResetsEveryChannelBeforeTheLinkCloses) {
+  open_web(1);
+  open_web(2);
+  rig.agent->shutdown(rig.mono.now);
+  auto frames = link.take();
+  EXPECT_TRUE(has_rst(frames, 1, TunnelReset::shutdown));
+  EXPECT_TRUE(has_rst(frames, 2, TunnelReset::shutdown));
+  ASSERT_EQ(rig.channel.closes.size(), 1u);
+  EXPECT_EQ(rig.channel.closes[0], 1001);
+  EXPECT_EQ(driver.open_count(), 0u);
+}
+
+TEST_F(AgentTunnelTest, AMalformedFrameClosesTheLinkWith1002) {
+  open_web(1);
+  const Bytes truncated = {0x01, 0x00};
+  rig.agent->on_binary(truncated);
+  rig.agent->drain();
+  ASSERT_EQ(rig.channel.closes.size(), 1u);
+  EXPECT_EQ(rig.channel.closes[0], 1002);
+  EXPECT_EQ(driver.open_count(), 0u);
+}
+
+TEST_F(AgentTunnelTest, TunnelMemoryIsBoundedByMaxChannelsTimesTheWindowPlusAConstant) {
+  TunnelSettings linux_default;  // 8 channels of 65536
+  TunnelSettings board;
+  board.max_channels = 4;
+  board.window = 2048;
+  for (const TunnelSettings& s : {linux_default, board}) {
+    const size_t send_queue = std::min<size_t>(s.window, kTunnelMaxData) + kSocketMaxReceive;
+    const size_t per_channel = std::max<size_t>(s.window, kTunnelMaxEarlyData) + send_queue;
+    // The constant: the service's own frame buffer and bookkeeping, and
+    // under 512 bytes of records per channel.
+    EXPECT_LE(TunnelService::memory_bound(s), s.max_channels * (per_channel + 512) + kTunnelMaxFrameBytes + 1024)
+        << s.window;
+  }
+}
+
+}  // namespace
+}  // namespace sublink::test
