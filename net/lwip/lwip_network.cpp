@@ -214,7 +214,7 @@ Result<SocketId> LwipNetwork::open(const IpAddress& address, uint16_t port, Sock
   altcp_pcb* pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
   if (pcb == nullptr) return Status(Reason::out_of_memory, ERR_MEM);
   const SocketId id = next_socket_++;
-  *slot = Slot{this, &owner, true, true, false, id, pcb};
+  *slot = Slot{this, &owner, true, true, false, false, id, pcb};
   altcp_arg(pcb, slot);
   altcp_recv(pcb, &LwipCallbacks::received);
   altcp_sent(pcb, &LwipCallbacks::sent);

@@ -136,7 +136,7 @@ Result<SocketId> PosixNetwork::open(const IpAddress& address, uint16_t port, Soc
   }
   const SocketId id = next_socket_++;
   if (next_socket_ == 0) next_socket_ = 1;
-  *slot = Slot{true, id, fd, true, false, &owner};
+  *slot = Slot{true, id, fd, true, false, false, &owner};
   return id;
 }
 

@@ -56,13 +56,22 @@ object with "cmd" (applies to every open connection unless said otherwise):
   {"cmd":"refuse","status":N|null,"retry_after":N?}  refuse upgrades
   {"cmd":"settings","heartbeat_s":N?,"audit_s":N?,"clock_offset_s":N?}
   {"cmd":"exit"}        stop listening, close connections with 1001, exit 0
+  {"cmd":"tunnel","channel":N,"service":S,"operator":O?,"window":W?,
+   "request":TEXT?,"request_size":N?,"fin":true,"http":false,"read_delay_s":0,
+   "timeout_s":60}  opens a tunnel channel (section 6, sublink1_tunnel.py) on
+      the newest link: the request (TEXT, or N random bytes) goes out within
+      the device's credit, then FIN; the channel's end is journaled as
+      tunnel_result {channel, reason, received, sha256 (of the body after
+      the header block when http), head, device_window, violations,
+      request_sha256 with request_size}
+  {"cmd":"send_binary","hex":H}   one binary message as is
 
 Journal (--journal FILE, JSON lines, flushed per line): {"t": wall ms,
 "kind": K, "conn": N?, ...}. Kinds: listening, stopped_listening, upgrade,
 refused, connect (port, cn, serial, tls, cipher, resumed, subprotocol,
 user_agent), recv (msg), send (msg), bad_message, ignored, event_stored,
 event_duplicate, suppressed (a send skipped while blackholed), aborted,
-closed (code, reason), control, control_result (ok, detail), replaced
+closed (code, reason), control, control_result (ok, detail), tunnel_result, replaced
 (system_id, instance, replaced_instance, counted), alarm (system_id, alarm:
 duplicate_identity, instances, replacements).
 
@@ -75,6 +84,7 @@ usage: sublink1_server.py --port P [--port P2 ...] --cert C --key K --ca CA
 import argparse
 import asyncio
 import base64
+import hashlib
 import http
 import json
 import os
@@ -90,6 +100,7 @@ from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sublink1_license import LicenseSigner, license_bytes  # noqa: E402
+from sublink1_tunnel import TunnelChannel  # noqa: E402
 
 PATH = "/sublink/v1"
 SUBPROTOCOL = "sublink.v1"
@@ -169,6 +180,7 @@ class Connection:
         self.welcomed = False
         self.blackholed = False
         self.next_id = 1
+        self.tunnels = {}  # channel id -> TunnelChannel
 
     def take_id(self):
         n = self.next_id
@@ -286,8 +298,11 @@ class Server:
         try:
             async for message in ws:
                 if isinstance(message, bytes):
-                    # Tunnel data (section 6) is not served here.
-                    self.journal.write("ignored", conn.number, binary=message[:64].hex(), length=len(message))
+                    channel = conn.tunnels.get(int.from_bytes(message[1:3], "big")) if len(message) >= 3 else None
+                    if channel is not None:
+                        channel.deliver(message)
+                    else:
+                        self.journal.write("ignored", conn.number, binary=message[:64].hex(), length=len(message))
                     continue
                 try:
                     msg = json.loads(message)
@@ -304,6 +319,8 @@ class Server:
         except ConnectionClosed:
             pass
         finally:
+            for channel in conn.tunnels.values():
+                channel.link_lost()
             self.connections.pop(conn.number, None)
             self.journal.write("closed", conn.number, code=ws.close_code, reason=ws.close_reason)
 
@@ -557,6 +574,38 @@ class Server:
         links = self.open_links()
         for c in links:
             await self.send(c, cmd["msg"])
+        return {"links": len(links)}
+
+    async def ctl_tunnel(self, cmd):
+        """Opens channel `channel` to `service` on the newest link and runs it
+        in the background; its end is journaled as `tunnel_result`."""
+        conn = self.open_links()[-1]
+        request = cmd.get("request", "").encode("latin-1")
+        if cmd.get("request_size"):
+            request = os.urandom(int(cmd["request_size"]))
+        channel = TunnelChannel(conn.ws, int(cmd["channel"]), cmd["service"], cmd.get("operator", ""),
+                                int(cmd.get("window", 65536)), request, cmd.get("fin", True), cmd.get("http", False),
+                                float(cmd.get("read_delay_s", 0)), float(cmd.get("timeout_s", 60)))
+        conn.tunnels[channel.channel] = channel
+
+        async def run():
+            try:
+                result = await channel.run()
+            except ConnectionClosed:
+                result = {"channel": channel.channel, "reason": "link_lost", "received": channel.received}
+            if conn.tunnels.get(channel.channel) is channel:
+                del conn.tunnels[channel.channel]
+            if cmd.get("request_size"):
+                result["request_sha256"] = hashlib.sha256(request).hexdigest()
+            self.journal.write("tunnel_result", conn.number, **result)
+
+        asyncio.ensure_future(run())
+        return {"conn": conn.number}
+
+    async def ctl_send_binary(self, cmd):
+        links = self.open_links()
+        for c in links:
+            await c.ws.send(bytes.fromhex(cmd["hex"]))
         return {"links": len(links)}
 
     async def ctl_error(self, cmd):
