@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "firmware/agent/tunnel_service.h"
 #include "firmware/grace/grace_record.h"
 
 namespace sublink {

@@ -24,6 +24,7 @@
 // Driving it (single-threaded: every call from one thread or task):
 //  - Any board: AgentRunner (agent_runner.h) wires the Link to the agent,
 //    with the board's own LinkListener beside it for its narration; then
+//        agent.enable_tunnels(driver, link);   // a board with tunnels (sublinkd)
 //        agent.boot(now); agent.start(now);
 //        forever: deadline = runner.step(now); wait for a socket event or the deadline
 //    runner.step() steps the agent (the drain), polls the link, and asks
@@ -63,7 +64,7 @@
 #include "firmware/agent/record_restore.h"
 #include "firmware/agent/server_time.h"
 #include "firmware/agent/session.h"
-#include "firmware/agent/tunnel_service.h"
+#include "firmware/agent/agent_tunnels.h"
 #include "firmware/events/event_queue.h"
 #include "firmware/grace/grace_clock.h"
 #include "firmware/license/license_key.h"
@@ -73,7 +74,9 @@
 #include "hal/status.h"
 #include "hal/storage.h"
 #include "net/link/link.h"
+#include "net/link/binary_channel.h"
 #include "net/link/message_channel.h"
+#include "net/link/socket_driver.h"
 
 namespace sublink {
 
@@ -210,7 +213,7 @@ class Agent final : public LinkListener, private StatusSource {
   Session session_;
   LicenseService license_;
   AuditService audit_;
-  std::unique_ptr<TunnelService> tunnels_;
+  std::unique_ptr<AgentTunnels> tunnels_;
 
   StateCallback callback_ = nullptr;
   void* callback_ctx_ = nullptr;

@@ -13,6 +13,7 @@
 //   Link link(link_config, tls, driver, random, runner);
 //   Agent agent(agent_config, link, storage, mono, wall, key, random);
 //   runner.attach(agent, link);
+//   agent.enable_tunnels(driver, link);   // tunnels: binary messages reach the agent through the runner
 //   agent.boot(now); agent.start(now);
 //   forever: deadline = runner.step(now); wait for socket events or the deadline
 #pragma once

@@ -18,7 +18,7 @@
 #include "firmware/agent/event_delivery.h"
 #include "firmware/agent/license_service.h"
 #include "firmware/agent/outbox.h"
-#include "firmware/agent/tunnel_service.h"
+#include "firmware/agent/agent_tunnels.h"
 #include "firmware/config/device_config.h"
 #include "firmware/protocol/server_messages.h"
 
@@ -45,7 +45,7 @@ class Management {
     Outbox& outbox;
     /// The device's tunnels; nullptr on a board without them (tunnels.list
     /// then answers an empty list).
-    const TunnelService* tunnels = nullptr;
+    const AgentTunnels* tunnels = nullptr;
   };
   explicit Management(const Parts& parts) : p_(parts) {}
 

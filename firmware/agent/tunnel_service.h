@@ -44,6 +44,7 @@
 #include <string_view>
 
 #include "firmware/agent/agent_log.h"
+#include "firmware/agent/agent_tunnels.h"
 #include "firmware/agent/agent_status.h"
 #include "firmware/agent/event_delivery.h"
 #include "firmware/agent/server_time.h"
@@ -65,7 +66,7 @@ TunnelMuxLimits tunnel_mux_limits(const TunnelSettings& settings);
 /// "link_lost" or an RST reason name.
 const char* tunnel_closed_reason_name(int64_t code);
 
-class TunnelService final : private TunnelMuxListener, private SocketEvents {
+class TunnelService final : public AgentTunnels, private TunnelMuxListener, private SocketEvents {
  public:
   /// Operator identity bytes kept per channel (longer ones are cut).
   static constexpr size_t kMaxOperator = 63;
@@ -89,26 +90,26 @@ class TunnelService final : private TunnelMuxListener, private SocketEvents {
 
   /// The server's `welcome` arrived (true) or the link is gone (false):
   /// channels may be opened only in between.
-  void set_link_accepted(bool accepted) { accepted_ = accepted; }
+  void set_link_accepted(bool accepted) override { accepted_ = accepted; }
 
   /// One binary message from the server. protocol_violation when it is
   /// malformed (the agent closes the link with 1002).
-  [[nodiscard]] Status on_binary(std::span<const uint8_t> message, Millis now);
+  [[nodiscard]] Status on_binary(std::span<const uint8_t> message, Millis now) override;
 
   /// Timers (connect timeouts, idle channels), then frames out while the
   /// link has room, then sockets that may read again.
-  void step(Millis now);
+  void step(Millis now) override;
   /// When step() is due at the latest.
-  Millis next_deadline(Millis now) const;
+  Millis next_deadline(Millis now) const override;
 
   /// The link is gone: every channel ends (link_lost), local sockets close.
-  void link_lost(Millis now);
+  void link_lost(Millis now) override;
   /// An orderly stop: RST shutdown on every channel, written to the link
   /// now (the agent closes the link right after), local sockets closed.
-  void shutdown(Millis now);
+  void shutdown(Millis now) override;
 
   /// The open channels (views valid until the next call into the service).
-  std::span<const TunnelListing> list(Millis now) const;
+  std::span<const TunnelListing> list(Millis now) const override;
   size_t open_channels() const { return mux_.live_count(); }
   /// Local sockets and lookups under way (leak checks).
   size_t local_handles() const;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/agent_rig.h"
+#include "firmware/agent/tunnel_service.h"
 #include "net/tunnel/tunnel_frame.h"
 
 namespace sublink::test {
