@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "support/process.h"
@@ -117,6 +118,43 @@ TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
   pump(net, [&] { return r.errored; });
   EXPECT_EQ(r.error.reason(), Reason::connection_closed);
   EXPECT_EQ(net.open_sockets(), 0u);
+  ::close(ls);
+}
+
+// A tunnel's local socket: stopped while its channel is full, the bytes wait
+// in the kernel (nothing is read, even the peer's close), then come in
+// reads of at most kSocketMaxReceive; a half-close still receives.
+TEST(PosixNetwork, AStoppedSocketReadsNothingUntilResumedAndAHalfCloseStillReceives) {
+  uint16_t port = 0;
+  const int ls = listening_socket(port);
+  ASSERT_GE(ls, 0);
+  PosixNetwork net;
+  struct Chunks : Recorder {
+    size_t largest = 0;
+    void on_received(SocketId id, std::span<const uint8_t> b) override {
+      largest = std::max(largest, b.size());
+      Recorder::on_received(id, b);
+    }
+  } r;
+  const Result<SocketId> socket = net.open(IpAddress::parse("127.0.0.1"), port, r);
+  ASSERT_TRUE(socket.ok());
+  pump(net, [&] { return r.connected; });
+  int peer = accept(ls, nullptr, nullptr);
+  net.set_receiving(*socket, false);
+  const std::string blob(100000, 'q');
+  ASSERT_EQ(::send(peer, blob.data(), blob.size(), 0), static_cast<ssize_t>(blob.size()));
+  net.shutdown_send(*socket);
+  char c = 0;
+  EXPECT_EQ(recv(peer, &c, 1, 0), 0) << "the half-close reached the peer";
+  ::close(peer);
+  for (int i = 0; i < 10; ++i) net.wait(20);
+  EXPECT_TRUE(r.data.empty()) << "nothing read while stopped";
+  EXPECT_FALSE(r.errored) << "the peer's close waits behind its bytes";
+  net.set_receiving(*socket, true);
+  pump(net, [&] { return r.errored; });
+  EXPECT_EQ(r.data, blob);
+  EXPECT_LE(r.largest, kSocketMaxReceive);
+  EXPECT_EQ(r.error.reason(), Reason::connection_closed);
   ::close(ls);
 }
 

@@ -282,3 +282,40 @@ TEST_F(NetFixture, CancelledLookupIsNeverAnswered) {
 
 }  // namespace
 }  // namespace sublink
+
+namespace sublink {
+namespace {
+
+TEST_F(NetFixture, AStoppedSocketHoldsItsBytesAndTheServersCloseUntilResumedInChunksOfAtMost16K) {
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
+  net.run_until(200);
+  ASSERT_NE(echo.last, nullptr);
+  driver->set_receiving(1, false);
+  std::string blob(40000, 'z');
+  echo.last->send(bytes_of(blob));
+  echo.last->close();
+  net.run_until(1000);
+  EXPECT_EQ(rec.log.size(), 1u) << "nothing delivered while stopped, the close neither";
+  driver->set_receiving(1, true);
+  ASSERT_EQ(rec.log.size(), 5u);
+  EXPECT_EQ(rec.log[1], "1000 received 16384");
+  EXPECT_EQ(rec.log[2], "1000 received 16384");
+  EXPECT_EQ(rec.log[3], "1000 received 7232");
+  EXPECT_EQ(rec.log[4], "1000 error 1 connection_closed") << "the close after the held bytes";
+  EXPECT_EQ(rec.received, blob);
+}
+
+TEST_F(NetFixture, ShutdownSendClosesTheServersEndAndStillReceives) {
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
+  net.run_until(200);
+  SimConnection* c = echo.last;
+  ASSERT_NE(c, nullptr);
+  driver->shutdown_send(1);
+  c->send(bytes_of("late"));
+  net.run_until(1000);
+  EXPECT_EQ(echo.log, std::vector<std::string>{"connection_closed"}) << "the server saw the FIN";
+  EXPECT_EQ(rec.received, "late") << "this end still receives";
+}
+
+}  // namespace
+}  // namespace sublink
