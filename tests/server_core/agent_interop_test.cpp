@@ -300,13 +300,18 @@ TEST_F(AgentInterop, RequestsAreAnswered) {
   EXPECT_FALSE(unknown.ok);
   EXPECT_EQ(unknown.error_code, "unknown_method");
 
-  DeviceResponse not_allowed = ask("tunnel.close", R"({"channel":1})");
+  DeviceResponse not_allowed = ask("tunnels.list");  // not in this device's allowed methods
   EXPECT_FALSE(not_allowed.ok);
   EXPECT_EQ(not_allowed.error_code, "not_allowed");
 
-  DeviceResponse bad = ask("tunnel.open", R"({"service":7})");
+  DeviceResponse bad = ask("events.get", R"({"after":-1})");
   EXPECT_FALSE(bad.ok);
   EXPECT_EQ(bad.error_code, "bad_params");
+
+  // The first draft's tunnel methods are gone: tunnels use binary frames.
+  DeviceResponse removed = ask("tunnel.open", R"({"service":"ssh"})");
+  EXPECT_FALSE(removed.ok);
+  EXPECT_EQ(removed.error_code, "unknown_method");
 }
 
 TEST_F(AgentInterop, ARefusedHelloLeavesTheDeviceUnlicensed) {
