@@ -105,9 +105,10 @@ void server_messages(const SignedGrant& grant) {
 
 void device_messages() {
   const char* t = "device_messages";
+  const std::string_view services[] = {"web", "ssh"};
   HelloMessage hello{"C-42", "SYS-7", "0.1.0", "fw-1", "primary", 3, "0123456789abcdef",
                      std::string_view("00112233aabbccdd"), 1'700'000'000'000, "grace", 3600,
-                     std::string_view("L-1")};
+                     std::string_view("L-1"), services};
   seed_text(t, "hello", device_message([&](std::span<char> out) { return build_hello(out, 1, hello); }));
   seed_text(t, "heartbeat", device_message([&](std::span<char> out) { return build_heartbeat(out, 2, 5, 300); }));
   const FeatureRequest features[] = {{"trunks", 30}, {"recording", 1}};
