@@ -4,10 +4,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "tools/server/db/sqlite_directory.h"
 
@@ -33,7 +35,8 @@ std::string first_line(const CommandResult& r) {
 // with its license and grace account, the database, the logs the
 // narrator follows). The PKI stays: make_pki.sh reuses it.
 const char* const kRunFiles[] = {"state",        "fleet.db",   "fleet.db-wal", "fleet.db-shm", "sublinkd.json",
-                                 "sublinkd.log", "watch.log",  "server-1.log", "server-2.log", "sublink-server.sock"};
+                                 "sublinkd.log", "watch.log",  "server-1.log", "server-2.log", "sublink-server.sock",
+                                 "site",         "page.log"};
 
 }  // namespace
 
@@ -78,8 +81,10 @@ bool DemoRig::prepare(std::string& error) {
   if (!make_database(error)) return false;
   ports_[0] = free_loopback_port();
   ports_[1] = free_loopback_port();
-  if (ports_[0] == 0 || ports_[1] == 0 || ports_[0] == ports_[1]) {
-    error = "no two free TCP ports on 127.0.0.1";
+  page_port_ = free_loopback_port();
+  if (ports_[0] == 0 || ports_[1] == 0 || page_port_ == 0 || ports_[0] == ports_[1] || page_port_ == ports_[0] ||
+      page_port_ == ports_[1]) {
+    error = "no three free TCP ports on 127.0.0.1";
     return false;
   }
   if (!write_config(error)) return false;
@@ -135,7 +140,8 @@ bool DemoRig::write_config(std::string& error) {
       << "  \"grace_period_s\": " << settings_.grace_period_s << ",\n"
       << "  \"grace_alarm_delay_s\": " << settings_.grace_alarm_delay_s << ",\n"
       << "  \"grace_alarm_interval_s\": " << settings_.grace_alarm_interval_s << ",\n"
-      << "  \"checkpoint_s\": 10\n"
+      << "  \"checkpoint_s\": 10,\n"
+      << "  \"services\": {\"web\": \"127.0.0.1:" << page_port_ << "\"}\n"
       << "}\n";
   out.close();
   if (!out) {
@@ -188,6 +194,57 @@ bool DemoRig::start_agent(std::string& error) {
   }
   error = "sublinkd's control socket did not answer within 10 s (see " + agent_log_->path() + ")";
   return false;
+}
+
+bool DemoRig::start_appliance_page(std::string& error) {
+  const std::string site = settings_.work_dir + "/site";
+  fs::create_directories(site);
+  std::ofstream page(site + "/index.html");
+  page << "<!doctype html><title>" << settings_.system_id << "</title><h1>" << page_marker()
+       << "</h1><p>Reached through the subscription link: the appliance opens no port.</p>\n";
+  page.close();
+  page_ = ChildProcess({"/usr/bin/python3", "-m", "http.server", std::to_string(page_port_), "--bind", "127.0.0.1",
+                        "--directory", site},
+                       settings_.work_dir + "/page.log");
+  for (int waited = 0; waited < 10000; waited += 100) {
+    if (!page_.running()) {
+      error = "the appliance's page (python3 -m http.server) stopped at start (see " + settings_.work_dir +
+              "/page.log)";
+      return false;
+    }
+    if (run_command({"/usr/bin/curl", "-s", "-o", "/dev/null", "http://127.0.0.1:" + std::to_string(page_port_) + "/"})
+            .exit_code == 0) {
+      return true;
+    }
+    sleep_ms(100);
+  }
+  error = "the appliance's page did not answer within 10 s";
+  return false;
+}
+
+std::vector<int> DemoRig::listening_ports(pid_t pid) {
+  // The socket inodes the process holds, then which of them /proc/net/tcp
+  // and tcp6 list in state 0A (LISTEN).
+  std::vector<std::string> inodes;
+  std::error_code ec;
+  for (const fs::directory_entry& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    const std::string target = fs::read_symlink(fd.path(), ec).string();
+    if (target.rfind("socket:[", 0) == 0) inodes.push_back(target.substr(8, target.size() - 9));
+  }
+  std::vector<int> ports;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+      if (state != "0A" || std::find(inodes.begin(), inodes.end(), inode) == inodes.end()) continue;
+      ports.push_back(std::stoi(local.substr(local.find(':') + 1), nullptr, 16));
+    }
+  }
+  return ports;
 }
 
 void DemoRig::pump() {

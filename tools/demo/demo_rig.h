@@ -52,6 +52,15 @@ class DemoRig {
   /// `sublinkctl watch`.
   bool start_agent(std::string& error);
 
+  /// Starts the appliance's own web manager (Python's http.server on
+  /// loopback, a page naming the system) that the agent's `services` maps
+  /// `web` to; waits until it listens.
+  bool start_appliance_page(std::string& error);
+  /// The TCP ports process `pid` listens on (its sockets in LISTEN state).
+  static std::vector<int> listening_ports(pid_t pid);
+  /// What the appliance's page says, for the operator to find.
+  std::string page_marker() const { return "web manager of " + settings_.system_id; }
+
   /// Reads what the logs and the watch gained since the last call.
   void pump();
 
@@ -90,6 +99,8 @@ class DemoRig {
 
   DemoSettings settings_;
   int ports_[2] = {0, 0};
+  int page_port_ = 0;  // the appliance's web manager, on loopback
+  ChildProcess page_;
   int server_starts_ = 0;
   ChildProcess server_;
   ChildProcess agent_;

@@ -76,6 +76,7 @@ std::vector<std::string> Mission::step_titles() {
           "license granted",
           "heartbeats answered",
           "audit acknowledged",
+          "the operator reaches the appliance's page",
           "the first port stops",
           "failover to the second port",
           "the server goes away",
@@ -96,7 +97,7 @@ Mission::Mission(DemoRig& rig, Narrator& narrator, const volatile sig_atomic_t& 
 
 bool Mission::run() {
   return resolved() && connected_first() && licensed() && heartbeats() && audit_acknowledged() &&
-         first_port_stops() && failover() && server_goes_away() && grace_started() && alarm("warning") &&
+         page_through_link() && first_port_stops() && failover() && server_goes_away() && grace_started() && alarm("warning") &&
          alarm("minor") && alarm("major") && alarm("critical") && expired() && server_back() && licensed_again() &&
          alarm_cleared() && events_delivered();
 }
@@ -232,6 +233,44 @@ bool Mission::audit_acknowledged() {
     }
     return std::nullopt;
   });
+}
+
+// ---- Incoming traffic through the link ----------------------------------------------
+
+bool Mission::page_through_link() {
+  const std::string& system = rig_.settings().system_id;
+  std::string error;
+  if (!rig_.start_appliance_page(error)) {
+    narrator_.fail(error);
+    return false;
+  }
+  narrator_.act("operator: 'sublink-server admin forward " + system +
+                " web --listen 127.0.0.1:0' (like ssh -L), then curl through that port");
+  CommandResult forward = rig_.admin({"forward", system, "web", "--listen", "127.0.0.1:0", "--operator", "demo"});
+  const size_t at = forward.out.find("127.0.0.1:");
+  if (forward.exit_code != 0 || at == std::string::npos) {
+    narrator_.fail("admin forward failed (exit " + std::to_string(forward.exit_code) + "): " +
+                   forward.err.substr(0, forward.err.find('\n')));
+    return false;
+  }
+  const std::string local = forward.out.substr(at, forward.out.find(' ', at) - at);
+  const bool reached = await(15000, [&](std::string& seen) -> std::optional<std::string> {
+    CommandResult page = run_command({"/usr/bin/curl", "-sS", "--max-time", "5", "http://" + local + "/"});
+    if (page.exit_code != 0 || page.out.find(rig_.page_marker()) == std::string::npos) {
+      seen = "curl: " + (page.exit_code == 0 ? "a page without '" + rig_.page_marker() + "'"
+                                             : page.err.substr(0, page.err.find('\n')));
+      return std::nullopt;
+    }
+    const std::vector<int> open = DemoRig::listening_ports(rig_.agent_pid());
+    if (!open.empty()) {
+      seen = "sublinkd listens on TCP port " + std::to_string(open.front());
+      return std::nullopt;
+    }
+    return "'" + rig_.page_marker() + "' fetched from http://" + local +
+           "/ through the link the appliance opened; sublinkd listens on no TCP port";
+  });
+  (void)rig_.admin({"forward", "--close", local});
+  return reached;
 }
 
 // ---- Failover ---------------------------------------------------------------------

@@ -45,6 +45,7 @@ class Mission {
   bool licensed();
   bool heartbeats();
   bool audit_acknowledged();
+  bool page_through_link();
   bool first_port_stops();
   bool failover();
   bool server_goes_away();
