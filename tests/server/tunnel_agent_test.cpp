@@ -102,9 +102,20 @@ TEST_F(TunnelAgentTest, AWebServerBehindTheAgentServesParallelPagesWholeAndTheAg
     EXPECT_EQ(r.op, "carol");
     EXPECT_EQ(r.reason, "fin");
   }
-  // The agent recorded each channel too (tunnel_opened / tunnel_closed).
-  EXPECT_TRUE(eventually([&] { return daemon_->log().find("tunnel_closed") != std::string::npos; }, 10000))
-      << logs();
+  // The agent recorded each channel too, and its events reached the
+  // server's records: tunnel_opened and tunnel_closed, once per channel.
+  EXPECT_TRUE(eventually([&] {
+    Result<std::unique_ptr<SqliteDirectory>> db = SqliteDirectory::open(server_->db_path(), 2000);
+    if (!db.ok()) return false;
+    Result<std::vector<DeviceEvent>> events = (*db)->events("SYS-0001");
+    if (!events.ok()) return false;
+    size_t opened = 0, closed = 0;
+    for (const DeviceEvent& e : *events) {
+      opened += e.kind == "tunnel_opened" ? 1 : 0;
+      closed += e.kind == "tunnel_closed" ? 1 : 0;
+    }
+    return opened == names.size() && closed == names.size();
+  }, 15000)) << logs();
 }
 
 TEST_F(TunnelAgentTest, FiftyMegabytesEachWayOnOneChannelAndOnFourAtOnceArriveWhole) {
