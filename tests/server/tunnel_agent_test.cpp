@@ -96,6 +96,10 @@ TEST_F(TunnelAgentTest, AWebServerBehindTheAgentServesParallelPagesWholeAndTheAg
   const int local = forward("http");
   ASSERT_NE(local, 0);
   EXPECT_EQ(fetch_pages_in_parallel(local, names, site, tmp_), "") << logs();
+  // Nothing inbound on the device: sublinkd holds no listening TCP socket.
+  const ShellOutput listening = run_shell("ss -Hltnp", tmp_);
+  ASSERT_EQ(listening.status, 0) << listening.err;
+  EXPECT_EQ(listening.out.find("pid=" + std::to_string(daemon_->pid()) + ","), std::string::npos) << listening.out;
   const std::vector<TunnelRecord> rows = closed_records(names.size());
   ASSERT_EQ(rows.size(), names.size()) << logs();
   for (const TunnelRecord& r : rows) {
