@@ -15,14 +15,6 @@ namespace sublink::test {
 
 namespace {
 
-sockaddr_in loopback(int port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
 // Copies what `from` has to `to`; false when `from` ended or failed.
 bool pump(int from, int to) {
   char buffer[16 * 1024];
@@ -87,7 +79,7 @@ void TcpRelay::run() {
       const int device = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (device >= 0) {
         const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in target = loopback(target_port_);
+        sockaddr_in target = loopback_address(target_port_);
         if (::connect(server, reinterpret_cast<sockaddr*>(&target), sizeof(target)) == 0) {
           pairs_.push_back({device, server});
           ++accepted_;

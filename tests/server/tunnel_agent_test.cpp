@@ -24,62 +24,31 @@ namespace {
 
 class TunnelAgentTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    provision_test_fleet(ServerProcess::db_path(tmp_.path()));
-    ASSERT_FALSE(HasFailure());
-    port_ = free_port();
-    server_ = std::make_unique<ServerProcess>(tmp_.path(), std::vector<int>{port_});
-  }
+  void SetUp() override { server_ = std::make_unique<ForwardingServer>(tmp_); }
   void TearDown() override {
     daemon_.reset();
-    if (server_ && server_->pid() > 0) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
+    server_.reset();
   }
 
   // The agent with `services` ({"name":"127.0.0.1:port",...} members) and
   // `extra` configuration; returns once it is linked.
   void link(const std::string& services, const std::string& extra = "") {
     Daemon::Config config;
-    config.ports = {port_};
+    config.ports = {server_->port()};
     config.extra = R"("services":{)" + services + "}" + (extra.empty() ? "" : "," + extra);
     daemon_ = std::make_unique<Daemon>(tmp_.path(), config);
     const Json s = daemon_->wait_status([](const Json& j) { return j.at("link").str() == "up"; });
     ASSERT_EQ(s.at("link").str(), "up") << s.text() << logs();
   }
-
-  CommandResult admin(const std::string& args) {
-    return run_server_command("admin --control '" + server_->control_path() + "' " + args);
-  }
-  int forward(const std::string& service) {
-    const CommandResult r = admin("forward SYS-0001 " + service + " --listen 127.0.0.1:0 --operator carol");
-    std::smatch m;
-    if (r.status != 0 || !std::regex_search(r.out, m, std::regex("forwarding 127\\.0\\.0\\.1:([0-9]+) "))) {
-      ADD_FAILURE() << r.text() << logs();
-      return 0;
-    }
-    return std::stoi(m[1]);
-  }
-  std::vector<TunnelRecord> closed_records(size_t n) {
-    std::vector<TunnelRecord> rows;
-    eventually([&] {
-      Result<std::unique_ptr<SqliteDirectory>> db = SqliteDirectory::open(server_->db_path(), 2000);
-      if (!db.ok()) return false;
-      Result<std::vector<TunnelRecord>> all = (*db)->tunnels("SYS-0001");
-      rows = all.ok() ? *all : std::vector<TunnelRecord>{};
-      size_t closed = 0;
-      for (const TunnelRecord& r : rows) closed += r.closed.has_value() ? 1 : 0;
-      return closed >= n;
-    }, 15000);
-    return rows;
-  }
+  CommandResult admin(const std::string& args) { return server_->admin(args); }
+  int forward(const std::string& service) { return server_->forward(service, "carol"); }
+  std::vector<TunnelRecord> closed_records(size_t n) { return server_->closed_records(n); }
   std::string logs() const {
     return "\n--- server:\n" + (server_ ? server_->log() : "") + "\n--- agent:\n" + (daemon_ ? daemon_->log() : "");
   }
 
   TempDir tmp_;
-  int port_ = 0;
-  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<ForwardingServer> server_;
   std::unique_ptr<Daemon> daemon_;
 };
 
@@ -87,11 +56,9 @@ TEST_F(TunnelAgentTest, AWebServerBehindTheAgentServesParallelPagesWholeAndTheAg
   TempDir site;
   uint64_t total = 0;
   const std::vector<std::string> names = make_pages(site, 6, total);
-  const int web = free_port();
-  ChildProcess http({"/usr/bin/python3", "-m", "http.server", std::to_string(web), "--bind", "127.0.0.1",
-                     "--directory", site.path()},
-                    tmp_.file("http.log"));
-  ASSERT_TRUE(wait_for_port(web, 10000)) << http.log();
+  int web = 0;
+  ChildProcess http = serve_http(tmp_, site, web);
+  ASSERT_FALSE(HasFailure());
   link("\"http\":\"127.0.0.1:" + std::to_string(web) + "\"");
   const int local = forward("http");
   ASSERT_NE(local, 0);

@@ -27,60 +27,20 @@ namespace {
 
 class TunnelForwardTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    provision_test_fleet(ServerProcess::db_path(tmp_.path()));
-    ASSERT_FALSE(HasFailure());
-    port_ = free_port();
-    server_ = std::make_unique<ServerProcess>(tmp_.path(), std::vector<int>{port_});
-  }
+  void SetUp() override { server_ = std::make_unique<ForwardingServer>(tmp_); }
   void TearDown() override {
     device_.reset();
-    if (server_ && server_->pid() > 0) {
-      EXPECT_EQ(server_->stop(), 0) << server_->log();
-    }
+    server_.reset();
   }
 
   void link(const std::vector<std::string>& services, int window = 65536, int max_channels = 8,
             const std::vector<std::string>& extra = {}) {
-    device_ = std::make_unique<TestDevice>(tmp_, port_, services, window, max_channels, extra);
+    device_ = std::make_unique<TestDevice>(tmp_, server_->port(), services, window, max_channels, extra);
     ASSERT_TRUE(device_->welcomed()) << logs();
   }
-
-  CommandResult admin(const std::string& args) {
-    return run_server_command("admin --control '" + server_->control_path() + "' " + args);
-  }
-
-  // `forward SYS-0001 SERVICE --listen 127.0.0.1:0 ...`: the port the
-  // server listens on, from its answer (0 when refused).
-  int forward(const std::string& service, const std::string& extra = "--operator alice") {
-    const CommandResult r = admin("forward SYS-0001 " + service + " --listen 127.0.0.1:0 " + extra);
-    EXPECT_EQ(r.status, 0) << r.text();
-    std::smatch m;
-    if (!std::regex_search(r.out, m, std::regex("forwarding 127\\.0\\.0\\.1:([0-9]+) to SYS-0001 service "))) {
-      ADD_FAILURE() << r.text();
-      return 0;
-    }
-    return std::stoi(m[1]);
-  }
-
-  std::vector<TunnelRecord> recorded() {
-    Result<std::unique_ptr<SqliteDirectory>> db = SqliteDirectory::open(server_->db_path(), 2000);
-    if (!db.ok()) return {};
-    Result<std::vector<TunnelRecord>> rows = (*db)->tunnels("SYS-0001");
-    return rows.ok() ? *rows : std::vector<TunnelRecord>{};
-  }
-  // The records once `n` channels are closed (the server writes them as
-  // they close).
-  std::vector<TunnelRecord> closed_records(size_t n) {
-    std::vector<TunnelRecord> rows;
-    eventually([&] {
-      rows = recorded();
-      size_t closed = 0;
-      for (const TunnelRecord& r : rows) closed += r.closed.has_value() ? 1 : 0;
-      return closed >= n;
-    }, 15000);
-    return rows;
-  }
+  CommandResult admin(const std::string& args) { return server_->admin(args); }
+  int forward(const std::string& service, const std::string& op = "alice") { return server_->forward(service, op); }
+  std::vector<TunnelRecord> closed_records(size_t n) { return server_->closed_records(n); }
 
   std::string logs() const {
     return "--- server:\n" + (server_ ? server_->log() : "") + "\n--- device:\n" + (device_ ? device_->log() : "");
@@ -90,8 +50,7 @@ class TunnelForwardTest : public ::testing::Test {
   }
 
   TempDir tmp_;
-  int port_ = 0;
-  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<ForwardingServer> server_;
   std::unique_ptr<TestDevice> device_;
 };
 
@@ -101,11 +60,9 @@ TEST_F(TunnelForwardTest, ParallelPagesOfARealWebServerArriveWholeAndEveryChanne
   TempDir site;
   uint64_t pages = 0;
   const std::vector<std::string> names = make_pages(site, 6, pages);
-  const int web = free_port();
-  ChildProcess http({"/usr/bin/python3", "-m", "http.server", std::to_string(web), "--bind", "127.0.0.1",
-                     "--directory", site.path()},
-                    tmp_.file("http.log"));
-  ASSERT_TRUE(wait_for_port(web, 10000)) << http.log();
+  int web = 0;
+  ChildProcess http = serve_http(tmp_, site, web);
+  ASSERT_FALSE(HasFailure());
   link({"http=127.0.0.1:" + std::to_string(web)});
   const int local = forward("http");
   ASSERT_NE(local, 0);
@@ -257,13 +214,13 @@ TEST_F(TunnelForwardTest, AForwardThatCannotBeIsRefusedAtOnceWithOneLine) {
   r = admin("forward SYS-0001 echo --listen 127.0.0.1:" + std::to_string(local));
   EXPECT_EQ(r.status, 1) << r.text();
   EXPECT_NE(r.err.find("already listens"), std::string::npos) << r.err;
-  EXPECT_TRUE(recorded().empty()) << "no channel was opened";
+  EXPECT_TRUE(server_->records().empty()) << "no channel was opened";
 }
 
 TEST_F(TunnelForwardTest, TunnelsListsOpenChannelsAndForwardCloseResetsThem) {
   EchoService echo;
   link({"echo=127.0.0.1:" + std::to_string(echo.port())});
-  const int local = forward("echo", "--operator bob");
+  const int local = forward("echo", "bob");
   const int fd = connect_loopback(local);
   ASSERT_EQ(::send(fd, "hello", 5, MSG_NOSIGNAL), 5);
   char back[5];

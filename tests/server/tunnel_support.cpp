@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <vector>
 
 #include "integration/sublinkd_rig.h"
@@ -21,14 +22,6 @@
 namespace sublink::test {
 
 namespace {
-
-sockaddr_in loopback(int port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 bool send_all(int fd, const uint8_t* p, size_t n) {
   while (n > 0) {
@@ -85,7 +78,7 @@ void EchoService::serve() {
 
 int connect_loopback(int port, int timeout_ms) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const sockaddr_in a = loopback(port);
+  const sockaddr_in a = loopback_address(port);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) {
     ::close(fd);
     return -1;
@@ -174,6 +167,15 @@ std::vector<std::string> make_pages(const TempDir& dir, int n, uint64_t& total) 
   return names;
 }
 
+ChildProcess serve_http(const TempDir& dir, const TempDir& site, int& port) {
+  port = free_port();
+  ChildProcess http({"/usr/bin/python3", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1",
+                     "--directory", site.path()},
+                    dir.file("http-" + std::to_string(port) + ".log"));
+  EXPECT_TRUE(wait_for_port(port, 10000)) << http.log();
+  return http;
+}
+
 std::string fetch_pages_in_parallel(int port, const std::vector<std::string>& names, const TempDir& site,
                                     const TempDir& into) {
   std::string command = "curl -sS --fail --parallel --parallel-max " + std::to_string(names.size()) + " --max-time 60";
@@ -254,6 +256,51 @@ std::string TestSshd::login_command(int port, const std::string& command) const 
   return "ssh -p " + std::to_string(port) + " -i '" + key_ +
          "' -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes"
          " -o ConnectTimeout=10 \"$(id -un)\"@127.0.0.1 '" + command + "'";
+}
+
+ForwardingServer::ForwardingServer(const TempDir& dir) {
+  provision_test_fleet(ServerProcess::db_path(dir.path()));
+  port_ = free_port();
+  process_ = std::make_unique<ServerProcess>(dir.path(), std::vector<int>{port_});
+}
+
+ForwardingServer::~ForwardingServer() {
+  if (process_->pid() > 0) {
+    EXPECT_EQ(process_->stop(), 0) << process_->log();
+  }
+}
+
+CommandResult ForwardingServer::admin(const std::string& args) const {
+  return run_server_command("admin --control '" + process_->control_path() + "' " + args);
+}
+
+int ForwardingServer::forward(const std::string& service, const std::string& op) const {
+  const CommandResult r = admin("forward SYS-0001 " + service + " --listen 127.0.0.1:0 --operator " + op);
+  std::smatch m;
+  if (r.status != 0 ||
+      !std::regex_search(r.out, m, std::regex("forwarding 127\\.0\\.0\\.1:([0-9]+) to SYS-0001 service "))) {
+    ADD_FAILURE() << r.text() << "\n" << log();
+    return 0;
+  }
+  return std::stoi(m[1]);
+}
+
+std::vector<TunnelRecord> ForwardingServer::records() const {
+  Result<std::unique_ptr<SqliteDirectory>> db = SqliteDirectory::open(process_->db_path(), 2000);
+  if (!db.ok()) return {};
+  Result<std::vector<TunnelRecord>> rows = (*db)->tunnels("SYS-0001");
+  return rows.ok() ? *rows : std::vector<TunnelRecord>{};
+}
+
+std::vector<TunnelRecord> ForwardingServer::closed_records(size_t n) const {
+  std::vector<TunnelRecord> rows;
+  eventually([&] {
+    rows = records();
+    size_t closed = 0;
+    for (const TunnelRecord& r : rows) closed += r.closed.has_value() ? 1 : 0;
+    return closed >= n;
+  }, 15000);
+  return rows;
 }
 
 void TestDevice::kill() {

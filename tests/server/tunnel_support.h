@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "server/server_process.h"
 #include "support/process.h"
+#include "tools/server/db/sqlite_directory.h"
 
 namespace sublink::test {
 
@@ -54,6 +56,10 @@ bool echo_round_trip(int port, uint64_t seed, uint64_t bytes, std::string& why);
 /// Returns their names; `total` gets their bytes together.
 std::vector<std::string> make_pages(const TempDir& dir, int n, uint64_t& total);
 
+/// Python's http.server serving `site` on 127.0.0.1:`port` (a free port
+/// chosen here), its log in `dir`; waits until it listens.
+ChildProcess serve_http(const TempDir& dir, const TempDir& site, int& port);
+
 /// Fetches `names` from http://127.0.0.1:`port`/ all at once with curl
 /// (--parallel) into `into`; then compares each with the same file in
 /// `site`. "" when all came whole, else what went wrong.
@@ -81,6 +87,32 @@ class TestDevice {
 
  private:
   ChildProcess process_;
+};
+
+/// sublink-server as the tunnel tests use it: the test fleet (SYS-0001) in
+/// `dir`, one loopback port, its admin command line and its tunnel records.
+/// Stopped by PID on destruction, which must find it exiting 0.
+class ForwardingServer {
+ public:
+  explicit ForwardingServer(const TempDir& dir);
+  ~ForwardingServer();
+  int port() const { return port_; }
+  std::string log() const { return process_->log(); }
+  std::string db_path() const { return process_->db_path(); }
+  /// `sublink-server admin ARGS` against it.
+  CommandResult admin(const std::string& args) const;
+  /// `forward SYS-0001 SERVICE --listen 127.0.0.1:0 --operator OP`: the
+  /// port it listens on (0, and a test failure, when refused).
+  int forward(const std::string& service, const std::string& op) const;
+  /// Every channel of SYS-0001 in its records.
+  std::vector<TunnelRecord> records() const;
+  /// The records once at least `n` channels are closed (it writes each as
+  /// it closes), or what is there after 15 s.
+  std::vector<TunnelRecord> closed_records(size_t n) const;
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<ServerProcess> process_;
 };
 
 /// Debian's sshd on loopback `port` with a host key and an authorized key

@@ -3,6 +3,8 @@
 // when it goes out of scope, also when the test fails.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <sys/types.h>
 
 #include <string>
@@ -57,6 +59,9 @@ class ClosedPort {
   int fd_ = -1;
   int port_ = 0;
 };
+
+/// 127.0.0.1:`port` as connect(2) and bind(2) take it.
+sockaddr_in loopback_address(int port);
 
 /// A listening TCP socket on 127.0.0.1 at a port the kernel chooses, which
 /// goes into `port`; -1 when it cannot listen.
