@@ -10,6 +10,7 @@
 #include <string>
 
 #include "firmware/config/config_parser.h"
+#include "firmware/json/json_arena.h"
 #include "support/process.h"
 
 namespace sublink {
@@ -245,6 +246,8 @@ const BadValue kStringErrors[] = {
     {R"("server":"")", "'server': must not be empty"},
     {R"("server":"https://subs.example.com")", R"('server': expected a host name or IP address, not a URL, got "https://subs.example.com")"},
     {R"("server":"subs example")", R"('server': expected a host name or IP address, got "subs example")"},
+    {R"("server":"subs.example.com/api")", R"('server': expected a host name or IP address, not a URL, got "subs.example.com/api")"},
+    {R"("server":"admin@subs.example.com")", R"('server': expected a host name or IP address, got "admin@subs.example.com")"},
     {R"("customer_id":["C"])", "'customer_id': expected string, got an array"},
     {R"("system_id":null)", "'system_id': expected string, got null"},
     {R"("system_id":"SYS\n1")", R"('system_id': contains a control character: "SYS\x0a1")"},
@@ -282,6 +285,14 @@ const BadValue kListErrors[] = {
     {R"("services":{"ssh":"root@host:22"})", R"('services.ssh': expected "host:port", got "root@host:22")"},
     {R"("services":{"ssh":"host:22/x"})", R"('services.ssh': expected "host:port", got "host:22/x")"},
     {R"("services":{"":"host:22"})", "'services.': a service name has 1..31 printable characters"},
+    // DEL is a control character too; the path shows it as '?'.
+    {R"("services":{"s\u007fh":"host:22"})", "'services.s?h': a service name has 1..31 printable characters"},
+    {R"("services":{"a_service_name_that_is_too_long!":"host:22"})",
+     "'services.a_service_name_that_is_too_long!': a service name has 1..31 printable characters"},
+    // An IPv6 literal's colons are not a port.
+    {R"("services":{"ssh":"[::1]"})", R"('services.ssh': expected "host:port", the port is missing, got "[::1]")"},
+    {R"("ntp":["ntp.example.com:ntp"])", R"('ntp[0]': expected "host" or "host:port", the port is not a number, got "ntp.example.com:ntp")"},
+    {R"("ntp":["ntp.example.com:0"])", R"('ntp[0]': expected "host" or "host:port", the port is outside 1..65535, got "ntp.example.com:0")"},
     {R"("services":{"ssh":"a:1","ssh":"b:2"})", "'services.ssh': given twice"},
     {R"("services":{"a":"h:1","b":"h:2","c":"h:3","d":"h:4","e":"h:5","f":"h:6","g":"h:7","h":"h:8","i":"h:9"})",
      "'services': at most 8 services, got 9"},
@@ -381,6 +392,46 @@ TEST(DeviceConfig, NotJsonNamesLineAndColumn) {
   EXPECT_EQ(parse(R"({"server":"a\u0000b"})").error.message(), "config: a string holds \\u0000");
   std::string deep = minimal(R"("features":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]])");
   EXPECT_EQ(parse(deep).error.message(), "config: JSON nested deeper than 16 levels");
+}
+
+TEST(DeviceConfig, NtpServersTakePort123UnlessGivenOneIPv6LiteralsIncluded) {
+  Parsed p = parse(minimal(R"("ntp":["ntp.example.com","[2001:db8::1]","10.0.0.1:1123","[::1]:4123"])"));
+  ASSERT_TRUE(p.error.ok()) << p.error.message();
+  ASSERT_EQ(p.config->ntp_count, 4u);
+  EXPECT_EQ(p.config->ntp[0].host.view(), "ntp.example.com");
+  EXPECT_EQ(p.config->ntp[0].port, 123);
+  EXPECT_EQ(p.config->ntp[1].host.view(), "2001:db8::1");
+  EXPECT_EQ(p.config->ntp[1].port, 123);
+  EXPECT_EQ(p.config->ntp[2].host.view(), "10.0.0.1");
+  EXPECT_EQ(p.config->ntp[2].port, 1123);
+  EXPECT_EQ(p.config->ntp[3].host.view(), "::1");
+  EXPECT_EQ(p.config->ntp[3].port, 4123);
+}
+
+// An endpoint longer than any host name can be is refused as it is, not
+// cut to something that parses.
+TEST(DeviceConfig, AnEndpointLongerThanAnyHostIsRefused) {
+  const std::string host(300, 'h');
+  EXPECT_THAT(error_for(R"("services":{"ssh":")" + host + R"(:22"})"),
+              HasSubstr(R"(config: 'services.ssh': expected "host:port", got "hhhh)"));
+  EXPECT_THAT(error_for(R"("ntp":[")" + host + R"("])"), HasSubstr(R"(config: 'ntp[0]': expected "host" or "host:port", got "hhhh)"));
+}
+
+// On the device the configuration is parsed in the fixed JSON arena: a file
+// too large for it is named as such, with the arena's size, not as invalid
+// JSON (it may well be valid).
+TEST(DeviceConfig, AFileLargerThanTheJsonArenaSaysSo) {
+  std::vector<uint8_t> storage(4096);
+  JsonArena arena(storage);  // uninstalls itself, also when an assertion fails
+  arena.install();
+  ASSERT_TRUE(parse(minimal()).error.ok()) << "the usual file fits";
+  std::string big = R"("ignored":[)";
+  for (int i = 0; i < 200; ++i) big += i ? ",1" : "1";
+  Parsed p = parse(minimal(big + "]"));
+  ASSERT_FALSE(p.error.ok());
+  EXPECT_EQ(p.error.status().reason(), Reason::out_of_memory);
+  EXPECT_EQ(p.error.message(), "config: the file does not fit the 4096-byte JSON arena");
+  EXPECT_EQ(arena.live_blocks(), 0u) << "nothing left allocated after the failure";
 }
 
 TEST(DeviceConfig, LongHostileValuesAreCutAndEscaped) {

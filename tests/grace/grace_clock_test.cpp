@@ -722,5 +722,39 @@ TEST(GraceClock, OutOfRangeRestoredRecordGivesNoFreshGrace) {
   EXPECT_FALSE(d.clock.features_on());
 }
 
+// A configuration with zero or negative durations (a caller that skipped
+// the configuration parser's checks) must not stall grace or divide by
+// zero: each such duration is the protocol default, so the clock runs
+// exactly as with the defaults.
+TEST(GraceClock, NonPositiveDurationsRunAsTheDefaults) {
+  GraceConfig broken;
+  broken.grace_period = 0;
+  broken.alarm_delay = -1;
+  broken.alarm_interval = 0;
+  broken.checkpoint_interval = -5;
+  broken.grace_checkpoint = 0;
+  broken.skew_limit = 0;
+  broken.skew_tolerance = -1;
+  Device odd(broken);
+  Device normal;
+  for (Device* d : {&odd, &normal}) {
+    d->licensed_at(kBoot);
+    d->clock.on_link_down(kBoot + kSecondMs);
+    d->drain();
+  }
+  EXPECT_EQ(odd.clock.next_deadline(), normal.clock.next_deadline());
+  EXPECT_EQ(odd.clock.next_deadline(), kBoot + kSecondMs + 60 * kSecondMs) << "grace checkpoint every 60 s";
+  const Millis end = kBoot + kSecondMs + 30 * kDayMs;
+  odd.run_to(end - 1);
+  normal.run_to(end - 1);
+  EXPECT_EQ(odd.clock.state(), LicenseState::grace);
+  EXPECT_EQ(odd.count(EventKind::grace_alarm), normal.count(EventKind::grace_alarm));
+  EXPECT_EQ(odd.count(EventKind::grace_alarm), 30u) << "after 10 minutes, then daily";
+  odd.run_to(end);
+  normal.run_to(end);
+  EXPECT_EQ(odd.clock.state(), LicenseState::expired);
+  EXPECT_EQ(normal.clock.state(), LicenseState::expired);
+}
+
 }  // namespace
 }  // namespace sublink

@@ -52,5 +52,11 @@ TEST(Result, FromOkStatusIsAProgrammingError) {
 #endif
 }
 
+TEST(Status, AReasonFromOutsideTheListIsUnknownNotAStrayRead) {
+  const auto beyond = static_cast<Reason>(static_cast<unsigned>(Reason::closed_by_peer) + 1);
+  EXPECT_STREQ(reason_name(beyond), "unknown");
+  EXPECT_STREQ(reason_hint(beyond), "unknown");
+}
+
 }  // namespace
 }  // namespace sublink

@@ -280,6 +280,99 @@ TEST_F(NetFixture, CancelledLookupIsNeverAnswered) {
   EXPECT_EQ(driver->pending_lookups(), 0u);
 }
 
+TEST_F(NetFixture, AServerEndThatClosedSendsNothingAndClosingAgainIsHarmless) {
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
+  net.run_until(200);
+  ASSERT_NE(echo.last, nullptr);
+  SimConnection* server_end = echo.last;
+  server_end->close();
+  EXPECT_EQ(server_end->send(bytes_of("late")), 0u) << "no bytes after the FIN";
+  server_end->close();
+  server_end->reset();
+  net.run_until(1000);
+  EXPECT_EQ(rec.log, (std::vector<std::string>{"200 connected 1", "300 error 1 connection_closed"}))
+      << "one FIN, no RST after it";
+  EXPECT_EQ(rec.received, "");
+  EXPECT_EQ(net.open_connections(), 0u);
+}
+
+TEST_F(NetFixture, AServerResetArrivesAfterItsDataAsConnectionReset) {
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
+  net.run_until(200);
+  ASSERT_NE(echo.last, nullptr);
+  SimConnection* server_end = echo.last;
+  ASSERT_EQ(server_end->send(bytes_of("partial")), 7u);
+  server_end->reset();
+  server_end->reset();  // already gone: nothing more
+  EXPECT_EQ(server_end->send(bytes_of("x")), 0u);
+  net.run_until(1000);
+  EXPECT_EQ(rec.log, (std::vector<std::string>{"200 connected 1", "300 received 7", "300 error 1 connection_reset"}));
+  EXPECT_EQ(driver->open_sockets(), 0u);
+  EXPECT_EQ(net.open_connections(), 0u);
+}
+
+TEST_F(NetFixture, ARefusingPortRefusesEvenWithAListener) {
+  net.set_port_mode(kServer, 443, SimPortMode::refuse);  // a firewall reject in front of the server
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
+  net.run_until(1000);
+  EXPECT_EQ(rec.log, std::vector<std::string>{"200 error 1 connect_refused"});
+  EXPECT_EQ(echo.last, nullptr) << "the listener never saw it";
+}
+
+// A SYN to a server whose own link is down gets no answer at all: the
+// client's connect timeout, not the network, ends it.
+TEST_F(NetFixture, ASynToAServerWhoseLinkIsDownIsNeverAnswered) {
+  net.set_link_down(kServer, true);
+  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
+  net.run_until(60'000);
+  EXPECT_TRUE(rec.log.empty());
+  EXPECT_EQ(driver->open_sockets(), 1u);
+  driver->close(1);
+  net.run_until(61'000);
+  EXPECT_EQ(net.open_connections(), 0u);
+}
+
+TEST_F(NetFixture, DnsFailsWhileTheDevicesLinkIsDownAndAPoweredOffAskerHearsNothing) {
+  net.set_dns("sub.example", {kServer});
+  net.set_link_down(kDevice, true);
+  ASSERT_TRUE(driver->resolve("sub.example", rec).ok());
+  net.run_until(100);
+  EXPECT_EQ(rec.log, std::vector<std::string>{"5 resolved dns_failed 0"});
+  net.set_link_down(kDevice, false);
+  ASSERT_TRUE(driver->resolve("sub.example", rec).ok());
+  net.set_host_power(kDevice, false);
+  net.run_until(1000);
+  EXPECT_EQ(rec.log.size(), 1u) << "the answer to a host that lost power goes nowhere";
+  EXPECT_EQ(driver->pending_lookups(), 0u);
+}
+
+// A server that writes more than the window gets a short send, then
+// on_writable once the client has taken half of it.
+TEST_F(NetFixture, AServerSendBeyondTheWindowIsShortThenWritable) {
+  struct Pusher : SimConnectionHandler {
+    int writable = 0;
+    void on_data(SimConnection&, std::span<const uint8_t>) override {}
+    void on_writable(SimConnection&) override { ++writable; }
+    void on_closed(SimConnection&, Status) override {}
+  } pusher;
+  SimConnection* server_end = nullptr;
+  net.listen(kServer, 8443, [&](SimConnection& c) {
+    c.set_handler(&pusher);
+    server_end = &c;
+  });
+  ASSERT_TRUE(driver->open(kServer, 8443, rec).ok());
+  net.run_until(200);
+  ASSERT_NE(server_end, nullptr);
+  const std::string blob(SimNetwork::kWindowBytes + 100, 's');
+  EXPECT_EQ(server_end->send(bytes_of(blob)), SimNetwork::kWindowBytes);
+  EXPECT_EQ(server_end->send(bytes_of("more")), 0u);
+  EXPECT_EQ(pusher.writable, 0);
+  net.run_until(1000);
+  EXPECT_EQ(rec.received.size(), SimNetwork::kWindowBytes);
+  EXPECT_EQ(pusher.writable, 1);
+  EXPECT_EQ(server_end->send(bytes_of("more")), 4u);
+}
+
 }  // namespace
 }  // namespace sublink
 

@@ -189,6 +189,16 @@ TEST_P(InvalidAnswer, FailsWithUpgradeInvalidAndNoCloseFrame) {
   EXPECT_EQ(c.send_text("x").reason(), Reason::connection_closed);
 }
 
+// reason-phrase = *( HTAB / SP / VCHAR / obs-text ): a tab and bytes above
+// 0x7F are allowed in it.
+TEST_F(Handshake, TabAndObsTextInTheReasonPhraseAreAccepted) {
+  WsClient c(config(), random_);
+  ASSERT_TRUE(c.start().ok());
+  auto ev = feed_all(c, replace(ok_response(), "Switching Protocols", "Switching\tProtocols \xc3\xa9"));
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, WsEventType::open);
+}
+
 const std::string kOk = ok_response();
 
 INSTANTIATE_TEST_SUITE_P(
@@ -200,6 +210,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadAnswer{"LowercaseVersion", replace(kOk, "HTTP/1.1", "http/1.1")},
         BadAnswer{"TwoDigitStatus", replace(kOk, "101 Switching", "10 Switching")},
         BadAnswer{"StatusNotFollowedBySpace", replace(kOk, "101 Switching", "101Switching")},
+        BadAnswer{"StatusBelow100", replace(kOk, "101 Switching Protocols", "099 Switching Protocols")},
+        BadAnswer{"StatusCutAfterOneDigit", replace(kOk, "101 Switching Protocols", "1")},
+        BadAnswer{"ControlCharacterInReason", replace(kOk, "Switching", "Swi\x01" "ching")},
+        BadAnswer{"DelInReason", replace(kOk, "Switching", "Swi\x7f" "ching")},
         BadAnswer{"MissingAccept", replace(kOk, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", "")},
         BadAnswer{"WrongAccept", replace(kOk, "s3pPLMBi", "s3pPLMBj")},
         BadAnswer{"AcceptInOtherCase", replace(kOk, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "S3PPLMBITXAQ9KYGZZHZRBK+XOO=")},

@@ -268,6 +268,21 @@ TEST(WsServer, BadRequestsGetTheMatchingHttpError) {
       {"Sec-WebSocket-Protocol: chat, sublink.v1", "Sec-WebSocket-Protocol: sublink.v2", 400},
       {"Host: example.com\r\n", "Host: example.com\r\n Folded: yes\r\n", 400},
       {"Host: example.com\r\n", "Host: example.com\r\nHost: other\r\n", 400},
+      // The request line: exactly "GET SP origin-form SP HTTP/1.1", nothing hidden in it.
+      {"GET /sublink/v1 HTTP/1.1", "GET /sublink/v1", 400},
+      {"GET /sublink/v1 HTTP/1.1", "GET", 400},
+      {"GET /sublink/v1 HTTP/1.1", "GET sublink/v1 HTTP/1.1", 400},
+      {"GET /sublink/v1 HTTP/1.1", "GET  HTTP/1.1", 400},
+      {"GET /sublink/v1 HTTP/1.1", std::string("GET /sublink/v1\0 HTTP/1.1", 25), 400},
+      // A key of the right length that is not base64 of 16 bytes, and two keys.
+      {"dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZQ=A", 400},
+      {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", 400},
+      // Two versions, even both 13, are not one version 13.
+      {"Sec-WebSocket-Version: 13\r\n", "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Version: 13\r\n", 426},
+      // A header name that is not an RFC 9110 token.
+      {"Host: example.com\r\n", "Host: example.com\r\nX(Odd): 1\r\n", 400},
+      {"Host: example.com\r\n", "Host: example.com\r\nX\x7fOdd: 1\r\n", 400},
   };
   for (const BadRequest& c : cases) {
     std::string request = kRequest;
