@@ -236,5 +236,47 @@ TEST(HttpConnectAnswer, EmptyFeedWaits) {
   EXPECT_EQ(c.status(), 0);
 }
 
+// The status line, digit by digit and byte by byte: each malformed part is
+// "not HTTP" (the proxy port is probably something else), never a status.
+TEST(HttpConnectAnswer, EachMalformedPartOfTheStatusLineIsNotHttp) {
+  for (std::string_view garbage :
+       {"HTTP/1.x 200 OK\r\n\r\n", "HTTP/1.1-200 OK\r\n\r\n", "HTTP/1.1 x00 OK\r\n\r\n",
+        "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 20x OK\r\n\r\n", "HTTP/1.1 200\x7fOK\r\n\r\n",
+        "HTTP/1.1 200 O\x7fK\r\n\r\n", "HTTP/1.1 099 Low\r\n\r\n", "HTTP/1.1 600 High\r\n\r\n"}) {
+    HttpConnect c = plain_connect();
+    EXPECT_EQ(c.feed(bytes(garbage)).reason(), Reason::proxy_bad_response) << garbage;
+  }
+  // A tab in the reason phrase and a bare status are fine.
+  for (std::string_view fine : {"HTTP/1.1 200 Connection\testablished\r\n\r\n", "HTTP/1.0 200\r\n\r\n"}) {
+    HttpConnect c = plain_connect();
+    EXPECT_TRUE(c.feed(bytes(fine)).ok()) << fine;
+  }
+}
+
+// Header lines: a control character anywhere but a tab is not HTTP; header
+// names of every token character are accepted, values with tabs too.
+TEST(HttpConnectAnswer, HeaderLinesOfEveryTokenCharacterAndNoControlCharacters) {
+  HttpConnect c = plain_connect();
+  EXPECT_TRUE(c.feed(bytes("HTTP/1.1 200 OK\r\nX-Odd_Name.1!#$%&'*+^`|~: a\tb\r\nVIA: 1.1 Proxy\r\n\r\n")).ok());
+  for (std::string_view bad : {"HTTP/1.1 200 OK\r\nA: b\x01c\r\n\r\n", "HTTP/1.1 200 OK\r\nA\x7f: b\r\n\r\n",
+                               "HTTP/1.1 200 OK\r\nA(b): c\r\n\r\n"}) {
+    HttpConnect other = plain_connect();
+    EXPECT_EQ(other.feed(bytes(bad)).reason(), Reason::proxy_bad_response) << bad;
+  }
+}
+
+// The target host goes into the request line as it is: every host-name
+// character and both hex cases of an IPv6 literal pass, anything else not.
+TEST(HttpConnectRequest, TargetsOfEveryAllowedCharacter) {
+  HttpConnect name(url("http://proxy:3128"), "Sub-1.corp_net.EXAMPLE", 443);
+  EXPECT_EQ(text(name.request()), "CONNECT Sub-1.corp_net.EXAMPLE:443 HTTP/1.1\r\nHost: Sub-1.corp_net.EXAMPLE:443\r\n\r\n");
+  HttpConnect v6(url("http://proxy:3128"), "2001:DB8:a:F::192.0.2.1", 443);
+  EXPECT_EQ(text(v6.request()), "CONNECT [2001:DB8:a:F::192.0.2.1]:443 HTTP/1.1\r\nHost: [2001:DB8:a:F::192.0.2.1]:443\r\n\r\n");
+  for (std::string_view bad : {"sub!.example", "2001:db8::g", "[", "sub/x"}) {
+    HttpConnect c(url("http://proxy:3128"), bad, 443);
+    EXPECT_EQ(c.prepared().reason(), Reason::invalid_argument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace sublink

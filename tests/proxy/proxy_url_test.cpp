@@ -135,5 +135,38 @@ TEST(ProxyUrl, EveryErrorHasItsOwnText) {
   EXPECT_NE(std::string(proxy_url_error_text(E(ProxyUrlError::port_range))).find("65535"), std::string::npos);
 }
 
+// Every character a host name may hold (RFC 1123 letters, digits, '-' and
+// '.', and '_' as found in internal names), in either case; hex digits of
+// either case in an IPv6 literal.
+TEST(ProxyUrl, HostNamesOfEveryAllowedCharacterAndIpv6InEitherCase) {
+  Result<ProxyUrl> name = parse_proxy_url("http://Proxy-01.corp_net.EXAMPLE:3128");
+  ASSERT_TRUE(name.ok());
+  EXPECT_EQ(name->host(), "Proxy-01.corp_net.EXAMPLE");
+  Result<ProxyUrl> v6 = parse_proxy_url("http://[2001:DB8:a:F::192.0.2.1]:8080");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host(), "2001:DB8:a:F::192.0.2.1");
+  EXPECT_EQ(error_of("http://[fe80::1%eth0]:3128"), E(ProxyUrlError::host)) << "no zone ids";
+  EXPECT_EQ(error_of("http://[::g]:3128"), E(ProxyUrlError::host));
+  EXPECT_EQ(error_of("http://proxy!:3128"), E(ProxyUrlError::host));
+  EXPECT_EQ(error_of("http://pr~oxy:3128"), E(ProxyUrlError::host));
+}
+
+// Percent escapes decode with hex digits of either case; a decoded DEL, like
+// any control character, would end up in a header and is refused.
+TEST(ProxyUrl, PercentEscapesInEitherCaseAndNoDecodedDel) {
+  Result<ProxyUrl> r = parse_proxy_url("http://a%2fB%2F:p%7e%7E@proxy:3128");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->user(), "a/B/");
+  EXPECT_EQ(r->password(), "p~~");
+  EXPECT_EQ(error_of("http://user:p%7f@proxy:3128"), E(ProxyUrlError::userinfo));
+  EXPECT_EQ(error_of("http://user:p\x7f@proxy:3128"), E(ProxyUrlError::userinfo));
+  EXPECT_EQ(error_of("http://user:p%g0@proxy:3128"), E(ProxyUrlError::userinfo));
+  EXPECT_EQ(error_of("http://user:p%0g@proxy:3128"), E(ProxyUrlError::userinfo));
+}
+
+TEST(ProxyUrl, AnUnknownErrorDetailStillHasWords) {
+  EXPECT_STREQ(proxy_url_error_text(9999), "proxy URL is invalid");
+}
+
 }  // namespace
 }  // namespace sublink
