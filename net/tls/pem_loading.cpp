@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#include "mbedtls/asn1.h"
+#include "mbedtls/bignum.h"
+#include "mbedtls/ecp.h"
+#include "mbedtls/pem.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
 
@@ -33,6 +37,18 @@ class TerminatedCopy {
   size_t size_;
 };
 
+// True when Mbed TLS failed for want of memory (the TLS arena is full), at
+// any of the layers a PEM file goes through. An error code holds a
+// high-level part (bits 7..15) and a low-level part (bits 0..6); a parser
+// may report either, or both added together.
+bool is_allocation_failure(int rc) {
+  const int high = -((-rc) & 0xFF80);
+  const int low = -((-rc) & 0x007F);
+  return high == MBEDTLS_ERR_PEM_ALLOC_FAILED || high == MBEDTLS_ERR_X509_ALLOC_FAILED ||
+         high == MBEDTLS_ERR_PK_ALLOC_FAILED || high == MBEDTLS_ERR_ECP_ALLOC_FAILED ||
+         low == MBEDTLS_ERR_ASN1_ALLOC_FAILED || low == MBEDTLS_ERR_MPI_ALLOC_FAILED;
+}
+
 }  // namespace
 
 Status load_certificates(mbedtls_x509_crt& chain, std::string_view pem) {
@@ -41,8 +57,9 @@ Status load_certificates(mbedtls_x509_crt& chain, std::string_view pem) {
   if (copy.data() == nullptr) return Reason::out_of_memory;
   int rc = mbedtls_x509_crt_parse(&chain, copy.data(), copy.size());
   // A positive result counts certificates that failed to parse: refuse a
-  // half-read trust store rather than silently trusting less.
-  if (rc == MBEDTLS_ERR_X509_ALLOC_FAILED) return {Reason::out_of_memory, rc};
+  // half-read trust store rather than silently trusting less. A full arena
+  // is not a bad certificate: the operator would replace a good file.
+  if (rc < 0 && is_allocation_failure(rc)) return {Reason::out_of_memory, rc};
   if (rc != 0) return {Reason::invalid_argument, rc};
   return Status::Ok();
 }
@@ -53,7 +70,10 @@ Status load_private_key(mbedtls_pk_context& key, std::string_view pem, std::stri
   if (copy.data() == nullptr) return Reason::out_of_memory;
   int rc = mbedtls_pk_parse_key(&key, copy.data(), copy.size(),
                                 reinterpret_cast<const unsigned char*>(password.data()), password.size());
-  if (rc == MBEDTLS_ERR_PK_ALLOC_FAILED) return {Reason::out_of_memory, rc};
+  // Mbed TLS 2.28 reports an allocation failure inside the DER of a key as
+  // MBEDTLS_ERR_PK_KEY_INVALID_FORMAT (it tries each key format in turn),
+  // so only the failures it names are out_of_memory here.
+  if (is_allocation_failure(rc)) return {Reason::out_of_memory, rc};
   return rc == 0 ? Status::Ok() : Status(Reason::invalid_argument, rc);
 }
 
