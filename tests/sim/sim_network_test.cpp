@@ -51,6 +51,14 @@ struct NetFixture : ::testing::Test {
   Recorder rec;
   EchoServer echo;
   SimSocketDriver* driver = nullptr;
+  // Connects the device to the echo server (socket 1, established at 200)
+  // and returns the server's end.
+  SimConnection& connected() {
+    EXPECT_TRUE(driver->open(kServer, 443, rec).ok());
+    net.run_until(200);
+    EXPECT_NE(echo.last, nullptr);
+    return *echo.last;
+  }
   void SetUp() override {
     rec.net = &net;
     driver = &net.client(kDevice);
@@ -281,10 +289,7 @@ TEST_F(NetFixture, CancelledLookupIsNeverAnswered) {
 }
 
 TEST_F(NetFixture, AServerEndThatClosedSendsNothingAndClosingAgainIsHarmless) {
-  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
-  net.run_until(200);
-  ASSERT_NE(echo.last, nullptr);
-  SimConnection* server_end = echo.last;
+  SimConnection* server_end = &connected();
   server_end->close();
   EXPECT_EQ(server_end->send(bytes_of("late")), 0u) << "no bytes after the FIN";
   server_end->close();
@@ -297,10 +302,7 @@ TEST_F(NetFixture, AServerEndThatClosedSendsNothingAndClosingAgainIsHarmless) {
 }
 
 TEST_F(NetFixture, AServerResetArrivesAfterItsDataAsConnectionReset) {
-  ASSERT_TRUE(driver->open(kServer, 443, rec).ok());
-  net.run_until(200);
-  ASSERT_NE(echo.last, nullptr);
-  SimConnection* server_end = echo.last;
+  SimConnection* server_end = &connected();
   ASSERT_EQ(server_end->send(bytes_of("partial")), 7u);
   server_end->reset();
   server_end->reset();  // already gone: nothing more

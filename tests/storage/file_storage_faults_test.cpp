@@ -12,9 +12,9 @@
 #include <map>
 #include <string>
 
-#include "hal/crc32.h"
 #include "hal/linux/file_storage.h"
 #include "storage/crash_file_ops.h"
+#include "storage/file_record.h"
 #include "storage/storage_script.h"
 
 namespace sublink {
@@ -22,6 +22,7 @@ namespace {
 
 using test::CrashFileOps;
 using test::pattern;
+using test::record_file;
 
 // A FileOps that passes every call to a CrashFileOps, failing chosen calls
 // on chosen files with an errno, and calling a hook at each open.
@@ -101,23 +102,6 @@ class FaultyFileOps : public FileOps {
 using Call = FaultyFileOps::Call;
 
 constexpr const char* kDir = "/var/state";
-
-// A file in the documented format (hal/linux/file_storage.h), built by hand.
-std::vector<uint8_t> record_file(RecordId id, uint32_t sequence, const std::vector<uint8_t>& payload) {
-  std::vector<uint8_t> f(24);
-  auto put = [&](size_t at, uint32_t v) {
-    for (int i = 0; i < 4; ++i) f[at + i] = static_cast<uint8_t>(v >> (8 * i));
-  };
-  put(0, 0x53464C53);
-  f[4] = 1;
-  f[6] = static_cast<uint8_t>(id);
-  put(8, sequence);
-  put(12, static_cast<uint32_t>(payload.size()));
-  put(16, crc32(payload));
-  put(20, crc32(std::span<const uint8_t>(f.data(), 20)));
-  f.insert(f.end(), payload.begin(), payload.end());
-  return f;
-}
 
 std::string file(RecordId id, const char* suffix) { return std::string(kDir) + "/" + record_name(id) + suffix; }
 

@@ -8,6 +8,7 @@
 
 #include "hal/crc32.h"
 #include "storage/crash_file_ops.h"
+#include "storage/file_record.h"
 #include "storage/storage_script.h"
 #include "support/process.h"
 
@@ -17,6 +18,7 @@ namespace {
 using test::CrashFileOps;
 using test::kNamedRecords;
 using test::pattern;
+using test::record_file;
 
 std::vector<uint8_t> read_value(Storage& s, RecordId id) {
   std::vector<uint8_t> buffer(s.max_record_size());
@@ -35,25 +37,6 @@ std::vector<uint8_t> slurp(const std::string& path) {
 void spit(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-// A file in the documented format, built by hand.
-std::vector<uint8_t> record_file(RecordId id, uint32_t sequence, const std::vector<uint8_t>& payload) {
-  std::vector<uint8_t> f(24);
-  auto put = [&](size_t at, uint32_t v) {
-    for (int i = 0; i < 4; ++i) f[at + i] = static_cast<uint8_t>(v >> (8 * i));
-  };
-  put(0, 0x53464C53);
-  f[4] = 1;
-  f[5] = 0;
-  f[6] = static_cast<uint8_t>(id);
-  f[7] = 0;
-  put(8, sequence);
-  put(12, static_cast<uint32_t>(payload.size()));
-  put(16, crc32(payload));
-  put(20, crc32(std::span<const uint8_t>(f.data(), 20)));
-  f.insert(f.end(), payload.begin(), payload.end());
-  return f;
 }
 
 class PosixFileStorage : public ::testing::Test {
