@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> system_ids;
   std::vector<SimCredentials> fleet_credentials(options.devices - 1, *credentials);
   for (size_t i = 1; i < options.devices; ++i) {
-    char id[24];
+    char id[32];  // "SYS-F" and up to 20 digits
     std::snprintf(id, sizeof id, "SYS-F%05zu", i);
     system_ids.emplace_back(id);
     Result<std::vector<uint8_t>> der = issuer.issue(id, 1000 + i);
