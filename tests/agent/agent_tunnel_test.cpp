@@ -192,6 +192,10 @@ class AgentTunnelTest : public ::testing::Test {
     return out;
   }
 
+  // The agent goes first: its tunnels close their sockets on `driver` and
+  // may write on `link` as they go, so both must still be there.
+  void TearDown() override { rig.agent.reset(); }
+
   std::array<ServiceEndpoint, 2> services{};
   std::vector<std::string_view> names = {"web", "ssh"};
   AgentRig rig;
