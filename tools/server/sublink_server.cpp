@@ -245,22 +245,6 @@ int main(int argc, char** argv) {
     max_connections = descriptor_room;
   }
   ServerLoop loop(context, max_connections);
-  std::string ports;
-  for (uint16_t port : options.ports) {
-    s = loop.listen(options.bind, port);
-    if (!s.ok()) {
-      log.write(LogLevel::error, "cannot listen on %s port %u: %s", options.bind.c_str(), static_cast<unsigned>(port),
-                s.reason() == Reason::invalid_argument ? "not an IP address" : strerror(s.detail()));
-      return 1;
-    }
-    ports += (ports.empty() ? "" : ",") + std::to_string(port);
-  }
-  // Channels a previous run left open (it stopped without closing them).
-  Result<int64_t> abandoned = (*db)->close_abandoned_tunnels(server_now());
-  if (abandoned.ok() && *abandoned > 0) {
-    log.write(LogLevel::notice, "%lld tunnel channels left open by the previous run recorded as %s",
-              static_cast<long long>(*abandoned), std::string(kTunnelServerStopped).c_str());
-  }
   TunnelForwards forwards(loop, **db, context);
   s = forwards.start();
   if (!s.ok()) {
@@ -275,6 +259,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   loop.add_extension(admin);
+  // Channels a previous run left open (it stopped without closing them); only
+  // now, with the control socket held, is no other server using them.
+  Result<int64_t> abandoned = (*db)->close_abandoned_tunnels(server_now());
+  if (abandoned.ok() && *abandoned > 0) {
+    log.write(LogLevel::notice, "%lld tunnel channels left open by the previous run recorded as %s",
+              static_cast<long long>(*abandoned), std::string(kTunnelServerStopped).c_str());
+  }
+  // The ports open last: a client that finds one open finds the control socket
+  // too, and a second server sharing the control socket binds no port.
+  std::string ports;
+  for (uint16_t port : options.ports) {
+    s = loop.listen(options.bind, port);
+    if (!s.ok()) {
+      log.write(LogLevel::error, "cannot listen on %s port %u: %s", options.bind.c_str(), static_cast<unsigned>(port),
+                s.reason() == Reason::invalid_argument ? "not an IP address" : strerror(s.detail()));
+      return 1;
+    }
+    ports += (ports.empty() ? "" : ",") + std::to_string(port);
+  }
   log.write(LogLevel::notice,
             "serving on %s ports %s (database %s, control %s, heartbeat %llds, audit %llds, duplicate identity: %s)",
             options.bind.c_str(), ports.c_str(), options.db.c_str(), options.control.c_str(),
