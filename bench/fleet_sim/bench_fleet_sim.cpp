@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bench/server_links/device_certificate_issuer.h"
+#include "bench/support/bench_machine.h"
 #include "boards/sim/sim_world.h"
 #include "hal/posix/system_random.h"
 #include "mbedtls/pem.h"
@@ -135,6 +136,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  const std::string machine = bench::machine_json();
   std::string error;
   SimCredentials loaded;
   const SimCredentials* credentials = nullptr;
@@ -296,11 +298,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::fprintf(f,
-                 "{\"benchmark\": \"fleet_sim\", \"devices\": %zu, \"flaps_per_device\": %zu, \"setup_s\": %.2f, "
+                 "{\"benchmark\": \"fleet_sim\", \"machine\": %s, \"devices\": %zu, \"flaps_per_device\": %zu, \"setup_s\": %.2f, "
                  "\"day_wall_s\": %.2f, \"day_cpu_s\": %.2f, \"goal_s\": %.0f, \"links\": %zu, \"resumed\": %zu, "
                  "\"min_links\": %zu, \"max_links\": %zu, \"devices_missed\": %zu, \"alarms\": %zu, "
                  "\"invariants_broken\": %" PRIu64 ", \"linked_at_end\": %zu, \"ok\": %s}\n",
-                 devices.size(), options.flaps, setup_s, day_s, day_cpu_s, kGoalSeconds, links, resumed, min_links,
+                 machine.c_str(), devices.size(), options.flaps, setup_s, day_s, day_cpu_s, kGoalSeconds, links, resumed, min_links,
                  max_links, failures, alarms, invariants_broken, linked, ok ? "true" : "false");
     std::fclose(f);
   }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/server_links/device_certificate_issuer.h"
+#include "bench/support/bench_machine.h"
 #include "bench/server_links/device_link.h"
 #include "bench/server_links/floor_measurements.h"
 #include "bench/server_links/load_client.h"
@@ -39,6 +40,7 @@ const char kHelp[] =
     "SYNOPSIS\n"
     "    bench_server_links --server PATH [--links N] [--concurrency N]\n"
     "                       [--heartbeat-s S] [--hold-s S] [--setup-timeout-s S]\n"
+    "                       [--json FILE]\n"
     "\n"
     "DESCRIPTION\n"
     "    Starts the sublink-server at PATH on a free loopback port with a fresh\n"
@@ -70,6 +72,7 @@ const char kHelp[] =
     "                         (default 2 heartbeats + 1 s)\n"
     "    --setup-timeout-s S  a link not up this long after its start has failed\n"
     "                         (default 120)\n"
+    "    --json FILE          writes the figures for bench/report.py\n"
     "    -h, --help           this text\n"
     "\n"
     "FILES\n"
@@ -106,6 +109,7 @@ struct Options {
   int64_t heartbeat_s = 15;
   int64_t hold_s = -1;
   int64_t setup_timeout_s = 120;
+  std::string json;
 };
 
 int usage_error(const std::string& problem) {
@@ -144,6 +148,8 @@ int parse_options(int argc, char** argv, Options& o) {
       o.hold_s = n;
     } else if (a == "--setup-timeout-s" && parse_count(value, 1, 86400, n)) {
       o.setup_timeout_s = n;
+    } else if (a == "--json") {
+      o.json = value;
     } else {
       return usage_error("bad option or value: '" + a + " " + value + "'"), 2;
     }
@@ -262,6 +268,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  const std::string machine = bench::machine_json();
   std::printf("bench_server_links: %zu links, %zu set up at once, heartbeat %llds, hold %llds\n", options.links,
               options.concurrency, static_cast<long long>(options.heartbeat_s),
               static_cast<long long>(options.hold_s));
@@ -390,6 +397,17 @@ int main(int argc, char** argv) {
 
   // ---- Report ---------------------------------------------------------------------
   const double n = static_cast<double>(options.links);
+  // The figures for bench/report.py, as "name": value pairs.
+  std::string figures;
+  auto figure = [&figures](const char* name, double value) {
+    char text[96];
+    std::snprintf(text, sizeof text, ", \"%s\": %.4g", name, value);
+    figures += text;
+  };
+  figure("links", n);
+  figure("links_held", static_cast<double>(held.up_at_end));
+  figure("heartbeat_s", static_cast<double>(options.heartbeat_s));
+  figure("hold_s", static_cast<double>(options.hold_s));
   std::printf("\nlinks held: %zu of %zu up after %llds idle (%zu lost in the hold, %zu with an unanswered "
               "heartbeat; heartbeats %llu sent, %llu answered in the hold)\n",
               held.up_at_end, options.links, static_cast<long long>(options.hold_s), held.lost,
@@ -405,11 +423,15 @@ int main(int argc, char** argv) {
                 "%zu B context + %zu B heap, of which %zu B record buffers) = %.2f x the floor\n",
                 per_link / 1024, floor_bytes / 1024, floor->context_bytes, floor->heap_bytes,
                 floor->record_buffer_bytes, per_link / floor_bytes);
+    figure("memory_per_link_kib", per_link / 1024);
+    figure("memory_floor_kib", floor_bytes / 1024);
   }
   const double links_per_s = static_cast<double>(ramp.up) / ramp_s;
   std::printf("ramp-up rate: %.0f links/s (TLS handshake + upgrade + hello + signed license) vs %.0f ECDSA P-256 "
               "signatures/s by wall time = %.3f\n",
               links_per_s, sign_rate->per_wall_second, links_per_s / sign_rate->per_wall_second);
+  figure("ramp_links_per_wall_s", links_per_s);
+  figure("signatures_per_wall_s", sign_rate->per_wall_second);
   if (cpu_idle.ok() && cpu_ramped.ok() && ramp.up > 0) {
     const double server_cpu = *cpu_ramped - *cpu_idle;
     const double per_cpu_s = static_cast<double>(ramp.up) / std::max(server_cpu, 0.001);
@@ -424,6 +446,13 @@ int main(int argc, char** argv) {
                 "%.2f ms) = %.1f signatures; a link costs %.2f x the floor\n",
                 1000 * floor_s, 1000 * floor->server_handshake_cpu_s, 1000 / sign_rate->per_cpu_second,
                 floor_s * sign_rate->per_cpu_second, (server_cpu / ramp.up) / floor_s);
+    figure("server_cpu_ms_per_link", 1000 * server_cpu / ramp.up);
+    figure("links_per_cpu_s", per_cpu_s);
+    figure("signatures_per_cpu_s", sign_rate->per_cpu_second);
+    figure("links_per_signature", per_cpu_s / sign_rate->per_cpu_second);
+    figure("floor_ms_per_link", 1000 * floor_s);
+    figure("floor_handshake_ms", 1000 * floor->server_handshake_cpu_s);
+    figure("floor_signatures_per_link", floor_s * sign_rate->per_cpu_second);
   }
   if (cpu_ramped.ok() && cpu_held.ok() && held.heartbeats_answered > 0) {
     const double hold_cpu = *cpu_held - *cpu_ramped;
@@ -432,6 +461,7 @@ int main(int argc, char** argv) {
                 hold_cpu, static_cast<long long>(options.hold_s),
                 100 * hold_cpu / static_cast<double>(std::max<int64_t>(options.hold_s, 1)),
                 1e6 * hold_cpu / static_cast<double>(held.heartbeats_answered));
+    figure("hold_cpu_percent", 100 * hold_cpu / static_cast<double>(std::max<int64_t>(options.hold_s, 1)));
   }
   if (client_before.ok() && client_held.ok() && client_peak.ok()) {
     std::printf("load client: %.1f MiB resident holding the links (%.1f KiB per link), peak %.1f MiB\n",
@@ -446,6 +476,16 @@ int main(int argc, char** argv) {
 
   const bool ok = held.up_at_end == options.links && held.unanswered_links == 0 && server_ok;
   if (!ok) std::printf("server log (end):\n%s\n", tail(server.log(), 15).c_str());
+  if (!options.json.empty()) {
+    std::FILE* f = std::fopen(options.json.c_str(), "w");
+    if (f == nullptr) {
+      std::perror(options.json.c_str());
+      return 2;
+    }
+    std::fprintf(f, "{\"benchmark\": \"server_links\", \"machine\": %s%s, \"ok\": %s}\n", machine.c_str(),
+                 figures.c_str(), ok ? "true" : "false");
+    std::fclose(f);
+  }
   std::printf("%s\n", ok ? "PASS: every link came up and was held" : "FAIL: not every link came up and was held");
   return ok ? 0 : 1;
 }

@@ -61,6 +61,7 @@ Status TlsServerConfig::load(const TlsServerCredentials& credentials, Random& ra
     rc = mbedtls_ssl_ticket_setup(&tickets_, TlsRandom::generate, random_.context(), MBEDTLS_CIPHER_AES_256_GCM,
                                   kTicketLifetimeSeconds);
     if (rc != 0) return {Reason::invalid_argument, rc};
+    tickets_on_ = true;
     mbedtls_ssl_conf_session_tickets_cb(&config_, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse, &tickets_);
   } else {
     mbedtls_ssl_conf_session_tickets(&config_, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
@@ -69,6 +70,21 @@ Status TlsServerConfig::load(const TlsServerCredentials& credentials, Random& ra
     mbedtls_ssl_conf_session_cache(&config_, &cache_, mbedtls_ssl_cache_get, mbedtls_ssl_cache_set);
   }
   loaded_ = true;
+  return Status::Ok();
+}
+
+Status TlsServerConfig::forget_sessions() {
+  if (!loaded_) return Reason::invalid_argument;
+  // The configuration points at these two contexts: they are emptied in
+  // place, never moved.
+  mbedtls_ssl_cache_free(&cache_);
+  mbedtls_ssl_cache_init(&cache_);
+  if (!tickets_on_) return Status::Ok();
+  mbedtls_ssl_ticket_free(&tickets_);
+  mbedtls_ssl_ticket_init(&tickets_);
+  const int rc = mbedtls_ssl_ticket_setup(&tickets_, TlsRandom::generate, random_.context(),
+                                          MBEDTLS_CIPHER_AES_256_GCM, kTicketLifetimeSeconds);
+  if (rc != 0) return {Reason::invalid_argument, rc};
   return Status::Ok();
 }
 

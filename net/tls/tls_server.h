@@ -43,9 +43,17 @@ class TlsServerConfig {
   /// PEM or a key that does not match the certificate. Call once.
   Status load(const TlsServerCredentials& credentials, Random& random);
 
+  /// Forgets every session a client could resume, as a restarted process
+  /// does: the session-ID cache is emptied and new ticket keys are made, so
+  /// the next handshake of every client is a full one. Call it only while no
+  /// session is in its handshake. invalid_argument before load(); Mbed TLS's
+  /// code as detail when new ticket keys cannot be made.
+  [[nodiscard]] Status forget_sessions();
+
  private:
   friend class TlsServerSession;
   bool loaded_ = false;
+  bool tickets_on_ = false;
   TlsRandom random_;
   mbedtls_ssl_config config_;
   mbedtls_x509_crt own_chain_;

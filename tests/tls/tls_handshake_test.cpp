@@ -114,6 +114,40 @@ TEST_F(TlsHandshake, ReconnectResumesWithSessionTicket) { expect_resumption(rand
 
 TEST_F(TlsHandshake, ReconnectResumesWithSessionIdWhenServerHasNoTickets) { expect_resumption(random_, false); }
 
+// A server that forgets its sessions (as a restarted process does) gives
+// every client a full handshake next, then resumes again.
+void expect_forgotten(Random& random, bool tickets) {
+  TlsClientConfig client_config;
+  TlsServerConfig server_config;
+  ASSERT_TRUE(load_client(client_config, random).ok());
+  ServerFiles files;
+  files.session_tickets = tickets;
+  EXPECT_EQ(server_config.forget_sessions().reason(), Reason::invalid_argument) << "not loaded yet";
+  ASSERT_TRUE(load_server(server_config, random, files).ok());
+  TlsSession client(client_config);
+  for (int connection = 0; connection < 4; ++connection) {
+    if (connection == 2) {
+      ASSERT_TRUE(server_config.forget_sessions().ok());
+    }
+    TlsServerSession server(server_config);
+    ASSERT_TRUE(server.start().ok());
+    ASSERT_TRUE(client.start("localhost").ok());
+    ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+    const bool full = connection == 0 || connection == 2;
+    EXPECT_EQ(server.resumed(), !full) << "connection " << connection;
+    EXPECT_EQ(client.resumed(), !full) << "connection " << connection;
+    EXPECT_EQ(server.client_common_name(), "SYS-0001");
+    ASSERT_TRUE(client.write(as_bytes("after")).ok());
+    EXPECT_EQ(deliver(client, server), "after");
+  }
+}
+
+TEST_F(TlsHandshake, AServerThatForgetsItsSessionsGivesAFullHandshakeWithTickets) { expect_forgotten(random_, true); }
+
+TEST_F(TlsHandshake, AServerThatForgetsItsSessionsGivesAFullHandshakeWithSessionIds) {
+  expect_forgotten(random_, false);
+}
+
 // In a resumed handshake the client speaks last: handshake() completes with
 // its ChangeCipherSpec and Finished still in output(). The transport must
 // send them, once, before any application record: the server completes only
@@ -541,7 +575,7 @@ TEST_F(TlsHandshake, GarbageFromTheClientFailsTheServer) {
   TlsServerSession server(server_config);
   ASSERT_TRUE(server.start().ok());
   std::vector<uint8_t> noise(300);
-  random_.fill(noise);
+  ASSERT_TRUE(random_.fill(noise).ok());
   noise[0] = 0x16;
   noise[1] = 0x03;
   noise[2] = 0x03;
