@@ -20,19 +20,14 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "bench/server_links/device_certificate_issuer.h"
+#include "bench/fleet_sim/sim_fleet.h"
 #include "bench/support/bench_machine.h"
 #include "boards/sim/sim_world.h"
-#include "hal/posix/system_random.h"
-#include "mbedtls/pem.h"
-#include "sim/sim_pki.h"
 
 using namespace sublink;
 
@@ -68,27 +63,6 @@ double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-bool read_text(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
-}
-
-// DER to the PEM text a board's cert_file holds.
-bool der_to_pem(const std::vector<uint8_t>& der, std::string& pem) {
-  std::vector<unsigned char> buf(der.size() * 2 + 128);
-  size_t n = 0;
-  if (mbedtls_pem_write_buffer("-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----\n", der.data(),
-                               der.size(), buf.data(), buf.size(), &n) != 0) {
-    return false;
-  }
-  pem.assign(reinterpret_cast<const char*>(buf.data()), n - 1);  // n counts the NUL
-  return true;
 }
 
 struct Options {
@@ -137,64 +111,26 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string machine = bench::machine_json();
+  // The fleet's identities: SYS-0001 is the world's own device; the others
+  // get certificates for their own system_id from the same CA.
+  const auto setup_start = std::chrono::steady_clock::now();
   std::string error;
-  SimCredentials loaded;
-  const SimCredentials* credentials = nullptr;
-  std::string pki_dir = options.pki;
-  if (!pki_dir.empty()) {
-    if (load_sim_credentials(pki_dir, loaded, error)) credentials = &loaded;
-  } else {
-    credentials = test::sim_credentials(&error);
-    pki_dir = test::sim_pki_dir();
-  }
-  std::string ca_key;
-  if (credentials != nullptr && !read_text(pki_dir + "/ca.key", ca_key)) error = "cannot read " + pki_dir + "/ca.key";
-  if (credentials == nullptr || ca_key.empty()) {
+  bench::SimFleet fleet;
+  if (!fleet.prepare(options.devices, options.pki, error)) {
     std::fprintf(stderr, "bench_fleet_sim: %s\n", error.c_str());
     return 2;
   }
 
-  // The fleet's identities: SYS-0001 is the world's own device; the others
-  // get certificates for their own system_id from the same CA.
-  const auto setup_start = std::chrono::steady_clock::now();
-  SystemRandom system_random;
-  TlsRandom tls_random;
-  DeviceCertificateIssuer issuer;
-  Status s = tls_random.seed(system_random);
-  if (s.ok()) s = issuer.load(credentials->ca_pem, ca_key, credentials->device_key_pem, tls_random);
-  if (!s.ok()) {
-    std::fprintf(stderr, "bench_fleet_sim: the CA cannot issue: %s (%d)\n", reason_name(s.reason()),
-                 static_cast<int>(s.detail()));
-    return 2;
-  }
-  std::vector<std::string> system_ids;
-  std::vector<SimCredentials> fleet_credentials(options.devices - 1, *credentials);
-  for (size_t i = 1; i < options.devices; ++i) {
-    char id[32];  // "SYS-F" and up to 20 digits
-    std::snprintf(id, sizeof id, "SYS-F%05zu", i);
-    system_ids.emplace_back(id);
-    Result<std::vector<uint8_t>> der = issuer.issue(id, 1000 + i);
-    if (!der.ok() || !der_to_pem(*der, fleet_credentials[i - 1].device_cert_pem)) {
-      std::fprintf(stderr, "bench_fleet_sim: issuing %s failed\n", id);
-      return 2;
-    }
-  }
-
   SimWorldSetup setup;
-  setup.credentials = credentials;
+  setup.credentials = fleet.credentials();
   setup.seed = options.seed;
   setup.timeline_entries = 64 * options.devices * (options.flaps + 4);
   uint64_t invariants_broken = 0;
   setup.on_invariant_broken = [&](const std::string&) { ++invariants_broken; };
   SimWorld world(setup);
-  std::vector<SimDevice*> devices{&world.device()};
-  std::vector<std::string> names{"device"};
-  for (size_t i = 1; i < options.devices; ++i) {
-    const IpAddress address =
-        IpAddress::parse(("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1)).c_str());
-    names.push_back(system_ids[i - 1]);
-    devices.push_back(&world.add_device(names.back(), address, fleet_credentials[i - 1], system_ids[i - 1]));
-  }
+  fleet.populate(world);
+  const std::vector<SimDevice*>& devices = fleet.devices();
+  const std::vector<std::string>& names = fleet.names();
 
   // The day's plan: boots spread over the first minute; each device's flaps
   // one per equal slot of 01:00..22:00, never overlapping its neighbours.

@@ -83,6 +83,9 @@ void SimServer::stop() {
   // its connections are gone.
   for (uint16_t port : setup_.ports) net_.unlisten(setup_.address, port);
   server_->reset_all();
+  if (setup_.stop_forgets_tls_sessions && loaded_ && !tls_.forget_sessions().ok()) {
+    note("stop: the TLS sessions could not be forgotten");
+  }
 }
 
 void SimServer::restart(Millis down_for_ms) {

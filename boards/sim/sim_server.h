@@ -37,6 +37,10 @@ struct SimServerSetup {
   std::vector<uint16_t> ports = {443, 8443};
   SessionSettings settings;
   uint64_t seed = 2;
+  // A stop forgets the TLS sessions clients could resume, as a real server
+  // process does when it restarts (its ticket keys live in its memory); off,
+  // the simulated process keeps them across restarts.
+  bool stop_forgets_tls_sessions = false;
 };
 
 /// One event object as it reached the server (repeats included).
@@ -66,6 +70,10 @@ class SimServer final : private SimServerHandler {
   /// Stop, then start after `down_for_ms` (the records survive).
   void restart(Millis down_for_ms);
   bool listening() const { return listening_; }
+  /// Adds up the CPU time the server spends on its links while on (see
+  /// SimTlsWsServer::meter_cpu); metered_cpu_s() is the total so far.
+  void meter_cpu(bool on) { server_->meter_cpu(on); }
+  double metered_cpu_s() const { return server_->metered_cpu_s(); }
 
   // ---- Faults on the path to it --------------------------------------------
   /// `port` answers every SYN with a reset (on) or normally again (off).

@@ -39,6 +39,7 @@ SimWorld::SimWorld(const SimWorldSetup& setup)
   SimServerSetup server;
   server.credentials = setup_.credentials;
   server.settings = setup_.server_settings;
+  server.stop_forgets_tls_sessions = setup_.server_stop_forgets_tls_sessions;
   server.seed = setup_.seed * 0x9E3779B97F4A7C15ULL + 2;
   server_ = std::make_unique<SimServer>(net_, server, timeline_);
   SystemRecord record;

@@ -47,6 +47,8 @@ struct SimWorldSetup {
   /// What the server's records entitle the device to.
   std::map<std::string, uint32_t> entitlements = {{"trunks", 30}, {"recording", 1}};
   SessionSettings server_settings;
+  /// See SimServerSetup::stop_forgets_tls_sessions.
+  bool server_stop_forgets_tls_sessions = false;
   /// NTP after boot (see SimDeviceSetup::ntp_after_boot_ms).
   Millis ntp_after_boot_ms = -1;
   /// See SimDeviceSetup::rtc_trusted_at_boot.

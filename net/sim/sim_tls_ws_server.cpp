@@ -1,6 +1,40 @@
 #include "net/sim/sim_tls_ws_server.h"
 
+#include <time.h>
+
 namespace sublink {
+namespace {
+
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
+// Adds the CPU time of one call to the server's metered total when on.
+class SimTlsWsServer::CpuMeter {
+ public:
+  explicit CpuMeter(SimTlsWsServer& owner) : owner_(owner), counted_(owner.metering_) {
+    if (!counted_) return;
+    outermost_ = owner_.metered_depth_++ == 0;
+    if (outermost_) start_ = thread_cpu_s();
+  }
+  ~CpuMeter() {
+    if (!counted_) return;
+    --owner_.metered_depth_;
+    if (outermost_) owner_.metered_cpu_s_ += thread_cpu_s() - start_;
+  }
+  CpuMeter(const CpuMeter&) = delete;
+  CpuMeter& operator=(const CpuMeter&) = delete;
+
+ private:
+  SimTlsWsServer& owner_;
+  bool counted_;
+  bool outermost_ = false;
+  double start_ = 0;
+};
 
 // One accepted connection: ciphertext between the network and the chained
 // TLS and WebSocket layers, whose events go to the owner's handler.
@@ -15,17 +49,22 @@ class SimTlsWsServer::Session final : public SimConnectionHandler, private TlsWs
         chain_(owner.tls_, owner.ws_, *this) {}
 
   void start() {
+    const CpuMeter meter(owner_);
     connection_->set_handler(this);
     chain_.start();
     after_chain();
   }
 
   void on_data(SimConnection& /*connection*/, std::span<const uint8_t> bytes) override {
+    const CpuMeter meter(owner_);
     chain_.receive(bytes);
     after_chain();
   }
 
-  void on_writable(SimConnection& /*connection*/) override { after_chain(); }
+  void on_writable(SimConnection& /*connection*/) override {
+    const CpuMeter meter(owner_);
+    after_chain();
+  }
 
   void on_closed(SimConnection& /*connection*/, Status why) override {
     connection_ = nullptr;  // the network released its end
@@ -33,9 +72,18 @@ class SimTlsWsServer::Session final : public SimConnectionHandler, private TlsWs
     end(why);
   }
 
-  Status send_text(std::string_view message) { return after(chain_.send_text(message)); }
-  Status send_binary(std::span<const uint8_t> message) { return after(chain_.send_binary(message)); }
-  Status close(uint16_t code, std::string_view reason) { return after(chain_.close(code, reason)); }
+  Status send_text(std::string_view message) {
+    const CpuMeter meter(owner_);
+    return after(chain_.send_text(message));
+  }
+  Status send_binary(std::span<const uint8_t> message) {
+    const CpuMeter meter(owner_);
+    return after(chain_.send_binary(message));
+  }
+  Status close(uint16_t code, std::string_view reason) {
+    const CpuMeter meter(owner_);
+    return after(chain_.close(code, reason));
+  }
   std::string_view client_cn() const { return chain_.client_cn(); }
   void reset() {
     if (connection_) {

@@ -77,6 +77,15 @@ class SimTlsWsServer {
   /// Resets every session, handshakes under way included (the process died).
   void reset_all();
 
+  /// While on, the CPU time spent on what the clients send is added up: TLS,
+  /// WebSocket and the handler's answers, what a link costs a server. A
+  /// benchmark then weighs the server's work apart from the devices' in
+  /// the same process. Off by default: reading a thread's CPU clock costs a
+  /// system call.
+  void meter_cpu(bool on) { metering_ = on; }
+  /// The CPU seconds metered so far.
+  double metered_cpu_s() const { return metered_cpu_s_; }
+
   /// Sessions alive now (accepted, not yet ended).
   size_t sessions() const { return sessions_.size(); }
   /// The client CN of a session's verified certificate, empty if unknown.
@@ -89,6 +98,7 @@ class SimTlsWsServer {
  private:
   class Session;
   friend class Session;
+  class CpuMeter;
   void accept(SimConnection& connection);
   void ended(SimSessionId id);
 
@@ -97,6 +107,9 @@ class SimTlsWsServer {
   WsServerConfig ws_;
   SimServerHandler& handler_;
   SimSessionId next_id_ = 1;
+  bool metering_ = false;
+  int metered_depth_ = 0;  // a metered call inside another is counted once
+  double metered_cpu_s_ = 0;
   std::map<SimSessionId, std::unique_ptr<Session>> sessions_;
   std::vector<std::unique_ptr<Session>> ended_;  // freed on the next accept or end
 };
