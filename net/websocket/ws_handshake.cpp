@@ -1,9 +1,11 @@
 #include "net/websocket/ws_handshake.h"
 
 #include <mbedtls/base64.h>
-#include <mbedtls/sha1.h>
 
+#include <array>
 #include <cstring>
+
+#include "net/websocket/ws_sha1.h"
 
 namespace sublink {
 
@@ -123,18 +125,13 @@ int parse_status_line(std::string_view line) {
 }  // namespace
 
 Status compute_ws_accept(std::string_view key, std::span<char, 28> out) {
-  mbedtls_sha1_context sha;
-  mbedtls_sha1_init(&sha);
-  uint8_t digest[20];
-  int rc = mbedtls_sha1_starts_ret(&sha);
-  if (rc == 0) rc = mbedtls_sha1_update_ret(&sha, reinterpret_cast<const uint8_t*>(key.data()), key.size());
-  if (rc == 0) rc = mbedtls_sha1_update_ret(&sha, reinterpret_cast<const uint8_t*>(kGuid.data()), kGuid.size());
-  if (rc == 0) rc = mbedtls_sha1_finish_ret(&sha, digest);
-  mbedtls_sha1_free(&sha);
-  if (rc != 0) return Status(Reason::invalid_argument, rc);
+  Sha1 sha;
+  sha.update({reinterpret_cast<const uint8_t*>(key.data()), key.size()});
+  sha.update({reinterpret_cast<const uint8_t*>(kGuid.data()), kGuid.size()});
+  const std::array<uint8_t, Sha1::kDigestBytes> digest = sha.finish();
   uint8_t encoded[29];  // 28 characters and the NUL Mbed TLS always writes
   size_t written = 0;
-  rc = mbedtls_base64_encode(encoded, sizeof(encoded), &written, digest, sizeof(digest));
+  int rc = mbedtls_base64_encode(encoded, sizeof(encoded), &written, digest.data(), digest.size());
   if (rc != 0 || written != 28) return Status(Reason::invalid_argument, rc);
   std::memcpy(out.data(), encoded, 28);
   return Status::Ok();

@@ -297,7 +297,9 @@ TEST(WsServer, BadRequestsGetTheMatchingHttpError) {
     EXPECT_EQ(e.status, Status(Reason::upgrade_invalid, c.status)) << c.to;
     std::string answer(reinterpret_cast<const char*>(server.output().data()), server.output().size());
     EXPECT_EQ(answer.rfind("HTTP/1.1 " + std::to_string(c.status) + " ", 0), 0u) << answer;
-    if (c.status == 426) EXPECT_NE(answer.find("Sec-WebSocket-Version: 13\r\n"), std::string::npos);
+    if (c.status == 426) {
+      EXPECT_NE(answer.find("Sec-WebSocket-Version: 13\r\n"), std::string::npos);
+    }
     EXPECT_EQ(server.state(), WsState::closed);
   }
 }

@@ -26,7 +26,6 @@
 #define MBEDTLS_CIPHER_C
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA256_C
-#define MBEDTLS_SHA1_C /* WebSocket Sec-WebSocket-Accept only, never in TLS suites */
 #define MBEDTLS_CTR_DRBG_C
 
 /* Public key: ECDHE, ECDSA, RSA certificates */
