@@ -176,7 +176,14 @@ void ConnectPolicy::queue_aborts_of_pending() {
   next_candidate_ = 0;
 }
 
+size_t ConnectPolicy::pending_count() const {
+  size_t n = 0;
+  for (size_t c = 0; c < next_candidate_; ++c) n += attempts_[c].pending ? 1 : 0;
+  return n;
+}
+
 Millis ConnectPolicy::next_start_time() const {
+  if (config_.max_pending > 0 && pending_count() >= config_.max_pending) return kNever;
   if (start_now_ || !any_pending()) return kDueNow;
   if (config_.stagger_ms == 0) return kNever;
   return add_saturating(last_start_, config_.stagger_ms);

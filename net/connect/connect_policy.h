@@ -55,6 +55,10 @@ struct ConnectConfig {
   std::array<uint16_t, kMaxPorts> ports{443, 8443};
   size_t port_count = 2;             // ports beyond kMaxPorts are ignored
   Millis stagger_ms = 300;           // 0: strictly one attempt after another
+  // Attempts in flight at once; 0: no limit (the stagger alone paces them).
+  // At the limit the next waits for one to fail or time out, then starts at
+  // once: a link with room for one attempt tries its ports in turn.
+  size_t max_pending = 0;
   Millis connect_timeout_ms = 5000;  // per attempt, for the whole chain
   Millis retry_min_ms = 1000;        // backoff bound after the first failed round
   Millis retry_max_ms = 300000;      // cap of the backoff bound
@@ -158,6 +162,7 @@ class ConnectPolicy {
   size_t candidate_count() const { return address_count_ * config_.port_count; }
   Attempt* find_pending(AttemptId id);
   bool any_pending() const;
+  size_t pending_count() const;
   void queue_aborts_of_pending();
   Millis next_start_time() const;
   Millis draw_wait();

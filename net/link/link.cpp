@@ -15,6 +15,20 @@ const char* link_step_name(LinkStep step) {
   return "unknown";
 }
 
+namespace {
+
+// The policy starts no more attempts at once than the link has slots for:
+// one beyond them would fail at once, and a port that only such an attempt
+// could reach would never be tried.
+ConnectConfig paced(const LinkConfig& config) {
+  ConnectConfig c = config.connect;
+  const size_t slots = config.max_parallel_attempts < 1 ? 1 : config.max_parallel_attempts;
+  if (c.max_pending == 0 || c.max_pending > slots) c.max_pending = slots;
+  return c;
+}
+
+}  // namespace
+
 Link::Link(const LinkConfig& config, TlsClientConfig& tls, SocketDriver& driver, Random& random,
            LinkListener& listener)
     : config_(config),
@@ -22,7 +36,7 @@ Link::Link(const LinkConfig& config, TlsClientConfig& tls, SocketDriver& driver,
       driver_(driver),
       random_(random),
       listener_(listener),
-      policy_(config.connect, random),
+      policy_(paced(config), random),
       chain_limit_(config.max_parallel_attempts < 1 ? 1 : config.max_parallel_attempts),
       chains_(new Chain[chain_limit_]) {}
 

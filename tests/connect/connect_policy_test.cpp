@@ -204,12 +204,32 @@ TEST(ConnectPolicy, SilentlyDroppedPortCostsOnlyTheStagger) {
       }
     }
     now = std::min(p.next_deadline(), answer_at);
-    if (now == answer_at) ASSERT_TRUE(p.on_attempt_succeeded(on_8443, now));
+    if (now == answer_at) {
+      ASSERT_TRUE(p.on_attempt_succeeded(on_8443, now));
+    }
   }
   EXPECT_EQ(p.state(), ConnectPolicy::State::connected);
   EXPECT_EQ(now, 340);
   ConnectAction abort = p.poll(now);
   EXPECT_EQ(abort.kind, Kind::abort_attempt) << "the attempt on 443 is closed";
+}
+
+// One attempt in flight at most: the stagger does not start 8443 beside
+// 443; 8443 starts the moment 443 fails, and its deadline is its own.
+TEST(ConnectPolicy, AtMaxPendingTheNextAttemptWaitsForOneToFail) {
+  SeededRandom rng(1);
+  ConnectConfig c = config_with(300);
+  c.max_pending = 1;
+  ConnectPolicy p(c, rng);
+  p.start_round(0, 1);
+  ConnectAction first = only_action(p, 0);
+  expect_start(first, 0, 443);
+  EXPECT_EQ(p.next_deadline(), 5000) << "no stagger start while the slot is taken";
+  EXPECT_EQ(p.poll(300).kind, Kind::nothing);
+  p.on_attempt_failed(first.attempt, Status(Reason::connect_refused), 1200);
+  ConnectAction second = only_action(p, 1200);
+  expect_start(second, 0, 8443);
+  EXPECT_EQ(p.next_deadline(), 6200);
 }
 
 TEST(ConnectPolicy, StaggerZeroIsStrictlySequential) {
