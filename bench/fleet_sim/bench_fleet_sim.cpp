@@ -13,8 +13,6 @@
 //   - each came back after every one of its outages (at least 1 + K links);
 //   - no grace alarm was raised and no invariant of model/sublink.pml broke;
 //   - the server holds one linked session per device.
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -59,41 +57,27 @@ const char kUsage[] =
     "issues the fleet's certificates); without it a fresh test PKI is made.\n"
     "--json writes the figures for bench/report.py.\n";
 
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-struct Options {
-  size_t devices = 1000;
+struct Options : bench::FleetOptions {
   size_t flaps = 4;
-  uint64_t seed = 1;
-  std::string pki;
-  std::string json;
 };
 
 bool parse(int argc, char** argv, Options& o) {
+  o.devices = 1000;
   for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (a == "--devices" && has_value) {
-      o.devices = std::strtoul(argv[++i], nullptr, 10);
-    } else if (a == "--flaps" && has_value) {
-      o.flaps = std::strtoul(argv[++i], nullptr, 10);
-    } else if (a == "--seed" && has_value) {
-      o.seed = std::strtoull(argv[++i], nullptr, 10);
-    } else if (a == "--pki" && has_value) {
-      o.pki = argv[++i];
-    } else if (a == "--json" && has_value) {
-      o.json = argv[++i];
-    } else {
-      return false;
+    bool bad = false;
+    if (bench::read_fleet_option(argc, argv, i, o, bad)) continue;
+    if (bad) return false;
+    uint64_t n = 0;
+  // At least one flap keeps the per-device check meaningful, at most 20
+  // keep flaps apart.
+    if (std::string(argv[i]) == "--flaps" && i + 1 < argc && bench::parse_count(argv[i + 1], 1, 20, n)) {
+      o.flaps = static_cast<size_t>(n);
+      ++i;
+      continue;
     }
+    return false;
   }
-  // 250 addresses per /24 of 10.1.0.0/16; at least one flap keeps the
-  // per-device check meaningful, at most 20 keep flaps apart.
-  return o.devices >= 1 && o.devices <= 60000 && o.flaps >= 1 && o.flaps <= 20;
+  return true;
 }
 
 // What a device's day must have been, read from the timeline.
@@ -163,7 +147,7 @@ int main(int argc, char** argv) {
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
 
   // The day.
-  const double cpu_start = cpu_seconds();
+  const double cpu_start = bench::process_cpu_seconds();
   const auto day_start = std::chrono::steady_clock::now();
   if (!world.server().start().ok()) {
     std::fprintf(stderr, "bench_fleet_sim: the simulated server did not start\n");
@@ -171,7 +155,7 @@ int main(int argc, char** argv) {
   }
   world.run_until(kDayMs);
   const double day_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - day_start).count();
-  const double day_cpu_s = cpu_seconds() - cpu_start;
+  const double day_cpu_s = bench::process_cpu_seconds() - cpu_start;
 
   // Every device's day.
   std::map<std::string, DayCheck> days;

@@ -16,8 +16,6 @@
 // Checked, and any miss fails the run: at the end every device is licensed
 // and linked, with no grace time left running, and no invariant of
 // model/sublink.pml broke.
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -52,40 +50,25 @@ const char kUsage[] =
     "directory made by tests/pki/make_pki.sh; --json writes the figures for\n"
     "bench/report.py.\n";
 
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-struct Options {
-  size_t devices = 10000;
+struct Options : bench::FleetOptions {
   int64_t outage_s = 3600;
-  uint64_t seed = 1;
-  std::string pki;
-  std::string json;
 };
 
 bool parse(int argc, char** argv, Options& o) {
+  o.devices = 10000;
   for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (a == "--devices" && has_value) {
-      o.devices = std::strtoul(argv[++i], nullptr, 10);
-    } else if (a == "--outage-s" && has_value) {
-      o.outage_s = std::strtoll(argv[++i], nullptr, 10);
-    } else if (a == "--seed" && has_value) {
-      o.seed = std::strtoull(argv[++i], nullptr, 10);
-    } else if (a == "--pki" && has_value) {
-      o.pki = argv[++i];
-    } else if (a == "--json" && has_value) {
-      o.json = argv[++i];
-    } else {
-      return false;
+    bool bad = false;
+    if (bench::read_fleet_option(argc, argv, i, o, bad)) continue;
+    if (bad) return false;
+    uint64_t n = 0;
+    if (std::string(argv[i]) == "--outage-s" && i + 1 < argc && bench::parse_count(argv[i + 1], 1, 604800, n)) {
+      o.outage_s = static_cast<int64_t>(n);
+      ++i;
+      continue;
     }
+    return false;
   }
-  // 250 addresses per /24 of 10.1.0.0/16.
-  return o.devices >= 1 && o.devices <= 60000 && o.outage_s >= 1 && o.outage_s <= 7 * 86400;
+  return true;
 }
 
 // The most entries of `times` (sorted) within any window of `window` ms.
@@ -139,7 +122,7 @@ int main(int argc, char** argv) {
   world.net().at(back_at, [&world] { world.server().meter_cpu(true); });
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
 
-  const double cpu_start = cpu_seconds();
+  const double cpu_start = bench::process_cpu_seconds();
   const auto run_start = std::chrono::steady_clock::now();
   if (!world.server().start().ok()) {
     std::fprintf(stderr, "bench_storm_sim: the simulated server did not start\n");
@@ -155,7 +138,7 @@ int main(int argc, char** argv) {
   const double server_cpu_s = world.server().metered_cpu_s();
   world.run_for(2 * 60 * kSecondMs);  // the last grants and events settle
   const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
-  const double run_cpu_s = cpu_seconds() - cpu_start;
+  const double run_cpu_s = bench::process_cpu_seconds() - cpu_start;
 
   // Links taken on after the server's return, from the timeline.
   std::vector<Millis> ups;

@@ -1,6 +1,10 @@
 #include "bench/fleet_sim/sim_fleet.h"
 
+#include <time.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -34,6 +38,45 @@ bool der_to_pem(const std::vector<uint8_t>& der, std::string& pem) {
 }
 
 }  // namespace
+
+bool parse_count(const char* text, uint64_t min, uint64_t max, uint64_t& out) {
+  if (text == nullptr || *text < '0' || *text > '9') return false;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
+bool read_fleet_option(int argc, char** argv, int& i, FleetOptions& o, bool& bad) {
+  const std::string a = argv[i];
+  if (a != "--devices" && a != "--seed" && a != "--pki" && a != "--json") return false;
+  if (i + 1 >= argc) {
+    bad = true;
+    return false;
+  }
+  const char* value = argv[++i];
+  uint64_t n = 0;
+  if (a == "--devices") {
+    if (!parse_count(value, 1, 60000, n)) bad = true;
+    o.devices = n;
+  } else if (a == "--seed") {
+    if (!parse_count(value, 0, UINT64_MAX, n)) bad = true;
+    o.seed = n;
+  } else if (a == "--pki") {
+    o.pki = value;
+  } else {
+    o.json = value;
+  }
+  return !bad;
+}
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 bool SimFleet::prepare(size_t devices, const std::string& pki_dir_in, std::string& error) {
   std::string pki_dir = pki_dir_in;

@@ -12,6 +12,26 @@
 
 namespace sublink::bench {
 
+/// The options every fleet benchmark takes.
+struct FleetOptions {
+  size_t devices = 0;  // the program's default until --devices N
+  uint64_t seed = 1;   // --seed S
+  std::string pki;     // --pki DIR
+  std::string json;    // --json FILE
+};
+
+/// Reads argv[i] when it is one of FleetOptions' options (--devices N, at
+/// most 60,000: 250 addresses per /24 of 10.1.0.0/16), moving `i` onto its
+/// value. False when argv[i] is not one of them, or its value is missing
+/// or not a whole number in range (then `bad` is set).
+bool read_fleet_option(int argc, char** argv, int& i, FleetOptions& o, bool& bad);
+
+/// `text` as a whole decimal number in [min, max]; false otherwise.
+bool parse_count(const char* text, uint64_t min, uint64_t max, uint64_t& out);
+
+/// This process's CPU time so far, in seconds.
+double process_cpu_seconds();
+
 class SimFleet {
  public:
   /// Loads the PKI in `pki_dir` (made by tests/pki/make_pki.sh; empty: the
