@@ -176,8 +176,59 @@ def measured(r):
     return [f"Measured {m['date_utc']} UTC, load average {m['load_average_at_start']:.1f} at the start.", ""]
 
 
+def tunnel_section(r):
+    m = r["machine"]
+    b = r["bound"]
+    g = r["goals"]
+    out = ["## Tunnels (`bench/tunnel/bench_tunnel.py`)", "",
+           "One tunnel channel through the real programs, `sublink-server admin forward` and `sublinkd`, to a local",
+           "byte service behind the agent, against a plain TCP copy of the same bytes over the same path (one TCP",
+           "connection, through the same emulated wire for the relay cases). Each transfer is timed at the operator's",
+           "end from its connect to its last byte; get: the service sends, put: the operator sends. The Linux default",
+           f"window ({b['linux']['window'] // 1024} KiB) throughout. Measured {m['date_utc']} UTC with a load average"
+           f" of {m['load_average_at_start']:.1f} at the start.", "",
+           "```", "bench/tunnel/bench_tunnel.py --server build/host/bin/sublink-server \\",
+           "    --sublinkd build/host/bin/sublinkd \\",
+           "    --memory-bound build/host/bin/bench_tunnel_memory_bound --json build/bench/tunnel.json", "```", "",
+           "| path | direction | channel | plain TCP | channel / TCP | goal |", "|---|---|---:|---:|---:|---:|"]
+    for case, goal in (("loopback", g["loopback"]), ("relay", g["relay"])):
+        c = r[case]
+        where = "loopback" if case == "loopback" else f"{c['rtt_ms']} ms RTT, {c['rate_kbit'] / 1000:g} Mbit/s"
+        for d in ("get", "put"):
+            x = c[d]
+            out.append(f"| {where}, {c['bytes'] >> 20} MiB | {d} | {x['tunnel_bytes_per_s'] / 1e6:.2f} MB/s "
+                       f"| {x['peer_bytes_per_s'] / 1e6:.2f} MB/s | {pct(x['ratio'])} | at least {goal} |")
+    w = r["worst_link"]
+    out += ["", f"The seed's worst link, {w['rtt_ms']} ms RTT at {w['rate_kbit']} kbit/s, {w['bytes'] >> 10} KiB each way"
+            f" (goal: the channel's payload at least {g['worst_link']} of the link rate, which counts IP bytes):", "",
+            "| direction | channel / link rate | plain TCP / link rate |", "|---|---:|---:|"]
+    for d in ("get", "put"):
+        out.append(f"| {d} | {pct(w[d]['ratio'])} | {pct(w[d]['peer_ratio'])} |")
+    lo = r["loopback"]
+    out += ["", "Where the time goes on loopback: CPU seconds of the best run, "
+            + "; ".join(f"{d}: sublinkd {lo[d]['sublinkd_cpu_s']:.2f} s, sublink-server {lo[d]['server_cpu_s']:.2f} s"
+                        for d in ("get", "put"))
+            + f", for {lo['bytes'] >> 20} MiB. " + r.get("loopback_note", ""), ""]
+    mem = r["memory"]
+    per = (mem["rss_anon_stalled_kib"] - mem["rss_anon_idle_kib"]) / mem["channels"]
+    out += ["### Memory per open channel", "",
+            f"Measured: `sublinkd`'s anonymous resident memory went from {mem['rss_anon_idle_kib']} KiB to "
+            f"{mem['rss_anon_stalled_kib']} KiB with {mem['channels']} channels stalled both ways (the service and the",
+            f"operator read nothing, so each channel's receive window and send queue are full): {per:.0f} KiB per channel.",
+            "Stated (`TunnelService::memory_bound()`, the channel table's queues and slots, the service and its",
+            "per-channel records; sizes of the 64-bit host build, an upper bound of a 32-bit board's):", "",
+            "| configuration | window | send queue | per channel | constant | channels | bound |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for k, name in (("linux", "Linux default"), ("board", "board")):
+        x = b[k]
+        out.append(f"| {name} | {x['window']} B | {x['send_queue']} B | {x['per_channel_bytes']} B "
+                   f"| {x['constant_bytes']} B | {x['max_channels']} | {x['bound_bytes']} B |")
+    return out + [""]
+
+
 SECTIONS = {"link": link_section, "link_memory": link_memory_section, "link_cpu": link_cpu_section,
-            "server_links": server_links_section, "fleet_sim": fleet_sim_section, "storm_sim": storm_sim_section}
+            "server_links": server_links_section, "fleet_sim": fleet_sim_section, "storm_sim": storm_sim_section,
+            "tunnel": tunnel_section}
 
 
 def main(argv):

@@ -30,7 +30,7 @@ namespace sublink {
 /// `grace_alarm_interval_s`, `checkpoint_s`, `grace_checkpoint_s`, `violation_retry_s` (integer seconds
 /// 1..kMaxConfigSeconds), `stagger_ms` (0 allowed), `max_message_bytes`,
 /// `max_channels` (1..64, default 8), `tunnel_window_bytes` (512..4194304,
-/// default 65536), `tunnel_idle_s` (integer seconds 1..kMaxConfigSeconds,
+/// default 524288: 10 Mbit/s at 200 ms RTT), `tunnel_idle_s` (integer seconds 1..kMaxConfigSeconds,
 /// default 600), `ntp_wait_s` (0..kMaxNtpWaitSeconds, default 60), `ntp` (0..4 "host" or "host:port", port 123 by default,
 /// IPv6 literals in brackets; default ["pool.ntp.org"]: the NTP servers the
 /// platform sets its clock from, for diagnostics and firewall rules),

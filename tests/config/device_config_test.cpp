@@ -86,7 +86,7 @@ TEST(DeviceConfig, MinimalFileGetsProtocolDefaults) {
   EXPECT_EQ(c.checkpoint, 3600000);
   EXPECT_EQ(c.max_message_bytes, 65536u);
   EXPECT_EQ(c.max_channels, 8u);
-  EXPECT_EQ(c.tunnel_window_bytes, 65536u);
+  EXPECT_EQ(c.tunnel_window_bytes, 524288u) << "sized for 10 Mbit/s at 200 ms (bench/tunnel)";
   EXPECT_EQ(c.tunnel_idle, 600000);
   for (const char* m : {"status.get", "license.refresh", "audit.now", "events.get", "tunnels.list"}) {
     EXPECT_TRUE(c.allows(m)) << m;

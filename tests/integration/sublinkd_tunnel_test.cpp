@@ -132,7 +132,7 @@ TEST_F(SublinkdTunnelTest, PagesFetchedThroughTheLinkArriveWholeSeveralAtOnce) {
     EXPECT_EQ(r->json.at("status_line").str(), "HTTP/1.0 200 OK") << r->json.text();
     EXPECT_EQ(r->json.at("sha256").str(), blob_sha) << "channel " << ch;
     EXPECT_EQ(r->json.at("violations").size(), 0u) << r->json.text();
-    EXPECT_EQ(r->json.at("device_window").num(), 65536) << "the Linux default tunnel_window_bytes";
+    EXPECT_EQ(r->json.at("device_window").num(), 524288) << "the Linux default tunnel_window_bytes";
   }
   // Both ends of each channel are in the device's audit trail.
   EXPECT_TRUE(eventually(
