@@ -288,6 +288,34 @@ TEST_F(TunnelForwardTest, ADeviceThatGrantsNoMoreCreditStopsTheServerReadingTheO
   ::close(fd);
 }
 
+TEST_F(TunnelForwardTest, AnOperatorWhoResetsAStalledChannelEndsItAtOnce) {
+  // The device grants no more credit, so the server no longer reads the
+  // operator and has nothing to write to it: the operator's reset must
+  // still end the channel (RST to the device, the record closed), not leave
+  // it open until the device's idle timeout.
+  EchoService echo;
+  link({"echo=127.0.0.1:" + std::to_string(echo.port())}, 65536, 8, {"--no-credit"});
+  const int local = forward("echo");
+  const int fd = connect_loopback(local, 2000);
+  ASSERT_GE(fd, 0);
+  std::vector<uint8_t> block(64 * 1024, 0x5a);
+  for (int i = 0; i < 1600; ++i) {
+    if (::send(fd, block.data(), block.size(), MSG_NOSIGNAL) <= 0) break;  // the server stopped reading
+  }
+  const linger reset_on_close{1, 0};
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset_on_close, sizeof reset_on_close), 0);
+  ::close(fd);
+  const std::vector<TunnelRecord> rows = closed_records(1);
+  ASSERT_EQ(rows.size(), 1u) << logs();
+  ASSERT_TRUE(rows[0].closed.has_value()) << "the channel is still open\n" << logs();
+  EXPECT_EQ(rows[0].reason, "local_reset");
+  EXPECT_EQ(Json::parse(admin("tunnels --json").out).at("channels").size(), 0u);
+  EXPECT_TRUE(eventually([&] { return device_->log().find("rst-received 1 local_reset") != std::string::npos; },
+                         5000))
+      << logs();
+  expect_no_violation();
+}
+
 TEST_F(TunnelForwardTest, ARealSshLoginRunsACommandThroughTheForward) {
   const int ssh_port = free_port();
   TestSshd sshd(tmp_, ssh_port);

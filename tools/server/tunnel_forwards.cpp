@@ -167,6 +167,16 @@ void TunnelForwards::on_ready(Millis now) {
       continue;
     }
     if (streams_.count(tag) == 0) continue;  // closed earlier in this wake
+    if (events[i].events & EPOLLERR) {
+      // The operator's connection was reset: nothing more goes either way.
+      // Ended here, as neither a read nor a write may be pending (a stalled
+      // channel) to find the error.
+      Stream& s = streams_.at(tag);
+      DeviceConnection* link = s.link;
+      s.tunnel->mux().reset(s.slot, TunnelReset::local_reset);  // forgets the stream
+      loop_.serviced(*link, now);
+      continue;
+    }
     if (events[i].events & EPOLLOUT) write_operator(tag, false, now);
     if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_operator(tag, now);
   }
