@@ -193,7 +193,7 @@ def rss_kib(pid):
     return int(fields["VmRSS"]), int(fields["RssAnon"])
 
 
-def settled_rss(pid, quiet_s=1.0, timeout_s=20.0):
+def settled_rss(pid, quiet_s=0.5, timeout_s=20.0):
     """RssAnon once it has not changed for quiet_s."""
     end = time.monotonic() + timeout_s
     last, since = None, time.monotonic()
@@ -220,14 +220,20 @@ def stalled_channels(net, device, channels):
             s.sendall(b"hold\n")
             s.setblocking(False)
             socks.append(s)
-        end = time.monotonic() + 3
-        while time.monotonic() < end:  # fill every buffer on the way to the device's
+        # Every buffer on the way to the device's filled: until no socket
+        # took a byte for a second.
+        end = time.monotonic() + 30
+        last_sent = time.monotonic()
+        while time.monotonic() - last_sent < 1.0:
+            if time.monotonic() > end:
+                raise RuntimeError("the stalled channels never stopped taking bytes")
             for s in socks:
                 try:
                     s.send(BLOCK[:65536])
+                    last_sent = time.monotonic()
                 except BlockingIOError:
                     pass
-            time.sleep(0.01)
+            time.sleep(0.005)
         after = settled_rss(device.process.pid)
     finally:
         for s in socks:
@@ -300,9 +306,9 @@ def main():
     if os.geteuid() != 0 or not os.path.exists("/dev/net/tun"):
         print("bench_tunnel: needs root and /dev/net/tun (network namespaces and the emulated wire)")
         return 77
-    loop_bytes, loop_runs = (32 << 20, 1) if args.short else (512 << 20, 3)
-    relay_bytes, relay_runs = (2 << 20, 1) if args.short else (16 << 20, 2)
-    worst_bytes = (24 << 10) if args.short else (320 << 10)
+    loop_bytes, loop_runs = (8 << 20, 1) if args.short else (512 << 20, 3)
+    relay_bytes, relay_runs = (1 << 20, 1) if args.short else (16 << 20, 2)
+    worst_bytes = (8 << 10) if args.short else (320 << 10)
 
     bound = json.loads(subprocess.run([args.memory_bound, "--board-window", str(args.board_window)],
                                       check=True, capture_output=True, text=True).stdout)

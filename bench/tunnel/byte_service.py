@@ -4,7 +4,7 @@ its plain TCP peer: one TCP port, every connection starts with one line.
 
   get N\\n   the service sends N bytes, then closes
   put N\\n   the service reads N bytes, answers "ok N\\n", then closes
-  hold\\n    the service writes until its socket is full and never reads
+  hold\\n    the service writes whenever its socket has room and never reads
             (a stalled service: what the agent then holds is measured)
 
   byte_service.py PORT      (listens on 0.0.0.0:PORT, prints "ready")
@@ -48,13 +48,8 @@ def serve(conn):
                 got += n
             conn.sendall(f"ok {got}\n".encode())
         elif words[0] == "hold":
-            conn.setblocking(False)
-            try:
-                while True:
-                    conn.send(BLOCK)
-            except BlockingIOError:
-                pass
-            threading.Event().wait()  # never reads; the process's end closes it
+            while True:  # blocks while the socket is full; never reads
+                conn.sendall(BLOCK)
 
 
 def main():

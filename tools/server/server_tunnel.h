@@ -51,9 +51,12 @@ class ServerTunnelObserver {
 struct ServerTunnelLimits {
   /// Channels one link may carry at once (1..1024).
   uint16_t max_channels = 32;
-  /// The window the server grants the device per channel: 256 KiB keeps a
-  /// 200 ms RTT path at 1.3 MB/s while bounding what a slow operator costs.
-  uint32_t window = 256 * 1024;
+  /// The window the server grants the device per channel, sized like the
+  /// device's default (tunnel_window_bytes): the bandwidth-delay product of
+  /// 10 Mbit/s at 200 ms RTT (250 kB), doubled as credit is renewed once half
+  /// the window is free (bench/tunnel). What a slow operator costs is bounded
+  /// by it.
+  uint32_t window = 512 * 1024;
   /// The operator's bytes queued per channel before its socket is not read.
   uint32_t send_queue = 64 * 1024;
   /// The device resets idle channels itself (tunnel_idle_s); 0: the server
