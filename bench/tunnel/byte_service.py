@@ -27,29 +27,38 @@ def read_line(conn):
 
 
 def serve(conn):
-    with conn:
-        words = read_line(conn)
-        if not words:
-            return
-        if words[0] == "get":
-            left = int(words[1])
-            while left > 0:
-                n = min(left, len(BLOCK))
-                conn.sendall(BLOCK[:n])
-                left -= n
-        elif words[0] == "put":
-            want = int(words[1])
-            got = 0
-            buf = bytearray(1 << 20)
-            while got < want:
-                n = conn.recv_into(buf)
-                if n == 0:
-                    break
-                got += n
-            conn.sendall(f"ok {got}\n".encode())
-        elif words[0] == "hold":
-            while True:  # blocks while the socket is full; never reads
-                conn.sendall(BLOCK)
+    try:
+        answer(conn)
+    except ConnectionError:
+        pass  # the channel was reset (hold ends so): the peer went
+    finally:
+        conn.close()
+
+
+def answer(conn):
+    """Serves one connection's request (see the module's text)."""
+    words = read_line(conn)
+    if not words:
+        return
+    if words[0] == "get":
+        left = int(words[1])
+        while left > 0:
+            n = min(left, len(BLOCK))
+            conn.sendall(BLOCK[:n])
+            left -= n
+    elif words[0] == "put":
+        want = int(words[1])
+        got = 0
+        buf = bytearray(1 << 20)
+        while got < want:
+            n = conn.recv_into(buf)
+            if n == 0:
+                break
+            got += n
+        conn.sendall(f"ok {got}\n".encode())
+    elif words[0] == "hold":
+        while True:  # blocks while the socket is full; never reads
+            conn.sendall(BLOCK)
 
 
 def main():
