@@ -177,16 +177,16 @@ def measured(r):
 
 
 def tunnel_section(r):
-    m = r["machine"]
     b = r["bound"]
     g = r["goals"]
     out = ["## Tunnels (`bench/tunnel/bench_tunnel.py`)", "",
            "One tunnel channel through the real programs, `sublink-server admin forward` and `sublinkd`, to a local",
            "byte service behind the agent, against a plain TCP copy of the same bytes over the same path (one TCP",
            "connection, through the same emulated wire for the relay cases). Each transfer is timed at the operator's",
-           "end from its connect to its last byte; get: the service sends, put: the operator sends. The Linux default",
-           f"window ({b['linux']['window'] // 1024} KiB) throughout. Measured {m['date_utc']} UTC with a load average"
-           f" of {m['load_average_at_start']:.1f} at the start.", "",
+           "end from its connect to its last byte; get: the service sends, put: the operator sends. The channel",
+           "rides the link's TCP connection, already open and past its slow start, where the peer's connection",
+           "starts cold: so at 200 ms the channel can pass the peer. The Linux default",
+           f"window ({b['linux']['window'] // 1024} KiB) throughout.", "",
            "```", "bench/tunnel/bench_tunnel.py --server build/host/bin/sublink-server \\",
            "    --sublinkd build/host/bin/sublinkd \\",
            "    --memory-bound build/host/bin/bench_tunnel_memory_bound --json build/bench/tunnel.json", "```", "",
@@ -205,6 +205,8 @@ def tunnel_section(r):
     for d in ("get", "put"):
         out.append(f"| {d} | {pct(w[d]['ratio'])} | {pct(w[d]['peer_ratio'])} |")
     lo = r["loopback"]
+    busy = max(max(lo[d]["sublinkd_cpu_s"], lo[d]["server_cpu_s"]) * lo[d]["tunnel_bytes_per_s"] / lo["bytes"]
+               for d in ("get", "put"))
     out += ["", "Where the time goes on loopback (CPU seconds of the best run, for "
             f"{lo['bytes'] >> 20} MiB: "
             + "; ".join(f"{d} sublinkd {lo[d]['sublinkd_cpu_s']:.2f} s, sublink-server {lo[d]['server_cpu_s']:.2f} s"
@@ -214,18 +216,22 @@ def tunnel_section(r):
             "`mbedtls_aesni_crypt_ecb`, `gcm_mult`, `mbedtls_gcm_update`: GHASH one 16-byte block at a time), 25% in",
             "the kernel's loopback TCP (TLS records are 2 KiB from the device and 4 KiB from the server, the size of",
             "their ciphertext queues, each one `send` and one `recv`), 9% in the WebSocket masking (a byte at a",
-            "time, both ends) and under 1% in the tunnel table. Both programs are busy about half the time: four",
-            "processes (the operator, the server, the agent, the service) take turns on two cores. So the loopback",
-            "goal is out of reach with this TLS: a faster GHASH or larger records on Linux would move it, the",
-            "tunnel code would not.", ""]
+            "time, both ends) and under 1% in the tunnel table. In this run each program was busy at most "
+            f"{busy:.0%} of",
+            "the transfer's time: four processes (the operator, the server, the agent, the service) take turns on",
+            "the machine's cores with whatever else runs. So the loopback goal is out of reach with this TLS: a",
+            "faster GHASH or larger records on Linux would move it, the tunnel code would not.", ""]
     mem = r["memory"]
     per = (mem["rss_anon_stalled_kib"] - mem["rss_anon_idle_kib"]) / mem["channels"]
     out += ["### Memory per open channel", "",
             f"Measured: `sublinkd`'s anonymous resident memory went from {mem['rss_anon_idle_kib']} KiB to "
             f"{mem['rss_anon_stalled_kib']} KiB with {mem['channels']} channels stalled both ways (the service and the",
             f"operator read nothing, so each channel's receive window and send queue are full): {per:.0f} KiB per channel.",
-            "Stated (`TunnelService::memory_bound()`, the channel table's queues and slots, the service and its",
-            "per-channel records; sizes of the 64-bit host build, an upper bound of a 32-bit board's):", "",
+            "The page-sized pieces the queues are resident in, and what else the agent did meanwhile (the channels'",
+            "events), count too. Stated (`TunnelService::memory_bound()`: the channel table's queues and slots, the",
+            "service and its per-channel records), from the host build: for the board an upper bound, as its 32-bit",
+            "records are smaller and its send queue holds one lwIP read, not a 16 KiB socket read (the board's own",
+            "figure is in its footprint report):", "",
             "| configuration | window | send queue | per channel | constant | channels | bound |",
             "|---|---:|---:|---:|---:|---:|---:|"]
     for k, name in (("linux", "Linux default"), ("board", "board")):

@@ -299,7 +299,7 @@ def main():
     parser.add_argument("--server", required=True)
     parser.add_argument("--sublinkd", required=True)
     parser.add_argument("--memory-bound", required=True, help="bench_tunnel_memory_bound")
-    parser.add_argument("--board-window", type=int, default=4096, help="the board's tunnel window")
+    parser.add_argument("--board-window", type=int, default=2048, help="the board's tunnel window")
     parser.add_argument("--json", help="write the result here")
     parser.add_argument("--short", action="store_true", help="fewer bytes, one run each (ctest)")
     args = parser.parse_args()

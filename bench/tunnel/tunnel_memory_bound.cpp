@@ -5,8 +5,10 @@
 //
 //   bench_tunnel_memory_bound [--board-window BYTES] [--board-channels N]
 //
-// Sizes are this build's (64-bit on the host): a 32-bit board's records are
-// no larger, so the board's figure is an upper bound.
+// Sizes are this build's (64-bit on the host) and each channel's send queue
+// holds one host socket read (16 KiB) beside a frame: a 32-bit board with
+// lwIP's smaller reads needs less, so the board's figure is an upper bound
+// (the board's own is in its footprint report).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,8 +51,8 @@ unsigned long number(const char* flag, const char* text, unsigned long lo, unsig
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The board's window: small, as the issue asks of an MCU (2-4 KiB).
-  unsigned long board_window = 4096;
+  // The mps2-an385 board's tunnels: a 2 KiB window on 2 channels.
+  unsigned long board_window = 2048;
   unsigned long board_channels = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--board-window") == 0) {
