@@ -45,6 +45,23 @@ class TunnelForwardTest : public ::testing::Test {
   std::string logs() const {
     return "--- server:\n" + (server_ ? server_->log() : "") + "\n--- device:\n" + (device_ ? device_->log() : "");
   }
+  /// A device (--no-credit) whose service takes nothing more after the
+  /// first window, and an operator connection to it through a forward
+  /// that sent until the server stopped reading it (up to 100 MB; `sent`
+  /// gets the bytes). Its descriptor, or -1 (a test failure) when no
+  /// connection was made.
+  int stalled_operator(const EchoService& echo, uint64_t& sent) {
+    link({"echo=127.0.0.1:" + std::to_string(echo.port())}, 65536, 8, {"--no-credit"});
+    const int fd = connect_loopback(forward("echo"), 2000);
+    EXPECT_GE(fd, 0) << logs();
+    std::vector<uint8_t> block(64 * 1024, 0x5a);
+    for (int i = 0; fd >= 0 && i < 1600; ++i) {
+      const ssize_t n = ::send(fd, block.data(), block.size(), MSG_NOSIGNAL);
+      if (n <= 0) break;  // the send timeout: the server stopped reading
+      sent += static_cast<uint64_t>(n);
+    }
+    return fd;
+  }
   void expect_no_violation() {
     EXPECT_EQ(device_->log().find("VIOLATION"), std::string::npos) << logs();
   }
@@ -269,17 +286,9 @@ TEST_F(TunnelForwardTest, ADeviceThatGrantsNoMoreCreditStopsTheServerReadingTheO
   // server must hold at most its send queue, never read the operator's
   // bytes without bound.
   EchoService echo;
-  link({"echo=127.0.0.1:" + std::to_string(echo.port())}, 65536, 8, {"--no-credit"});
-  const int local = forward("echo");
-  const int fd = connect_loopback(local, 2000);
-  ASSERT_GE(fd, 0);
-  std::vector<uint8_t> block(64 * 1024, 0x5a);
   uint64_t sent = 0;
-  for (int i = 0; i < 1600; ++i) {  // up to 100 MB
-    const ssize_t n = ::send(fd, block.data(), block.size(), MSG_NOSIGNAL);
-    if (n <= 0) break;  // the send timeout: the server stopped reading
-    sent += static_cast<uint64_t>(n);
-  }
+  const int fd = stalled_operator(echo, sent);
+  ASSERT_GE(fd, 0);
   EXPECT_LT(sent, 32ull << 20) << "the operator was stopped, the bytes were not buffered\n" << logs();
   const Json j = Json::parse(admin("tunnels --json").out);
   ASSERT_EQ(j.at("channels").size(), 1u);
@@ -294,14 +303,9 @@ TEST_F(TunnelForwardTest, AnOperatorWhoResetsAStalledChannelEndsItAtOnce) {
   // still end the channel (RST to the device, the record closed), not leave
   // it open until the device's idle timeout.
   EchoService echo;
-  link({"echo=127.0.0.1:" + std::to_string(echo.port())}, 65536, 8, {"--no-credit"});
-  const int local = forward("echo");
-  const int fd = connect_loopback(local, 2000);
+  uint64_t sent = 0;
+  const int fd = stalled_operator(echo, sent);
   ASSERT_GE(fd, 0);
-  std::vector<uint8_t> block(64 * 1024, 0x5a);
-  for (int i = 0; i < 1600; ++i) {
-    if (::send(fd, block.data(), block.size(), MSG_NOSIGNAL) <= 0) break;  // the server stopped reading
-  }
   const linger reset_on_close{1, 0};
   ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset_on_close, sizeof reset_on_close), 0);
   ::close(fd);
