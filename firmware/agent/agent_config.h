@@ -8,11 +8,14 @@
 #include <span>
 #include <string_view>
 
+#include "firmware/agent/tunnel_handler.h"
 #include "firmware/config/device_config.h"
 #include "firmware/grace/grace_config.h"
 #include "firmware/protocol/device_messages.h"
 #include "hal/clock.h"
 #include "hal/log_sink.h"
+#include "net/link/socket_driver.h"
+#include "net/tunnel/tunnel_frame.h"
 
 namespace sublink {
 
@@ -34,6 +37,17 @@ struct TunnelSettings {
   uint32_t window = 65536;
   Millis idle_ms = 600 * kSecondMs;
   Millis connect_timeout_ms = 5 * kSecondMs;
+  /// Services inside the image (a board's status page): an OPEN for one
+  /// of these names goes to its handler; the names are looked up before
+  /// `services`. Empty on Linux.
+  std::span<const TunnelHandlerEntry> handlers;
+  /// The most bytes one local socket read brings (the socket backend's
+  /// limit: kSocketMaxReceive, lwIP's receive window on a board): each
+  /// channel's send queue holds that much beside a DATA frame (1..2^24).
+  uint32_t local_read_bytes = kSocketMaxReceive;
+  /// The largest tunnel frame the link sends (its send limit per binary
+  /// message; kTunnelHeaderBytes + 512 .. kTunnelMaxFrameBytes).
+  uint32_t max_frame_bytes = kTunnelMaxFrameBytes;
 };
 
 struct AgentConfig {

@@ -35,7 +35,7 @@ TunnelMuxLimits tunnel_mux_limits(const TunnelSettings& settings) {
   l.window = settings.window;
   // A whole DATA frame waiting for credit, and room for one more socket
   // read beside it before the socket stops receiving.
-  l.send_queue = static_cast<uint32_t>(std::min<size_t>(settings.window, kTunnelMaxData) + kSocketMaxReceive);
+  l.send_queue = static_cast<uint32_t>(std::min<size_t>(settings.window, kTunnelMaxData) + settings.local_read_bytes);
   l.idle_ms = settings.idle_ms;
   return l;
 }
@@ -82,7 +82,8 @@ void TunnelService::step(Millis now) {
     if (waiting && l.deadline <= now) mux_.reset(static_cast<TunnelSlot>(i), TunnelReset::connect_timeout);
   }
   for (size_t i = 0; i < limits_.max_channels; ++i) {
-    if (locals_[i].phase == Local::Phase::open) to_local(static_cast<TunnelSlot>(i));
+    const Local::Phase phase = locals_[i].phase;
+    if (phase == Local::Phase::open || phase == Local::Phase::handler) to_local(static_cast<TunnelSlot>(i));
   }
   write_frames();
   resume_reading();
@@ -107,7 +108,8 @@ void TunnelService::write_frames() {
       // less than one frame, so what the agent writes next waits behind
       // one DATA frame at most.
       if (!mux_.control_due() && link_.output_queued() >= kTunnelMaxFrameBytes) return;
-      frame_length_ = mux_.next_frame(frame_);
+      // Within the link's send limit per message (4 KiB on a board).
+      frame_length_ = mux_.next_frame({frame_.data(), std::clamp<size_t>(settings_.max_frame_bytes, kTunnelMaxControlFrame, frame_.size())});
       if (frame_length_ == 0) return;
     }
     if (!link_.send_binary({frame_.data(), frame_length_}).ok()) return;  // kept for the next step
@@ -136,6 +138,7 @@ void TunnelService::on_tunnel_open(TunnelSlot slot, const TunnelFrame& open) {
     log_.write(LogLevel::warning, "tunnel refused: the link is not accepted yet", open.service);
     return mux_.reset(slot, TunnelReset::not_allowed);
   }
+  if (open_handler(slot, open)) return;
   const auto& services = settings_.services;
   auto it = std::find_if(services.begin(), services.end(),
                          [&](const ServiceEndpoint& s) { return s.name.view() == open.service; });
@@ -179,12 +182,14 @@ void TunnelService::on_tunnel_closed(TunnelSlot slot, const TunnelClosed& closed
 }
 
 void TunnelService::release_local(Local& l) {
+  if (l.handler != nullptr) l.handler->close(static_cast<TunnelSlot>(&l - locals_.get()));
   if (l.resolve != 0) driver_.cancel_resolve(l.resolve);
   if (l.socket != 0) driver_.close(l.socket);
   l = Local{};
 }
 
 std::string_view TunnelService::service_name(const Local& l) const {
+  if (l.handler != nullptr) return settings_.handlers[l.service].name;
   return l.service < settings_.services.size() ? settings_.services[l.service].name.view() : std::string_view();
 }
 
@@ -192,6 +197,7 @@ std::string_view TunnelService::service_name(const Local& l) const {
 // follows from the table's consume().
 void TunnelService::to_local(TunnelSlot slot) {
   Local& l = locals_[slot];
+  if (l.phase == Local::Phase::handler) return to_handler(slot);
   while (l.phase == Local::Phase::open) {
     std::span<const uint8_t> bytes = mux_.readable(slot);
     if (bytes.empty()) break;
@@ -212,10 +218,66 @@ void TunnelService::resume_reading() {
   for (size_t i = 0; i < limits_.max_channels; ++i) {
     Local& l = locals_[i];
     if (l.phase == Local::Phase::open && !l.receiving &&
-        mux_.send_room(static_cast<TunnelSlot>(i)) >= kSocketMaxReceive) {
+        mux_.send_room(static_cast<TunnelSlot>(i)) >= settings_.local_read_bytes) {
       l.receiving = true;
       driver_.set_receiving(l.socket, true);
     }
+  }
+}
+
+// ---- Services inside the image ---------------------------------------------------
+
+namespace {
+
+// A handler's channel end: its send queue, FIN after it.
+class HandlerReply final : public TunnelReply {
+ public:
+  HandlerReply(TunnelMux& mux, TunnelSlot slot) : mux_(mux), slot_(slot) {}
+  size_t room() const override { return mux_.send_room(slot_); }
+  size_t write(std::span<const uint8_t> bytes) override { return mux_.write(slot_, bytes); }
+  void finish() override { mux_.finish(slot_); }
+
+ private:
+  TunnelMux& mux_;
+  TunnelSlot slot_;
+};
+
+}  // namespace
+
+bool TunnelService::open_handler(TunnelSlot slot, const TunnelFrame& open) {
+  const auto& handlers = settings_.handlers;
+  auto it = std::find_if(handlers.begin(), handlers.end(),
+                         [&](const TunnelHandlerEntry& h) { return h.name == open.service; });
+  if (it == handlers.end() || it->handler == nullptr) return false;
+  if (!it->handler->open(slot, now_)) {
+    log_.write(LogLevel::warning, "tunnel refused: the service has no session free", open.service);
+    mux_.reset(slot, TunnelReset::no_memory);
+    return true;
+  }
+  Local& l = locals_[slot];
+  l = Local{};
+  l.phase = Local::Phase::handler;
+  l.handler = it->handler;
+  l.service = static_cast<uint8_t>(it - handlers.begin());
+  l.op_length = static_cast<uint8_t>(std::min(open.text.size(), kMaxOperator));
+  std::copy_n(open.text.data(), l.op_length, l.op.data());
+  report_opened(slot, l);
+  mux_.accept(slot);  // OPEN_OK; the early data is readable
+  to_handler(slot);
+  return true;
+}
+
+// Received bytes to the handler as far as it takes them, and room to
+// answer in. consume() may end the channel (FIN both ways), which frees
+// the slot and the handler's session.
+void TunnelService::to_handler(TunnelSlot slot) {
+  HandlerReply reply(mux_, slot);
+  while (locals_[slot].phase == Local::Phase::handler) {
+    const std::span<const uint8_t> bytes = mux_.readable(slot);
+    const bool finished = bytes.empty() && mux_.peer_finished(slot);
+    const size_t taken = locals_[slot].handler->on_input(slot, bytes, finished, reply);
+    if (taken == 0) return;
+    mux_.consume(slot, std::min(taken, bytes.size()));
   }
 }
 
@@ -254,6 +316,12 @@ void TunnelService::on_connected(SocketId id) {
   Local* l = by_socket(id, slot);
   if (l == nullptr) return;
   l->phase = Local::Phase::open;
+  report_opened(slot, *l);
+  mux_.accept(slot);  // OPEN_OK goes out; the early data is readable
+}
+
+void TunnelService::report_opened(TunnelSlot slot, Local& local) {
+  Local* l = &local;
   l->opened_ms = now_;
   l->opened_event = true;
   EventPayload p;
@@ -272,7 +340,6 @@ void TunnelService::on_connected(SocketId id) {
   }
   p.set_text({text.data(), n});
   events_.push(EventKind::tunnel_opened, Severity::info, p);
-  mux_.accept(slot);  // OPEN_OK goes out; the early data is readable
 }
 
 void TunnelService::on_received(SocketId id, std::span<const uint8_t> bytes) {
@@ -281,11 +348,11 @@ void TunnelService::on_received(SocketId id, std::span<const uint8_t> bytes) {
   if (l == nullptr) return;
   if (mux_.write(slot, bytes) < bytes.size()) {
     // The socket stopped receiving while a whole read still fitted, so a
-    // backend gave more than kSocketMaxReceive: the channel cannot hold it.
+    // backend gave more than local_read_bytes: the channel cannot hold it.
     log_.write(LogLevel::warning, "tunnel: the local service sent more than the channel holds", service_name(*l));
     return mux_.reset(slot, TunnelReset::no_memory);
   }
-  if (l->receiving && mux_.send_room(slot) < kSocketMaxReceive) {
+  if (l->receiving && mux_.send_room(slot) < settings_.local_read_bytes) {
     l->receiving = false;
     driver_.set_receiving(id, false);
   }

@@ -116,9 +116,11 @@ class TunnelService final : public AgentTunnels, private TunnelMuxListener, priv
 
  private:
   struct Local {
-    enum class Phase : uint8_t { none, resolving, connecting, open, local_closed };
+    // handler: served inside the image (settings.handlers[service]).
+    enum class Phase : uint8_t { none, resolving, connecting, open, local_closed, handler };
     Phase phase = Phase::none;
-    uint8_t service = 0;  // index into settings.services
+    uint8_t service = 0;  // index into settings.services (settings.handlers with a handler)
+    TunnelHandler* handler = nullptr;
     bool receiving = true;
     bool shut_sent = false;
     bool opened_event = false;
@@ -144,6 +146,11 @@ class TunnelService final : public AgentTunnels, private TunnelMuxListener, priv
 
   Local* by_socket(SocketId id, TunnelSlot& slot);
   void to_local(TunnelSlot slot);
+  // An OPEN for a service inside the image: true when the name is one
+  // (the channel is then accepted or refused).
+  bool open_handler(TunnelSlot slot, const TunnelFrame& open);
+  void to_handler(TunnelSlot slot);
+  void report_opened(TunnelSlot slot, Local& l);
   void resume_reading();
   void write_frames();
   void release_local(Local& l);
