@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "boards/mps2-an385/board_exit.h"
+#include "boards/mps2-an385/board_tunnels.h"
 #include "boards/mps2-an385/console.h"
 #include "firmware/json/json_document.h"
 #include "firmware/json/json_reader.h"
@@ -30,8 +31,12 @@ AgentLoop::AgentLoop(const AgentParts& p)
       sockets_(p.sockets),
       runner_(this),
       link_(p.settings.link, p.tls, p.sockets, p.random, runner_),
-      agent_(p.settings.agent, link_, p.storage, p.mono, p.wall, p.license_key, p.random) {
+      agent_(p.settings.agent, link_, p.storage, p.mono, p.wall, p.license_key, p.random),
+      status_page_(*this, p.settings.agent.system_id),
+      handlers_{{{kStatusService, &status_page_}}} {
   runner_.attach(agent_, link_);
+  p.settings.agent.tunnels.handlers = handlers_;
+  agent_.enable_tunnels(p.sockets, link_);
 }
 
 Status AgentLoop::boot(Millis now) {

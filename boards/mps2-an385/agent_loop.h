@@ -9,8 +9,13 @@
 // It is also the board's own LinkListener: the AgentRunner hands it every
 // link report (and the agent too), and it prints the milestones a test
 // harness follows (README.md).
+//
+// It gives the agent its tunnels (board_tunnels.h) with one service inside
+// the image: the status page (firmware/agent/status_page.h) as "status".
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -19,6 +24,7 @@
 #include "firmware/agent/agent.h"
 #include "firmware/agent/agent_runner.h"
 #include "firmware/agent/device_settings.h"
+#include "firmware/agent/status_page.h"
 #include "net/link/link.h"
 #include "net/lwip/lwip_network.h"
 #include "net/lwip/sntp_wall_clock.h"
@@ -38,10 +44,15 @@ struct AgentParts {
   LwipNetwork& sockets;
 };
 
-class AgentLoop final : public LinkListener {
+class AgentLoop final : public LinkListener, private StatusSource {
  public:
-  /// Everything in `parts` must outlive the loop.
+  /// Everything in `parts` must outlive the loop. Enables the agent's
+  /// tunnels with the status page among the services (`parts.settings`
+  /// already shaped by configure_board_tunnels).
   explicit AgentLoop(const AgentParts& parts);
+
+  /// The status page's static size (the tunnels' memory beside the heap).
+  static constexpr size_t status_page_bytes() { return sizeof(StatusPage); }
 
   /// Restores the agent's records (Agent::boot).
   Status boot(Millis now);
@@ -70,6 +81,8 @@ class AgentLoop final : public LinkListener {
 
  private:
   static void on_state(void* self, LicenseState state);
+  // StatusSource: what the status page shows.
+  AgentStatus snapshot() const override { return agent_.snapshot(); }
 
   const BoardConfig& board_;
   BoardNetwork& network_;
@@ -77,6 +90,8 @@ class AgentLoop final : public LinkListener {
   AgentRunner runner_;  // the link reports here: to this loop, then the agent
   Link link_;
   Agent agent_;
+  StatusPage status_page_;
+  std::array<TunnelHandlerEntry, 1> handlers_;
   Millis boot_time_ = 0;
   bool link_started_ = false;
   bool licensed_ = false;

@@ -9,6 +9,7 @@
 #include "boards/mps2-an385/board_config.h"
 #include "boards/mps2-an385/board_exit.h"
 #include "boards/mps2-an385/board_network.h"
+#include "boards/mps2-an385/board_tunnels.h"
 #include "boards/mps2-an385/cmsdk_uart.h"
 #include "boards/mps2-an385/console.h"
 #include "boards/mps2-an385/heap_monitor.h"
@@ -209,6 +210,10 @@ int main() {
   g_settings.link.user_agent = "sublink/" SUBLINK_VERSION;
   g_settings.link.max_parallel_attempts = kParallelAttempts;
   g_settings.link.max_send_message_bytes = Agent::kOutputBytes;
+  {
+    std::string_view problem;
+    if (!configure_board_tunnels(g_device, g_settings, problem)) config_failure(problem);
+  }
 
   if (!g_network.start(g_board, wall)) board_exit(kExitConfig, "no network interface");
   g_loop.emplace(AgentParts{g_board, g_settings, *g_tls, entropy, storage, clock, wall, g_license_key, g_network,
@@ -223,6 +228,15 @@ int main() {
       .add(" bytes, stack ")
       .add_uint(stack_size_bytes())
       .emit();
+  {
+    const TunnelSettings& tunnels = g_settings.agent.tunnels;
+    ConsoleLine line;
+    line.add("tunnels: ").add_uint(tunnels.max_channels).add(" channels, window ").add_uint(tunnels.window);
+    line.add(", services");
+    for (std::string_view name : g_settings.agent.service_names) line.add(" ").add(name);
+    line.emit();
+  }
+  ConsoleLine().add("tunnel_memory ").add_uint(board_tunnel_memory(g_settings, AgentLoop::status_page_bytes())).emit();
 
   for (;;) {
     const Millis now = clock.now_ms();
