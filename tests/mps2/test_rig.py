@@ -8,7 +8,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mps2rig import board, plan, relay, services, steps  # noqa: E402
+from mps2rig import board, plan, relay, services, status_page, steps  # noqa: E402
 from mps2rig.console import Console, StepFailed  # noqa: E402
 
 NOW_MS = 1_800_000_000_000
@@ -178,6 +178,44 @@ class StaysOnTheTestNetwork(unittest.TestCase):
         for line in conf.splitlines():
             if line.startswith(("pidfile", "driftfile")):
                 self.assertTrue(line.split()[1].startswith(tmp), line)
+
+
+def http_answer(status, body, length=None):
+    head = "HTTP/1.0 %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n" % (
+        status, len(body) if length is None else length)
+    return head + body
+
+
+PAGE = ("sublink status of MPS2-0001\nstate: licensed\n"
+        "license: L-1, expires 1796000000000 (UTC ms), features seats=4 trunks=1\n"
+        "grace: elapsed 0 s, remaining 2592000 s, alarm off\nlink: up, port 443\nlast_failure: none\n")
+
+
+class StatusPageJudgement(unittest.TestCase):
+    def judge(self, response):
+        return status_page.page_problem(response, board.SYSTEM_ID, board.FEATURES)
+
+    def test_the_boards_page_passes(self):
+        self.assertIsNone(self.judge(http_answer("200 OK", PAGE)))
+
+    def test_a_page_cut_short_fails_by_its_content_length(self):
+        self.assertIn("Content-Length", self.judge(http_answer("200 OK", PAGE[:-30], len(PAGE))))
+
+    def test_a_page_without_its_last_line_fails(self):
+        cut = PAGE[:PAGE.index("last_failure")]
+        self.assertIn("last line", self.judge(http_answer("200 OK", cut)))
+
+    def test_the_page_must_name_the_real_state_and_every_entitled_feature(self):
+        self.assertIn("state: licensed", self.judge(http_answer("200 OK", PAGE.replace("licensed", "grace"))))
+        self.assertIn("entitled", self.judge(http_answer("200 OK", PAGE.replace(" trunks=1", ""))))
+        self.assertIn("entitled", self.judge(http_answer("200 OK", PAGE.replace("seats=4", "seats=5"))))
+        self.assertIn("link: up", self.judge(http_answer("200 OK", PAGE.replace("link: up", "link: down"))))
+
+    def test_an_error_answer_is_judged_by_its_status_line(self):
+        answer = http_answer("405 Method Not Allowed", "method not allowed\n")
+        self.assertIsNone(status_page.answer_problem(answer, "405 Method Not Allowed")[0])
+        self.assertIn("expected", status_page.answer_problem(answer, "404 Not Found")[0])
+        self.assertIn("no end", status_page.answer_problem(answer.replace("\r\n", "\n"), "405 Method Not Allowed")[0])
 
 
 if __name__ == "__main__":

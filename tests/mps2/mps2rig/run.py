@@ -1,5 +1,6 @@
 """One run of the network test: set up the network and servers, start the
-board, follow its console through link, license, heartbeat, server stop and
+board, follow its console through link, license and heartbeat, fetch its
+status page through the server (status_page.py), then server stop and
 grace, and take everything down again whatever happened."""
 import os
 import shutil
@@ -9,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Optional
 
-from . import board, netns, pki, plan, services, steps
+from . import board, netns, pki, plan, services, status_page, steps
 from .children import Children
 from .console import Console, StepFailed
 
@@ -104,6 +105,10 @@ class Run:
         grace = steps.grace_phase(self.o.scale)
         console.wait(link, known=grace)
         self.say("ok: %s" % ", ".join("%s (%.1f s)" % (m.name, console.seen[m.name][1]) for m in link))
+        if self.o.image:  # the stand-in board serves no tunnels
+            wrap = self.ns.exec_argv if self.ns else (lambda argv: argv)
+            self.say("ok: status page: " + status_page.check(self.o.server, db, board.SYSTEM_ID, board.FEATURES, wrap,
+                                                             15 * self.o.scale))
 
         status = self.children.stop("server")
         if status != 0:
