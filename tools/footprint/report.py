@@ -13,7 +13,8 @@ GOAL_AGENT_FLASH = 24 * KB
 GOAL_IMAGE_FLASH = 160 * KB
 GOAL_RAM = 48 * KB
 
-_PEAK_LINE = re.compile(r"\[mps2\] (tls_arena_peak|json_arena_peak|stack_peak|heap_used|heap_peak) (\d+)\s*$")
+_PEAK_LINE = re.compile(
+    r"\[mps2\] (tls_arena_peak|json_arena_peak|stack_peak|heap_used|heap_peak|tunnel_memory) (\d+)\s*$")
 # The JSON arena is shown with its peak for sizing; the goal counts it whole.
 JSON_ARENA = r"(?i)json.?(memory|arena)"
 
@@ -117,6 +118,10 @@ def render(fp, image_name, peaks: Dict[str, int], console_name, arena_pattern, t
     out.append("  heap %20s%s" % (kb(budget.heap), " used of %s reserved" % kb(fp.reserved(".heap"))
                                   if budget.heap_measured else " reserved (no use reported)"))
 
+    tunnels = peaks.get("tunnel_memory")
+    if tunnels is not None:
+        # Already inside the heap and static figures: shown, not added.
+        out.append("  tunnels %18s (windows and table, in the heap; status page)" % kb(tunnels))
     agent = sum(fp.components.get(c, (0, 0))[0] for c in AGENT_CODE)
     out += ["", "%-44s %10s %10s  %s" % ("goals (issue 5)", "goal", "now", "")]
     for label, goal, now in (("agent code flash (%s)" % ", ".join(AGENT_CODE), GOAL_AGENT_FLASH, agent),
