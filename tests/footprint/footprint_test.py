@@ -231,11 +231,11 @@ class Goals(unittest.TestCase):
 
     def test_the_tunnels_memory_is_shown_and_not_counted_twice(self):
         fp = accounting.account(mapfile.parse(MAP))
-        peaks = report.console_peaks("[mps2] tunnel_memory 28580\n[mps2] heap_peak 40000\n")
+        peaks = report.console_peaks("[mps2] tunnel_memory 28580\n[mps2] heap_peak 4000\n")
         self.assertEqual(peaks["tunnel_memory"], 28580)
         text = report.render(fp, "image", peaks, "console.log", footprint.DEFAULT_ARENA)
         self.assertRegex(text, r"\n  tunnels\s+27\.9 KB \(windows and table, in the heap")
-        self.assertEqual(report.ram_budget(fp, peaks, footprint.DEFAULT_ARENA).heap, 40000)
+        self.assertEqual(report.ram_budget(fp, peaks, footprint.DEFAULT_ARENA).heap, 4000)
         self.assertTrue(all(len(line) <= 80 for line in text.splitlines()), text)
 
     def test_without_peaks_the_reservations_count(self):
