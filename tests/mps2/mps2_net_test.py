@@ -23,8 +23,13 @@ DESCRIPTION
     on a tap device in a network namespace made for the run, and checks from
     its console that it comes up, takes its time from NTP, resolves the
     server, links with mutual TLS, is licensed and has a heartbeat
-    acknowledged; then stops the server and checks that the board goes into
-    grace and QEMU exits with status 0. A missing or wrong step fails the
+    acknowledged; then fetches the board's status page (a service inside
+    the image) as an operator does: `sublink-server admin forward SYSTEM
+    status --listen 127.0.0.1:0` and curl through that port, twice at once,
+    each page whole (Content-Length) and naming the board's state, license
+    features and link, then a POST (405) and a wrong path (404); then stops
+    the server and checks that the board goes into grace and QEMU exits
+    with status 0 (the stand-in board skips the page). A missing or wrong step fails the
     test with the step named.
 
     The namespace holds, on 192.0.2.0/24 only: the board 192.0.2.10/25, its
