@@ -40,9 +40,15 @@ TunnelMuxLimits tunnel_mux_limits(const TunnelSettings& settings) {
   return l;
 }
 
+// The frame buffer: within the link's send limit per message (4 KiB on a
+// board), never below the largest control frame.
+size_t tunnel_frame_capacity(const TunnelSettings& settings) {
+  return std::clamp<size_t>(settings.max_frame_bytes, kTunnelMaxControlFrame, kTunnelMaxFrameBytes);
+}
+
 size_t TunnelService::memory_bound(const TunnelSettings& settings) {
   const TunnelMuxLimits l = tunnel_mux_limits(settings);
-  return TunnelMux::memory_bound(l) - sizeof(TunnelMux) + sizeof(TunnelService) +
+  return TunnelMux::memory_bound(l) - sizeof(TunnelMux) + sizeof(TunnelService) + tunnel_frame_capacity(settings) +
          size_t{l.max_channels} * (sizeof(Local) + sizeof(TunnelListing));
 }
 
@@ -59,7 +65,9 @@ TunnelService::TunnelService(const Parts& parts)
       locals_(new Local[limits_.max_channels]),
       listing_(new TunnelListing[limits_.max_channels]),
       mux_(limits_, {slots_.get(), limits_.max_channels}, {buffer_.get(), TunnelMux::buffer_bytes(limits_)},
-           *this) {}
+           *this),
+      frame_capacity_(tunnel_frame_capacity(parts.settings)),
+      frame_(new uint8_t[frame_capacity_]) {}
 
 TunnelService::~TunnelService() {
   for (size_t i = 0; i < limits_.max_channels; ++i) release_local(locals_[i]);
@@ -108,11 +116,10 @@ void TunnelService::write_frames() {
       // less than one frame, so what the agent writes next waits behind
       // one DATA frame at most.
       if (!mux_.control_due() && link_.output_queued() >= kTunnelMaxFrameBytes) return;
-      // Within the link's send limit per message (4 KiB on a board).
-      frame_length_ = mux_.next_frame({frame_.data(), std::clamp<size_t>(settings_.max_frame_bytes, kTunnelMaxControlFrame, frame_.size())});
+      frame_length_ = mux_.next_frame({frame_.get(), frame_capacity_});
       if (frame_length_ == 0) return;
     }
-    if (!link_.send_binary({frame_.data(), frame_length_}).ok()) return;  // kept for the next step
+    if (!link_.send_binary({frame_.get(), frame_length_}).ok()) return;  // kept for the next step
     frame_length_ = 0;
   }
 }

@@ -62,6 +62,10 @@ namespace sublink {
 /// less than one read fits.
 TunnelMuxLimits tunnel_mux_limits(const TunnelSettings& settings);
 
+/// The largest frame the service writes: settings.max_frame_bytes within
+/// kTunnelMaxControlFrame..kTunnelMaxFrameBytes.
+size_t tunnel_frame_capacity(const TunnelSettings& settings);
+
 /// tunnel_closed's `reason` from its code in the event payload: "fin",
 /// "link_lost" or an RST reason name.
 const char* tunnel_closed_reason_name(int64_t code);
@@ -171,7 +175,8 @@ class TunnelService final : public AgentTunnels, private TunnelMuxListener, priv
   Millis now_ = 0;
   bool accepted_ = false;
   // A frame taken from the table that the link did not take yet.
-  std::array<uint8_t, kTunnelMaxFrameBytes> frame_{};
+  size_t frame_capacity_;
+  std::unique_ptr<uint8_t[]> frame_;
   size_t frame_length_ = 0;
 };
 
