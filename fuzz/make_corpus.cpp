@@ -258,6 +258,14 @@ void http_connect() {
   seed("http_connect", "url", bytes_of("http://user:p%40ss@[::1]:3128/"));
 }
 
+// status_page: chunk byte, the reply's room in 16-byte units, FIN bit, then
+// the operator's request.
+void status_page() {
+  seed("status_page", "get", cat({0x07, 0xff, 0x00}, bytes_of("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n")));
+  seed("status_page", "post_small_room", cat({0x3f, 0x02, 0x00}, bytes_of("POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\nab")));
+  seed("status_page", "cut_by_fin", cat({0x01, 0x40, 0x01}, bytes_of("GET / HTTP/1.0\r\nX: y")));
+}
+
 // A sequence of tunnel frames, each behind its 2-byte length (the fuzz
 // target's input): one conversation of a channel, every type once.
 void tunnel_frame() {
@@ -389,6 +397,7 @@ int main(int argc, char** argv) {
   file_storage();
   websocket();
   http_connect();
+  status_page();
   sntp();
   tunnel_frame();
   tunnel_mux();
