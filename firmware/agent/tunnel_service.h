@@ -10,6 +10,9 @@
 //   that fails or takes longer than connect_timeout and a full table are
 //   each answered with RST and their reason. Early data waits in the table
 //   until the local connection is up.
+// - A name in settings.handlers is a service inside the image
+//   (tunnel_handler.h): accepted at once, its bytes go to the handler, its
+//   answer goes out of the channel's send queue; no socket is involved.
 // - Credit is granted only as the local socket takes the bytes; the link is
 //   always read (a slow local service stops only its channel's credit).
 //   Bytes from the local socket are taken only while the channel's send
@@ -28,6 +31,7 @@
 // TunnelService::memory_bound(settings) bytes; nothing afterwards.
 //
 // Driving it (the agent does; see agent.h):
+//   settings.handlers = entries;  // optional: {"status", &status_page}, ...
 //   TunnelService tunnels({settings, driver, link, events, log, server_time});
 //   welcome:        tunnels.set_link_accepted(true)
 //   binary message: if (!tunnels.on_binary(message, now).ok()) close the link with 1002
