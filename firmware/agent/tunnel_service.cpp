@@ -370,6 +370,16 @@ void TunnelService::on_writable(SocketId id) {
   if (by_socket(id, slot) != nullptr) to_local(slot);
 }
 
+bool TunnelService::on_peer_finished(SocketId id) {
+  TunnelSlot slot = 0;
+  Local* l = by_socket(id, slot);
+  if (l == nullptr || l->phase != Local::Phase::open) return false;
+  // The local service half-closed: FIN after what it sent, while what the
+  // server still sends goes on reaching it (the socket stays for sending).
+  mux_.finish(slot);
+  return true;
+}
+
 void TunnelService::on_socket_error(SocketId id, Status status) {
   TunnelSlot slot = 0;
   Local* l = by_socket(id, slot);

@@ -21,6 +21,10 @@
 // - step() writes frames after the agent's JSON messages, control frames
 //   always, DATA only while the link has less than one frame queued: a
 //   heartbeat never waits behind more than one DATA frame.
+// - FIN half-close both ways: the local service's EOF sends FIN after what
+//   it sent, and the server's bytes still reach it until the server's FIN
+//   (a service that reads the request to its end, then answers); the
+//   server's FIN, once its bytes are written, half-closes the local socket.
 // - Link loss, shutdown (RST shutdown to each channel first) and the
 //   service's destruction close every local socket and lookup.
 // - Events: tunnel_opened {channel, service, operator} once the local
@@ -150,6 +154,7 @@ class TunnelService final : public AgentTunnels, private TunnelMuxListener, priv
   void on_connected(SocketId id) override;
   void on_received(SocketId id, std::span<const uint8_t> bytes) override;
   void on_writable(SocketId id) override;
+  bool on_peer_finished(SocketId id) override;
   void on_socket_error(SocketId id, Status status) override;
 
   Local* by_socket(SocketId id, TunnelSlot& slot);

@@ -15,6 +15,7 @@
 //   driver.send(*s, bytes); ... driver.close(*s);               // no events for *s after close
 //   driver.set_receiving(*s, false);   // a full owner: the bytes wait in the backend, TCP slows the sender
 //   driver.shutdown_send(*s);          // half-close: FIN out, still receiving
+//   owner.on_peer_finished(*s) -> true // the peer's half-close: still sending
 // An owner going away first closes its sockets and cancels its lookups.
 #pragma once
 
@@ -69,6 +70,12 @@ class SocketEvents {
   virtual void on_received(SocketId id, std::span<const uint8_t> bytes) = 0;
   /// `id` can take more bytes after a short send.
   virtual void on_writable(SocketId id) = 0;
+  /// The peer finished sending (its FIN): no more on_received for `id`.
+  /// An owner that returns true keeps `id` half-open: it still sends, and
+  /// closes it when done (a tunnel's local service that half-closed and
+  /// waits for the answer). False (an owner with no use for half-close)
+  /// ends it: on_socket_error(connection_closed) follows from the backend.
+  virtual bool on_peer_finished(SocketId /*id*/) { return false; }
   /// `id` failed (connect refused, reset, ...) or the peer closed it
   /// (Reason::connection_closed). The backend has released it.
   virtual void on_socket_error(SocketId id, Status status) = 0;

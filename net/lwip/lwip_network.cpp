@@ -50,9 +50,12 @@ struct LwipCallbacks {
     LwipNetwork& net = *s->net;
     net.enter_callback(pcb);
     if (p == nullptr) {
-      // The peer's FIN: nothing more will come, which the link treats as
-      // the connection's end whatever stage it was in.
-      net.fail(*s, Status(Reason::connection_closed, 0));
+      // The peer's FIN: nothing more will come. An owner that keeps the
+      // connection half-open still sends (lwIP allows it in CLOSE_WAIT);
+      // for the others (the link) it is the connection's end.
+      const SocketId id = s->id;
+      const bool half_open = !s->connecting && s->owner->on_peer_finished(id);
+      if (!half_open && s->used && s->id == id) net.fail(*s, Status(Reason::connection_closed, 0));
       return net.after_callback(pcb);
     }
     if (err != ERR_OK) {

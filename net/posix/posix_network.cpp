@@ -136,7 +136,7 @@ Result<SocketId> PosixNetwork::open(const IpAddress& address, uint16_t port, Soc
   }
   const SocketId id = next_socket_++;
   if (next_socket_ == 0) next_socket_ = 1;
-  *slot = Slot{true, id, fd, true, false, false, &owner};
+  *slot = Slot{true, id, fd, true, false, false, false, &owner};
   return id;
 }
 
@@ -216,7 +216,7 @@ void PosixNetwork::wait(Millis timeout_ms) {
   size_t n = 0;
   for (auto& s : slots_) {
     if (!s.used) continue;
-    short ev = s.paused ? 0 : POLLIN;
+    short ev = s.paused || s.read_done ? 0 : POLLIN;
     if (s.connecting || s.want_write) ev = s.connecting ? POLLOUT : static_cast<short>(ev | POLLOUT);
     ids[n] = s.id;
     // A paused socket with nothing to wait for is left out (a negative fd
@@ -264,13 +264,16 @@ void PosixNetwork::wait(Millis timeout_ms) {
       s = find(ids[i]);
       if (!s) continue;
     }
-    if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) && !s->paused) {
+    if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) && !s->paused && !s->read_done) {
       uint8_t buf[kSocketMaxReceive];
       ssize_t r = recv(s->fd, buf, sizeof buf, 0);
       if (r > 0) {
         s->owner->on_received(s->id, {buf, static_cast<size_t>(r)});
       } else if (r == 0) {
-        fail(*s, Status(Reason::connection_closed, 0));
+        s->read_done = true;
+        const bool half_open = s->owner->on_peer_finished(s->id);
+        s = find(ids[i]);
+        if (s != nullptr && !half_open) fail(*s, Status(Reason::connection_closed, 0));
       } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         fail(*s, status_from_errno(errno));
       }

@@ -67,6 +67,7 @@ class PosixNetwork final : public SocketDriver {
     bool connecting = false;
     bool want_write = false;
     bool paused = false;  // set_receiving(false): no POLLIN
+    bool read_done = false;  // the peer's FIN, kept half-open: no POLLIN
     SocketEvents* owner = nullptr;
   };
   // One lookup of an owner: answered at once (an IP literal, a name glibc

@@ -377,6 +377,32 @@ TEST_F(AgentTunnelTest, FinHalfClosesEachWayAndTheEndIsRecorded) {
   EXPECT_EQ(rig.agent->snapshot().tunnels.size(), 0u);
 }
 
+TEST_F(AgentTunnelTest, TheServiceHalfClosesFirstAndStillGetsTheServersBytes) {
+  // A service that reads its request to the end, then answers (a digest):
+  // the operator's side sends, the service half-closes after its greeting,
+  // and the server's bytes still reach it until the server's FIN.
+  const SocketId s = open_web(1);
+  driver.sockets.at(s).owner->on_received(s, bytes_of("ready"));
+  EXPECT_TRUE(driver.sockets.at(s).owner->on_peer_finished(s)) << "kept half-open for sending";
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].payload, bytes_of("ready"));
+  EXPECT_EQ(frames[1].type, TunnelFrameType::fin) << "the service's EOF goes out as FIN after its bytes";
+  in(TunnelFrame::data(1, bytes_of("hash this")));
+  step();
+  EXPECT_EQ(driver.sockets.at(s).received, bytes_of("hash this")) << "bytes after the service's FIN still reach it";
+  EXPECT_FALSE(driver.sockets.at(s).closed);
+  EXPECT_TRUE(link.take().empty()) << "no RST: the channel is half-closed, not broken";
+  in(TunnelFrame::fin(1));
+  step();
+  EXPECT_TRUE(driver.sockets.at(s).closed) << "FIN both ways: the channel ends and its socket closes";
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find(R"("bytes_in":9,"bytes_out":5,"seconds":0,"reason":"fin")"), std::string::npos)
+      << closed[0];
+}
+
 TEST_F(AgentTunnelTest, AnIdleChannelIsReset) {
   open_web(1);
   rig.run_for(61 * kSec);

@@ -121,6 +121,49 @@ TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
   ::close(ls);
 }
 
+// A tunnel's local socket whose service half-closed (shutdown SHUT_WR, as
+// a service that answers only after its input's end does to its client):
+// the owner keeps it and still sends; the loop does not spin on the EOF.
+TEST(PosixNetwork, APeersHalfCloseKeepsTheSocketForSending) {
+  uint16_t port = 0;
+  const int ls = listening_socket(port);
+  ASSERT_GE(ls, 0);
+  struct HalfOpen : Recorder {
+    int finished = 0;
+    bool on_peer_finished(SocketId) override {
+      ++finished;
+      return true;
+    }
+  } r;
+  PosixNetwork net;
+  const Result<SocketId> socket = net.open(IpAddress::parse("127.0.0.1"), port, r);
+  ASSERT_TRUE(socket.ok());
+  pump(net, [&] { return r.connected; });
+  const int peer = accept(ls, nullptr, nullptr);
+  ASSERT_GE(peer, 0);
+  ASSERT_EQ(::send(peer, "question", 8, 0), 8);
+  ASSERT_EQ(::shutdown(peer, SHUT_WR), 0);
+  pump(net, [&] { return r.finished > 0; });
+  EXPECT_EQ(r.data, "question");
+  EXPECT_EQ(r.finished, 1);
+  EXPECT_FALSE(r.errored) << "a half-close is not the connection's end";
+  for (int i = 0; i < 5; ++i) net.wait(10);
+  EXPECT_EQ(r.finished, 1) << "the EOF is reported once";
+  const std::string answer = "answer";
+  auto sent = net.send(*socket, {reinterpret_cast<const uint8_t*>(answer.data()), answer.size()});
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(*sent, answer.size());
+  net.shutdown_send(*socket);
+  std::string got;
+  char buf[16];
+  for (ssize_t n; (n = recv(peer, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+  EXPECT_EQ(got, "answer") << "the half-closed peer still reads what the owner sends, then its EOF";
+  net.close(*socket);
+  EXPECT_EQ(net.open_sockets(), 0u);
+  ::close(peer);
+  ::close(ls);
+}
+
 // A tunnel's local socket: stopped while its channel is full, the bytes wait
 // in the kernel (nothing is read, even the peer's close), then come in
 // reads of at most kSocketMaxReceive; a half-close still receives.

@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <future>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,37 @@
 
 namespace sublink::test {
 namespace {
+
+// CPU time `pid` has used so far (user and system), in clock ticks.
+long cpu_ticks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+// Everything `fd` receives until its EOF.
+std::string read_to_end(int fd) {
+  std::string got;
+  char buffer[4096];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) got.append(buffer, static_cast<size_t>(n));
+  return got;
+}
+
+// tests/peers/hash_service.py in `mode` on a free port (its log in `dir`).
+ChildProcess hash_service(const TempDir& dir, const std::string& mode, const std::string& arg, int& port) {
+  port = free_port();
+  ChildProcess service({"/usr/bin/python3", source_path("tests/peers/hash_service.py"), std::to_string(port), mode, arg},
+                       dir.file("hash-" + mode + ".log"));
+  EXPECT_TRUE(wait_for_port(port, 10000)) << service.log();
+  return service;
+}
 
 class TunnelAgentTest : public ::testing::Test {
  protected:
@@ -122,6 +155,58 @@ TEST_F(TunnelAgentTest, ARealSshLoginThroughTheAgentRunsACommand) {
   const ShellOutput login = run_shell(sshd.login_command(local, "echo through-$((6 * 7))"), tmp_);
   EXPECT_EQ(login.status, 0) << login.err << "\n" << sshd.log() << logs();
   EXPECT_EQ(login.out, "through-42\n") << login.err;
+}
+
+TEST_F(TunnelAgentTest, HalfCloseCarriesTheRestEachWayThroughTheRealPrograms) {
+  int answer_port = 0, receipt_port = 0;
+  ChildProcess answer = hash_service(tmp_, "answer", "1.5", answer_port);
+  ChildProcess receipt = hash_service(tmp_, "receipt", tmp_.file("receipt"), receipt_port);
+  link("\"hash\":\"127.0.0.1:" + std::to_string(answer_port) + "\",\"upload\":\"127.0.0.1:" +
+       std::to_string(receipt_port) + "\"");
+  std::string bytes(1 << 20, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(pattern_byte(5, i));
+  std::ofstream(tmp_.file("sent")) << bytes;
+  const ShellOutput sum = run_shell("sha256sum " + tmp_.file("sent"), tmp_);
+  const std::string sha = sum.out.substr(0, 64);
+  ASSERT_EQ(sha.size(), 64u) << sum.err;
+
+  // The operator half-closes (as nc -N does) and reads the answer the
+  // service gives only after its input's end, 1.5 s later.
+  const int hash = forward("hash");
+  int fd = connect_loopback(hash);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+  const long cpu_before = cpu_ticks(server_->pid());
+  EXPECT_EQ(read_to_end(fd), sha + "\n") << logs();
+  const long cpu_spent = cpu_ticks(server_->pid()) - cpu_before;
+  ::close(fd);
+  EXPECT_LT(cpu_spent, sysconf(_SC_CLK_TCK) / 2)
+      << "the server waits for the device's answer without spinning on the operator's half-close";
+
+  // The service half-closes first: the operator reads its greeting to the
+  // end, and the operator's bytes still reach the service after that.
+  const int upload = forward("upload");
+  fd = connect_loopback(upload);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(read_to_end(fd), "ready\n") << "the service's EOF reaches the operator" << logs();
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size())) << logs();
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+  EXPECT_TRUE(closed_within(fd, 10000)) << logs();
+  ::close(fd);
+  std::string got;
+  EXPECT_TRUE(eventually(
+      [&] {
+        std::ifstream f(tmp_.file("receipt"));
+        std::getline(f, got);
+        return !got.empty();
+      },
+      10000));
+  EXPECT_EQ(got, std::to_string(bytes.size()) + " " + sha) << "every byte after the service's FIN reached it" << logs();
+
+  const std::vector<TunnelRecord> rows = closed_records(2);
+  ASSERT_EQ(rows.size(), 2u) << logs();
+  for (const TunnelRecord& r : rows) EXPECT_EQ(r.reason, "fin") << "FIN both ways, no reset";
 }
 
 TEST_F(TunnelAgentTest, MaxChannelsUnknownServiceARefusedPortAndLinkLossEachReachTheOperator) {

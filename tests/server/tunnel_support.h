@@ -99,6 +99,7 @@ class ForwardingServer {
   int port() const { return port_; }
   std::string log() const { return process_->log(); }
   std::string db_path() const { return process_->db_path(); }
+  pid_t pid() const { return process_->pid(); }
   /// `sublink-server admin ARGS` against it.
   CommandResult admin(const std::string& args) const;
   /// `forward SYS-0001 SERVICE --listen 127.0.0.1:0 --operator OP`: the

@@ -358,7 +358,10 @@ void TunnelForwards::write_operator(uint64_t tag, bool inside_link, Millis now) 
 }
 
 void TunnelForwards::watch(uint64_t tag, Stream& s) {
-  uint32_t want = EPOLLRDHUP;
+  // Once the operator half-closed, its EOF stays readable: watching it
+  // still would wake the loop at once, again and again, while the channel
+  // waits for the device's answer (EPOLLHUP and EPOLLERR come regardless).
+  uint32_t want = s.operator_done ? 0u : static_cast<uint32_t>(EPOLLRDHUP);
   if (s.reading && !s.operator_done) want |= EPOLLIN;
   if (s.tunnel->mux().held(s.slot) > 0) want |= EPOLLOUT;
   if (want == s.interest) return;
