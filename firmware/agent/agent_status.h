@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "firmware/config/device_config.h"
 #include "firmware/grace/grace_config.h"
 #include "firmware/json/json_writer.h"
 #include "firmware/license/license.h"
@@ -20,7 +21,7 @@ namespace sublink {
 struct TunnelListing {
   uint16_t channel = 0;
   std::string_view service;
-  std::string_view op;           // the operator identity (its first 63 bytes)
+  std::string_view op;           // the operator identity (0..kMaxTunnelOperator bytes)
   std::optional<Millis> opened;  // UTC, when the server's time is known
   uint64_t bytes_in = 0;         // DATA received from the server
   uint64_t bytes_out = 0;        // DATA sent to the server
@@ -76,8 +77,16 @@ struct AgentStatus {
   std::span<const TunnelListing> tunnels;
 };
 
+/// The most bytes write_tunnel_listing() writes per channel: its names and
+/// the longest service name and operator, each character escaped in two
+/// (names hold no control characters), the longest numbers, a comma.
+inline constexpr size_t kTunnelListingMaxBytes =
+    sizeof(R"({"channel":,"service":"","operator":"","opened":,"bytes_in":,"bytes_out":},)") - 1 + 5 +
+    2 * (kMaxServiceName + kMaxTunnelOperator) + 3 * 20;
+
 /// Writes `channels` as the JSON array of tunnels.list and the status:
-/// [{channel, service, operator, opened, bytes_in, bytes_out}].
+/// [{channel, service, operator, opened, bytes_in, bytes_out}], at most
+/// kTunnelListingMaxBytes per channel.
 void write_tunnel_listing(JsonWriter& w, std::span<const TunnelListing> channels);
 
 /// Writes `status` as one JSON object with the section 7 names

@@ -68,6 +68,14 @@ void Management::events_get(const Request& q, int64_t id, Millis /*now*/) {
   (void)p_.outbox.commit(p_.events.write_pending(p_.outbox.space(), id, static_cast<uint64_t>(after)));
 }
 
+// The tunnels.list answer at max_channels, with the longest names and
+// numbers, fits one message: {"type":"response","re":ID,"ok":true,
+// "result":{"channels":[...]}} around the channels.
+static_assert(sizeof(R"({"type":"response","re":,"ok":true,"result":{"channels":[]}})") - 1 + 20 +
+                      kMaxTunnelChannels * kTunnelListingMaxBytes <=
+                  Outbox::kBytes,
+              "tunnels.list at max_channels must fit the outbox");
+
 void Management::tunnels_list(const Request& /*q*/, int64_t id, Millis now) {
   std::span<const TunnelListing> channels;
   if (p_.tunnels != nullptr) channels = p_.tunnels->list(now);

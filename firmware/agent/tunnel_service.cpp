@@ -21,6 +21,22 @@ int32_t closed_reason_code(const TunnelClosed& c) {
   return c.reason;
 }
 
+// tunnel_opened's text: service, a unit separator, operator; whole.
+static_assert(kMaxServiceName + 1 + kMaxTunnelOperator <= EventPayload::kTextCapacity - 1,
+              "the tunnel_opened record holds the longest service name and operator");
+
+// PROTOCOL.md section 6's operator identity as this device takes it:
+// 0..kMaxTunnelOperator bytes without control characters (the unit
+// separator in the event record, and the JSON it goes out in, stay
+// unambiguous). The frame parser has checked it is UTF-8.
+bool acceptable_operator(std::string_view op) {
+  if (op.size() > kMaxTunnelOperator) return false;
+  return std::none_of(op.begin(), op.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
 }  // namespace
 
 const char* tunnel_closed_reason_name(int64_t code) {
@@ -153,10 +169,15 @@ void TunnelService::on_tunnel_open(TunnelSlot slot, const TunnelFrame& open) {
     log_.write(LogLevel::warning, "tunnel refused: unknown service", open.service);
     return mux_.reset(slot, TunnelReset::unknown_service);
   }
+  if (!acceptable_operator(open.text)) {
+    log_.write(LogLevel::warning, "tunnel refused: the operator identity is over 15 bytes or not printable UTF-8",
+               open.service);
+    return mux_.reset(slot, TunnelReset::not_allowed);
+  }
   Local& l = locals_[slot];
   l = Local{};
   l.service = static_cast<uint8_t>(it - services.begin());
-  l.op_length = static_cast<uint8_t>(std::min(open.text.size(), kMaxOperator));
+  l.op_length = static_cast<uint8_t>(open.text.size());
   std::copy_n(open.text.data(), l.op_length, l.op.data());
   l.deadline = saturating_add(now_, settings_.connect_timeout_ms);
   Result<ResolveId> r = driver_.resolve(it->host.view(), *this);
@@ -333,17 +354,14 @@ void TunnelService::report_opened(TunnelSlot slot, Local& local) {
   l->opened_event = true;
   EventPayload p;
   p.count = mux_.channel_id(slot);
-  // "service operator": the service name has no spaces... or may; the
-  // operator is what follows the first unit separator.
+  // "service\x1foperator": both whole (their ranges fit the record; a
+  // service name or operator holds no control character).
   std::array<char, EventPayload::kTextCapacity> text{};
   const std::string_view svc = service_name(*l);
-  size_t n = std::min(svc.size(), text.size() - 1);
-  std::copy_n(svc.data(), n, text.data());
-  if (l->op_length > 0 && n + 1 < text.size() - 1) {
+  size_t n = std::copy_n(svc.data(), svc.size(), text.data()) - text.data();
+  if (l->op_length > 0) {
     text[n++] = '\x1f';
-    const size_t m = std::min<size_t>(l->op_length, text.size() - 1 - n);
-    std::copy_n(l->op.data(), m, text.data() + n);
-    n += m;
+    n = std::copy_n(l->op.data(), l->op_length, text.data() + n) - text.data();
   }
   p.set_text({text.data(), n});
   events_.push(EventKind::tunnel_opened, Severity::info, p);

@@ -8,7 +8,9 @@
 //   unknown name, an OPEN before the server's `welcome` (not_allowed: the
 //   server has not accepted this device on the link yet), a local connect
 //   that fails or takes longer than connect_timeout and a full table are
-//   each answered with RST and their reason. Early data waits in the table
+//   each answered with RST and their reason; so is an operator identity
+//   over kMaxTunnelOperator bytes or not UTF-8 without control characters
+//   (not_allowed: tunnel_opened records it whole or not at all). Early data waits in the table
 //   until the local connection is up.
 // - A name in settings.handlers is a service inside the image
 //   (tunnel_handler.h): accepted at once, its bytes go to the handler, its
@@ -80,8 +82,8 @@ const char* tunnel_closed_reason_name(int64_t code);
 
 class TunnelService final : public AgentTunnels, private TunnelMuxListener, private SocketEvents {
  public:
-  /// Operator identity bytes kept per channel (longer ones are cut).
-  static constexpr size_t kMaxOperator = 63;
+  /// Operator identity bytes an OPEN may carry (longer ones are refused).
+  static constexpr size_t kMaxOperator = kMaxTunnelOperator;
 
   struct Parts {
     const TunnelSettings& settings;

@@ -20,7 +20,6 @@ namespace {
 constexpr int64_t kMaxFeatureQty = UINT32_MAX;
 constexpr int64_t kMinMessageBytes = 256;
 constexpr int64_t kMaxMessageBytes = int64_t{16} << 20;
-constexpr int64_t kMaxChannels = 64;
 // A tunnel channel's receive window: at least a few TCP segments, at most
 // 4 MiB (64 channels of it stay within 256 MiB).
 constexpr int64_t kMinTunnelWindow = 512;
@@ -516,7 +515,7 @@ bool Parser::parse_key(Key key, const cJSON* item) {
       c_.max_message_bytes = static_cast<uint32_t>(n);
       return true;
     case Key::max_channels:
-      if (!read_int(item, p, 1, kMaxChannels, "", n)) return false;
+      if (!read_int(item, p, 1, kMaxTunnelChannels, "", n)) return false;
       c_.max_channels = static_cast<uint32_t>(n);
       return true;
     case Key::tunnel_window_bytes:

@@ -30,9 +30,19 @@ inline constexpr size_t kMaxConfigId = kMaxLicenseIdLength;
 inline constexpr size_t kMaxConfigProxy = 511;
 /// Most `features` a device requests: what a license can grant.
 inline constexpr size_t kMaxConfigFeatures = kMaxLicenseFeatures;
-/// Most `services` a tunnel may reach, and the longest service name.
+/// Most `services` a tunnel may reach, and the longest service name
+/// (1..15 printable characters): with a separator and the longest operator
+/// identity it fills the tunnel_opened event record's 31 text bytes.
 inline constexpr size_t kMaxConfigServices = 8;
-inline constexpr size_t kMaxServiceName = 31;
+inline constexpr size_t kMaxServiceName = 15;
+/// The operator identity an OPEN may carry (PROTOCOL.md section 6): 0..15
+/// bytes of UTF-8 without control characters. A longer one is refused
+/// (RST not_allowed), never cut: tunnel_opened records it whole.
+inline constexpr size_t kMaxTunnelOperator = 15;
+/// `max_channels`: 1..16. tunnels.list of that many channels, each with the
+/// longest service name and operator, fits one message of the agent
+/// (Outbox::kBytes; checked where the answer is built).
+inline constexpr uint32_t kMaxTunnelChannels = 16;
 /// Longest host of a service endpoint.
 inline constexpr size_t kMaxServiceHost = 253;
 /// Largest accepted duration in seconds (100 years): beyond 2^31, so 32-bit

@@ -3,6 +3,8 @@
 // sockets on a scripted SocketDriver, events and tunnels.list to the server.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -463,6 +465,128 @@ TEST_F(AgentTunnelTest, TunnelMemoryIsBoundedByMaxChannelsTimesTheWindowPlusACon
     EXPECT_LE(TunnelService::memory_bound(s), s.max_channels * (per_channel + 512) + kTunnelMaxFrameBytes + 1024)
         << s.window;
   }
+}
+
+// The longest of everything the configuration and PROTOCOL.md allow: a
+// service name of kMaxServiceName characters and operators of
+// kMaxTunnelOperator bytes, each character one JSON escapes, on
+// kMaxTunnelChannels channels.
+class AgentTunnelLimitsTest : public AgentTunnelTest {
+ protected:
+  static constexpr const char* kLongService = R"(a"b\c"d\e"f\g"h)";
+  void SetUp() override {
+    ASSERT_EQ(std::string_view(kLongService).size(), kMaxServiceName);
+    services[0].name.assign(kLongService);
+    services[0].host.assign("127.0.0.1");
+    services[0].port = 8080;
+    names = {kLongService};
+    rig.config.tunnels.services = std::span<const ServiceEndpoint>(services).first(1);
+    rig.config.tunnels.max_channels = kMaxTunnelChannels;
+    rig.config.tunnels.window = 4096;
+    rig.config.tunnels.idle_ms = 600 * kSec;
+    rig.config.tunnels.connect_timeout_ms = 5 * kSec;
+    rig.config.service_names = names;
+    rig.allowed.push_back("tunnels.list");
+    rig.config.allowed_methods = rig.allowed;
+    ASSERT_TRUE(rig.boot().ok());
+    rig.agent->enable_tunnels(driver, link);
+    rig.link_up();
+    rig.welcome(kT0);
+  }
+  // Operator `i` (0..99): kMaxTunnelOperator bytes, quotes and backslashes.
+  static std::string op(int i) {
+    std::string o = R"(\"\"\"\"\"\"\)";
+    o += static_cast<char>('0' + i / 10);
+    o += static_cast<char>('0' + i % 10);
+    EXPECT_EQ(o.size(), kMaxTunnelOperator);
+    return o;
+  }
+  SocketId open_long(uint16_t id, const std::string& who) {
+    in(TunnelFrame::open(id, 65536, kLongService, who));
+    driver.answer();
+    const SocketId s = driver.last();
+    driver.sockets.at(s).owner->on_connected(s);
+    step();
+    link.take();
+    return s;
+  }
+};
+
+TEST_F(AgentTunnelLimitsTest, TunnelOpenedRecordsTheLongestServiceAndOperatorWhole) {
+  open_long(1, op(1));
+  const auto opened = events("tunnel_opened");
+  ASSERT_EQ(opened.size(), 1u);
+  const cJSON* e = cJSON_Parse(opened[0].c_str());
+  ASSERT_NE(e, nullptr) << opened[0];
+  EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(e, "service")), kLongService) << opened[0];
+  EXPECT_EQ(std::string(cJSON_GetStringValue(cJSON_GetObjectItem(e, "operator"))), op(1)) << opened[0];
+  cJSON_Delete(const_cast<cJSON*>(e));
+}
+
+TEST_F(AgentTunnelLimitsTest, AnOperatorBeyondItsRangeIsRefusedNotCut) {
+  // One byte over, a control character (the record's separator): each
+  // answered with RST not_allowed, no connect. (Bytes that are not UTF-8
+  // make a malformed frame: the frame parser's test covers them.)
+  const std::string over = op(1) + "x";
+  const std::string separator = "ops\x1f" "admin";
+  uint16_t id = 1;
+  for (const std::string& who : {over, separator}) {
+    in(TunnelFrame::open(id, 65536, kLongService, who));
+    step();
+    EXPECT_TRUE(has_rst(link.take(), id, TunnelReset::not_allowed)) << who;
+    EXPECT_TRUE(driver.lookups.empty()) << "nothing connected for " << who;
+    ++id;
+  }
+  EXPECT_TRUE(events("tunnel_opened").empty());
+  open_long(id, "");  // no operator at all is fine
+  EXPECT_EQ(events("tunnel_opened").size(), 1u);
+}
+
+TEST_F(AgentTunnelLimitsTest, TunnelsListAnswersWholeAtMaxChannelsWithTheLongestNames) {
+  for (int i = 0; i < static_cast<int>(kMaxTunnelChannels); ++i) {
+    const SocketId s = open_long(static_cast<uint16_t>(65535 - i), op(i));
+    in(TunnelFrame::data(static_cast<uint16_t>(65535 - i), pattern(100)));
+    driver.sockets.at(s).owner->on_received(s, pattern(100));
+  }
+  step();
+  link.take();
+  ASSERT_EQ(rig.agent->snapshot().tunnels.size(), kMaxTunnelChannels);
+  rig.server(R"({"type":"request","id":9007199254740991,"method":"tunnels.list"})");
+  auto answer = rig.last_sent();
+  ASSERT_TRUE(answer) << "the answer was built and sent whole";
+  ASSERT_EQ(answer->string("type"), "response");
+  const cJSON* channels = cJSON_GetObjectItem(answer->get("result"), "channels");
+  ASSERT_EQ(cJSON_GetArraySize(channels), static_cast<int>(kMaxTunnelChannels));
+  int i = 0;
+  const cJSON* c = nullptr;
+  cJSON_ArrayForEach(c, channels) {
+    EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(c, "channel")), 65535 - i);
+    EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(c, "service")), kLongService);
+    EXPECT_EQ(std::string(cJSON_GetStringValue(cJSON_GetObjectItem(c, "operator"))), op(i));
+    EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bytes_in")), 100);
+    EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bytes_out")), 100);
+    ++i;
+  }
+}
+
+TEST(TunnelListing, OneChannelTakesAtMostItsStatedBytes) {
+  // The longest of every field: what the outbox bound is built on.
+  const std::string service(kMaxServiceName, '"');
+  const std::string op(kMaxTunnelOperator, '\\');
+  TunnelListing worst;
+  worst.channel = 65535;
+  worst.service = service;
+  worst.op = op;
+  worst.opened = std::numeric_limits<int64_t>::min();
+  worst.bytes_in = worst.bytes_out = static_cast<uint64_t>(std::numeric_limits<int64_t>::min());
+  const std::array<TunnelListing, 2> two{worst, worst};
+  std::array<char, 4096> buffer{};
+  JsonWriter w(buffer);
+  write_tunnel_listing(w, two);
+  const Result<size_t> size = w.finish();
+  ASSERT_TRUE(size.ok());
+  EXPECT_LE(*size, 2 + 2 * kTunnelListingMaxBytes);
+  EXPECT_GT(*size, 2 * (kTunnelListingMaxBytes - 2)) << "the bound is the worst case, not far above it";
 }
 
 }  // namespace
