@@ -11,7 +11,6 @@
 #include "firmware/protocol/device_messages.h"
 #include "firmware/protocol/server_messages.h"
 #include "net/websocket/utf8_validator.h"
-#include "server_core/hello_services.h"
 #include "server_core/json_text.h"
 
 namespace sublink {
@@ -65,6 +64,10 @@ HelloInfo hello_info_of(const HelloMessage& h) {
   info.state = std::string(h.state);
   info.grace_elapsed_s = h.grace_elapsed_s;
   info.license_serial = owned(h.license_serial);
+  if (h.services) {
+    info.services.emplace();
+    for (std::string_view name : *h.services) info.services->emplace_back(name);
+  }
   return info;
 }
 
@@ -162,10 +165,6 @@ void ServerSession::on_text(std::string_view text, Millis now) {
   if (blackhole_) return;
   JsonResult<DeviceMessage> parsed = parse_device_message(text);
   if (!parsed.ok()) return close(close_code_for(parsed.status()), close_reason_for(parsed.error()));
-  // The codec's hello has no `services`: read here, once per link.
-  if (!welcomed_ && std::holds_alternative<HelloMessage>(parsed.value().body)) {
-    hello_services_ = read_hello_services(text);
-  }
   handle(parsed.value(), now);
 }
 
@@ -265,7 +264,6 @@ void ServerSession::on_hello(const DeviceMessage& m, Millis now) {
   customer_id_ = hello.customer_id;
   system_id_ = hello.system_id;
   hello_ = hello_info_of(hello);
-  hello_.services = std::move(hello_services_);
   if (!apply_identity(m.id, now)) return;
   license_serial_ = hello_.license_serial;
   held_serial_ = hello_.license_serial;

@@ -323,8 +323,6 @@ class ServerSession {
   std::string customer_id_;
   std::string system_id_;
   HelloInfo hello_;
-  /// hello's `services` between on_text and on_hello.
-  std::optional<std::vector<std::string>> hello_services_;
   std::optional<std::string> license_serial_;
   std::optional<std::string> held_serial_;         // what the device reported in force
   std::vector<std::string> unconfirmed_serials_;  // granted here, oldest first, not yet reported

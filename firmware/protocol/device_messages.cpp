@@ -1,5 +1,7 @@
 #include "firmware/protocol/device_messages.h"
 
+#include <cJSON.h>
+
 #include "firmware/json/json_reader.h"
 #include "hal/hex64.h"
 #include "net/websocket/utf8_validator.h"
@@ -20,7 +22,53 @@ void optional_integer(JsonWriter& w, const std::optional<int64_t>& value) {
   }
 }
 
+// An OPEN carries a service name behind a 1-byte length.
+constexpr size_t kTunnelServiceNameLength = 255;
+
 }  // namespace
+
+std::string_view WireNames::Iterator::operator*() const {
+  if (item_ != nullptr) return *item_;
+  return element_->valuestring;
+}
+
+WireNames::Iterator& WireNames::Iterator::operator++() {
+  if (item_ != nullptr) {
+    ++item_;
+  } else {
+    element_ = json_next_element(element_);
+  }
+  return *this;
+}
+
+WireNames::Iterator WireNames::begin() const {
+  if (array_ != nullptr) return {nullptr, json_first_element(array_)};
+  return {items_.data(), nullptr};
+}
+
+WireNames::Iterator WireNames::end() const {
+  if (array_ != nullptr) return {nullptr, nullptr};
+  return {items_.data() + items_.size(), nullptr};
+}
+
+size_t WireNames::size() const {
+  if (array_ == nullptr) return items_.size();
+  size_t n = 0;
+  for (const cJSON* e = json_first_element(array_); e != nullptr; e = json_next_element(e)) ++n;
+  return n;
+}
+
+std::optional<WireNames> read_wire_names(const JsonReader& r, const char* name, size_t max_length, size_t max_count) {
+  const cJSON* array = r.optional_any(name);
+  if (!cJSON_IsArray(array)) return std::nullopt;
+  size_t count = 0;
+  for (const cJSON* e = json_first_element(array); e != nullptr; e = json_next_element(e)) {
+    if (++count > max_count || !cJSON_IsString(e)) return std::nullopt;
+    const size_t length = std::string_view(e->valuestring).size();
+    if (length == 0 || length > max_length) return std::nullopt;
+  }
+  return WireNames(array);
+}
 
 bool is_event_stream_id(std::string_view text) {
   if (text.size() != kEventStreamIdLength) return false;
@@ -53,7 +101,9 @@ Result<size_t> build_hello(std::span<char> out, int64_t id, const HelloMessage& 
     w.null();
   }
   w.key("services").begin_array();
-  for (std::string_view s : h.services) w.string(s);
+  if (h.services) {
+    for (std::string_view s : *h.services) w.string(s);
+  }
   w.end_array();
   w.end_object();
   return w.finish();
@@ -159,6 +209,7 @@ HelloMessage read_hello(JsonReader& r) {
   h.state = r.optional_string("state", kMaxWireNameLength).value_or("");
   h.grace_elapsed_s = r.integer_or("grace_elapsed_s", 0, 0);
   h.license_serial = r.optional_string("license_serial", kMaxWireIdLength);
+  h.services = read_wire_names(r, "services", kTunnelServiceNameLength, kMaxHelloServices);
   return h;
 }
 

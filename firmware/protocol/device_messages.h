@@ -28,6 +28,9 @@
 
 namespace sublink {
 
+/// Most hello `services` names read.
+inline constexpr size_t kMaxHelloServices = 256;
+
 /// `hello`. Read: when `proto` is not the version spoken here, the other
 /// fields are left unread (a later protocol may shape them differently);
 /// agent, fw, role and state are empty when absent, boot and
@@ -48,7 +51,11 @@ struct HelloMessage {
   int64_t grace_elapsed_s = 0;
   std::optional<std::string_view> license_serial;  // nullopt when none held
   /// The tunnel service names the device allows (PROTOCOL.md section 6).
-  std::span<const std::string_view> services;
+  /// Read: each 1..255 bytes (an OPEN's name), at most kMaxHelloServices;
+  /// nullopt when absent (a device before tunnels) or out of those ranges:
+  /// the server then leaves judging names to the device, which answers an
+  /// OPEN of a name it lacks with RST unknown_service.
+  std::optional<WireNames> services;
   int64_t proto = kProtocolVersion;
 };
 

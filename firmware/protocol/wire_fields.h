@@ -65,6 +65,44 @@ struct JsonValue {
   operator const cJSON*() const { return node; }  // NOLINT: implicit, read as a node
 };
 
+/// A list of names in a message (hello `services`). A writer's side holds a
+/// span of names (it converts implicitly); a reader's side holds the
+/// received array, checked whole by read_wire_names, and visits its strings.
+class WireNames {
+ public:
+  WireNames() = default;
+  WireNames(std::span<const std::string_view> items) : items_(items) {}  // NOLINT: implicit, the writer's side
+  template <size_t N>
+  WireNames(const std::string_view (&items)[N]) : items_(items) {}  // NOLINT: implicit, the writer's side
+  explicit WireNames(const cJSON* array) : array_(array) {}
+
+  class Iterator {
+   public:
+    Iterator(const std::string_view* item, const cJSON* element) : item_(item), element_(element) {}
+    std::string_view operator*() const;
+    Iterator& operator++();
+    bool operator!=(const Iterator& other) const { return item_ != other.item_ || element_ != other.element_; }
+
+   private:
+    const std::string_view* item_;
+    const cJSON* element_;
+  };
+  Iterator begin() const;
+  Iterator end() const;
+  size_t size() const;
+  /// True for a reader's list (the received array), false for a writer's.
+  bool received() const { return array_ != nullptr; }
+
+ private:
+  std::span<const std::string_view> items_;
+  const cJSON* array_ = nullptr;
+};
+
+/// Reads the array `name` of strings, each 1..`max_length` bytes, at most
+/// `max_count` of them. nullopt when it is absent, null or breaks those
+/// ranges; no error is kept in `r` (a field the reader may do without).
+std::optional<WireNames> read_wire_names(const JsonReader& r, const char* name, size_t max_length, size_t max_count);
+
 /// A list of objects in a message. A writer's side holds a span of items
 /// (it converts implicitly, so a sender assigns its array); a reader's side
 /// holds the received array, checked whole by read_wire_list, and reads
