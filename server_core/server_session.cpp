@@ -64,9 +64,9 @@ HelloInfo hello_info_of(const HelloMessage& h) {
   info.state = std::string(h.state);
   info.grace_elapsed_s = h.grace_elapsed_s;
   info.license_serial = owned(h.license_serial);
-  if (h.services) {
+  if (h.services.received()) {
     info.services.emplace();
-    for (std::string_view name : *h.services) info.services->emplace_back(name);
+    for (std::string_view name : h.services) info.services->emplace_back(name);
   }
   return info;
 }

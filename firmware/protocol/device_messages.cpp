@@ -101,9 +101,7 @@ Result<size_t> build_hello(std::span<char> out, int64_t id, const HelloMessage& 
     w.null();
   }
   w.key("services").begin_array();
-  if (h.services) {
-    for (std::string_view s : *h.services) w.string(s);
-  }
+  for (std::string_view s : h.services.items()) w.string(s);
   w.end_array();
   w.end_object();
   return w.finish();
@@ -209,7 +207,9 @@ HelloMessage read_hello(JsonReader& r) {
   h.state = r.optional_string("state", kMaxWireNameLength).value_or("");
   h.grace_elapsed_s = r.integer_or("grace_elapsed_s", 0, 0);
   h.license_serial = r.optional_string("license_serial", kMaxWireIdLength);
-  h.services = read_wire_names(r, "services", kTunnelServiceNameLength, kMaxHelloServices);
+  if (std::optional<WireNames> names = read_wire_names(r, "services", kTunnelServiceNameLength, kMaxHelloServices)) {
+    h.services = *names;
+  }
   return h;
 }
 

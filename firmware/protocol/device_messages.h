@@ -52,10 +52,10 @@ struct HelloMessage {
   std::optional<std::string_view> license_serial;  // nullopt when none held
   /// The tunnel service names the device allows (PROTOCOL.md section 6).
   /// Read: each 1..255 bytes (an OPEN's name), at most kMaxHelloServices;
-  /// nullopt when absent (a device before tunnels) or out of those ranges:
-  /// the server then leaves judging names to the device, which answers an
-  /// OPEN of a name it lacks with RST unknown_service.
-  std::optional<WireNames> services;
+  /// not received() when absent (a device before tunnels) or out of those
+  /// ranges: the server then leaves judging names to the device, which
+  /// answers an OPEN of a name it lacks with RST unknown_service.
+  WireNames services;
   int64_t proto = kProtocolVersion;
 };
 

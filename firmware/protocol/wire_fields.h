@@ -92,6 +92,8 @@ class WireNames {
   size_t size() const;
   /// True for a reader's list (the received array), false for a writer's.
   bool received() const { return array_ != nullptr; }
+  /// A writer's names (empty for a received list).
+  std::span<const std::string_view> items() const { return items_; }
 
  private:
   std::span<const std::string_view> items_;

@@ -52,10 +52,9 @@ struct LwipCallbacks {
     if (p == nullptr) {
       // The peer's FIN: nothing more will come. An owner that keeps the
       // connection half-open still sends (lwIP allows it in CLOSE_WAIT);
-      // for the others (the link) it is the connection's end.
-      const SocketId id = s->id;
-      const bool half_open = !s->connecting && s->owner->on_peer_finished(id);
-      if (!half_open && s->used && s->id == id) net.fail(*s, Status(Reason::connection_closed, 0));
+      // for the others (the link) it is the connection's end. An owner
+      // that says no has left the socket alone.
+      if (!s->owner->on_peer_finished(s->id)) net.fail(*s, Status(Reason::connection_closed, 0));
       return net.after_callback(pcb);
     }
     if (err != ERR_OK) {
@@ -96,8 +95,8 @@ struct LwipCallbacks {
     const SocketId id = s->id;
     SocketEvents* owner = s->owner;
     const Status status = status_from_lwip(err, s->connecting);
-    *s = Slot{};
-    s->net = &net;
+    s->pcb = nullptr;  // nothing to unhook
+    net.detach(*s);
     owner->on_socket_error(id, status);
   }
 
