@@ -141,6 +141,11 @@ class AgentTunnelTest : public ::testing::Test {
     rig.config.tunnels.max_channels = 2;
     rig.config.tunnels.window = 8192;
     rig.config.tunnels.idle_ms = 60 * kSec;
+    boot_linked();
+  }
+  /// Boots the agent with rig.config (its tunnels set), tunnels.list allowed,
+  /// and links it.
+  void boot_linked() {
     rig.config.tunnels.connect_timeout_ms = 5 * kSec;
     rig.config.service_names = names;
     rig.allowed.push_back("tunnels.list");
@@ -484,14 +489,7 @@ class AgentTunnelLimitsTest : public AgentTunnelTest {
     rig.config.tunnels.max_channels = kMaxTunnelChannels;
     rig.config.tunnels.window = 4096;
     rig.config.tunnels.idle_ms = 600 * kSec;
-    rig.config.tunnels.connect_timeout_ms = 5 * kSec;
-    rig.config.service_names = names;
-    rig.allowed.push_back("tunnels.list");
-    rig.config.allowed_methods = rig.allowed;
-    ASSERT_TRUE(rig.boot().ok());
-    rig.agent->enable_tunnels(driver, link);
-    rig.link_up();
-    rig.welcome(kT0);
+    boot_linked();
   }
   // Operator `i` (0..99): kMaxTunnelOperator bytes, quotes and backslashes.
   static std::string op(int i) {
