@@ -53,6 +53,9 @@ struct SimDevice::Running {
         config(with_clock(d.settings_.agent, &dates)),
         agent(config, link, d.storage_, d.boot_clock_, d.rtc_, key, d.random_) {
     runner.attach(agent, link);
+    // A device with `services` reaches them as sublinkd does: its local
+    // sockets on the same network, its channels on the link.
+    if (!d.settings_.agent.tunnels.services.empty()) agent.enable_tunnels(d.net_.client(d.setup_.address), link);
   }
   static AgentConfig with_clock(AgentConfig config, CertificateDateClock* dates) {
     config.certificate_clock = dates;

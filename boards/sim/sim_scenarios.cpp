@@ -1,5 +1,7 @@
 #include "boards/sim/sim_scenarios.h"
 
+#include "boards/sim/sim_tunnel_exchange.h"
+
 namespace sublink {
 
 // ---- Building blocks -------------------------------------------------------------
@@ -205,6 +207,16 @@ bool full_life(SimWorld& world, const SimDayHook& /*each_day*/) {
   return sim_until_licensed(world, 30 * 60 * kSecondMs) && sim_until_events_delivered(world);
 }
 
+// Tunnels at the seed's worst link: two bulk channels and a small request
+// at once, with heartbeats; the measurements go to the timeline.
+bool tunnels_worst_link(SimWorld& world, const SimDayHook& /*each_day*/) {
+  if (!sim_until_licensed(world)) return false;
+  SimTunnelReport report;
+  const bool ran = sim_tunnel_exchange(world, report);
+  for (const std::string& line : report.lines()) world.timeline().add(world.now(), "tunnels", line);
+  return ran;
+}
+
 }  // namespace
 
 const std::vector<SimScenario>& sim_scenarios() {
@@ -227,6 +239,8 @@ const std::vector<SimScenario>& sim_scenarios() {
        link_faults},
       {"full-life", "short timings: license, audits, grace, reboot, power off, revoke, new grant, expiry, back",
        short_life_timing, full_life},
+      {"tunnels-worst-link", "200 ms RTT at 128 kbit/s: two bulk channels and a small request at once, with heartbeats",
+       sim_configure_tunnels, tunnels_worst_link},
   };
   return all;
 }

@@ -249,6 +249,11 @@ void SimServer::on_text(SimSessionId id, std::string_view message) {
 }
 
 void SimServer::on_closed(SimSessionId id, Status why) {
+  // Every channel is gone with the link (PROTOCOL.md section 6).
+  if (auto t = tunnels_.find(id); t != tunnels_.end()) {
+    t->second->on_link_down();
+    tunnels_.erase(t);
+  }
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
   if (it->second->welcomed()) {
@@ -312,6 +317,7 @@ void SimServer::flush(SimSessionId id) {
     observe_out(m);
     if (!server_->send_text(id, m).ok()) break;
   }
+  flush_tunnel(id);
   if (out.close) {
     note("closes with " + std::to_string(out.close->code) + " " + out.close->reason);
     // Fails only for a session already gone: then there is nothing to close.
@@ -324,7 +330,10 @@ void SimServer::flush(SimSessionId id) {
 void SimServer::observe_in(std::string_view message) {
   const std::string type(type_of(message));
   ++received_[type];
-  if (type == "heartbeat") return;
+  if (type == "heartbeat") {
+    heartbeat_arrivals_.push_back(net_.now());
+    return;
+  }
   cJSON* root = cJSON_ParseWithLength(message.data(), message.size());
   if (type == "hello" && root) {
     const std::string serial = string_of(root, "license_serial");

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "boards/sim/sim_credentials.h"
@@ -28,6 +29,7 @@
 #include "server_core/license_signer.h"
 #include "server_core/memory_directory.h"
 #include "server_core/server_session.h"
+#include "tools/server/server_tunnel.h"
 
 namespace sublink {
 
@@ -52,7 +54,21 @@ struct SimEventDelivery {
   std::string json;
 };
 
-class SimServer final : private SimServerHandler {
+/// What the operator of one tunnel channel saw (PROTOCOL.md section 6),
+/// in world time. The simulated operator takes every byte at once.
+struct SimChannelLog {
+  std::string service;
+  uint16_t channel = 0;
+  Millis opened_at = 0;
+  Millis accepted_at = -1;             // OPEN_OK arrived; -1: not yet
+  std::vector<uint8_t> received;       // from the device, in order
+  /// Each DATA payload's arrival: world time, bytes received by then.
+  std::vector<std::pair<Millis, uint64_t>> arrivals;
+  bool device_finished = false;        // the device's FIN
+  std::optional<TunnelClosed> closed;  // how it ended
+};
+
+class SimServer final : private SimServerHandler, private ServerTunnelObserver {
  public:
   /// Registers a pollable with `net` for the sessions' timers. `net` and
   /// `timeline` must outlive the server. Not listening until start().
@@ -97,6 +113,20 @@ class SimServer final : private SimServerHandler {
   /// (0: the oldest): a replayed old grant.
   bool replay_grant(size_t index);
 
+  // ---- Tunnels through the device's welcomed session (PROTOCOL.md section 6) --------
+  /// Opens a channel to the device's `service` for operator `op`: its index
+  /// in channels(); nullopt without a welcomed session or a free slot.
+  std::optional<size_t> open_channel(const std::string& service, const std::string& op = "");
+  /// Queues the operator's `bytes` on channel `index`; returns what its
+  /// send queue took (the rest waits for the caller: the link's credit).
+  size_t channel_write(size_t index, std::span<const uint8_t> bytes);
+  /// The operator finished sending on channel `index` (FIN after its bytes).
+  void channel_finish(size_t index);
+  /// Every channel opened, in order.
+  const std::vector<SimChannelLog>& channels() const { return channels_; }
+  /// World time of each heartbeat's arrival.
+  const std::vector<Millis>& heartbeat_arrivals() const { return heartbeat_arrivals_; }
+
   // ---- Observation -----------------------------------------------------------------
   MemoryDirectory& directory() { return directory_; }
   const std::vector<SimEventDelivery>& event_deliveries() const { return deliveries_; }
@@ -131,7 +161,20 @@ class SimServer final : private SimServerHandler {
   // SimServerHandler
   void on_open(SimSessionId id) override;
   void on_text(SimSessionId id, std::string_view message) override;
+  void on_binary(SimSessionId id, std::span<const uint8_t> message) override;
   void on_closed(SimSessionId id, Status why) override;
+  // ServerTunnelObserver
+  void on_channel_accepted(ServerTunnel& tunnel, TunnelSlot slot, uint64_t owner) override;
+  void on_channel_readable(ServerTunnel& tunnel, TunnelSlot slot, uint64_t owner) override;
+  void on_channel_closed(ServerTunnel& tunnel, TunnelSlot slot, uint64_t owner, const TunnelClosed& closed) override;
+  // Frames the session's tunnel has due, after its JSON messages.
+  void flush_tunnel(SimSessionId id);
+  // The live channel `index` (nullptr once closed).
+  struct ChannelRef {
+    SimSessionId session = 0;
+    TunnelSlot slot = 0;
+    bool live = false;
+  };
 
   SimNetwork& net_;
   SimServerSetup setup_;
@@ -160,6 +203,11 @@ class SimServer final : private SimServerHandler {
   std::vector<std::string> grants_;
   std::vector<DeviceResponse> responses_;
   std::map<std::string, uint64_t> received_;
+  std::vector<Millis> heartbeat_arrivals_;
+  std::map<SimSessionId, std::unique_ptr<ServerTunnel>> tunnels_;  // made on a session's first channel
+  std::vector<SimChannelLog> channels_;
+  std::vector<ChannelRef> channel_refs_;  // by index, as channels_
+  std::vector<uint8_t> frame_;            // one frame out
 };
 
 }  // namespace sublink

@@ -103,7 +103,8 @@ void SimSocketDriver::closed_by_server(SimConnection& c) {
 
 void SimSocketDriver::set_receiving(SocketId id, bool on) {
   if (!on) {
-    if (sockets_.count(id)) held_[id].paused = true;
+    // Bytes held after the peer's FIN are still the owner's to stop.
+    if (sockets_.count(id) || held_.count(id)) held_[id].paused = true;
     return;
   }
   auto h = held_.find(id);
