@@ -29,7 +29,7 @@
 #include "server_core/license_signer.h"
 #include "server_core/memory_directory.h"
 #include "server_core/server_session.h"
-#include "tools/server/server_tunnel.h"
+#include "server_core/server_tunnel.h"
 
 namespace sublink {
 

@@ -1,6 +1,6 @@
 // One link's tunnel channels on the server: the ids it allocates, its
 // ceiling, and what it does with frames only a server may send.
-#include "tools/server/server_tunnel.h"
+#include "server_core/server_tunnel.h"
 
 #include <gtest/gtest.h>
 

@@ -27,7 +27,7 @@
 #include "tools/server/admin_request.h"
 #include "tools/server/db/sqlite_directory.h"
 #include "tools/server/server_loop.h"
-#include "tools/server/server_tunnel.h"
+#include "server_core/server_tunnel.h"
 
 namespace sublink {
 

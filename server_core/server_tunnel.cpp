@@ -1,4 +1,4 @@
-#include "tools/server/server_tunnel.h"
+#include "server_core/server_tunnel.h"
 
 namespace sublink {
 
