@@ -1,8 +1,7 @@
 // The demo driver's pieces on their own: what it reads from the agent and
-// the server, how it follows logs, runs commands and sums up the story.
+// the server, how it follows logs and sums up the story (the commands it
+// runs: tests/linux_util/child_process_test.cpp).
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
@@ -10,7 +9,7 @@
 #include <string>
 
 #include "support/process.h"
-#include "tools/demo/child_process.h"
+#include "tools/demo/demo_rig.h"
 #include "tools/demo/line_follower.h"
 #include "tools/demo/narrator.h"
 #include "tools/demo/status_view.h"
@@ -143,51 +142,6 @@ TEST(DemoNarrator, TheSummarySaysWhetherEveryStepHappened) {
 
   text = narrate([](Narrator& n) { n.pass("first"); }, all);
   EXPECT_FALSE(all) << "steps that never ran are not a pass\n" << text;
-}
-
-TEST(DemoRunCommand, SeparatesOutputErrorsAndExitStatus) {
-  CommandResult r = run_command({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
-  EXPECT_EQ(r.exit_code, 3);
-  EXPECT_EQ(r.out, "out\n");
-  EXPECT_EQ(r.err, "err\n");
-  EXPECT_EQ(run_command({"/nonexistent/program"}).exit_code, 127);
-}
-
-TEST(DemoRunCommand, AProgramThatDoesNotFinishIsKilled) {
-  CommandResult r = run_command({"/bin/sh", "-c", "echo started; exec sleep 30"}, 300);
-  EXPECT_EQ(r.exit_code, -1);
-  EXPECT_EQ(r.out, "started\n");
-}
-
-TEST(DemoChildProcess, StopsByItsPidAndReportsHowItEnded) {
-  test::TempDir dir;
-  ChildProcess sleeper({"/bin/sleep", "30"}, dir.file("sleep.log"));
-  ASSERT_GT(sleeper.pid(), 0);
-  EXPECT_TRUE(sleeper.running());
-  const int status = sleeper.stop();
-  EXPECT_EQ(describe_wait_status(status), "signal 15");
-  EXPECT_FALSE(sleeper.running());
-  EXPECT_EQ(sleeper.stop(), -1) << "nothing left to stop";
-
-  ChildProcess done({"/bin/sh", "-c", "echo said; exit 4"}, dir.file("done.log"));
-  while (done.running()) {
-  }
-  EXPECT_EQ(describe_wait_status(done.exit_status()), "exit 4");
-  std::ifstream log(dir.file("done.log"));
-  std::string line;
-  std::getline(log, line);
-  EXPECT_EQ(line, "said");
-}
-
-TEST(DemoChildProcess, GoingOutOfScopeStopsIt) {
-  test::TempDir dir;
-  pid_t pid;
-  {
-    ChildProcess sleeper({"/bin/sleep", "30"}, dir.file("sleep.log"));
-    pid = sleeper.pid();
-    ASSERT_GT(pid, 0);
-  }
-  EXPECT_EQ(kill(pid, 0), -1) << "the process is gone (and reaped)";
 }
 
 TEST(DemoFreePort, IsAnUnprivilegedPort) {

@@ -1,43 +1,19 @@
 // Test helpers that run real peers (python3-websockets, openssl s_server,
-// tinyproxy, haproxy) on loopback. A ChildProcess is stopped by its own PID
-// when it goes out of scope, also when the test fails.
+// tinyproxy, haproxy) on loopback. A ChildProcess (linux_util/process) is
+// stopped by its own PID when it goes out of scope, also when the test fails.
 #pragma once
 
 #include <netinet/in.h>
 
-#include <sys/types.h>
-
 #include <string>
-#include <vector>
+
+#include "linux_util/process/child_process.h"
 
 namespace sublink::test {
 
-class ChildProcess {
- public:
-  ChildProcess() = default;
-  /// Starts argv[0] (searched in PATH) with stdout+stderr to `log_path`.
-  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
-  ~ChildProcess();
-  ChildProcess(ChildProcess&& o) noexcept;
-  ChildProcess& operator=(ChildProcess&& o) noexcept;
-
-  pid_t pid() const { return pid_; }
-  /// False once the child has exited; that reaps it, and from then on
-  /// nothing is sent to its PID (which the system may give to another
-  /// process).
-  bool running();
-  /// SIGTERM, then SIGKILL after grace_ms; returns the wait status (also when
-  /// running() already reaped the child).
-  int stop(int grace_ms = 2000);
-  /// Contents of the log so far (for failure messages).
-  std::string log() const;
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  int wait_status_ = 0;
-  std::string log_path_;
-};
+/// The one child-process helper (linux_util/process), by the name the tests
+/// have always used.
+using ::sublink::ChildProcess;
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 int free_port();

@@ -1,5 +1,8 @@
 #include "tools/demo/demo_rig.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +21,10 @@ namespace sublink::demo {
 namespace fs = std::filesystem;
 
 namespace {
+
+// How long sublinkd and sublink-server get after SIGTERM to store their state
+// and close their links before SIGKILL.
+constexpr int kStopGraceMs = 5000;
 
 void sleep_ms(int ms) {
   timespec t{ms / 1000, (ms % 1000) * 1000000L};
@@ -47,9 +54,9 @@ DemoRig::DemoRig(DemoSettings settings) : settings_(std::move(settings)) {
 }
 
 DemoRig::~DemoRig() {
-  agent_.stop();
-  watcher_.stop();
-  server_.stop();
+  agent_.stop(kStopGraceMs);
+  watcher_.stop(kStopGraceMs);
+  server_.stop(kStopGraceMs);
 }
 
 bool DemoRig::prepare(std::string& error) {
@@ -159,7 +166,7 @@ bool DemoRig::start_server(std::string& error) {
                           "--port", std::to_string(ports_[0]), "--port", std::to_string(ports_[1]), "--heartbeat-s",
                           std::to_string(settings_.heartbeat_s), "--audit-s", std::to_string(settings_.audit_s),
                           "--control", control_path(), "--verbose"},
-                         log);
+                         log, ChildLog::append);
   for (int waited = 0; waited < 10000; waited += 50) {
     server_log_->poll();
     if (server_log_->find(0, "serving on")) return true;
@@ -175,10 +182,10 @@ bool DemoRig::start_server(std::string& error) {
   return false;
 }
 
-int DemoRig::stop_server() { return server_.stop(); }
+int DemoRig::stop_server() { return server_.stop(kStopGraceMs); }
 
 bool DemoRig::start_agent(std::string& error) {
-  agent_ = ChildProcess({bin("sublinkd"), "--config", config_path()}, agent_log_->path());
+  agent_ = ChildProcess({bin("sublinkd"), "--config", config_path()}, agent_log_->path(), ChildLog::append);
   for (int waited = 0; waited < 10000; waited += 100) {
     if (!agent_.running()) {
       agent_log_->poll();
@@ -187,7 +194,7 @@ bool DemoRig::start_agent(std::string& error) {
       return false;
     }
     if (status()) {
-      watcher_ = ChildProcess({bin("sublinkctl"), "-c", config_path(), "watch"}, watch_->path());
+      watcher_ = ChildProcess({bin("sublinkctl"), "-c", config_path(), "watch"}, watch_->path(), ChildLog::append);
       return true;
     }
     sleep_ms(100);
@@ -205,7 +212,7 @@ bool DemoRig::start_appliance_page(std::string& error) {
   page.close();
   page_ = ChildProcess({"/usr/bin/python3", "-m", "http.server", std::to_string(page_port_), "--bind", "127.0.0.1",
                         "--directory", site},
-                       settings_.work_dir + "/page.log");
+                       settings_.work_dir + "/page.log", ChildLog::append);
   for (int waited = 0; waited < 10000; waited += 100) {
     if (!page_.running()) {
       error = "the appliance's page (python3 -m http.server) stopped at start (see " + settings_.work_dir +
@@ -299,6 +306,22 @@ std::vector<AuditRecord> DemoRig::stored_audits() {
   if (!db.ok()) return {};
   Result<std::vector<AuditRecord>> audits = (*db)->audits(settings_.system_id);
   return audits.ok() ? *audits : std::vector<AuditRecord>{};
+}
+
+int free_loopback_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
 }
 
 }  // namespace sublink::demo

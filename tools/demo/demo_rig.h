@@ -10,12 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "tools/demo/child_process.h"
+#include "linux_util/process/child_process.h"
 #include "tools/demo/line_follower.h"
 #include "tools/demo/status_view.h"
 #include "server_core/directory.h"
 
 namespace sublink::demo {
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound, read,
+/// released); 0 when none could be had.
+int free_loopback_port();
 
 /// Who the demo appliance is and the short timings that fit the whole
 /// story into a few minutes.

@@ -1,19 +1,19 @@
-#include "tools/demo/child_process.h"
+#include "linux_util/process/child_process.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
 
-namespace sublink::demo {
+namespace sublink {
 
 namespace {
 
@@ -29,13 +29,13 @@ void sleep_ms(int ms) {
   }
 }
 
-// In the child between fork and exec: its own process group (a Ctrl-C at the
-// terminal reaches only the demo, which then stops everything in order),
-// SIGTERM when the demo dies, and the signal state a fresh program expects.
+// In the child between fork and exec: its own process group, SIGTERM when
+// the parent dies, and the signal state a fresh program expects (the parent
+// may block or ignore signals it handles itself).
 void become_child(pid_t parent) {
   setpgid(0, 0);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() != parent) _exit(127);  // the demo died before prctl
+  if (getppid() != parent) _exit(127);  // the parent died before prctl
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -44,75 +44,99 @@ void become_child(pid_t parent) {
   signal(SIGPIPE, SIG_DFL);
 }
 
+// stdin from /dev/null, then the program; 127 when it cannot be executed.
 [[noreturn]] void exec(const std::vector<std::string>& argv) {
+  int null = open("/dev/null", O_RDONLY);
+  if (null >= 0) dup2(null, 0);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  execv(args[0], args.data());
+  if (args[0] != nullptr) execvp(args[0], args.data());
   _exit(127);
+}
+
+// Reaps `pid`, retrying when a signal interrupts the wait.
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
 }
 
 }  // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path, ChildLog mode)
+    : log_path_(log_path) {
   const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
     become_child(parent);
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int flags = O_WRONLY | O_CREAT | (mode == ChildLog::append ? O_APPEND : O_TRUNC);
+    int fd = open(log_path.c_str(), flags, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
       dup2(fd, 2);
       close(fd);
     }
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, 0);
     exec(argv);
   }
 }
 
 ChildProcess::~ChildProcess() { stop(); }
 
-ChildProcess::ChildProcess(ChildProcess&& o) noexcept : pid_(o.pid_), exit_status_(o.exit_status_) { o.pid_ = -1; }
+ChildProcess::ChildProcess(ChildProcess&& o) noexcept
+    : pid_(o.pid_), reaped_(o.reaped_), exit_status_(o.exit_status_), log_path_(std::move(o.log_path_)) {
+  o.pid_ = -1;
+}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
   if (this != &o) {
     stop();
     pid_ = o.pid_;
+    reaped_ = o.reaped_;
     exit_status_ = o.exit_status_;
+    log_path_ = std::move(o.log_path_);
     o.pid_ = -1;
   }
   return *this;
 }
 
 bool ChildProcess::running() {
-  if (pid_ <= 0) return false;
+  if (pid_ <= 0 || reaped_) return false;
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r == 0) return true;
-  if (r == pid_) exit_status_ = status;
-  pid_ = -1;
+  reaped_ = true;
+  exit_status_ = r == pid_ ? status : 0;
   return false;
 }
 
 int ChildProcess::stop(int grace_ms) {
-  if (!running()) return -1;
-  int status = 0;
+  if (pid_ <= 0) return -1;
+  if (!running()) {
+    pid_ = -1;
+    return exit_status_;
+  }
   kill(pid_, SIGTERM);
   for (int waited = 0; waited < grace_ms; waited += 10) {
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || r < 0) {
+    if (!running()) {
       pid_ = -1;
-      exit_status_ = status;
-      return status;
+      return exit_status_;
     }
     sleep_ms(10);
   }
   kill(pid_, SIGKILL);
-  waitpid(pid_, &status, 0);
+  exit_status_ = wait_for(pid_);
+  reaped_ = true;
   pid_ = -1;
-  exit_status_ = status;
-  return status;
+  return exit_status_;
+}
+
+std::string ChildProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 CommandResult run_command(const std::vector<std::string>& argv, int timeout_ms) {
@@ -130,8 +154,6 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_ms) 
     become_child(parent);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, 0);
     exec(argv);
   }
   close(out[1]);
@@ -171,27 +193,9 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_ms) 
     if (p.fd >= 0) close(p.fd);
   }
   if (timed_out) kill(pid, SIGKILL);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const int status = wait_for(pid);
   result.exit_code = !timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
-}
-
-int free_loopback_port() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 std::string describe_wait_status(int status) {
@@ -201,4 +205,4 @@ std::string describe_wait_status(int status) {
   return "status " + std::to_string(status);
 }
 
-}  // namespace sublink::demo
+}  // namespace sublink
