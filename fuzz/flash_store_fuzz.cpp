@@ -111,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check((now.ok && now.value == value) || now == before[id]);
     } else {
       // Nothing committed yet: a first write cut before its commit may
-      // also read as corrupt (storage_detail::kCorrupt says so).
+      // also read as corrupt (Reason::storage_corrupt says so).
       check((now.ok && now.value == value) || !now.ok);
     }
   }

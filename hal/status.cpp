@@ -39,8 +39,15 @@ constexpr ReasonText kTexts[] = {
     {"message_too_big", "a message exceeded max_message_bytes"},
     {"invalid_payload", "a message was not valid UTF-8 or JSON"},
     {"closed_by_peer", "the server closed the link"},
+    // The hints of the storage reasons are also their words in logs and in
+    // status.get's `storage` (storage_failure_text).
+    {"storage_not_found", "nothing stored"},
+    {"storage_corrupt", "no intact copy"},
+    {"storage_too_big", "record too large"},
+    {"storage_no_space", "no room on the medium"},
+    {"storage_bad_record_id", "no such record"},
 };
-static_assert(sizeof(kTexts) / sizeof(kTexts[0]) == static_cast<unsigned>(Reason::closed_by_peer) + 1,
+static_assert(sizeof(kTexts) / sizeof(kTexts[0]) == static_cast<unsigned>(kLastReason) + 1,
               "every Reason needs a name and a hint");
 }  // namespace
 

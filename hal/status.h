@@ -48,7 +48,18 @@ enum class Reason : uint8_t {
   message_too_big,      // message over max_message_bytes (close 1009)
   invalid_payload,      // bad UTF-8 or JSON (close 1007)
   closed_by_peer,       // peer closed the WebSocket (detail: close code)
+  // Durable records (hal/storage.h): the storage layer's own outcomes, in
+  // the order of their wire numbers (storage_wire_detail: keep it). A
+  // platform's refusal stays io_error with its errno.
+  storage_not_found,     // nothing was ever committed for the record
+  storage_corrupt,       // something is stored but no copy passes its checks
+  storage_too_big,       // record over the backend's maximum, or over the reader's buffer
+  storage_no_space,      // the medium has no room for the record
+  storage_bad_record_id, // record id outside the backend's layout
 };
+
+/// The last Reason: names and hints exist for every one up to it.
+inline constexpr Reason kLastReason = Reason::storage_bad_record_id;
 
 /// Stable lower-case name of a reason, as logged and shown by tools.
 const char* reason_name(Reason r);

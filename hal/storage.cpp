@@ -13,17 +13,21 @@ const char* record_name(RecordId id) {
   return i < kMaxRecordIds ? kNames[i] : nullptr;
 }
 
+namespace {
+bool is_storage_reason(Reason r) { return r >= Reason::storage_not_found && r <= Reason::storage_bad_record_id; }
+}  // namespace
+
 const char* storage_failure_text(const Status& s) {
   if (s.ok()) return "ok";
-  if (s.reason() != Reason::io_error) return reason_name(s.reason());
-  switch (s.detail()) {
-    case storage_detail::kNotFound: return "nothing stored";
-    case storage_detail::kCorrupt: return "no intact copy";
-    case storage_detail::kTooBig: return "record too large";
-    case storage_detail::kNoSpace: return "no room on the medium";
-    case storage_detail::kBadRecordId: return "no such record";
-    default: return "platform error";
-  }
+  if (s.reason() == Reason::io_error) return "platform error";
+  // The storage reasons' hints are their words ("nothing stored", ...).
+  return is_storage_reason(s.reason()) ? reason_hint(s.reason()) : reason_name(s.reason());
+}
+
+int32_t storage_wire_detail(const Status& s) {
+  // The reasons are declared in the order of their wire numbers.
+  if (!is_storage_reason(s.reason())) return s.detail();
+  return -1001 - (static_cast<int32_t>(s.reason()) - static_cast<int32_t>(Reason::storage_not_found));
 }
 
 }  // namespace sublink

@@ -36,37 +36,29 @@ inline constexpr size_t kMaxRecordIds = 16;
 /// id is out of range.
 const char* record_name(RecordId id);
 
-/// Storage failures are Reason::io_error. Platform errors carry a positive
-/// errno (or 0) in `detail`; the storage layer's own outcomes carry these
-/// negative details, so they never collide with an errno.
-namespace storage_detail {
-/// Nothing was ever committed for the record (a fresh device).
-inline constexpr int32_t kNotFound = -1001;
-/// Something is stored but no copy passes its checks: bit rot, a foreign
-/// file, or a first write that was cut before it committed.
-inline constexpr int32_t kCorrupt = -1002;
-/// The record is larger than the backend's maximum record size, or larger
-/// than the caller's buffer on read.
-inline constexpr int32_t kTooBig = -1003;
-/// The medium has no room for the record (layout does not fit the flash).
-inline constexpr int32_t kNoSpace = -1004;
-/// The record id is outside [0, kMaxRecordIds) or outside the backend's layout.
-inline constexpr int32_t kBadRecordId = -1005;
-}  // namespace storage_detail
+/// Storage failures: the storage layer's own outcomes have their own
+/// reasons (Reason::storage_not_found ... storage_bad_record_id, hal/status.h);
+/// a platform's refusal is Reason::io_error with a positive errno (or 0) in
+/// `detail`.
 
 /// True when `s` is the "nothing stored yet" outcome of Storage::read.
-constexpr bool is_not_found(const Status& s) {
-  return s.reason() == Reason::io_error && s.detail() == storage_detail::kNotFound;
-}
-/// True when `s` is the "stored but unreadable" outcome of Storage::read.
-constexpr bool is_corrupt(const Status& s) {
-  return s.reason() == Reason::io_error && s.detail() == storage_detail::kCorrupt;
-}
+constexpr bool is_not_found(const Status& s) { return s.reason() == Reason::storage_not_found; }
+/// True when `s` is the "stored but unreadable" outcome of Storage::read:
+/// bit rot, a foreign file, or a first write that was cut before it committed.
+constexpr bool is_corrupt(const Status& s) { return s.reason() == Reason::storage_corrupt; }
 
-/// The storage layer's own outcomes (storage_detail) in words ("nothing
-/// stored", "no room on the medium", ...); "platform error" for any other
-/// io_error detail, the reason's name for any other reason.
+/// The storage layer's own outcomes in words ("nothing stored", "no room on
+/// the medium", ...); "platform error" for io_error, the reason's name for
+/// any other reason.
 const char* storage_failure_text(const Status& s);
+
+/// The number a storage failure is reported with in the `storage_failed`
+/// event's `detail` (PROTOCOL.md section 5, events): io_error's errno, and
+/// for the storage layer's own reasons the negative numbers they have always
+/// gone on the wire as, so they never collide with an errno: -1001 not
+/// found, -1002 corrupt, -1003 too big, -1004 no space, -1005 bad record id.
+/// The one place those numbers live.
+int32_t storage_wire_detail(const Status& s);
 
 /// Atomic, power-loss-safe records. Each record holds one byte string of at
 /// most max_record_size() bytes; a write replaces it as a whole.
@@ -77,8 +69,8 @@ class Storage {
   /// Copies the newest committed value of `id` into the front of `out` and
   /// returns its length. Never returns a mix of two values: when the newest
   /// copy is damaged, it returns the previous committed value instead.
-  /// Failures: kNotFound (never written), kCorrupt (no intact copy),
-  /// kTooBig (`out` too small), or a platform error. The contents of `out`
+  /// Failures: storage_not_found (never written), storage_corrupt (no
+  /// intact copy), storage_too_big (`out` too small), or a platform error. The contents of `out`
   /// are unspecified after a failure.
   virtual Result<size_t> read(RecordId id, std::span<uint8_t> out) = 0;
 
@@ -93,7 +85,7 @@ class Storage {
 
   /// The failure `s` of read() or write() in the words of the platform, for
   /// logs ("No space left on device" for a file system's ENOSPC). This
-  /// default names the storage layer's own details and calls any other one
+  /// default names the storage layer's own reasons and calls io_error
   /// "platform error"; a backend whose details are errno values says more.
   virtual const char* failure_text(const Status& s) const { return storage_failure_text(s); }
 

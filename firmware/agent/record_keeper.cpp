@@ -26,9 +26,10 @@ Status RecordKeeper::store_status(RecordId id, std::span<const uint8_t> bytes) {
     // Before the log is restored at boot, the event waits for it (the
     // restore would replace it).
     if (events_ready_) {
-      push_storage_failed(id, s.detail());
+      push_storage_failed(id, storage_wire_detail(s));
     } else {
-      unreported_failures_[static_cast<size_t>(id) % kMaxRecordIds] = s.detail() == 0 ? -1 : s.detail();
+      const int32_t detail = storage_wire_detail(s);
+      unreported_failures_[static_cast<size_t>(id) % kMaxRecordIds] = detail == 0 ? -1 : detail;
     }
   }
   return s;

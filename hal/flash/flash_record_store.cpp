@@ -26,8 +26,8 @@ uint32_t get32(const uint8_t* p) {
 // long as live entries are less than 2^31 writes apart.
 bool newer(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
 
-Status not_found() { return Status(Reason::io_error, storage_detail::kNotFound); }
-Status corrupt() { return Status(Reason::io_error, storage_detail::kCorrupt); }
+Status not_found() { return Status(Reason::storage_not_found); }
+Status corrupt() { return Status(Reason::storage_corrupt); }
 
 }  // namespace
 
@@ -71,7 +71,7 @@ FlashRecordStore::FlashRecordStore(NorFlash& flash, FlashLayout layout)
       geometry_.sector_size;
   slot_bytes_ = sectors_per_slot_ * geometry_.sector_size;
   if (layout_.first_sector + sectors_needed(geometry_, layout_) > geometry_.sector_count) {
-    layout_status_ = Status(Reason::io_error, storage_detail::kNoSpace);
+    layout_status_ = Status(Reason::storage_no_space);
   }
 }
 
@@ -86,7 +86,7 @@ size_t FlashRecordStore::sectors_needed(const NorGeometry& geometry, const Flash
 Status FlashRecordStore::check_id(RecordId id) const {
   if (!layout_status_.ok()) return layout_status_;
   if (static_cast<size_t>(id) >= layout_.record_count) {
-    return Status(Reason::io_error, storage_detail::kBadRecordId);
+    return Status(Reason::storage_bad_record_id);
   }
   return Status::Ok();
 }
@@ -197,7 +197,7 @@ Result<size_t> FlashRecordStore::read(RecordId id, std::span<uint8_t> out) {
     return blank ? not_found() : corrupt();
   }
   const Entry& e = scans[best].newest;
-  if (e.length > out.size()) return Status(Reason::io_error, storage_detail::kTooBig);
+  if (e.length > out.size()) return Status(Reason::storage_too_big);
   const size_t at = slot_offset(id, best) + e.offset + header_size_;
   if (Status s = flash_.read(at, out.first(e.length)); !s.ok()) return s;
   // Checked again on the bytes handed out, so a cell that changed since the
@@ -255,7 +255,7 @@ Status FlashRecordStore::program_entry(RecordId id, size_t offset, uint32_t sequ
 Status FlashRecordStore::write(RecordId id, std::span<const uint8_t> data) {
   if (Status s = check_id(id); !s.ok()) return s;
   if (data.size() > layout_.max_record_size) {
-    return Status(Reason::io_error, storage_detail::kTooBig);
+    return Status(Reason::storage_too_big);
   }
   SlotScan scans[2];
   for (int slot = 0; slot < 2; ++slot) {

@@ -21,7 +21,8 @@ struct NorGeometry {
 };
 
 /// Details (with Reason::io_error) that flash backends report. Negative so
-/// they never collide with an errno; distinct from storage_detail.
+/// they never collide with an errno; distinct from the storage reasons' wire
+/// numbers (storage_wire_detail).
 namespace flash_detail {
 /// A program or erase outside the region, or not word-aligned.
 inline constexpr int32_t kMisaligned = -1101;

@@ -23,7 +23,7 @@ uint32_t get32(const uint8_t* p) {
 }
 bool newer(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
 
-Status corrupt() { return Status(Reason::io_error, storage_detail::kCorrupt); }
+Status corrupt() { return Status(Reason::storage_corrupt); }
 
 // Closes a descriptor on every path out of a function.
 class Descriptor {
@@ -94,7 +94,7 @@ Status FileStorage::open() {
 }
 
 Status FileStorage::check_id(RecordId id) const {
-  if (record_name(id) == nullptr) return Status(Reason::io_error, storage_detail::kBadRecordId);
+  if (record_name(id) == nullptr) return Status(Reason::storage_bad_record_id);
   if (dir_.empty() || dir_.size() + 32 > kMaxPath) return Status(Reason::invalid_argument);
   return Status::Ok();
 }
@@ -175,7 +175,7 @@ Result<size_t> FileStorage::read(RecordId id, std::span<uint8_t> out) {
   }
   for (int g : order) {
     if (!gens[g].valid) continue;
-    if (gens[g].length > out.size()) return Status(Reason::io_error, storage_detail::kTooBig);
+    if (gens[g].length > out.size()) return Status(Reason::storage_too_big);
     Status s = read_payload(id, g, gens[g], out);
     if (!s.ok() && !is_corrupt(s)) return s;
     if (!s.ok()) continue;
@@ -190,7 +190,7 @@ Result<size_t> FileStorage::read(RecordId id, std::span<uint8_t> out) {
     return static_cast<size_t>(gens[g].length);
   }
   if (gens[0].exists || gens[1].exists) return corrupt();
-  return Status(Reason::io_error, storage_detail::kNotFound);
+  return Status(Reason::storage_not_found);
 }
 
 Status FileStorage::write_file(const char* path, std::span<const uint8_t> header,
@@ -229,7 +229,7 @@ const char* FileStorage::failure_text(const Status& s) const {
 
 Status FileStorage::write(RecordId id, std::span<const uint8_t> data) {
   if (Status s = check_id(id); !s.ok()) return s;
-  if (data.size() > max_record_size_) return Status(Reason::io_error, storage_detail::kTooBig);
+  if (data.size() > max_record_size_) return Status(Reason::storage_too_big);
   Generation gens[2];
   for (int g = 0; g < 2; ++g) {
     if (Status s = inspect(id, g, gens[g]); !s.ok()) return s;

@@ -9,14 +9,14 @@ namespace sublink::test {
 
 Result<size_t> MemoryStorage::read(RecordId id, std::span<uint8_t> out) {
   auto it = records.find(id);
-  if (it == records.end()) return Status(Reason::io_error, storage_detail::kNotFound);
-  if (it->second.size() > out.size()) return Status(Reason::io_error, storage_detail::kTooBig);
+  if (it == records.end()) return Status(Reason::storage_not_found);
+  if (it->second.size() > out.size()) return Status(Reason::storage_too_big);
   std::copy(it->second.begin(), it->second.end(), out.begin());
   return it->second.size();
 }
 
 Status MemoryStorage::write(RecordId id, std::span<const uint8_t> data) {
-  if (fail_writes) return Status(Reason::io_error, fail_errno);
+  if (fail_writes) return fail_reason == Reason::io_error ? Status(Reason::io_error, fail_errno) : Status(fail_reason);
   records[id].assign(data.begin(), data.end());
   writes.push_back(id);
   return Status::Ok();

@@ -64,6 +64,9 @@ class MemoryStorage : public Storage {
 
   bool fail_writes = false;
   int32_t fail_errno = 5;  // the errno a failing write reports (EIO)
+  /// The reason a failing write reports: io_error with fail_errno, or one
+  /// of the storage layer's own (Reason::storage_no_space, ...).
+  Reason fail_reason = Reason::io_error;
 };
 
 /// Random bytes a test can predict: each fill gives the next value of a

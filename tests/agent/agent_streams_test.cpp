@@ -284,6 +284,27 @@ TEST(AgentStreams, AFailingWriteIsNamedInTheStatusAndReportedOncePerStreak) {
   EXPECT_NE(page.find(R"("kind":"storage_failed","severity":"major","detail":28,"record":"events")"), std::string::npos) << page;
 }
 
+// The storage layer's own outcomes have named reasons in the device; on the
+// wire the storage_failed event's `detail` keeps the numbers it always had
+// (-1004: no room on the medium), in the status the words.
+TEST(AgentStreams, AStorageLayerOutcomeKeepsItsWireNumberInTheEvent) {
+  AgentRig rig;
+  ASSERT_TRUE(rig.boot().ok());
+  rig.link_up();
+  rig.welcome(kT0);
+  rig.memory.fail_reason = Reason::storage_no_space;
+  rig.memory.fail_writes = true;
+  rig.server(R"({"type":"license_denied","code":"not_entitled"})");  // an event: the log is written
+  EXPECT_EQ(std::string(rig.agent->snapshot().storage), "events: no room on the medium");
+  rig.memory.fail_writes = false;
+  rig.run_for(kSec);
+  rig.server(R"({"type":"request","id":905,"method":"events.get"})");
+  const std::string page = rig.channel.sent.back();
+  EXPECT_NE(page.find(R"("kind":"storage_failed","severity":"major","detail":-1004,"record":"events")"),
+            std::string::npos)
+      << page;
+}
+
 TEST(AgentStreams, AWriteFailingAtBootIsReportedOnceTheLogIsRestored) {
   AgentRig rig;
   rig.memory.fail_errno = ENOSPC;

@@ -10,7 +10,7 @@ namespace {
 
 TEST(Status, EveryReasonHasADistinctName) {
   std::set<std::string> names;
-  for (unsigned i = 0; i <= static_cast<unsigned>(Reason::closed_by_peer); ++i) {
+  for (unsigned i = 0; i <= static_cast<unsigned>(kLastReason); ++i) {
     std::string n = reason_name(static_cast<Reason>(i));
     EXPECT_NE(n, "unknown");
     EXPECT_TRUE(names.insert(n).second) << "duplicate name " << n;
@@ -53,7 +53,7 @@ TEST(Result, FromOkStatusIsAProgrammingError) {
 }
 
 TEST(Status, AReasonFromOutsideTheListIsUnknownNotAStrayRead) {
-  const auto beyond = static_cast<Reason>(static_cast<unsigned>(Reason::closed_by_peer) + 1);
+  const auto beyond = static_cast<Reason>(static_cast<unsigned>(kLastReason) + 1);
   EXPECT_STREQ(reason_name(beyond), "unknown");
   EXPECT_STREQ(reason_hint(beyond), "unknown");
 }

@@ -369,7 +369,7 @@ TEST(FileStorageText, APlatformErrorWithNoFileYetIsStrerrorAloneAndOwnOutcomesAr
   CrashFileOps disk("/var");
   FileStorage storage(disk, "/var/state", 64);
   EXPECT_STREQ(storage.failure_text(Status(Reason::io_error, ENOSPC)), "No space left on device");
-  EXPECT_STREQ(storage.failure_text(Status(Reason::io_error, storage_detail::kNotFound)), "nothing stored");
+  EXPECT_STREQ(storage.failure_text(Status(Reason::storage_not_found)), "nothing stored");
   EXPECT_STREQ(storage.failure_text(Status(Reason::io_error, 0)), "platform error");
 }
 

@@ -87,12 +87,12 @@ TEST_F(PosixFileStorage, MaxSizeAndBadIds) {
   ASSERT_TRUE(storage.write(RecordId::events, pattern(1000, 3)).ok());
   EXPECT_EQ(read_value(storage, RecordId::events), pattern(1000, 3));
   EXPECT_EQ(storage.write(RecordId::events, pattern(1001, 4)),
-            Status(Reason::io_error, storage_detail::kTooBig));
+            Status(Reason::storage_too_big));
   std::vector<uint8_t> small(999);
   EXPECT_EQ(storage.read(RecordId::events, small).status(),
-            Status(Reason::io_error, storage_detail::kTooBig));
+            Status(Reason::storage_too_big));
   EXPECT_EQ(storage.write(static_cast<RecordId>(kMaxRecordIds), pattern(1, 1)),
-            Status(Reason::io_error, storage_detail::kBadRecordId));
+            Status(Reason::storage_bad_record_id));
   ASSERT_TRUE(storage.write(static_cast<RecordId>(15), pattern(3, 1)).ok());  // room for later ids
   EXPECT_EQ(read_value(storage, static_cast<RecordId>(15)), pattern(3, 1));
   ASSERT_TRUE(storage.write(RecordId::events, {}).ok());

@@ -80,11 +80,11 @@ TEST(FlashRecordStore, MaxSizeEmptyAndTooBig) {
   ASSERT_TRUE(store.write(RecordId::license, pattern(300, 1)).ok());
   EXPECT_EQ(read_value(store, RecordId::license), pattern(300, 1));
   EXPECT_EQ(store.write(RecordId::license, pattern(301, 2)),
-            Status(Reason::io_error, storage_detail::kTooBig));
+            Status(Reason::storage_too_big));
   EXPECT_EQ(read_value(store, RecordId::license), pattern(300, 1));  // untouched
   std::vector<uint8_t> small(299);
   Result<size_t> got = store.read(RecordId::license, small);
-  EXPECT_EQ(got.status(), Status(Reason::io_error, storage_detail::kTooBig));
+  EXPECT_EQ(got.status(), Status(Reason::storage_too_big));
   ASSERT_TRUE(store.write(RecordId::license, {}).ok());
   got = store.read(RecordId::license, small);
   ASSERT_TRUE(got.ok());
@@ -97,9 +97,9 @@ TEST(FlashRecordStore, RejectsIdsOutsideTheLayout) {
   uint8_t buffer[8];
   const uint8_t value[1] = {1};
   EXPECT_EQ(store.write(RecordId::events, value),
-            Status(Reason::io_error, storage_detail::kBadRecordId));
+            Status(Reason::storage_bad_record_id));
   EXPECT_EQ(store.read(static_cast<RecordId>(200), buffer).status(),
-            Status(Reason::io_error, storage_detail::kBadRecordId));
+            Status(Reason::storage_bad_record_id));
   EXPECT_TRUE(store.write(RecordId::usage, value).ok());
 }
 
@@ -107,7 +107,7 @@ TEST(FlashRecordStore, ReportsALayoutThatDoesNotFit) {
   SimNorFlash flash(kSmall);
   EXPECT_EQ(FlashRecordStore::sectors_needed(kSmall, kSmallLayout), 20u);
   FlashRecordStore too_big(flash, FlashLayout{1, 5, 300});
-  EXPECT_EQ(too_big.layout_status(), Status(Reason::io_error, storage_detail::kNoSpace));
+  EXPECT_EQ(too_big.layout_status(), Status(Reason::storage_no_space));
   uint8_t buffer[8];
   EXPECT_FALSE(too_big.read(RecordId::license, buffer).ok());
   SimNorFlash odd(NorGeometry{256, 3, 20});

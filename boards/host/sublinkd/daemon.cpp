@@ -135,7 +135,8 @@ int Daemon::start() {
   s = agent_->boot(now);
   if (!s.ok()) {
     log_.write(LogLevel::error, "state_dir %s: %s (%s); started with safe defaults", str(config.state_dir.view()).c_str(),
-               reason_name(s.reason()), strerror(static_cast<int>(s.detail())));
+               reason_name(s.reason()),
+               s.reason() == Reason::io_error ? strerror(static_cast<int>(s.detail())) : storage_failure_text(s));
   }
   last_state_ = agent_->state();
   agent_->set_state_callback(&Daemon::on_state, this);
