@@ -4,8 +4,8 @@
 
 set(SUBLINK_MBEDTLS_SRC "${CMAKE_SOURCE_DIR}/build/_deps/src/mbedtls" CACHE PATH
     "Mbed TLS source tree (Debian source package)")
-set(SUBLINK_MBEDTLS_CONFIG "${CMAKE_SOURCE_DIR}/net/tls/config/mbedtls_config_linux.h" CACHE FILEPATH
-    "Mbed TLS configuration header for this target")
+# SUBLINK_MBEDTLS_CONFIG, the target's configuration header, is set by
+# cmake/targets/<target>.cmake.
 
 if(NOT EXISTS ${SUBLINK_MBEDTLS_SRC}/library/ssl_tls.c)
   message(FATAL_ERROR "Mbed TLS source not found in ${SUBLINK_MBEDTLS_SRC}: run toolchain/deps.sh first")
