@@ -9,19 +9,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <fstream>
 #include <sstream>
+
+#include "hal/posix/system_clock.h"
 
 namespace sublink {
 
 namespace {
-
-int64_t now_ms() {
-  timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
-}
 
 void sleep_ms(int ms) {
   timespec t{ms / 1000, (ms % 1000) * 1000000L};
@@ -165,11 +160,12 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_ms) 
   }
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
-  const int64_t deadline = now_ms() + timeout_ms;
+  SystemMonotonicClock clock;
+  const Millis deadline = clock.now_ms() + timeout_ms;
   bool timed_out = false;
   int open_fds = 2;
   while (open_fds > 0) {
-    const int64_t left = deadline - now_ms();
+    const Millis left = deadline - clock.now_ms();
     if (left <= 0) {
       timed_out = true;
       break;
