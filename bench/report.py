@@ -169,6 +169,24 @@ def storm_sim_section(r):
     return out
 
 
+def footprint_section(text):
+    """The mps2-an385 image against its goals: the tail of tools/footprint's report."""
+    # Paths as the repository names them, not this checkout's.
+    text = text.replace(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/", "")
+    text = text.replace("(/tmp/", "(").replace("run-time peaks (", "run-time peaks (console log ")
+    start = text.find("run-time peaks")
+    head = text.split("\n\nbiggest items")[0].strip()
+    return ["## Footprint of the mps2-an385 image (`tools/footprint/footprint.py`)", "",
+            "The board's image from the `mps2-an385` preset, with the run-time peaks of a run under QEMU",
+            "(`tests/mps2/mps2_net_test.py`, its console log), as CI prints them on every run:", "",
+            "```", "tests/mps2/mps2_net_test.py --server build/host/bin/sublink-server \\",
+            "    --image build/mps2-an385/bin/sublink-mps2.elf --console-log build/mps2-an385/net-test-console.log",
+            "tools/footprint/footprint.py build/mps2-an385/bin/sublink-mps2.map \\",
+            "    --console build/mps2-an385/net-test-console.log > build/bench/footprint.txt", "```", "",
+            "```", head, "", text[start:].strip() if start >= 0 else "(no run-time peaks: no console log given)",
+            "```", ""]
+
+
 def measured(r):
     m = r.get("machine")
     if not m:
@@ -243,6 +261,8 @@ def tunnel_section(r):
     return out + [""]
 
 
+# The order of the sections: the link, then tunnels, then the server and fleets.
+ORDER = ["link", "link_cpu", "link_memory", "tunnel", "server_links", "fleet_sim", "storm_sim"]
 SECTIONS = {"link": link_section, "link_memory": link_memory_section, "link_cpu": link_cpu_section,
             "server_links": server_links_section, "fleet_sim": fleet_sim_section, "storm_sim": storm_sim_section,
             "tunnel": tunnel_section}
@@ -257,6 +277,7 @@ def main(argv):
             with open(os.path.join(argv[1], name)) as f:
                 results.append(json.load(f))
     results = [r for r in results if r.get("benchmark") in SECTIONS]
+    results.sort(key=lambda r: ORDER.index(r["benchmark"]))
     if not results:
         sys.exit(f"bench/report.py: no benchmark results in {argv[1]}")
     m = next(r["machine"] for r in results if "machine" in r)
@@ -268,6 +289,10 @@ def main(argv):
            " (each section below names its own run).", ""]
     for r in results:
         out += SECTIONS[r["benchmark"]](r) + measured(r)
+    footprint = os.path.join(argv[1], "footprint.txt")
+    if os.path.exists(footprint):
+        with open(footprint) as f:
+            out += footprint_section(f.read())
     sys.stdout.write("\n".join(out) + "\n")
 
 
