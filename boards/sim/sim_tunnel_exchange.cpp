@@ -62,7 +62,11 @@ class BulkService final : public LanService {
     push(c);
   }
   void push(SimConnection& c) {
-    auto& [stream, sent] = sent_[c.id()];
+    // Plain references, not a structured binding: clang 14 cannot capture
+    // those in a lambda.
+    std::pair<uint64_t, uint64_t>& entry = sent_[c.id()];
+    const uint64_t stream = entry.first;
+    uint64_t& sent = entry.second;
     while (sent < kSimBulkBytes) {
       const std::vector<uint8_t> block = [&] {
         std::vector<uint8_t> b(std::min<uint64_t>(4096, kSimBulkBytes - sent));
