@@ -23,13 +23,16 @@ uint32_t saturating_add(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UI
 
 // Folds `event` into `summary`, which already stands for at least one event.
 // The seq range covers only events of the summary's own stream: a seq of
-// another stream means nothing next to it.
-void absorb(Event& summary, const Event& event) {
+// another stream means nothing next to it. An event that lends the summary
+// its own seq is counted but stays out of the range, which lies below the
+// summary's seq.
+void absorb(Event& summary, const Event& event, bool lends_its_seq = false) {
   uint32_t count = is_summary(event) ? event.payload.count : 1;
   summary.payload.count = saturating_add(summary.payload.count, count);
   summary.severity = std::max(summary.severity, event.severity);
   if (event.time_utc_ms) summary.time_utc_ms = event.time_utc_ms;
   if (event.stream != summary.stream) return;
+  if (lends_its_seq && !is_summary(event)) return;
   uint64_t first = is_summary(event) ? event.payload.first_seq : event.seq;
   uint64_t last = is_summary(event) ? event.payload.last_seq : event.seq;
   if (first == 0) return;  // a summary of earlier streams only
@@ -319,12 +322,15 @@ Status EventQueue::restore(std::span<const uint8_t> record) {
   // Streams come in groups, oldest first, at most kMaxStreams of them and
   // each once; seq increases within a group; the current stream's group
   // comes last and stays below next_seq.
+  const size_t fold = count > capacity_ ? count - capacity_ + 1 : 0;
+  StreamId newest_folded_stream = stream;
   StreamId groups[kMaxStreams] = {};
   size_t group_count = 0;
   uint64_t previous = 0;
   for (uint32_t i = 0; i < count; ++i) {
     Event e;
     if (!read_event(r, e, with_streams)) return record_error(RecordFault::bad_value);
+    if (i + 1 == fold) newest_folded_stream = e.stream;
     if (group_count == 0 || e.stream != groups[group_count - 1]) {
       if (group_count == kMaxStreams) return record_error(RecordFault::bad_value);
       for (size_t g = 0; g < group_count; ++g) {
@@ -337,29 +343,39 @@ Status EventQueue::restore(std::span<const uint8_t> record) {
     if (e.seq <= previous) return record_error(RecordFault::bad_value);
     previous = e.seq;
   }
-  // A fold on a smaller queue spends one more seq of the current stream
-  // (a version 1 record's legacy counter is the current one until a stream
-  // starts).
-  size_t fold = count > capacity_ ? count - capacity_ + 1 : 0;
-  if (fold > 0 && next_seq > kMaxEventSeq) return record_error(RecordFault::bad_value);
 
   // Second pass: load. Events beyond capacity are folded, oldest first, into
-  // one summary that goes last with a fresh seq.
+  // one summary. It goes last with a fresh seq of the current stream (a
+  // version 1 record's legacy counter is the current one until a stream
+  // starts). When that stream has no seq left, the summary takes the place,
+  // stream and seq of the newest event it folds instead: events are
+  // delivered in order, so a server that already has that seq has every
+  // event the summary stands for, and the record stays one this queue and
+  // a larger one read back.
+  const bool fresh_seq = next_seq <= kMaxEventSeq;
   RecordReader load(body->subspan(header_size));
   size_ = 0;
   stream_ = stream;
   next_seq_ = next_seq;
-  Event summary = empty_summary(stream_);
+  Event summary = empty_summary(fresh_seq ? stream_ : newest_folded_stream);
   for (uint32_t i = 0; i < count; ++i) {
     Event e;
     read_event(load, e, with_streams);
-    if (i < fold) {
-      absorb(summary, e);
-    } else {
+    if (i >= fold) {
       append(e);
+      continue;
     }
+    if (fresh_seq) {
+      absorb(summary, e);
+      continue;
+    }
+    const bool newest = i + 1 == fold;
+    absorb(summary, e, /*lends_its_seq=*/newest);
+    if (!newest) continue;
+    summary.seq = e.seq;
+    append(summary);
   }
-  if (fold > 0) {
+  if (fold > 0 && fresh_seq) {
     summary.seq = next_seq_++;
     append(summary);
   }

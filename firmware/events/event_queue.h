@@ -13,7 +13,11 @@
 //     absorbed, so an alarm is never hidden behind an `info` summary, and
 //     its count still says how many events it stands for.
 // A summary gets a fresh seq and goes to the end, so the queue stays in seq
-// order and seq never repeats.
+// order and seq never repeats. One exception: a record folded on restore
+// into a smaller queue when its stream has no seq left (next seq past
+// kMaxEventSeq); the summary then takes the place and seq of the newest
+// event it folds. Delivery is in order, so a server that has that seq
+// already has every event the summary stands for.
 //
 // Streams (PROTOCOL.md section 4): the queue numbers new events in its
 // current stream, which the agent starts (start_stream) whenever the log
@@ -143,7 +147,8 @@ class EventQueue {
   /// left as it was and the Status is invalid_payload with a RecordFault
   /// detail (bad_value: a field out of its range). A record holding more
   /// events than this queue's capacity is loaded by folding its oldest
-  /// events into one summary.
+  /// events into one summary: every record a larger queue reads back, a
+  /// smaller one reads too.
   [[nodiscard]] Status restore(std::span<const uint8_t> record);
 
   /// How many events a record says it holds when its framing and CRC check

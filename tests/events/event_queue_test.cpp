@@ -438,6 +438,47 @@ TEST(EventQueue, RecordsAtTheLimitsRoundTripAndTheQueueStopsBeforeThem) {
   EXPECT_EQ(accounted, 12u);
 }
 
+TEST(EventQueue, ASmallerQueueFoldsALogWhoseStreamHasNoSeqLeft) {
+  // A log written at the very end of its stream's seq space: three events,
+  // the last one 2^53 - 1, so the next seq is past what a record may carry.
+  std::vector<uint8_t> body(20);
+  put_le(body, 0, kStream, 8);
+  put_le(body, 8, EventQueue::kMaxEventSeq - 2, 8);
+  put_le(body, 16, 0, 4);
+  EventQueue writer(4);
+  ASSERT_TRUE(writer.restore(record_with_body(body)).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_NE(writer.push(EventKind::link_down, Severity::major, 1000 + i), 0u);
+  const std::vector<uint8_t> log = save(writer);
+  EventQueue whole(4);
+  ASSERT_TRUE(whole.restore(log).ok());
+
+  // A device with room for two events must still read it: found by the
+  // record_events fuzz target (fuzz/findings), where the small queue refused
+  // it and every event in it was lost at boot.
+  EventQueue small(2);
+  ASSERT_TRUE(small.restore(log).ok()) << "a log the full queue reads is never refused by a small one";
+  ASSERT_EQ(small.size(), 2u);
+  EXPECT_EQ(small.next_seq(), EventQueue::kMaxEventSeq + 1) << "no seq is invented past the end";
+  // The two oldest are folded into a summary that takes the place and seq of
+  // the newer of them; the newest event stays as it was.
+  const Event& summary = small.events()[0];
+  EXPECT_EQ(summary.kind, EventKind::events_summarised);
+  EXPECT_EQ(summary.stream, kStream);
+  EXPECT_EQ(summary.seq, EventQueue::kMaxEventSeq - 1);
+  EXPECT_EQ(summary.payload.count, 2u);
+  EXPECT_EQ(summary.payload.first_seq, EventQueue::kMaxEventSeq - 2);
+  EXPECT_EQ(summary.payload.last_seq, EventQueue::kMaxEventSeq - 2);
+  EXPECT_EQ(summary.severity, Severity::major);
+  EXPECT_EQ(small.events()[1].seq, EventQueue::kMaxEventSeq);
+  // What the small queue writes, it and a larger one read back.
+  EventQueue again(2);
+  ASSERT_TRUE(again.restore(save(small)).ok());
+  EXPECT_EQ(save(again), save(small));
+  EventQueue larger(8);
+  ASSERT_TRUE(larger.restore(save(small)).ok());
+  EXPECT_EQ(save(larger), save(small));
+}
+
 TEST(EventQueue, AFullQueueAtMostStreamsReadsBack) {
   EventQueue q(EventQueue::kMaxStreams * 2);
   for (StreamId s = 1; s <= EventQueue::kMaxStreams; ++s) {
