@@ -25,16 +25,27 @@ int32_t closed_reason_code(const TunnelClosed& c) {
 static_assert(kMaxServiceName + 1 + kMaxTunnelOperator <= EventPayload::kTextCapacity - 1,
               "the tunnel_opened record holds the longest service name and operator");
 
-// PROTOCOL.md section 6's operator identity as this device takes it:
-// 0..kMaxTunnelOperator bytes without control characters (the unit
-// separator in the event record, and the JSON it goes out in, stay
-// unambiguous). The frame parser has checked it is UTF-8.
-bool acceptable_operator(std::string_view op) {
-  if (op.size() > kMaxTunnelOperator) return false;
-  return std::none_of(op.begin(), op.end(), [](char c) {
+// PROTOCOL.md section 6's operator identity, as the device keeps it for
+// tunnel_opened and tunnels.list. Section 6 sets no bound but the frame's
+// (its parser has checked the bytes are UTF-8), so any operator is taken:
+// one that fits kMaxTunnelOperator bytes is kept whole; a longer one keeps
+// its first bytes, cut on a UTF-8 boundary, and ends in "..." (U+2026).
+// A control character becomes '?': the record separates service and
+// operator with one, and a log line must stay one line.
+size_t keep_operator(std::string_view op, std::span<char, kMaxTunnelOperator> out) {
+  static constexpr std::string_view kCut = "\xE2\x80\xA6";
+  size_t n = op.size();
+  if (n > out.size()) {
+    n = out.size() - kCut.size();
+    while (n > 0 && (static_cast<uint8_t>(op[n]) & 0xC0) == 0x80) --n;
+  }
+  std::transform(op.begin(), op.begin() + static_cast<std::ptrdiff_t>(n), out.begin(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
+    return u < 0x20 || u == 0x7f ? '?' : c;
   });
+  if (n == op.size()) return n;
+  std::copy(kCut.begin(), kCut.end(), out.begin() + static_cast<std::ptrdiff_t>(n));
+  return n + kCut.size();
 }
 
 }  // namespace
@@ -169,16 +180,10 @@ void TunnelService::on_tunnel_open(TunnelSlot slot, const TunnelFrame& open) {
     log_.write(LogLevel::warning, "tunnel refused: unknown service", open.service);
     return mux_.reset(slot, TunnelReset::unknown_service);
   }
-  if (!acceptable_operator(open.text)) {
-    log_.write(LogLevel::warning, "tunnel refused: the operator identity is over 15 bytes or not printable UTF-8",
-               open.service);
-    return mux_.reset(slot, TunnelReset::not_allowed);
-  }
   Local& l = locals_[slot];
   l = Local{};
   l.service = static_cast<uint8_t>(it - services.begin());
-  l.op_length = static_cast<uint8_t>(open.text.size());
-  std::copy_n(open.text.data(), l.op_length, l.op.data());
+  l.op_length = static_cast<uint8_t>(keep_operator(open.text, l.op));
   l.deadline = saturating_add(now_, settings_.connect_timeout_ms);
   Result<ResolveId> r = driver_.resolve(it->host.view(), *this);
   if (!r.ok()) {
@@ -287,8 +292,7 @@ bool TunnelService::open_handler(TunnelSlot slot, const TunnelFrame& open) {
   l.phase = Local::Phase::handler;
   l.handler = it->handler;
   l.service = static_cast<uint8_t>(it - handlers.begin());
-  l.op_length = static_cast<uint8_t>(std::min(open.text.size(), kMaxOperator));
-  std::copy_n(open.text.data(), l.op_length, l.op.data());
+  l.op_length = static_cast<uint8_t>(keep_operator(open.text, l.op));
   report_opened(slot, l);
   mux_.accept(slot);  // OPEN_OK; the early data is readable
   to_handler(slot);
@@ -354,8 +358,8 @@ void TunnelService::report_opened(TunnelSlot slot, Local& local) {
   l->opened_event = true;
   EventPayload p;
   p.count = mux_.channel_id(slot);
-  // "service\x1foperator": both whole (their ranges fit the record; a
-  // service name or operator holds no control character).
+  // "service\x1foperator": both as kept (their ranges fit the record; a
+  // service name or a kept operator holds no control character).
   std::array<char, EventPayload::kTextCapacity> text{};
   const std::string_view svc = service_name(*l);
   size_t n = std::copy_n(svc.data(), svc.size(), text.data()) - text.data();

@@ -8,10 +8,11 @@
 //   unknown name, an OPEN before the server's `welcome` (not_allowed: the
 //   server has not accepted this device on the link yet), a local connect
 //   that fails or takes longer than connect_timeout and a full table are
-//   each answered with RST and their reason; so is an operator identity
-//   over kMaxTunnelOperator bytes or not UTF-8 without control characters
-//   (not_allowed: tunnel_opened records it whole or not at all). Early data waits in the table
-//   until the local connection is up.
+//   each answered with RST and their reason. Any operator identity is
+//   taken (PROTOCOL.md section 6 bounds it only by the frame); up to
+//   kMaxTunnelOperator bytes it is kept whole for tunnel_opened and
+//   tunnels.list, a longer one is kept cut and marked with U+2026. Early
+//   data waits in the table until the local connection is up.
 // - A name in settings.handlers is a service inside the image
 //   (tunnel_handler.h): accepted at once, its bytes go to the handler, its
 //   answer goes out of the channel's send queue; no socket is involved.
@@ -82,7 +83,7 @@ const char* tunnel_closed_reason_name(int64_t code);
 
 class TunnelService final : public AgentTunnels, private TunnelMuxListener, private SocketEvents {
  public:
-  /// Operator identity bytes an OPEN may carry (longer ones are refused).
+  /// Operator identity bytes kept per channel (a longer one is kept cut).
   static constexpr size_t kMaxOperator = kMaxTunnelOperator;
 
   struct Parts {

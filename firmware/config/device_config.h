@@ -35,9 +35,10 @@ inline constexpr size_t kMaxConfigFeatures = kMaxLicenseFeatures;
 /// identity it fills the tunnel_opened event record's 31 text bytes.
 inline constexpr size_t kMaxConfigServices = 8;
 inline constexpr size_t kMaxServiceName = 15;
-/// The operator identity an OPEN may carry (PROTOCOL.md section 6): 0..15
-/// bytes of UTF-8 without control characters. A longer one is refused
-/// (RST not_allowed), never cut: tunnel_opened records it whole.
+/// The operator identity the device keeps per channel, for tunnel_opened and
+/// tunnels.list: 0..15 bytes. An OPEN may carry any (PROTOCOL.md section 6);
+/// a longer one is kept as its first bytes and U+2026, control characters
+/// as '?'. The server keeps the whole identity in its own records.
 inline constexpr size_t kMaxTunnelOperator = 15;
 /// `max_channels`: 1..16. tunnels.list of that many channels, each with the
 /// longest service name and operator, fits one message of the agent

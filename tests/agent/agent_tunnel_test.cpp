@@ -521,23 +521,50 @@ TEST_F(AgentTunnelLimitsTest, TunnelOpenedRecordsTheLongestServiceAndOperatorWho
   cJSON_Delete(const_cast<cJSON*>(e));
 }
 
-TEST_F(AgentTunnelLimitsTest, AnOperatorBeyondItsRangeIsRefusedNotCut) {
-  // One byte over, a control character (the record's separator): each
-  // answered with RST not_allowed, no connect. (Bytes that are not UTF-8
-  // make a malformed frame: the frame parser's test covers them.)
-  const std::string over = op(1) + "x";
+TEST_F(AgentTunnelLimitsTest, AnyOperatorIsTakenAndOneBeyondTheRecordIsKeptCutAndMarked) {
+  // PROTOCOL.md section 6 bounds the operator identity only by the frame:
+  // a server may send a long one (an e-mail address), a multi-byte one, one
+  // with a control character. Each channel opens; what the device keeps is
+  // the first bytes on a UTF-8 boundary and U+2026, control characters '?'.
+  const std::string ellipsis = "\xE2\x80\xA6";
+  const std::string longest(255, 'o');
+  const std::string mail = "support.engineer@vendor.example";
+  const std::string accented = "op\xC3\xA9rateur-\xC3\xA9quipe-nuit";  // opérateur-équipe-nuit
   const std::string separator = "ops\x1f" "admin";
+  struct Case {
+    std::string sent;
+    std::string kept;
+  };
+  const Case cases[] = {
+      {op(1), op(1)},
+      {op(1) + "x", op(1).substr(0, kMaxTunnelOperator - 3) + ellipsis},
+      {longest, std::string(kMaxTunnelOperator - 3, 'o') + ellipsis},
+      {mail, mail.substr(0, kMaxTunnelOperator - 3) + ellipsis},
+      // 12 bytes would split the second "é" (bytes 11 and 12): cut before it.
+      {accented, accented.substr(0, 11) + ellipsis},
+      {separator, "ops?admin"},
+      {"", ""},
+  };
   uint16_t id = 1;
-  for (const std::string& who : {over, separator}) {
-    in(TunnelFrame::open(id, 65536, kLongService, who));
-    step();
-    EXPECT_TRUE(has_rst(link.take(), id, TunnelReset::not_allowed)) << who;
-    EXPECT_TRUE(driver.lookups.empty()) << "nothing connected for " << who;
+  for (const Case& c : cases) {
+    open_long(id, c.sent);
+    const auto opened = events("tunnel_opened");
+    ASSERT_EQ(opened.size(), id) << "the channel opened for " << c.sent;
+    const cJSON* e = cJSON_Parse(opened.back().c_str());
+    ASSERT_NE(e, nullptr) << opened.back();
+    const cJSON* who = cJSON_GetObjectItem(e, "operator");
+    if (c.kept.empty()) {
+      EXPECT_TRUE(who == nullptr || std::string(cJSON_GetStringValue(who)).empty()) << opened.back();
+    } else {
+      ASSERT_TRUE(cJSON_IsString(who)) << opened.back();
+      EXPECT_EQ(std::string(cJSON_GetStringValue(who)), c.kept) << c.sent;
+      EXPECT_LE(c.kept.size(), kMaxTunnelOperator);
+    }
+    cJSON_Delete(const_cast<cJSON*>(e));
     ++id;
   }
-  EXPECT_TRUE(events("tunnel_opened").empty());
-  open_long(id, "");  // no operator at all is fine
-  EXPECT_EQ(events("tunnel_opened").size(), 1u);
+  ASSERT_EQ(rig.agent->snapshot().tunnels.size(), std::size(cases));
+  EXPECT_EQ(std::string(rig.agent->snapshot().tunnels[2].op), cases[2].kept) << "tunnels.list shows the same";
 }
 
 TEST_F(AgentTunnelLimitsTest, TunnelsListAnswersWholeAtMaxChannelsWithTheLongestNames) {
