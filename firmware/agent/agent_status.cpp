@@ -67,6 +67,7 @@ void write_status_json(JsonWriter& w, const AgentStatus& s) {
   }
   w.key("tunnels");
   write_tunnel_listing(w, s.tunnels);
+  if (s.tunnels_omitted != 0) w.key("tunnels_omitted").integer(static_cast<int64_t>(s.tunnels_omitted));
   w.key("event_stream").string(s.event_stream).key("storage").string(s.storage).key("damaged").begin_array();
   for (size_t i = 0; i < s.damaged_count && i < s.damaged.size(); ++i) w.string(s.damaged[i]);
   w.end_array().end_object();

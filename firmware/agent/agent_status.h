@@ -75,6 +75,10 @@ struct AgentStatus {
   size_t damaged_count = 0;
   /// `tunnels`: the open channels (views into the tunnel service).
   std::span<const TunnelListing> tunnels;
+  /// `tunnels_omitted`, written when not 0: open channels left out of
+  /// `tunnels` because the whole status would not fit one message
+  /// (tunnels.list always lists them all).
+  size_t tunnels_omitted = 0;
 };
 
 /// The most bytes write_tunnel_listing() writes per channel: its names and

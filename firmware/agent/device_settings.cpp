@@ -1,5 +1,9 @@
 #include "firmware/agent/device_settings.h"
 
+#include <algorithm>
+
+#include "net/tunnel/tunnel_frame.h"
+
 namespace sublink {
 
 void derive_device_settings(const DeviceConfig& config, DeviceSettings& out) {
@@ -39,6 +43,10 @@ void derive_device_settings(const DeviceConfig& config, DeviceSettings& out) {
   l.connect = to_connect_config(config);
   l.proxy = config.has_proxy ? &config.proxy : nullptr;
   l.max_message_bytes = config.max_message_bytes;
+  // Tunnel frames: what max_message_bytes allows, or a whole DATA frame the
+  // window and PROTOCOL.md section 6's early data let the server send.
+  l.max_binary_message_bytes =
+      std::max<size_t>(config.max_message_bytes, tunnel_largest_data_frame(config.tunnel_window_bytes));
 }
 
 }  // namespace sublink

@@ -302,6 +302,7 @@ void Link::process(Chain& c) {
     wc.path = config_.path;
     wc.user_agent = config_.user_agent;
     wc.max_message_bytes = config_.max_message_bytes;
+    wc.max_binary_message_bytes = config_.max_binary_message_bytes;
     wc.max_send_message_bytes = config_.max_send_message_bytes;
     c.ws.emplace(wc, random_);
     Status ws_st = c.ws->start();

@@ -40,7 +40,9 @@ struct LinkConfig {
   std::string_view server;            // DNS name or IP literal (`server`)
   ConnectConfig connect;              // ports and timing (section 1)
   const ProxyUrl* proxy = nullptr;    // `proxy`, when set
-  size_t max_message_bytes = 65536;   // `max_message_bytes`
+  size_t max_message_bytes = 65536;   // `max_message_bytes`: text messages
+  /// Largest binary message accepted (tunnel frames); 0: max_message_bytes.
+  size_t max_binary_message_bytes = 0;
   /// Largest message the link sends; 0: max_message_bytes. It sizes each
   /// attempt's WebSocket output queue (WsClientConfig).
   size_t max_send_message_bytes = 0;

@@ -36,8 +36,11 @@ void TunnelCredit::accept_early_data() {
 }
 
 void TunnelCredit::end_early_data() {
+  // The peer may send early data until OPEN_OK reaches it, so DATA still in
+  // flight when OPEN_OK goes out is early too: up to kTunnelMaxEarlyData in
+  // all stays allowed beside the window. What this side holds stays within
+  // max(window, kTunnelMaxEarlyData).
   accepting_early_ = false;
-  early_limit_ = received_;  // the peer sent these before it knew the window
 }
 
 Status TunnelCredit::on_received(size_t n) {

@@ -46,7 +46,9 @@ class TunnelCredit {
   /// The acceptor, from OPEN until its OPEN_OK is sent: up to
   /// kTunnelMaxEarlyData may arrive before the window is granted.
   void accept_early_data();
-  /// OPEN_OK was sent: what arrived early stays counted against the window.
+  /// OPEN_OK was sent: what arrived early stays counted against the window,
+  /// and early data the peer sent before OPEN_OK reached it (in flight now)
+  /// is still taken, up to kTunnelMaxEarlyData in all.
   void end_early_data();
   /// DATA of `n` payload bytes arrived: flow_control when beyond what this
   /// side granted (the channel is then reset).

@@ -65,6 +65,14 @@ inline constexpr size_t kTunnelHeaderBytes = 3;
 /// The largest frame either side writes or accepts.
 inline constexpr size_t kTunnelMaxFrameBytes = kTunnelHeaderBytes + kTunnelMaxData;
 
+/// The largest DATA frame a side that grants `window` per channel may be
+/// sent: DATA stays within the window, except the early data behind OPEN,
+/// which may reach kTunnelMaxEarlyData whatever the window.
+constexpr size_t tunnel_largest_data_frame(uint32_t window) {
+  const size_t payload = window > kTunnelMaxEarlyData ? window : kTunnelMaxEarlyData;
+  return kTunnelHeaderBytes + (payload < kTunnelMaxData ? payload : kTunnelMaxData);
+}
+
 struct TunnelFrame {
   TunnelFrameType type = TunnelFrameType::data;
   uint16_t channel = 0;

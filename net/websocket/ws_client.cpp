@@ -16,6 +16,7 @@ WsConnection::Shape client_shape(const WsClientConfig& c, Random& random) {
   shape.masks_frames = true;
   shape.random = &random;
   shape.max_message_bytes = c.max_message_bytes;
+  shape.max_binary_message_bytes = c.max_binary_message_bytes;
   shape.send_limit = send_limit_of(c);
   // A whole control frame must fit, and a whole upgrade answer.
   shape.input_bytes = max_of(max_of(c.receive_buffer_bytes, c.max_header_bytes), kWsMaxHeaderBytes + kWsMaxControlPayload);

@@ -31,8 +31,11 @@ struct WsClientConfig {
   std::string_view path = "/sublink/v1";
   std::string_view subprotocol = "sublink.v1";
   std::string_view user_agent = "sublink/0.1.0";
-  /// Largest message accepted (reassembled).
+  /// Largest text message accepted (reassembled).
   size_t max_message_bytes = 65536;
+  /// Largest binary message accepted; 0: max_message_bytes. Binary messages
+  /// carry frames whose size another limit sets (tunnel frames: the window).
+  size_t max_binary_message_bytes = 0;
   /// Largest message sent; 0: max_message_bytes. The output queue is sized
   /// from it (the upgrade request, one such message and a close frame), so
   /// a device that writes small messages keeps a small queue whatever it

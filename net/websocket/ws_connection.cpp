@@ -1,5 +1,6 @@
 #include "net/websocket/ws_connection.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sublink {
@@ -19,8 +20,10 @@ WsConnection::WsConnection(const Shape& shape)
       masks_frames_(shape.masks_frames),
       random_(shape.random),
       max_message_bytes_(shape.max_message_bytes),
+      max_binary_message_bytes_(shape.max_binary_message_bytes != 0 ? shape.max_binary_message_bytes
+                                                                    : shape.max_message_bytes),
       send_limit_(shape.send_limit),
-      message_(new uint8_t[shape.max_message_bytes ? shape.max_message_bytes : 1]) {}
+      message_(new uint8_t[std::max<size_t>({max_message_bytes_, max_binary_message_bytes_, 1})]) {}
 
 size_t WsConnection::feed(std::span<const uint8_t> from_peer) {
   if (state_ == WsState::closed) return from_peer.size();
@@ -127,7 +130,8 @@ bool WsConnection::read_frame_header(WsEvent& out, bool& produced) {
   }
   // The header already tells whether the message can fit: fail now rather
   // than after reading up to 2^63 bytes.
-  if (h.payload_length > max_message_bytes_ - message_length_) {
+  const size_t limit = message_is_text_ ? max_message_bytes_ : max_binary_message_bytes_;
+  if (h.payload_length > limit - message_length_) {
     produced = fail(Reason::message_too_big, 1009, out);
     return false;
   }

@@ -91,7 +91,8 @@ class WsConnection {
   struct Shape {
     bool masks_frames = false;   // frames sent are masked, frames received must not be
     Random* random = nullptr;
-    size_t max_message_bytes = 0;  // largest message accepted (reassembled)
+    size_t max_message_bytes = 0;  // largest text message accepted (reassembled)
+    size_t max_binary_message_bytes = 0;  // largest binary message accepted; 0: max_message_bytes
     size_t send_limit = 0;         // largest message sent
     size_t input_bytes = 0;        // receive buffer
     size_t output_bytes = 0;       // send queue, the opening handshake's bytes included
@@ -174,6 +175,7 @@ class WsConnection {
   const bool masks_frames_;
   Random* random_;
   const size_t max_message_bytes_;
+  const size_t max_binary_message_bytes_;
   const size_t send_limit_;
   std::unique_ptr<uint8_t[]> message_;
   bool close_sent_ = false;

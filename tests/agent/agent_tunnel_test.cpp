@@ -594,6 +594,53 @@ TEST_F(AgentTunnelLimitsTest, TunnelsListAnswersWholeAtMaxChannelsWithTheLongest
   }
 }
 
+TEST_F(AgentTunnelLimitsTest, StatusGetAlwaysAnswersAtMaxChannelsWithTheLongestNames) {
+  // A license near the largest a device stores (2048 bytes): feature names
+  // of the longest, each character escaped in two.
+  LicenseSpec spec;
+  spec.features = "[";
+  for (size_t i = 0; i < 20; ++i) {
+    std::string name(kMaxFeatureNameLength - 2, '"');
+    name += static_cast<char>('a' + i / 26);
+    name += static_cast<char>('a' + i % 26);
+    std::string escaped;
+    for (char c : name) escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+    spec.features += (i ? "," : "") + std::string(R"({"name":")") + escaped + R"(","qty":4294967295})";
+  }
+  spec.features += "]";
+  rig.server(rig.grant_json(spec));
+  ASSERT_TRUE(rig.agent->snapshot().license_held) << "the largest license is held: " << [&] {
+    std::string out;
+    for (const auto& [level, line] : rig.logs) out += line + "\n";
+    return out;
+  }();
+  for (int i = 0; i < static_cast<int>(kMaxTunnelChannels); ++i) {
+    open_long(static_cast<uint16_t>(65535 - i), op(i));
+  }
+  step();
+  link.take();
+  ASSERT_EQ(rig.agent->snapshot().tunnels.size(), kMaxTunnelChannels);
+  rig.server(R"({"type":"request","id":77,"method":"status.get"})");
+  auto answer = rig.last_sent();
+  ASSERT_TRUE(answer) << "status.get is answered";
+  ASSERT_EQ(answer->string("type"), "response");
+  EXPECT_EQ(answer->integer("re"), 77);
+  const cJSON* result = answer->get("result");
+  ASSERT_NE(result, nullptr);
+  EXPECT_TRUE(cJSON_IsString(cJSON_GetObjectItem(result, "state")));
+  // Every channel is listed, or the answer says how many it leaves to
+  // tunnels.list, which always holds them all.
+  const cJSON* channels = cJSON_GetObjectItem(result, "tunnels");
+  ASSERT_TRUE(cJSON_IsArray(channels));
+  const cJSON* omitted = cJSON_GetObjectItem(result, "tunnels_omitted");
+  const int listed = cJSON_GetArraySize(channels);
+  const int left = omitted != nullptr ? static_cast<int>(cJSON_GetNumberValue(omitted)) : 0;
+  EXPECT_EQ(listed + left, static_cast<int>(kMaxTunnelChannels));
+  const cJSON* license = cJSON_GetObjectItem(result, "license");
+  ASSERT_TRUE(cJSON_IsObject(license)) << "the license in force is always in the status";
+  EXPECT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(license, "serial")), "L-1");
+}
+
 TEST(TunnelListing, OneChannelTakesAtMostItsStatedBytes) {
   // The longest of every field: what the outbox bound is built on.
   const std::string service(kMaxServiceName, '"');

@@ -68,5 +68,49 @@ TEST_F(SimTunnelTest, ChannelsAtTheWorstLinkStayWholeFairAndHeartbeatsKeepTheirI
   EXPECT_LE(r.heartbeat_gap_ms, r.heartbeat_interval_ms + window_drain + r.frame_ms) << said(r);
 }
 
+// Collects what the device's local connections bring.
+class CollectingService final : public SimConnectionHandler {
+ public:
+  void accept(SimConnection& c) { c.set_handler(this); }
+  void on_data(SimConnection& /*c*/, std::span<const uint8_t> bytes) override {
+    got.insert(got.end(), bytes.begin(), bytes.end());
+  }
+  void on_closed(SimConnection& /*c*/, Status /*why*/) override {}
+  std::vector<uint8_t> got;
+};
+
+TEST(SimTunnelEarlyData, ABoardSizedDeviceTakesTheLargestEarlyDataInOneFrame) {
+  // A device with the board's limits: messages of 4096 bytes, a 2 KiB window.
+  // PROTOCOL.md section 6 lets the server send 4096 bytes of early data
+  // behind OPEN, and one DATA frame of them is a 4099-byte message: the
+  // device takes it, and the link stays up.
+  std::string why;
+  const SimCredentials* credentials = sim_credentials(&why);
+  ASSERT_NE(credentials, nullptr) << why;
+  SimWorldSetup setup;
+  setup.credentials = credentials;
+  setup.seed = 13;
+  sim_configure_tunnels(setup);
+  setup.device_config.max_message_bytes = 4096;
+  setup.device_config.tunnel_window_bytes = 2048;
+  SimWorld world(setup);
+  ASSERT_TRUE(world.start().ok());
+  ASSERT_TRUE(sim_until_licensed(world, 2 * 60 * kSecondMs));
+  CollectingService service;
+  world.net().listen(IpAddress::parse(kSimLanHost), kSimAnswerPort, [&](SimConnection& c) { service.accept(c); });
+  SimServer& server = world.server();
+  const uint64_t welcomes = server.welcomes();
+  std::vector<uint8_t> request(kTunnelMaxEarlyData);
+  for (size_t i = 0; i < request.size(); ++i) request[i] = static_cast<uint8_t>(i * 7 + 1);
+  const std::optional<size_t> channel = server.open_channel("answer", "ops");
+  ASSERT_TRUE(channel.has_value());
+  ASSERT_EQ(server.channel_write(*channel, request), request.size()) << "all of it goes as early data";
+  EXPECT_TRUE(world.run_until([&] { return service.got.size() >= request.size(); }, 60 * kSecondMs, 10));
+  EXPECT_EQ(service.got, request);
+  EXPECT_EQ(server.welcomes(), welcomes) << "the link stayed up";
+  EXPECT_FALSE(server.channels()[*channel].closed.has_value())
+      << "the channel is still open: " << server.channels()[*channel].closed->reason_name();
+}
+
 }  // namespace
 }  // namespace sublink::test

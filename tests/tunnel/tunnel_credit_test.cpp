@@ -91,6 +91,22 @@ TEST(TunnelCredit, EarlyDataCountsAgainstTheWindowGrantedInOpenOk) {
   EXPECT_TRUE(large.on_received(65536 - kTunnelMaxEarlyData).ok()) << "then the window";
 }
 
+// The server may send early data until OPEN_OK reaches it: a device that
+// answers OPEN quickly (its local service is near) sends OPEN_OK while the
+// rest of the early data is still on the wire, and must still take it.
+TEST(TunnelCredit, EarlyDataStillInFlightWhenOpenOkGoesOutIsTaken) {
+  TunnelCredit acceptor(2048);
+  acceptor.accept_early_data();
+  ASSERT_TRUE(acceptor.on_received(100).ok());
+  acceptor.end_early_data();  // OPEN_OK sent; 3996 early bytes are on their way
+  ASSERT_TRUE(acceptor.on_received(kTunnelMaxEarlyData - 100).ok()) << "still early: the server had no window yet";
+  EXPECT_EQ(acceptor.held(), kTunnelMaxEarlyData) << "held within max(window, 4096)";
+  EXPECT_EQ(acceptor.on_received(1).reason(), Reason::protocol_violation) << "beyond 4096 and the window: flow_control";
+  EXPECT_EQ(acceptor.on_passed_on(kTunnelMaxEarlyData), 4096u) << "all passed on: a whole window beyond it";
+  EXPECT_TRUE(acceptor.on_received(2048).ok());
+  EXPECT_EQ(acceptor.on_received(1).reason(), Reason::protocol_violation);
+}
+
 // Both ends driven together over random sizes and a random pace of the
 // receiver's reader: the receiver never holds more than its window, the
 // sender never sends what the receiver would refuse, and every byte arrives.

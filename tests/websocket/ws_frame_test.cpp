@@ -390,6 +390,37 @@ TEST_F(SizeLimit, HugeSixtyFourBitLengthFailsAtOnce) {
   expect_failed(ev, Reason::message_too_big, 1009);
 }
 
+// Text messages (sublink/1) and binary ones (tunnel frames, whose size the
+// tunnel window sets) each have their own limit.
+class BinaryLimit : public OpenLink {
+ protected:
+  void SetUp() override {
+    cfg_.max_binary_message_bytes = 4099;
+    open(1000);
+  }
+};
+
+TEST_F(BinaryLimit, BinaryMessagesTakeTheirOwnLimit) {
+  auto ev = feed(frame(0x2, std::string(4099, 'b')));
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].data.size(), 4099u);
+  ev = feed(cat({frame(0x2, std::string(4000, 'b'), false), frame(0x0, std::string(99, 'c'))}));
+  ASSERT_EQ(ev.size(), 1u) << "fragments add up to the binary limit";
+  EXPECT_EQ(ev[0].data.size(), 4099u);
+  ev = feed(frame(0x1, std::string(1000, 't')));
+  ASSERT_EQ(ev.size(), 1u) << "a text message of the text limit still arrives";
+}
+
+TEST_F(BinaryLimit, TextKeepsItsOwnLimit) {
+  auto ev = feed(frame(0x1, std::string(1001, 't')));
+  expect_failed(ev, Reason::message_too_big, 1009);
+}
+
+TEST_F(BinaryLimit, BinaryOneByteOverFailsWith1009) {
+  auto ev = feed(cat({frame(0x2, std::string(4000, 'b'), false), frame(0x0, std::string(100, 'c'))}));
+  expect_failed(ev, Reason::message_too_big, 1009);
+}
+
 // A device that accepts 64 KiB messages but writes at most 1000 bytes.
 class SmallSendLimit : public OpenLink {
  protected:
