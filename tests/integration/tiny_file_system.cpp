@@ -41,7 +41,14 @@ void TinyFileSystem::unfill() { ::unlink((path_ + "/filler").c_str()); }
 
 bool TinyFileSystem::set_read_only(bool read_only) {
   const unsigned long flags = MS_REMOUNT | MS_NOSUID | MS_NODEV | (read_only ? MS_RDONLY : 0);
-  if (::mount(nullptr, path_.c_str(), nullptr, flags, nullptr) == 0) return true;
+  // The kernel refuses a read-only remount (EBUSY) while a file is open for
+  // writing: the daemon writes its checkpoint every second, and on a loaded
+  // machine the remount can land inside one. Retry until it falls between.
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (::mount(nullptr, path_.c_str(), nullptr, flags, nullptr) == 0) return true;
+    if (errno != EBUSY) break;
+    ::usleep(50 * 1000);
+  }
   error_ = std::string("remount: ") + std::strerror(errno);
   return false;
 }

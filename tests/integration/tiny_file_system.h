@@ -25,8 +25,9 @@ class TinyFileSystem {
   bool fill();
   /// Removes the filler: the space is back.
   void unfill();
-  /// Remounts read-only (`read_only`) or read-write; false (error() says
-  /// why) when the remount failed.
+  /// Remounts read-only (`read_only`) or read-write, waiting out a file
+  /// that is open for writing (up to 10 s); false (error() says why) when
+  /// the remount failed.
   bool set_read_only(bool read_only);
 
  private:
