@@ -508,6 +508,17 @@ class AgentTunnelLimitsTest : public AgentTunnelTest {
     link.take();
     return s;
   }
+  // Channels 65535 down to 65520, operator op(i) each, `bytes` each way.
+  void open_every_channel(size_t bytes) {
+    for (int i = 0; i < static_cast<int>(kMaxTunnelChannels); ++i) {
+      const SocketId s = open_long(static_cast<uint16_t>(65535 - i), op(i));
+      if (bytes == 0) continue;
+      in(TunnelFrame::data(static_cast<uint16_t>(65535 - i), pattern(bytes)));
+      driver.sockets.at(s).owner->on_received(s, pattern(bytes));
+    }
+    step();
+    link.take();
+  }
 };
 
 TEST_F(AgentTunnelLimitsTest, TunnelOpenedRecordsTheLongestServiceAndOperatorWhole) {
@@ -568,13 +579,7 @@ TEST_F(AgentTunnelLimitsTest, AnyOperatorIsTakenAndOneBeyondTheRecordIsKeptCutAn
 }
 
 TEST_F(AgentTunnelLimitsTest, TunnelsListAnswersWholeAtMaxChannelsWithTheLongestNames) {
-  for (int i = 0; i < static_cast<int>(kMaxTunnelChannels); ++i) {
-    const SocketId s = open_long(static_cast<uint16_t>(65535 - i), op(i));
-    in(TunnelFrame::data(static_cast<uint16_t>(65535 - i), pattern(100)));
-    driver.sockets.at(s).owner->on_received(s, pattern(100));
-  }
-  step();
-  link.take();
+  open_every_channel(100);
   ASSERT_EQ(rig.agent->snapshot().tunnels.size(), kMaxTunnelChannels);
   rig.server(R"({"type":"request","id":9007199254740991,"method":"tunnels.list"})");
   auto answer = rig.last_sent();
@@ -614,11 +619,7 @@ TEST_F(AgentTunnelLimitsTest, StatusGetAlwaysAnswersAtMaxChannelsWithTheLongestN
     for (const auto& [level, line] : rig.logs) out += line + "\n";
     return out;
   }();
-  for (int i = 0; i < static_cast<int>(kMaxTunnelChannels); ++i) {
-    open_long(static_cast<uint16_t>(65535 - i), op(i));
-  }
-  step();
-  link.take();
+  open_every_channel(0);
   ASSERT_EQ(rig.agent->snapshot().tunnels.size(), kMaxTunnelChannels);
   rig.server(R"({"type":"request","id":77,"method":"status.get"})");
   auto answer = rig.last_sent();
