@@ -1,6 +1,7 @@
 #include "hal/flash/flash_record_store.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "hal/crc32.h"
@@ -125,12 +126,30 @@ Status FlashRecordStore::is_erased(size_t offset, size_t length, bool& erased) {
   return Status::Ok();
 }
 
+Status FlashRecordStore::erased_from(size_t base, size_t& from) {
+  uint8_t chunk[kChunk];
+  for (size_t end = slot_bytes_; end > 0;) {
+    const size_t n = std::min(kChunk, end);
+    if (Status s = flash_.read(base + end - n, std::span<uint8_t>(chunk, n)); !s.ok()) return s;
+    for (size_t i = n; i > 0; --i) {
+      if (chunk[i - 1] != 0xFF) {
+        from = end - n + i;
+        return Status::Ok();
+      }
+    }
+    end -= n;
+  }
+  from = 0;
+  return Status::Ok();
+}
+
 Status FlashRecordStore::scan(RecordId id, int slot, SlotScan& out) {
   out = SlotScan{};
   const size_t base = slot_offset(id, slot);
   const size_t w = geometry_.word_size;
   uint8_t h[kMaxHeaderSize];
   size_t pos = 0;
+  size_t erased_tail = SIZE_MAX;  // not read yet
   while (pos + header_size_ <= slot_bytes_) {
     if (Status s = flash_.read(base + pos, std::span<uint8_t>(h, header_size_)); !s.ok()) return s;
     const size_t fields_end = header_size_ - w;
@@ -157,9 +176,10 @@ Status FlashRecordStore::scan(RecordId id, int slot, SlotScan& out) {
       // Erased from here on: the log ends. Anything else is a torn write or
       // a damaged header: resynchronise on the next word, so one bad bit
       // does not hide the newer entries behind it.
-      bool erased = false;
-      if (Status s = is_erased(base + pos, slot_bytes_ - pos, erased); !s.ok()) return s;
-      if (erased) break;
+      if (erased_tail == SIZE_MAX) {
+        if (Status s = erased_from(base, erased_tail); !s.ok()) return s;
+      }
+      if (pos >= erased_tail) break;
       pos += w;
       continue;
     }

@@ -97,6 +97,10 @@ class FlashRecordStore : public Storage {
   Status scan(RecordId id, int slot, SlotScan& out);
   Status payload_crc(size_t offset, size_t length, uint32_t& crc);
   Status is_erased(size_t offset, size_t length, bool& erased);
+  // The offset in the slot at `base` from which every byte reads erased
+  // (0xFF): one pass from the slot's end, so resynchronising over a damaged
+  // slot reads it once, not once per word.
+  Status erased_from(size_t base, size_t& from);
   Status erase_slot(RecordId id, int slot);
   Status program_entry(RecordId id, size_t offset, uint32_t sequence,
                        std::span<const uint8_t> data);
