@@ -7,7 +7,7 @@
 # No Linux backends (hal/linux, hal/posix, net/posix, linux_util/files,
 # boards/host): a board brings its own.
 set(SUBLINK_WITH_LINUX_BACKENDS OFF)
-# No server side (the TLS server, its TLS+WebSocket chain, the simulated
+# No server side (the TLS server, the TLS+WebSocket chain's server role, the simulated
 # network and the simulation board): they are Linux-only.
 set(SUBLINK_WITH_SERVER_SIDE OFF)
 # A bare-metal image for SUBLINK_BOARD may be built on top of the core.

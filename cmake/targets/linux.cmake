@@ -7,8 +7,8 @@
 # random source (hal/posix), POSIX sockets (net/posix), whole small files
 # (linux_util/files), the configuration loader and the doctor (boards/host).
 set(SUBLINK_WITH_LINUX_BACKENDS ON)
-# The server side of the link: the TLS server (net/tls), the server's
-# TLS+WebSocket chain (net/tls_ws), the simulated network (net/sim) and the
+# The server side of the link: the TLS server (net/tls), the
+# TLS+WebSocket chain's server role (net/tls_ws), the simulated network (net/sim) and the
 # simulation board (boards/sim).
 set(SUBLINK_WITH_SERVER_SIDE ON)
 # A bare-metal image (boards/<SUBLINK_BOARD>): not on Linux.

@@ -37,12 +37,14 @@ Link::Link(const LinkConfig& config, TlsClientConfig& tls, SocketDriver& driver,
       random_(random),
       listener_(listener),
       policy_(paced(config), random),
-      chain_limit_(config.max_parallel_attempts < 1 ? 1 : config.max_parallel_attempts),
-      chains_(new Chain[chain_limit_]) {}
+      attempt_limit_(config.max_parallel_attempts < 1 ? 1 : config.max_parallel_attempts),
+      attempts_(new Attempt[attempt_limit_]) {
+  for (auto& a : attempts()) a.link = this;
+}
 
 Link::~Link() {
-  for (auto& c : chains()) {
-    if (c.stage != Stage::free) release(c);
+  for (auto& a : attempts()) {
+    if (a.stage != Stage::free) release(a);
   }
   if (resolve_id_ != 0) driver_.cancel_resolve(resolve_id_);
 }
@@ -51,8 +53,8 @@ bool Link::winner_stage_open() const { return winner_ && winner_->stage == Stage
 
 bool Link::idle() const {
   if (resolve_id_ != 0 || winner_) return false;
-  for (auto& c : chains()) {
-    if (c.stage != Stage::free) return false;
+  for (auto& a : attempts()) {
+    if (a.stage != Stage::free) return false;
   }
   return !running_;
 }
@@ -104,10 +106,10 @@ void Link::resolved(Status status, const AddressList& addresses) {
 Millis Link::poll(Millis now) {
   now_ = now;
   // Close handshakes that took too long.
-  for (auto& c : chains()) {
-    if (c.stage == Stage::closing && now >= c.close_deadline) {
-      bool was_winner = &c == winner_;
-      release(c);
+  for (auto& a : attempts()) {
+    if (a.stage == Stage::closing && now >= a.close_deadline) {
+      bool was_winner = &a == winner_;
+      release(a);
       if (was_winner) {
         winner_ = nullptr;
         listener_.on_link_down(Status::Ok());
@@ -119,28 +121,28 @@ Millis Link::poll(Millis now) {
     begin_resolve();
   }
   for (;;) {
-    ConnectAction a = policy_.poll(now);
-    if (a.kind == ConnectAction::Kind::nothing) break;
-    switch (a.kind) {
+    ConnectAction action = policy_.poll(now);
+    if (action.kind == ConnectAction::Kind::nothing) break;
+    switch (action.kind) {
       case ConnectAction::Kind::start_attempt:
-        start_attempt(a);
+        start_attempt(action);
         break;
       case ConnectAction::Kind::abort_attempt:
-        if (Chain* c = chain_for_attempt(a.attempt)) {
-          if (a.why.ok()) {
-            release(*c);  // another attempt won
+        if (Attempt* a = attempt_for_id(action.attempt)) {
+          if (action.why.ok()) {
+            release(*a);  // another attempt won
           } else {
-            AttemptInfo info = c->info;
-            release(*c);
-            listener_.on_attempt_failed(info, a.why, "no answer within connect_timeout_s");
+            AttemptInfo info = a->info;
+            release(*a);
+            listener_.on_attempt_failed(info, action.why, "no answer within connect_timeout_s");
           }
         }
         break;
       case ConnectAction::Kind::round_failed: {
-        Status last = a.why;
+        Status last = action.why;
         if (last.ok() || (addresses_.count == 0 && !last_dns_failure_.ok())) last = last_dns_failure_;
         last_dns_failure_ = Status::Ok();
-        listener_.on_round_failed(last, a.retry_at);
+        listener_.on_round_failed(last, action.retry_at);
         break;
       }
       case ConnectAction::Kind::nothing:
@@ -148,51 +150,49 @@ Millis Link::poll(Millis now) {
     }
   }
   Millis next = policy_.next_deadline();
-  for (auto& c : chains()) {
-    if (c.stage == Stage::closing && c.close_deadline < next) next = c.close_deadline;
+  for (auto& a : attempts()) {
+    if (a.stage == Stage::closing && a.close_deadline < next) next = a.close_deadline;
   }
   return next;
 }
 
-Link::Chain* Link::chain_for_socket(SocketId id) {
-  for (auto& c : chains()) {
-    if (c.stage != Stage::free && c.socket == id) return &c;
+Link::Attempt* Link::attempt_for_socket(SocketId id) {
+  for (auto& a : attempts()) {
+    if (a.stage != Stage::free && a.socket == id) return &a;
   }
   return nullptr;
 }
 
-Link::Chain* Link::chain_for_attempt(AttemptId id) {
-  for (auto& c : chains()) {
-    if (c.stage != Stage::free && c.stage != Stage::open && c.stage != Stage::closing && c.info.id == id) return &c;
+Link::Attempt* Link::attempt_for_id(AttemptId id) {
+  for (auto& a : attempts()) {
+    if (a.stage != Stage::free && a.stage != Stage::open && a.stage != Stage::closing && a.info.id == id) return &a;
   }
   return nullptr;
 }
 
-void Link::start_attempt(const ConnectAction& a) {
+void Link::start_attempt(const ConnectAction& action) {
   AttemptInfo info;
-  info.id = a.attempt;
-  info.address = a.address_index < addresses_.count ? addresses_.items[a.address_index] : IpAddress{};
-  info.port = a.port;
+  info.id = action.attempt;
+  info.address = action.address_index < addresses_.count ? addresses_.items[action.address_index] : IpAddress{};
+  info.port = action.port;
   info.proxy_port = config_.proxy ? config_.proxy->port() : 0;
-  Chain* slot = nullptr;
-  for (auto& c : chains()) {
-    if (c.stage == Stage::free) {
-      slot = &c;
+  Attempt* slot = nullptr;
+  for (auto& a : attempts()) {
+    if (a.stage == Stage::free) {
+      slot = &a;
       break;
     }
   }
   listener_.on_attempt_step(info, LinkStep::connecting);
   if (!slot) {
-    Status st(Reason::out_of_memory, static_cast<int32_t>(chain_limit_));
-    listener_.on_attempt_failed(info, st, "too many attempts at once (max_parallel_attempts)");
-    policy_.on_attempt_failed(info.id, st, now_);
+    attempt_failed(info, Status(Reason::out_of_memory, static_cast<int32_t>(attempt_limit_)),
+                   "too many attempts at once (max_parallel_attempts)");
     return;
   }
-  const uint16_t tcp_port = config_.proxy ? config_.proxy->port() : a.port;
+  const uint16_t tcp_port = config_.proxy ? config_.proxy->port() : action.port;
   const Result<SocketId> socket = driver_.open(info.address, tcp_port, *this);
   if (!socket.ok()) {
-    listener_.on_attempt_failed(info, socket.status(), {});
-    policy_.on_attempt_failed(info.id, socket.status(), now_);
+    attempt_failed(info, socket.status(), {});
     return;
   }
   slot->info = info;
@@ -201,256 +201,165 @@ void Link::start_attempt(const ConnectAction& a) {
 }
 
 void Link::on_connected(SocketId id) {
-  Chain* c = chain_for_socket(id);
-  if (!c || c->stage != Stage::tcp) return;
-  listener_.on_attempt_step(c->info, LinkStep::tcp_connected);
+  Attempt* a = attempt_for_socket(id);
+  if (!a || a->stage != Stage::tcp) return;
+  listener_.on_attempt_step(a->info, LinkStep::tcp_connected);
   if (config_.proxy) {
-    c->proxy = std::make_unique<HttpConnect>(*config_.proxy, config_.server, c->info.port);
-    if (!c->proxy->prepared().ok()) {
-      fail_attempt(*c, c->proxy->prepared(), "server name cannot go into a CONNECT request");
+    a->proxy = std::make_unique<HttpConnect>(*config_.proxy, config_.server, a->info.port);
+    if (!a->proxy->prepared().ok()) {
+      fail_attempt(*a, a->proxy->prepared(), "server name cannot go into a CONNECT request");
       return;
     }
-    c->stage = Stage::proxy;
-    auto req = c->proxy->request();
-    auto sent = driver_.send(c->socket, req);
+    a->stage = Stage::proxy;
+    auto req = a->proxy->request();
+    auto sent = driver_.send(a->socket, req);
     // The request is small; a socket that cannot take it at once is broken.
     if (!sent.ok() || *sent != req.size()) {
-      fail_attempt(*c, sent.ok() ? Status(Reason::io_error, 0) : sent.status(), "could not send CONNECT");
+      fail_attempt(*a, sent.ok() ? Status(Reason::io_error, 0) : sent.status(), "could not send CONNECT");
     }
     return;
   }
-  begin_tls(*c, {});
+  begin_chain(*a, {});
 }
 
-void Link::begin_tls(Chain& c, std::span<const uint8_t> early) {
-  c.stage = Stage::tls;
-  c.tls.emplace(*tls_, 4096, 4096);
-  Status st = c.tls->start(config_.server);
-  if (!st.ok()) {
-    fail_attempt(c, st, c.tls->failure_text());
-    return;
-  }
-  if (!early.empty()) {
-    feed_tls(c, early);
-  } else {
-    process(c);
-  }
+void Link::begin_chain(Attempt& a, std::span<const uint8_t> early) {
+  a.stage = Stage::chain;
+  a.chain.emplace(*tls_, config_, random_, a);
+  a.chain->start(a.info.port);
+  if (!a.chain->ended() && !early.empty()) (void)a.chain->receive(early);
+  settle(a);
 }
 
 void Link::on_received(SocketId id, std::span<const uint8_t> bytes) {
-  Chain* c = chain_for_socket(id);
-  if (!c) return;
-  if (c->stage == Stage::proxy) {
-    Status st = c->proxy->feed(bytes);
+  Attempt* a = attempt_for_socket(id);
+  if (!a) return;
+  if (a->stage == Stage::proxy) {
+    Status st = a->proxy->feed(bytes);
     if (st.reason() == Reason::would_block) return;
     if (!st.ok()) {
       char text[48];
-      snprintf(text, sizeof text, "proxy answered %d", c->proxy->status());
-      fail_attempt(*c, st, text);
+      snprintf(text, sizeof text, "proxy answered %d", a->proxy->status());
+      fail_attempt(*a, st, text);
       return;
     }
-    listener_.on_attempt_step(c->info, LinkStep::tunnel_open);
-    // The CONNECT object leaves the chain but lives until TLS has taken the
-    // tunnel bytes that came with the answer (leftover() points into it).
-    std::unique_ptr<HttpConnect> connect = std::move(c->proxy);
-    begin_tls(*c, connect->leftover());
+    listener_.on_attempt_step(a->info, LinkStep::tunnel_open);
+    // The CONNECT object leaves the attempt but lives until the chain has
+    // taken the tunnel bytes that came with the answer (leftover() points
+    // into it).
+    std::unique_ptr<HttpConnect> connect = std::move(a->proxy);
+    begin_chain(*a, connect->leftover());
     return;
   }
-  if (c->stage == Stage::tcp) return;
-  feed_tls(*c, bytes);
+  if (a->stage == Stage::tcp) return;
+  (void)a->chain->receive(bytes);
+  settle(*a);
 }
 
-void Link::feed_tls(Chain& c, std::span<const uint8_t> bytes) {
-  Chain* self = &c;
-  while (!bytes.empty()) {
-    size_t taken = self->tls->feed(bytes);
-    bytes = bytes.subspan(taken);
-    process(*self);
-    // process() may have released the chain (failure, link down).
-    if (self->stage == Stage::free || !self->tls) return;
-    if (taken == 0 && !bytes.empty()) {
-      // Nothing consumed the queue: the peer sends more than we read.
-      fail_attempt(*self, Status(Reason::out_of_memory, 0), "TLS input queue full");
+// After the chain ran: drops it when it lost the race, sends what it
+// produced, and ends the attempt or the link when the chain ended.
+void Link::settle(Attempt& a) {
+  if (a.stage == Stage::free) return;
+  if (a.lost) {
+    release(a);
+    return;
+  }
+  TlsWsClientChain& chain = *a.chain;
+  if (!chain.ended() || chain.ended_by_websocket()) {
+    // What it produced, or the close frame the WebSocket answered with (the
+    // device sends nothing after a TLS failure).
+    flush(a);
+    // Moving the WebSocket's output through TLS can fail the chain.
+    if (a.stage == Stage::free || !chain.ended()) return;
+  }
+  const Status why = chain.end_status();
+  if (a.stage == Stage::chain && why.reason() == Reason::upgrade_unavailable && chain.retry_after_s() > 0) {
+    policy_.set_retry_floor(static_cast<Millis>(chain.retry_after_s()) * 1000);
+  }
+  end_attempt(a, why, chain.end_text());
+}
+
+void Link::Attempt::on_tls_established() { link->listener_.on_attempt_step(info, LinkStep::tls_established); }
+
+void Link::Attempt::on_event(const WsEvent& event) {
+  Link& l = *link;
+  if (event.type == WsEventType::open) {
+    l.listener_.on_attempt_step(info, LinkStep::upgraded);
+    if (!l.policy_.on_attempt_succeeded(info.id, l.now_) || l.winner_) {
+      lost = true;
+      chain->finish(Status::Ok());  // nothing more is read; settle() releases it
       return;
     }
+    stage = Stage::open;
+    l.winner_ = this;
+    l.current_ = info;
+    l.listener_.on_link_up(info, chain->resumed());
+    return;
+  }
+  // Messages count only on the open link (not while it closes).
+  if (stage != Stage::open) return;
+  if (event.type == WsEventType::text) {
+    l.listener_.on_text(event.text());
+  } else if (event.type == WsEventType::binary) {
+    l.listener_.on_binary(event.data);
+  } else if (event.type == WsEventType::pong) {
+    l.listener_.on_pong(event.data);
   }
 }
 
-void Link::process(Chain& c) {
-  if (c.stage == Stage::tls) {
-    Status st = c.tls->handshake();
-    if (st.reason() == Reason::would_block) {
-      flush(c);
-      return;
-    }
-    if (!st.ok()) {
-      fail_attempt(c, st, c.tls->failure_text());
-      return;
-    }
-    listener_.on_attempt_step(c.info, LinkStep::tls_established);
-    c.stage = Stage::upgrade;
-    if (c.info.port == 443) {
-      snprintf(c.host_header, sizeof c.host_header, "%.*s", static_cast<int>(config_.server.size()),
-               config_.server.data());
-    } else {
-      bool v6 = config_.server.find(':') != std::string_view::npos;
-      snprintf(c.host_header, sizeof c.host_header, v6 ? "[%.*s]:%u" : "%.*s:%u",
-               static_cast<int>(config_.server.size()), config_.server.data(), c.info.port);
-    }
-    WsClientConfig wc;
-    wc.host = c.host_header;
-    wc.path = config_.path;
-    wc.user_agent = config_.user_agent;
-    wc.max_message_bytes = config_.max_message_bytes;
-    wc.max_binary_message_bytes = config_.max_binary_message_bytes;
-    wc.max_send_message_bytes = config_.max_send_message_bytes;
-    c.ws.emplace(wc, random_);
-    Status ws_st = c.ws->start();
-    if (!ws_st.ok()) {
-      fail_attempt(c, ws_st, "cannot build the upgrade request");
-      return;
-    }
-  }
-  if (c.stage == Stage::upgrade || c.stage == Stage::open || c.stage == Stage::closing) {
-    uint8_t plain[2048];
-    for (;;) {
-      auto r = c.tls->read(plain);
-      if (!r.ok()) {
-        if (r.status().reason() == Reason::would_block) break;
-        // close_notify or transport end: let the WebSocket report first.
-        if (!process_ws_events(c)) return;
-        Status why = r.status();
-        if (c.stage == Stage::open || c.stage == Stage::closing) {
-          link_down(c, c.stage == Stage::closing ? Status::Ok() : why);
-        } else {
-          fail_attempt(c, why, "connection ended during the upgrade");
-        }
-        return;
-      }
-      std::span<const uint8_t> in(plain, *r);
-      while (!in.empty()) {
-        size_t taken = c.ws->feed(in);
-        in = in.subspan(taken);
-        if (!process_ws_events(c)) return;
-        if (taken == 0 && !in.empty()) break;  // closed: bytes are dropped
-      }
-    }
-    if (!process_ws_events(c)) return;
-  }
-  flush(c);
-}
-
-// Returns false when the chain was released.
-bool Link::process_ws_events(Chain& c) {
-  if (!c.ws) return true;
-  WsEvent ev;
-  // The listener does not call back into the link from its reports (see
-  // LinkListener), so the chain stays as it is until this loop returns.
-  while (c.ws->next_event(ev)) {
-    switch (ev.type) {
-      case WsEventType::open: {
-        listener_.on_attempt_step(c.info, LinkStep::upgraded);
-        if (!policy_.on_attempt_succeeded(c.info.id, now_) || winner_) {
-          release(c);
-          return false;
-        }
-        c.stage = Stage::open;
-        winner_ = &c;
-        current_ = c.info;
-        flush(c);
-        listener_.on_link_up(c.info, c.tls->resumed());
-        break;
-      }
-      case WsEventType::text:
-        if (c.stage == Stage::open) listener_.on_text(ev.text());
-        break;
-      case WsEventType::binary:
-        if (c.stage == Stage::open) listener_.on_binary(ev.data);
-        break;
-      case WsEventType::pong:
-        if (c.stage == Stage::open) listener_.on_pong(ev.data);
-        break;
-      case WsEventType::request:  // the server role's event: a client never reports it
-        break;
-      case WsEventType::closed: {
-        flush(c);  // the close frame we answered with
-        if (c.stage == Stage::open || c.stage == Stage::closing) {
-          link_down(c, c.stage == Stage::closing ? Status::Ok() : ev.status);
-        } else {
-          if (ev.status.reason() == Reason::upgrade_unavailable && c.ws->retry_after_s() > 0) {
-            policy_.set_retry_floor(static_cast<Millis>(c.ws->retry_after_s()) * 1000);
-          }
-          fail_attempt(c, ev.status, {});
-        }
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-void Link::flush(Chain& c) {
-  if (c.stage == Stage::free || !c.tls) return;
+// Sends the chain's output while the socket takes it.
+void Link::flush(Attempt& a) {
+  if (a.stage == Stage::free || !a.chain) return;
   for (;;) {
-    // WebSocket bytes become TLS records while the TLS queue has room...
-    while (c.ws && !c.ws->output().empty()) {
-      auto w = c.tls->write(c.ws->output());
-      if (!w.ok() || *w == 0) break;
-      c.ws->consume_output(*w);
-    }
-    // ...and TLS records go to the socket, which frees room for more.
-    auto out = c.tls->output();
+    auto out = a.chain->output();
     if (out.empty()) break;
-    auto sent = driver_.send(c.socket, out);
+    auto sent = driver_.send(a.socket, out);
     if (!sent.ok()) {
-      Status why = sent.status();
-      if (c.stage == Stage::open || c.stage == Stage::closing) {
-        link_down(c, why);
-      } else {
-        fail_attempt(c, why, "send failed");
-      }
+      end_attempt(a, sent.status(), "send failed");
       return;
     }
     if (*sent == 0) break;  // on_writable follows
-    c.tls->consume_output(*sent);
+    a.chain->consume_output(*sent);  // frees room for more of the WebSocket's output
   }
 }
 
 void Link::on_writable(SocketId id) {
-  if (Chain* c = chain_for_socket(id)) flush(*c);
+  if (Attempt* a = attempt_for_socket(id)) settle(*a);
 }
 
 void Link::on_socket_error(SocketId id, Status status) {
-  Chain* c = chain_for_socket(id);
-  if (!c) return;
-  c->socket = 0;  // the backend released it
-  if (c->tls && (c->stage == Stage::tls || c->stage == Stage::upgrade)) {
-    // A server that rejects us sends an alert and closes: the alert is the
-    // reason, not the close.
-    c->tls->feed_eof();
-    Status hs = c->stage == Stage::tls ? c->tls->handshake() : c->tls->failure();
-    if (!hs.ok() && hs.reason() != Reason::would_block && hs.reason() != Reason::connection_closed) {
-      fail_attempt(*c, hs, c->tls->failure_text());
-      return;
-    }
+  Attempt* a = attempt_for_socket(id);
+  if (!a) return;
+  a->socket = 0;  // the backend released it
+  if (!a->chain) {
+    end_attempt(*a, status, {});
+    return;
   }
-  if (c->stage == Stage::open || c->stage == Stage::closing) {
-    link_down(*c, c->stage == Stage::closing ? Status::Ok() : status);
+  a->chain->transport_ended(status);  // the reason may be the TLS peer's alert
+  end_attempt(*a, a->chain->end_status(), a->chain->end_text());
+}
+
+void Link::end_attempt(Attempt& a, Status why, std::string_view text) {
+  if (a.stage == Stage::open || a.stage == Stage::closing) {
+    link_down(a, a.stage == Stage::closing ? Status::Ok() : why);
   } else {
-    fail_attempt(*c, status, {});
+    fail_attempt(a, why, text);
   }
 }
 
-void Link::fail_attempt(Chain& c, Status why, std::string_view text) {
-  AttemptInfo info = c.info;
-  release(c);
+void Link::fail_attempt(Attempt& a, Status why, std::string_view text) {
+  const AttemptInfo info = a.info;
+  release(a);
+  attempt_failed(info, why, text);
+}
+
+void Link::attempt_failed(const AttemptInfo& info, Status why, std::string_view text) {
   listener_.on_attempt_failed(info, why, text);
   policy_.on_attempt_failed(info.id, why, now_);
 }
 
-void Link::link_down(Chain& c, Status why) {
-  bool was_winner = &c == winner_;
-  release(c);
+void Link::link_down(Attempt& a, Status why) {
+  bool was_winner = &a == winner_;
+  release(a);
   if (!was_winner) return;
   winner_ = nullptr;
   if (running_) {
@@ -460,40 +369,36 @@ void Link::link_down(Chain& c, Status why) {
   listener_.on_link_down(why);
 }
 
-void Link::release(Chain& c) {
-  if (c.socket != 0) driver_.close(c.socket);
-  c.ws.reset();
-  c.tls.reset();
-  c.proxy.reset();
-  c.socket = 0;
-  c.close_deadline = kNever;
-  c.stage = Stage::free;
+void Link::release(Attempt& a) {
+  if (a.socket != 0) driver_.close(a.socket);
+  a.chain.reset();
+  a.proxy.reset();
+  a.socket = 0;
+  a.close_deadline = kNever;
+  a.lost = false;
+  a.stage = Stage::free;
 }
 
 Status Link::send_text(std::string_view message) {
-  if (!up()) return {Reason::would_block, 0};
-  Status st = winner_->ws->send_text(message);
-  if (st.ok()) flush(*winner_);
-  return st;
+  return up() ? sent(winner_->chain->send_text(message)) : Status(Reason::would_block, 0);
 }
 
 Status Link::send_binary(std::span<const uint8_t> message) {
-  if (!up()) return {Reason::would_block, 0};
-  Status st = winner_->ws->send_binary(message);
-  if (st.ok()) flush(*winner_);
-  return st;
+  return up() ? sent(winner_->chain->send_binary(message)) : Status(Reason::would_block, 0);
+}
+
+Status Link::sent(Status queued) {
+  if (queued.ok()) settle(*winner_);
+  return queued;
 }
 
 size_t Link::output_queued() const {
   if (!up()) return 0;
-  return winner_->ws->output().size() + winner_->tls->output().size();
+  return winner_->chain->queued();
 }
 
 Status Link::send_ping(std::span<const uint8_t> payload) {
-  if (!up()) return {Reason::would_block, 0};
-  Status st = winner_->ws->send_ping(payload);
-  if (st.ok()) flush(*winner_);
-  return st;
+  return up() ? sent(winner_->chain->send_ping(payload)) : Status(Reason::would_block, 0);
 }
 
 void Link::close(uint16_t code, std::string_view reason) {
@@ -501,20 +406,20 @@ void Link::close(uint16_t code, std::string_view reason) {
   if (resolve_id_ != 0) driver_.cancel_resolve(resolve_id_);
   resolve_id_ = 0;
   // Attempts under way are abandoned.
-  for (auto& c : chains()) {
-    if (c.stage != Stage::free && &c != winner_) release(c);
+  for (auto& a : attempts()) {
+    if (a.stage != Stage::free && &a != winner_) release(a);
   }
   if (!up()) return;
   // The link is over for the backoff now, not when the close handshake
   // ends: a start() in between must already wait for it.
   policy_.on_link_down(now_);
-  Chain& c = *winner_;
-  if (c.tls && c.tls->handshake_done() && c.ws->close(code, reason).ok()) {
-    c.stage = Stage::closing;
-    c.close_deadline = now_ + config_.close_timeout_ms;
-    flush(c);
+  Attempt& a = *winner_;
+  if (a.chain->close(code, reason).ok()) {
+    a.stage = Stage::closing;
+    a.close_deadline = now_ + config_.close_timeout_ms;
+    settle(a);
   } else {
-    link_down(c, Status::Ok());
+    link_down(a, Status::Ok());
   }
 }
 

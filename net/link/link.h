@@ -1,9 +1,11 @@
 // The link: from "server name in a configuration" to "an open,
 // authenticated WebSocket", and on to the next one when it breaks. It runs
-// connection rounds with the ConnectPolicy and, for each attempt, the chain
-// TCP -> [HTTP CONNECT] -> TLS 1.2 -> WebSocket upgrade, all sans-I/O over a
-// SocketDriver. The first attempt to complete the whole chain becomes the
-// link; every other one is closed.
+// connection rounds with the ConnectPolicy and races their attempts: each
+// attempt is TCP -> [HTTP CONNECT] -> the TLS+WebSocket chain's client role
+// (TlsWsClientChain: TLS 1.2, then the WebSocket upgrade), all sans-I/O
+// over a SocketDriver. The first attempt to complete the whole chain
+// becomes the link; every other one is closed. The link itself keeps only
+// the racing: the proxy stage, the sockets, timeouts and the reports.
 //
 // Driving it (any event loop: poll(2), lwIP callbacks, the simulation):
 //   link.start(now);
@@ -32,22 +34,19 @@
 #include "net/proxy/http_connect.h"
 #include "net/proxy/proxy_url.h"
 #include "net/tls/tls_client.h"
-#include "net/websocket/ws_client.h"
+#include "net/tls_ws/tls_ws_client_chain.h"
 
 namespace sublink {
 
-struct LinkConfig {
-  std::string_view server;            // DNS name or IP literal (`server`)
+/// What the link connects to: what every attempt's chain is made from
+/// (TlsWsClientChainConfig: `server`, the DNS name or IP literal, `path`,
+/// `user_agent`, `max_message_bytes` for text messages,
+/// max_binary_message_bytes for binary ones (tunnel frames), and
+/// max_send_message_bytes, the largest message the link sends, which sizes
+/// each attempt's WebSocket output queue), and how the attempts are raced.
+struct LinkConfig : TlsWsClientChainConfig {
   ConnectConfig connect;              // ports and timing (section 1)
   const ProxyUrl* proxy = nullptr;    // `proxy`, when set
-  size_t max_message_bytes = 65536;   // `max_message_bytes`: text messages
-  /// Largest binary message accepted (tunnel frames); 0: max_message_bytes.
-  size_t max_binary_message_bytes = 0;
-  /// Largest message the link sends; 0: max_message_bytes. It sizes each
-  /// attempt's WebSocket output queue (WsClientConfig).
-  size_t max_send_message_bytes = 0;
-  std::string_view user_agent = "sublink/0.1.0";
-  std::string_view path = "/sublink/v1";
   /// Attempts that may be under way at once (each holds a TLS session and
   /// WebSocket buffers); a further start fails at once with out_of_memory.
   /// The link allocates this many slots when it is constructed (at least
@@ -121,7 +120,7 @@ class Link final : public SocketEvents, public MessageChannel, public BinaryChan
   const AttemptInfo& current() const { return current_; }
 
   /// Queues a message on the open link. would_block when not up or when
-  /// the output is full; other statuses as WsClient::send_text.
+  /// the output is full; other statuses as WsConnection::send_text.
   Status send_text(std::string_view message) override;
   Status send_binary(std::span<const uint8_t> message) override;
   /// Bytes the open link still has queued (WebSocket and TLS); 0 when not up.
@@ -171,38 +170,52 @@ class Link final : public SocketEvents, public MessageChannel, public BinaryChan
   void on_socket_error(SocketId id, Status status) override;
 
  private:
-  enum class Stage : uint8_t { free, tcp, proxy, tls, upgrade, open, closing };
-  struct Chain {
+  // free: the slot is unused; tcp: connecting; proxy: CONNECT sent; chain:
+  // the TLS+WebSocket chain runs its handshakes; open: the link; closing:
+  // the link's close handshake.
+  enum class Stage : uint8_t { free, tcp, proxy, chain, open, closing };
+  // One attempt under way, or the open link; it hears its chain's reports
+  // (and never releases anything there: settle() does, once the chain
+  // returned).
+  struct Attempt final : TlsWsClientChainHandler {
+    void on_tls_established() override;
+    void on_event(const WsEvent& event) override;
+
+    Link* link = nullptr;
     Stage stage = Stage::free;
+    bool lost = false;  // opened after another attempt won: released next
     AttemptInfo info;
     SocketId socket = 0;
     Millis close_deadline = kNever;
     // Only a proxied attempt needs the CONNECT buffers (3 KB), and only
     // until the tunnel opens: allocated then, not held by every slot.
     std::unique_ptr<HttpConnect> proxy;
-    std::optional<TlsSession> tls;
-    std::optional<WsClient> ws;
-    char host_header[300] = {};
+    std::optional<TlsWsClientChain> chain;
   };
 
-  std::span<Chain> chains() { return {chains_.get(), chain_limit_}; }
-  std::span<const Chain> chains() const { return {chains_.get(), chain_limit_}; }
+  std::span<Attempt> attempts() { return {attempts_.get(), attempt_limit_}; }
+  std::span<const Attempt> attempts() const { return {attempts_.get(), attempt_limit_}; }
   bool winner_stage_open() const;
-  Chain* chain_for_socket(SocketId id);
-  Chain* chain_for_attempt(AttemptId id);
+  Attempt* attempt_for_socket(SocketId id);
+  Attempt* attempt_for_id(AttemptId id);
   void begin_resolve();
   void resolved(Status status, const AddressList& addresses);
   void start_attempt(const ConnectAction& action);
-  void begin_tls(Chain& c, std::span<const uint8_t> early);
-  void feed_tls(Chain& c, std::span<const uint8_t> bytes);
-  void process(Chain& c);
-  bool process_ws_events(Chain& c);
-  void flush(Chain& c);
-  void fail_attempt(Chain& c, Status why, std::string_view text = {});
-  void link_down(Chain& c, Status why);
-  void release(Chain& c);
+  void begin_chain(Attempt& a, std::span<const uint8_t> early);
+  void settle(Attempt& a);
+  // After a message was queued on the open link: sends it; returns `queued`.
+  Status sent(Status queued);
+  void flush(Attempt& a);
+  // Ends the attempt (fail_attempt) or, when it holds the link, the link
+  // (link_down: ok while it was closing, else `why`).
+  void end_attempt(Attempt& a, Status why, std::string_view text);
+  void fail_attempt(Attempt& a, Status why, std::string_view text = {});
+  // Reports a failed attempt to the listener and the policy.
+  void attempt_failed(const AttemptInfo& info, Status why, std::string_view text);
+  void link_down(Attempt& a, Status why);
+  void release(Attempt& a);
 
-  LinkConfig config_;
+  LinkConfig config_;  // every attempt's chain reads its TlsWsClientChainConfig part
   TlsClientConfig* tls_;
   SocketDriver& driver_;
   Random& random_;
@@ -211,9 +224,9 @@ class Link final : public SocketEvents, public MessageChannel, public BinaryChan
   // One slot per attempt that may be under way. The open link needs no slot
   // of its own: the policy starts no attempt while a link is open, and a
   // link that is closing counts as an attempt under way.
-  size_t chain_limit_;
-  std::unique_ptr<Chain[]> chains_;
-  Chain* winner_ = nullptr;
+  size_t attempt_limit_;
+  std::unique_ptr<Attempt[]> attempts_;
+  Attempt* winner_ = nullptr;
   AttemptInfo current_;
   AddressList addresses_;
   Millis now_ = 0;

@@ -99,10 +99,12 @@ class TlsClientConfig {
   /// it).
   std::optional<PeerCertificateNames> last_peer_certificate_names() const { return last_peer_.names(); }
 
+  /// Longest server name a session starts with (a DNS name, RFC 1035).
+  static constexpr size_t kMaxServerName = 253;
+
  private:
   friend class TlsSession;
   static constexpr size_t kSessionSlots = 2;
-  static constexpr size_t kMaxServerName = 253;
   struct KeptSession {
     mbedtls_ssl_session session;
     char server[kMaxServerName + 1];

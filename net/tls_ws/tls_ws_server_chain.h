@@ -1,9 +1,15 @@
-// One accepted server connection's TLS and WebSocket layers chained,
-// sans-I/O: ciphertext from the transport goes in with receive(), ciphertext
-// for the transport comes out of output(), and complete messages go to a
-// handler. The transport (the simulated network, the reference server's
-// poll loop) only moves bytes and closes its end once ended() and output()
-// is drained; what the messages mean belongs to the handler.
+// The server role of the TLS+WebSocket chain (tls_ws_chain.h): one accepted
+// connection of the reference server or the simulation. TLS 1.2 server
+// (TlsServerSession, the device certificate verified) and the WebSocket
+// server (WsServer); the handler decides the upgrade request (101 or a
+// refusal), then hears messages. What the messages mean belongs to it.
+//
+// Driving it:
+//   TlsWsServerChain chain(tls, ws, handler);     // allocates every buffer
+//   chain.start();
+//   then as TlsWsChain: receive(), send output(), consume_output(); the
+//   transport broke or the server drops it: finish(why). ended(): drain
+//   output() (the close frame, close_notify), then close the transport.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +19,7 @@
 
 #include "hal/status.h"
 #include "net/tls/tls_server.h"
+#include "net/tls_ws/tls_ws_chain.h"
 #include "net/websocket/ws_server.h"
 
 namespace sublink {
@@ -23,8 +30,8 @@ struct WsUpgradeDecision {
   int32_t retry_after_s = -1;  // with a refusal, when >= 0
 };
 
-/// What a chain reports. Every method has a default. A handler may call the
-/// chain's send_text/close/finish from inside these callbacks.
+/// What a server chain reports. Every method has a default. A handler may
+/// call the chain's send_text/close/finish from inside these callbacks.
 class TlsWsServerChainHandler {
  public:
   virtual ~TlsWsServerChainHandler() = default;
@@ -40,62 +47,27 @@ class TlsWsServerChainHandler {
   virtual void on_binary(std::span<const uint8_t> /*message*/) {}
 };
 
-class TlsWsServerChain {
+class TlsWsServerChain final : public TlsWsChain {
  public:
   /// `tls` (loaded) and `handler` must outlive the chain, and so must the
   /// strings in `ws`. Buffers are allocated here, once.
   TlsWsServerChain(TlsServerConfig& tls, const WsServerConfig& ws, TlsWsServerChainHandler& handler);
-  TlsWsServerChain(const TlsWsServerChain&) = delete;
-  TlsWsServerChain& operator=(const TlsWsServerChain&) = delete;
 
   /// Begins the TLS handshake; a failure ends the chain.
   void start();
 
-  /// Takes ciphertext from the transport and runs both layers (the handler
-  /// hears what completes). Returns how many bytes were taken: all of them
-  /// unless the chain ended. A chain that cannot take any of them even
-  /// after processing ends with out_of_memory rather than spin.
-  size_t receive(std::span<const uint8_t> ciphertext);
-
-  /// Ciphertext for the transport, oldest first.
-  std::span<const uint8_t> output() const { return tls_.output(); }
-  /// The transport took `n` bytes of output(); more of the WebSocket's
-  /// output moves into the freed room.
-  void consume_output(size_t n);
-
-  /// Queue one message on the open WebSocket (as WsServer::send_text).
-  Status send_text(std::string_view text);
-  Status send_binary(std::span<const uint8_t> bytes);
-  /// Starts the close handshake (as WsServer::close).
-  Status close(uint16_t code, std::string_view reason = {});
-
-  /// Ends the chain now with `why` (the transport broke, or the server
-  /// drops the connection): a completed TLS session gets close_notify in
-  /// output(), and nothing is processed afterwards.
-  void finish(Status why);
-
-  /// True once the session is over: after the close handshake, a refused
-  /// upgrade, a TLS or WebSocket failure, or finish(). Drain output(), then
-  /// close the transport.
-  bool ended() const { return ended_; }
-  /// Why it ended: ok after our close completed or a refused upgrade;
-  /// closed_by_peer (detail: code); the TLS/WebSocket failure; or finish's.
-  Status end_status() const { return end_status_; }
-
   /// Subject CN of the verified device certificate (empty before).
-  std::string_view client_cn() const { return tls_.client_common_name(); }
-  const TlsServerSession& tls() const { return tls_; }
+  std::string_view client_cn() const { return tls_session_.client_common_name(); }
+  const TlsServerSession& tls() const { return tls_session_; }
 
  private:
-  void step();
-  bool process();
-  void pump();
+  void on_tls_established() override {}
+  void on_event(WsEvent& event) override;
+  void on_ended() override;
 
-  TlsServerSession tls_;
-  WsServer ws_;
+  TlsServerSession tls_session_;
+  WsServer ws_server_;
   TlsWsServerChainHandler& handler_;
-  bool ended_ = false;
-  Status end_status_;
 };
 
 }  // namespace sublink

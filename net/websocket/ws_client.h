@@ -24,8 +24,10 @@
 
 namespace sublink {
 
-/// The strings are views: they must outlive the client (the subprotocol is
-/// checked again when the answer arrives).
+/// The strings are views. host, path and user_agent are read only while the
+/// client is constructed and by start(), which writes them into the upgrade
+/// request; the subprotocol must outlive the client (it is checked again
+/// when the answer arrives).
 struct WsClientConfig {
   std::string_view host;  // Host header value, e.g. "example.com" or "example.com:8443"
   std::string_view path = "/sublink/v1";
