@@ -33,15 +33,13 @@ void TlsWsClientChain::start(uint16_t port) {
 void TlsWsClientChain::on_tls_established() {
   handler_.on_tls_established();
   if (ended()) return;
-  // The Host value: the server name TLS started with (at most
-  // kMaxServerName), without the port at 443 (an IPv6 literal then goes
-  // without brackets, as it always did), else an IPv6 literal bracketed
-  // and ":port". WsClient reads it only while it is built and started.
+  // The Host value (RFC 7230 5.4): the server name TLS started with (at
+  // most kMaxServerName), an IPv6 literal in brackets, and ":port" unless
+  // the port is 443. WsClient reads it only while it is built and started.
   char host[TlsClientConfig::kMaxServerName + sizeof("[]:65535")];
   const std::string_view server = config_.server;
-  const char* format = port_ == 443                                 ? "%.*s"
-                       : server.find(':') != std::string_view::npos ? "[%.*s]:%u"
-                                                                    : "%.*s:%u";
+  const bool v6 = server.find(':') != std::string_view::npos;
+  const char* format = port_ == 443 ? (v6 ? "[%.*s]" : "%.*s") : (v6 ? "[%.*s]:%u" : "%.*s:%u");
   snprintf(host, sizeof host, format, static_cast<int>(server.size()), server.data(), port_);
   WsClientConfig wc;
   wc.host = host;

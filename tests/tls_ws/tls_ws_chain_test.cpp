@@ -157,7 +157,7 @@ TEST_F(TlsWsChainTest, TheHostHeaderOmitsPort443AndBracketsAnIpv6Literal) {
     std::string_view host;
   };
   for (const Case& c : {Case{"localhost", 443, "localhost"}, Case{"::1", 8443, "[::1]:8443"},
-                        Case{"127.0.0.1", 80, "127.0.0.1:80"}}) {
+                        Case{"::1", 443, "[::1]"}, Case{"127.0.0.1", 80, "127.0.0.1:80"}}) {
     client_config_.server = c.server;
     ClientLog client_log;
     ServerLog server_log;
