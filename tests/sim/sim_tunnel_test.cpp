@@ -4,6 +4,8 @@
 // also the sublink-sim scenario "tunnels-worst-link").
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "boards/sim/sim_scenarios.h"
 #include "boards/sim/sim_tunnel_exchange.h"
 #include "sim/sim_pki.h"
@@ -13,14 +15,18 @@ namespace {
 
 class SimTunnelTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start(12, [](SimWorldSetup&) {}); }
+  // A world at the worst link with the tunnel services, changed by `adjust`,
+  // licensed and with its first events delivered.
+  void start(uint64_t seed, const std::function<void(SimWorldSetup&)>& adjust) {
     std::string why;
     const SimCredentials* credentials = sim_credentials(&why);
     ASSERT_NE(credentials, nullptr) << why;
     SimWorldSetup setup;
     setup.credentials = credentials;
-    setup.seed = 12;
+    setup.seed = seed;
     sim_configure_tunnels(setup);
+    adjust(setup);
     world_ = std::make_unique<SimWorld>(setup);
     ASSERT_TRUE(world_->start().ok());
     ASSERT_TRUE(sim_until_licensed(*world_, 2 * 60 * kSecondMs)) << timeline();
@@ -79,23 +85,22 @@ class CollectingService final : public SimConnectionHandler {
   std::vector<uint8_t> got;
 };
 
-TEST(SimTunnelEarlyData, ABoardSizedDeviceTakesTheLargestEarlyDataInOneFrame) {
+class SimTunnelEarlyData : public SimTunnelTest {
+ protected:
+  void SetUp() override {}
+};
+
+TEST_F(SimTunnelEarlyData, ABoardSizedDeviceTakesTheLargestEarlyDataInOneFrame) {
   // A device with the board's limits: messages of 4096 bytes, a 2 KiB window.
   // PROTOCOL.md section 6 lets the server send 4096 bytes of early data
   // behind OPEN, and one DATA frame of them is a 4099-byte message: the
   // device takes it, and the link stays up.
-  std::string why;
-  const SimCredentials* credentials = sim_credentials(&why);
-  ASSERT_NE(credentials, nullptr) << why;
-  SimWorldSetup setup;
-  setup.credentials = credentials;
-  setup.seed = 13;
-  sim_configure_tunnels(setup);
-  setup.device_config.max_message_bytes = 4096;
-  setup.device_config.tunnel_window_bytes = 2048;
-  SimWorld world(setup);
-  ASSERT_TRUE(world.start().ok());
-  ASSERT_TRUE(sim_until_licensed(world, 2 * 60 * kSecondMs));
+  start(13, [](SimWorldSetup& setup) {
+    setup.device_config.max_message_bytes = 4096;
+    setup.device_config.tunnel_window_bytes = 2048;
+  });
+  ASSERT_TRUE(world_);
+  SimWorld& world = *world_;
   CollectingService service;
   world.net().listen(IpAddress::parse(kSimLanHost), kSimAnswerPort, [&](SimConnection& c) { service.accept(c); });
   SimServer& server = world.server();
