@@ -585,5 +585,267 @@ TEST(EventQueue, CapacityBelowMinimumIsRaised) {
   EXPECT_EQ(events_accounted(q), 10u);
 }
 
+TEST(EventNames, RecordDamageDetailsHaveTheirNamesAndAnythingElseIsUnknown) {
+  EXPECT_STREQ(record_damage_name(kDamageNoIntactCopy), "no_intact_copy");
+  EXPECT_STREQ(record_damage_name(kDamageNewestCopy), "newest_copy_damaged");
+  EXPECT_STREQ(record_damage_name(kDamageReadFailed), "read_failed");
+  EXPECT_STREQ(record_damage_name(static_cast<int32_t>(RecordFault::bad_checksum)), "bad_checksum");
+  EXPECT_STREQ(record_damage_name(0), "unknown");
+  EXPECT_STREQ(record_damage_name(-5), "unknown");
+  EXPECT_STREQ(record_damage_name(99), "unknown") << "below the storage codes but no RecordFault";
+  EXPECT_STREQ(record_damage_name(kDamageReadFailed + 1), "unknown");
+}
+
+TEST(EventNames, AStreamIdIsSixteenLowerCaseHexDigitsAndNeverZero) {
+  EXPECT_EQ(std::string(stream_text(kStream).data(), kStreamTextSize), "0123456789abcdef");
+  StreamId id = 7;
+  EXPECT_TRUE(parse_stream_text("0123456789abcdef", id));
+  EXPECT_EQ(id, kStream);
+  id = 7;
+  EXPECT_FALSE(parse_stream_text("0000000000000000", id)) << "0 is the legacy stream, never sent";
+  EXPECT_FALSE(parse_stream_text("0123456789abcde", id)) << "15 digits";
+  EXPECT_FALSE(parse_stream_text("0123456789abcdeg", id));
+  EXPECT_FALSE(parse_stream_text("", id));
+  EXPECT_EQ(id, 7u) << "a refused id leaves the output alone";
+}
+
+TEST(EventPayload, TextOfOnlyContinuationBytesIsCutToNothingAndAFullTextIsReadToItsEnd) {
+  EventPayload p;
+  p.set_text(std::string(40, '\x80'));  // no character starts before the cut
+  EXPECT_EQ(p.text_view(), "");
+  // A payload whose text has no NUL (as a damaged record holds) reads no
+  // further than its own bytes.
+  p.text.fill('q');
+  EXPECT_EQ(p.text_view(), std::string(EventPayload::kTextCapacity, 'q'));
+}
+
+TEST(EventPayload, EventsDifferingInAnyOneFieldAreNotEqual) {
+  // Round-trip tests rely on this comparison to show nothing was lost.
+  Event base;
+  base.stream = kStream;
+  base.seq = 5;
+  base.time_utc_ms = 1000;
+  base.kind = EventKind::tunnel_closed;
+  base.severity = Severity::minor;
+  base.payload.days_left = 3;
+  base.payload.detail = 4;
+  base.payload.count = 6;
+  base.payload.first_seq = 7;
+  base.payload.last_seq = 8;
+  base.payload.set_text("svc");
+  std::vector<Event> changed(12, base);
+  changed[0].stream = kStream + 1;
+  changed[1].seq = 6;
+  changed[2].time_utc_ms = std::nullopt;
+  changed[3].kind = EventKind::tunnel_opened;
+  changed[4].severity = Severity::major;
+  changed[5].payload.days_left = 2;
+  changed[6].payload.detail = -4;
+  changed[7].payload.count = 1;
+  changed[8].payload.first_seq = 1;
+  changed[9].payload.last_seq = 1;
+  changed[10].payload.set_text("svd");
+  changed[11].time_utc_ms = 1001;
+  EXPECT_EQ(base, Event(base));
+  for (size_t i = 0; i < changed.size(); ++i) EXPECT_NE(changed[i], base) << "field " << i;
+}
+
+TEST(EventQueue, PushOfAKindOrSeverityOutsideTheirEnumsIsRefusedAndChangesNothing) {
+  EventQueue q(4);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  q.mark_persisted();
+  EXPECT_EQ(q.push(static_cast<EventKind>(kEventKindCount), Severity::info, 1), 0u);
+  EXPECT_EQ(q.push(EventKind::link_up, static_cast<Severity>(kSeverityCount), 1), 0u);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.next_seq(), 1u) << "no seq is spent on a refused event";
+  EXPECT_FALSE(q.dirty());
+}
+
+TEST(EventQueue, APushedSummaryStandsForOneEventAtLeastAndKeepsOnlyARangeBelowItsOwnSeq) {
+  EventQueue q(8);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  q.push(EventKind::link_up, Severity::info, 1);  // seq 1
+  q.push(EventKind::link_up, Severity::info, 2);  // seq 2
+  auto push_summary = [&](uint32_t count, uint64_t first, uint64_t last) {
+    EventPayload p;
+    p.count = count;
+    p.first_seq = first;
+    p.last_seq = last;
+    uint64_t seq = q.push(EventKind::events_summarised, Severity::warning, 3, p);
+    EXPECT_NE(seq, 0u);
+    return q.events().back().payload;
+  };
+  EventPayload kept = push_summary(0, 1, 2);  // seq 3
+  EXPECT_EQ(kept.count, 1u) << "a summary stands for one event at least";
+  EXPECT_EQ(kept.first_seq, 1u);
+  EXPECT_EQ(kept.last_seq, 2u);
+  EventPayload p = push_summary(4, 0, 2);
+  EXPECT_EQ(p.first_seq, 0u) << "a range without a start is dropped";
+  EXPECT_EQ(p.last_seq, 0u);
+  p = push_summary(4, 2, 1);
+  EXPECT_EQ(p.first_seq, 0u) << "a backwards range is dropped";
+  EXPECT_EQ(p.last_seq, 0u);
+  p = push_summary(4, 1, 6);  // its own seq is 6
+  EXPECT_EQ(p.first_seq, 0u) << "a range reaching its own seq is dropped";
+  EXPECT_EQ(p.last_seq, 0u);
+  EXPECT_EQ(p.count, 4u);
+  EventQueue back(8);
+  ASSERT_TRUE(back.restore(save(q)).ok()) << "every pushed summary reads back";
+  EXPECT_TRUE(std::equal(back.events().begin(), back.events().end(), q.events().begin()));
+}
+
+TEST(EventQueue, OverflowFoldsTwoLowSummariesIntoOneBeforeTouchingAnEvent) {
+  EventQueue q(3);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  EventPayload p;
+  p.count = 5;
+  q.push(EventKind::events_summarised, Severity::info, 1, p);  // 1
+  p.count = 7;
+  q.push(EventKind::events_summarised, Severity::info, 2, p);  // 2
+  q.push(EventKind::link_up, Severity::info, 3);               // 3
+  EXPECT_EQ(q.push(EventKind::link_down, Severity::info, 4), 5u);
+  ASSERT_EQ(seqs(q.events()), (std::vector<uint64_t>{3, 4, 5}));
+  EXPECT_EQ(q.events()[0].kind, EventKind::link_up) << "the event outlives the summaries";
+  EXPECT_EQ(q.events()[1].kind, EventKind::events_summarised);
+  EXPECT_EQ(q.events()[1].payload.count, 12u);
+  EXPECT_EQ(events_accounted(q), 14u);
+}
+
+TEST(EventQueue, ASummaryCountSaturatesInsteadOfWrapping) {
+  EventQueue q(2);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  EventPayload p;
+  p.count = UINT32_MAX;
+  q.push(EventKind::events_summarised, Severity::info, 1, p);
+  q.push(EventKind::link_up, Severity::info, 2);
+  q.push(EventKind::link_up, Severity::info, 3);
+  const Event& summary = q.events()[0];
+  ASSERT_EQ(summary.kind, EventKind::events_summarised);
+  EXPECT_EQ(summary.payload.count, UINT32_MAX) << "a wrapped count would claim almost nothing was lost";
+}
+
+TEST(EventQueue, ASummaryKeepsTheLatestKnownTimeOfWhatItFolds) {
+  EventQueue q(2);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  q.push(EventKind::link_up, Severity::info, 10);
+  q.push(EventKind::link_down, Severity::info, std::nullopt);
+  q.push(EventKind::link_up, Severity::info, 30);
+  const Event& summary = q.events()[0];
+  ASSERT_EQ(summary.kind, EventKind::events_summarised);
+  EXPECT_EQ(summary.time_utc_ms, 10) << "an event of unknown time does not erase the known one";
+}
+
+TEST(EventQueue, AStreamOfQueuedEventsCannotBeStartedAgain) {
+  EventQueue q(8);
+  ASSERT_TRUE(q.start_stream(kStream).ok());
+  q.push(EventKind::link_up, Severity::info, 1);
+  ASSERT_TRUE(q.start_stream(kStream + 1).ok());
+  EXPECT_EQ(q.start_stream(kStream).reason(), Reason::invalid_argument)
+      << "its seqs would start again at 1 next to the queued ones";
+  EXPECT_EQ(q.stream(), kStream + 1);
+}
+
+TEST(EventQueue, LegacyEventsAreAcknowledgedBeforeAnyStreamStarts) {
+  EventQueue q(4);
+  ASSERT_TRUE(q.restore(record_with_body(version1_body(), 1)).ok());
+  EXPECT_EQ(q.ack(kStream, 7).detail(), EventQueue::kAckUnknownStream);
+  EXPECT_TRUE(q.ack(kLegacyStream, 5).ok());
+  EXPECT_EQ(seqs(q.events()), (std::vector<uint64_t>{7}));
+  EXPECT_EQ(q.serialized_size(), save(q).size()) << "the version 1 record it writes is the size it says";
+}
+
+TEST(EventQueue, EventsInRecordIsZeroForARecordTooShortToCount) {
+  EXPECT_EQ(EventQueue::events_in_record(record_with_body(std::vector<uint8_t>(19))), 0u);
+  EXPECT_EQ(EventQueue::events_in_record(record_with_body(std::vector<uint8_t>(11), 1)), 0u);
+  EXPECT_EQ(EventQueue::events_in_record({}), 0u);
+}
+
+// A version 2 body holding zeroed events (grace_started, info, no time) of
+// the given streams and seqs.
+std::vector<uint8_t> body_of(StreamId current, uint64_t next_seq,
+                             const std::vector<std::pair<StreamId, uint64_t>>& events) {
+  std::vector<uint8_t> body(20 + events.size() * EventQueue::kEventRecordSize);
+  put_le(body, 0, current, 8);
+  put_le(body, 8, next_seq, 8);
+  put_le(body, 16, events.size(), 4);
+  for (size_t i = 0; i < events.size(); ++i) {
+    put_le(body, 20 + i * EventQueue::kEventRecordSize, events[i].first, 8);
+    put_le(body, 28 + i * EventQueue::kEventRecordSize, events[i].second, 8);
+  }
+  return body;
+}
+
+TEST(EventQueue, RejectsRecordsWhoseStreamsAreOutOfOrderOrTooMany) {
+  EventQueue q(16);
+  const int32_t bad_value = static_cast<int32_t>(RecordFault::bad_value);
+  auto fault_of = [&](const std::vector<uint8_t>& body) { return q.restore(record_with_body(body)).detail(); };
+  ASSERT_EQ(fault_of(body_of(kStream, 2, {{kStream + 1, 1}, {kStream + 2, 1}, {kStream + 3, 1}, {kStream, 1}})), 0)
+      << "as many streams as a record holds";
+  EXPECT_EQ(fault_of(body_of(kStream, 2, {{kStream + 1, 1}, {kStream + 2, 1}, {kStream + 3, 1}, {kStream + 4, 1},
+                                          {kStream, 1}})),
+            bad_value)
+      << "one stream more";
+  EXPECT_EQ(fault_of(body_of(kStream, 2, {{kStream + 1, 1}, {kStream + 2, 1}, {kStream + 1, 2}, {kStream, 1}})),
+            bad_value)
+      << "a stream's events split in two groups";
+  EXPECT_EQ(fault_of(body_of(kStream, 2, {{kStream, 1}, {kStream + 1, 1}})), bad_value)
+      << "an older stream after the current one";
+  EXPECT_EQ(fault_of(body_of(kStream, 0, {})), bad_value) << "next seq 0 is never issued";
+  std::vector<std::pair<StreamId, uint64_t>> many;
+  for (uint64_t seq = 1; seq <= EventQueue::kMaxRecordEvents + 1; ++seq) many.push_back({kStream, seq});
+  EXPECT_EQ(fault_of(body_of(kStream, EventQueue::kMaxRecordEvents + 2, many)), bad_value)
+      << "more events than a record may hold";
+  EXPECT_EQ(q.size(), 4u) << "the queue kept the last record it accepted";
+}
+
+TEST(EventQueue, RejectsSummaryTunnelAndPayloadFieldsOutsideTheirKindsRanges) {
+  // Two zeroed events, seq 1 and 2; the second is varied.
+  const std::vector<uint8_t> body = body_of(kStream, 3, {{kStream, 1}, {kStream, 2}});
+  const size_t e = 20 + EventQueue::kEventRecordSize;
+  const size_t seq = e + 8, kind = e + 25, detail = e + 31, count = e + 39, first_seq = e + 43, last_seq = e + 51,
+               text = e + 59;
+  EventQueue q(4);
+  const int32_t bad_value = static_cast<int32_t>(RecordFault::bad_value);
+  auto fault_of = [&](EventKind k, uint32_t c, uint64_t first, uint64_t last) {
+    auto b = body;
+    b[kind] = static_cast<uint8_t>(k);
+    put_le(b, count, c, 4);
+    put_le(b, first_seq, first, 8);
+    put_le(b, last_seq, last, 8);
+    return q.restore(record_with_body(b)).detail();
+  };
+  const uint64_t past_seqs = EventQueue::kMaxEventSeq + 1;
+  EXPECT_EQ(fault_of(EventKind::events_summarised, 1, 0, 0), 0) << "a summary of earlier streams only";
+  EXPECT_EQ(fault_of(EventKind::events_summarised, 1, 1, 1), 0);
+  EXPECT_EQ(fault_of(EventKind::events_summarised, 0, 0, 0), bad_value) << "a summary of nothing";
+  EXPECT_EQ(fault_of(EventKind::events_summarised, 1, 0, 1), bad_value) << "a range without a start";
+  EXPECT_EQ(fault_of(EventKind::events_summarised, 2, 2, 1), bad_value) << "a backwards range";
+  EXPECT_EQ(fault_of(EventKind::events_summarised, 2, 1, 2), bad_value) << "a range reaching its own seq";
+  EXPECT_EQ(fault_of(EventKind::tunnel_closed, 65535, 5, 6), 0);
+  EXPECT_EQ(fault_of(EventKind::tunnel_closed, 0, 0, 0), bad_value) << "channel 0";
+  EXPECT_EQ(fault_of(EventKind::tunnel_closed, 65536, 0, 0), bad_value) << "a channel past 65535";
+  EXPECT_EQ(fault_of(EventKind::tunnel_closed, 1, past_seqs, 0), bad_value) << "bytes in past 2^53 - 1";
+  EXPECT_EQ(fault_of(EventKind::tunnel_closed, 1, 0, past_seqs), bad_value) << "bytes out past 2^53 - 1";
+  EXPECT_EQ(fault_of(EventKind::tunnel_opened, 1, 0, 0), 0);
+  EXPECT_EQ(fault_of(EventKind::tunnel_opened, 1, 5, 0), bad_value) << "an open tunnel has moved no bytes";
+  EXPECT_EQ(fault_of(EventKind::tunnel_opened, 1, 0, 5), bad_value);
+  EXPECT_EQ(fault_of(EventKind::link_up, 0, 0, 5), bad_value) << "other kinds carry no range";
+  EXPECT_EQ(fault_of(EventKind::record_damaged, EventQueue::kMaxRecordEvents, 0, 0), 0);
+  EXPECT_EQ(fault_of(EventKind::record_damaged, EventQueue::kMaxRecordEvents + 1, 0, 0), bad_value)
+      << "more events lost than a record holds";
+
+  auto b = body;
+  put_le(b, detail, EventQueue::kMaxEventSeq + 1, 8);
+  EXPECT_EQ(q.restore(record_with_body(b)).detail(), bad_value) << "detail past +2^53 - 1";
+  b = body;
+  std::fill_n(b.begin() + static_cast<std::ptrdiff_t>(text), EventPayload::kTextCapacity, 'z');
+  EXPECT_EQ(q.restore(record_with_body(b)).detail(), bad_value) << "a text filling all its bytes has no NUL";
+  b = body;
+  put_le(b, seq, past_seqs, 8);
+  put_le(b, 8, past_seqs, 8);
+  EXPECT_EQ(q.restore(record_with_body(b)).detail(), bad_value) << "a seq past 2^53 - 1";
+  EXPECT_EQ(q.events()[1].kind, EventKind::record_damaged) << "the last accepted record stays";
+}
+
 }  // namespace
 }  // namespace sublink

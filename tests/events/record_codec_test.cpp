@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -72,6 +74,41 @@ TEST(Record, EveryFlippedBitIsRejected) {
     bad[i / 8] ^= static_cast<uint8_t>(1u << (i % 8));
     EXPECT_FALSE(open_record(bad, kMagic, 1).ok()) << "bit " << i;
   }
+}
+
+TEST(Record, EveryFaultHasItsOwnName) {
+  std::set<std::string> names;
+  for (int32_t f = static_cast<int32_t>(RecordFault::truncated); f <= static_cast<int32_t>(RecordFault::bad_value); ++f) {
+    std::string name = record_fault_name(f);
+    EXPECT_NE(name, "unknown") << f;
+    EXPECT_TRUE(names.insert(name).second) << name;
+  }
+  EXPECT_STREQ(record_fault_name(0), "unknown");
+}
+
+TEST(Record, AWriterThatOverflowedWritesNothingMoreEvenWhatWouldFit) {
+  std::vector<uint8_t> buf(kRecordHeaderSize + 8 + kRecordTrailerSize, 0xEE);
+  RecordWriter w(std::span<uint8_t>(buf).first(kRecordHeaderSize + 2), kMagic, 1);
+  const uint8_t big[4] = {1, 2, 3, 4};
+  w.bytes(big);   // does not fit
+  w.u8(9);        // would fit, but the record is already short
+  w.bytes({big, 1});
+  EXPECT_EQ(w.finish().status().reason(), Reason::out_of_memory);
+  EXPECT_EQ(buf[kRecordHeaderSize], 0xEE) << "nothing written after the overflow";
+  EXPECT_EQ(buf[kRecordHeaderSize + 2], 0xEE) << "nor past the buffer";
+}
+
+TEST(Record, AReaderPastTheEndYieldsZerosFromThenOn) {
+  const uint8_t body[3] = {7, 8, 9};
+  RecordReader r(body);
+  uint8_t out[4] = {1, 1, 1, 1};
+  r.bytes(out);  // one byte short
+  EXPECT_TRUE(r.overrun());
+  EXPECT_EQ(std::vector<uint8_t>(out, out + 4), (std::vector<uint8_t>{0, 0, 0, 0}));
+  uint8_t one[1] = {1};
+  r.bytes(one);  // would fit, but the reader already overran
+  EXPECT_EQ(one[0], 0);
+  EXPECT_EQ(r.u8(), 0);
 }
 
 }  // namespace
