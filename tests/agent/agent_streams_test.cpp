@@ -322,5 +322,72 @@ TEST(AgentStreams, AWriteFailingAtBootIsReportedOnceTheLogIsRestored) {
       << page;
 }
 
+// A failing write whose platform gives no errno (detail 0) before the log is
+// restored: its storage_failed event still comes out, with no detail.
+TEST(AgentStreams, AWriteFailingAtBootWithoutAnErrnoIsStillReported) {
+  AgentRig rig;
+  rig.memory.fail_errno = 0;
+  rig.memory.fail_writes = true;
+  EXPECT_FALSE(rig.boot().ok());
+  rig.memory.fail_writes = false;
+  rig.link_up();
+  rig.welcome(kT0);
+  rig.server(R"({"type":"request","id":906,"method":"events.get"})");
+  const std::string page = rig.channel.sent.back();
+  EXPECT_NE(page.find(R"("kind":"storage_failed","severity":"major","record":"boot")"), std::string::npos) << page;
+}
+
+// An event log written before streams existed: seq 5 and 7, next seq 8,
+// both grace_started.
+std::vector<uint8_t> version1_event_log() {
+  constexpr size_t kV1Event = EventQueue::kEventRecordSize - 8;
+  std::vector<uint8_t> body(12 + 2 * kV1Event, 0);
+  auto put = [&](size_t at, uint64_t v, size_t n) {
+    for (size_t i = 0; i < n; ++i) body[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  put(0, 8, 8);
+  put(8, 2, 4);
+  for (size_t i = 0; i < 2; ++i) {
+    put(12 + i * kV1Event, i == 0 ? 5 : 7, 8);
+    put(12 + i * kV1Event + 8 + 1 + 8 + 2, static_cast<uint32_t>(-1), 4);  // days_left -1
+  }
+  std::vector<uint8_t> out(kRecordOverhead + body.size());
+  RecordWriter w(out, {'S', 'L', 'E', 'V'}, 1);
+  w.bytes(body);
+  EXPECT_TRUE(w.finish().ok());
+  return out;
+}
+
+TEST(AgentStreams, LegacyEventsGoOutWithoutAStreamAndAreAcknowledgedWithoutOne) {
+  AgentRig rig;
+  rig.memory.records[RecordId::events] = version1_event_log();
+  ASSERT_TRUE(rig.boot().ok());
+  const std::string stream(rig.agent->snapshot().event_stream);
+  EXPECT_TRUE(is_stream_id(stream)) << "new events get a stream of their own";
+  rig.link_up();
+  rig.welcome(kT0);
+  rig.server(R"({"type":"request","id":907,"method":"events.get"})");
+  Sent page(rig.channel.sent.back());
+  EXPECT_EQ(cJSON_GetObjectItem(page.get("result"), "stream"), nullptr) << "legacy events are listed without stream";
+  auto sent = rig.sent_of("event");
+  ASSERT_FALSE(sent.empty());
+  Batch legacy = batch_of(*sent.front());
+  EXPECT_EQ(sent.front()->get("stream"), nullptr) << "as they went before streams existed";
+  EXPECT_EQ(legacy.seqs, (std::vector<int64_t>{5, 7}));
+
+  const size_t pending = rig.agent->snapshot().events_pending;
+  rig.server(R"({"type":"event_ack","re":)" + std::to_string(legacy.id) + R"(,"stream":"NOT-HEX","upto":7})");
+  EXPECT_EQ(rig.agent->snapshot().events_pending, pending);
+  EXPECT_TRUE(logged(rig, "event_ack ignored: stream is not 16 lower-case hex digits", "NOT-HEX"));
+  rig.server(R"({"type":"event_ack","re":)" + std::to_string(legacy.id) + R"(,"upto":7})");
+  EXPECT_EQ(rig.agent->snapshot().events_pending, pending - 2);
+  rig.server(R"({"type":"license_denied","code":"not_entitled"})");  // a new event
+  rig.agent->step(rig.mono.now);
+  sent = rig.sent_of("event");
+  ASSERT_GE(sent.size(), 2u) << "then the new stream's events go out";
+  EXPECT_EQ(batch_of(*sent.back()).stream, stream);
+  EXPECT_EQ(batch_of(*sent.back()).seqs.front(), 1);
+}
+
 }  // namespace
 }  // namespace sublink::test
