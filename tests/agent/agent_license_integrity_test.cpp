@@ -226,5 +226,42 @@ TEST(AgentLicenseIntegrity, UsageReportsAboveTheQuantityRangeAreRefused) {
             Reason::invalid_argument);
 }
 
+TEST(AgentLicenseIntegrity, AGrantAnsweringTheRequestAlreadyInItsLastQuarterIsFollowedByAskingForItsSuccessor) {
+  AgentRig rig;
+  ASSERT_TRUE(rig.boot().ok());
+  rig.link_up();
+  rig.welcome(kT0);
+  LicenseSpec spec;
+  spec.issued = kT0 - 3000 * kSec;
+  spec.not_before = spec.issued;
+  spec.expires = kT0 + 500 * kSec;  // the last quarter began 375 s ago
+  const int64_t request = rig.sent_of("license_request").back()->integer("id");
+  rig.server(rig.grant_json(spec, std::to_string(request)));
+  ASSERT_TRUE(rig.agent->feature_enabled("trunks"));
+  rig.run_for(kSec);
+  EXPECT_EQ(rig.sent_of("license_request").size(), 2u) << "nothing else is out that could bring the successor";
+  rig.run_for(200 * kSec);
+  EXPECT_EQ(rig.sent_of("license_request").size(), 2u) << "then after half of the time left, not sooner";
+  rig.run_for(60 * kSec);
+  EXPECT_EQ(rig.sent_of("license_request").size(), 3u);
+}
+
+// A revoke written before revoked licenses were kept left an empty license
+// record: that is no license, not damage.
+TEST(AgentLicenseIntegrity, AnEmptyLicenseRecordIsNoLicenseAndNoDamage) {
+  AgentRig rig;
+  rig.memory.records[RecordId::license] = {};
+  ASSERT_TRUE(rig.boot().ok());
+  EXPECT_EQ(rig.agent->state(), LicenseState::unlicensed);
+  EXPECT_EQ(rig.agent->snapshot().damaged_count, 0u);
+  rig.link_up();
+  rig.welcome(kT0);
+  std::string answer = events_answer(rig);
+  EXPECT_EQ(answer.find("license_refused"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("record_damaged"), std::string::npos) << answer;
+  rig.server(rig.grant_json(LicenseSpec{}));
+  EXPECT_TRUE(rig.agent->feature_enabled("trunks"));
+}
+
 }  // namespace
 }  // namespace sublink::test

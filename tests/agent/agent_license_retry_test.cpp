@@ -180,5 +180,15 @@ TEST(AgentViolationRetrySettings, TheWaitAfterClosingFor1002Or1007IsViolationRet
   EXPECT_EQ(settings->agent.violation_retry_ms, 90 * kSec);
 }
 
+TEST_F(AgentLicenseRetryTest, AnotherBadGrantWhileARetryIsScheduledDoesNotPostponeIt) {
+  rig.link_up();
+  rig.welcome(kT0);
+  rig.server(forged_grant(last_request_id()));  // the retry is due kRetryMin from now
+  rig.run_for(kRetryMin - 2 * kSec);
+  rig.server(forged_grant(0));  // unsolicited, refused too
+  rig.run_for(2 * kSec);
+  EXPECT_EQ(requests(), 2u) << "the retry kept its time: a stream of bad grants cannot hold it off";
+}
+
 }  // namespace
 }  // namespace sublink::test

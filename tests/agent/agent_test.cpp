@@ -567,5 +567,38 @@ TEST_F(AgentTest, WelcomeEndsGraceAndClearsTheAlarm) {
   EXPECT_EQ(rig.agent->snapshot().grace_elapsed_s, 0);
 }
 
+TEST_F(AgentTest, ARevokeWithoutAnIdTurnsFeaturesOffAndIsNotAnswered) {
+  licensed();
+  const size_t sent = rig.channel.sent.size();
+  rig.server(R"({"type":"license_revoke","serial":"L-1","reason":"fraud"})");
+  EXPECT_FALSE(rig.agent->feature_enabled("trunks")) << "a revoke is in force whether or not it can be answered";
+  EXPECT_EQ(rig.agent->state(), LicenseState::unlicensed);
+  for (size_t i = sent; i < rig.channel.sent.size(); ++i) {
+    EXPECT_NE(Sent(rig.channel.sent[i]).type(), "response") << "nothing to answer to: " << rig.channel.sent[i];
+  }
+  bool said = false;
+  for (const auto& [what, detail] : rig.logs) said = said || what == "license_revoke without id: no answer";
+  EXPECT_TRUE(said);
+  EXPECT_TRUE(contains(queued_event_kinds(), "license_revoked"));
+}
+
+TEST_F(AgentTest, AnAuditAckThatAnswersNoAuditInFlightAcknowledgesNothing) {
+  licensed();
+  rig.run_for(0);
+  auto audits = rig.sent_of("license_audit");
+  ASSERT_EQ(audits.size(), 1u);
+  const int64_t id = audits[0]->integer("id");
+  const std::string overuse = R"(,"status":"overuse","over":[{"name":"trunks","by":2}]})";
+  rig.server(R"({"type":"audit_ack","re":)" + std::to_string(id + 1000) + overuse);
+  EXPECT_FALSE(rig.agent->snapshot().audit_overuse) << "an ack for another audit is not this one's verdict";
+  rig.server(R"({"type":"audit_ack","re":)" + std::to_string(id) + R"(,"status":"ok"})");
+  rig.server(R"({"type":"audit_ack","re":)" + std::to_string(id) + overuse);
+  EXPECT_FALSE(rig.agent->snapshot().audit_overuse) << "a repeated ack, with no audit in flight, changes nothing";
+  EXPECT_FALSE(contains(queued_event_kinds(), "audit_overuse"));
+  int ignored = 0;
+  for (const auto& [what, detail] : rig.logs) ignored += what == "audit_ack for no audit in flight";
+  EXPECT_EQ(ignored, 2);
+}
+
 }  // namespace
 }  // namespace sublink::test
