@@ -263,5 +263,27 @@ TEST(AgentLicenseIntegrity, AnEmptyLicenseRecordIsNoLicenseAndNoDamage) {
   EXPECT_TRUE(rig.agent->feature_enabled("trunks"));
 }
 
+TEST(AgentLicenseIntegrity, ALicenseThatExpiresWhileTheLinkIsUpGoesOutOfForceAndIsAskedForAtOnce) {
+  AgentRig rig;
+  rig.config.license_retry_min_ms = 30 * kSec;  // the backoff's own request comes later
+  ASSERT_TRUE(rig.boot().ok());
+  rig.link_up();
+  rig.welcome(kT0, /*heartbeat_s=*/7);
+  LicenseSpec spec;
+  spec.expires = kT0 + 100 * kSec;  // renewal is due from kT0 + 50 s, then from kT0 + 110 s
+  rig.server(rig.grant_json(spec, std::to_string(rig.sent_of("license_request").back()->integer("id"))));
+  ASSERT_TRUE(rig.agent->feature_enabled("trunks"));
+  rig.run_for(60 * kSec);
+  ASSERT_EQ(rig.sent_of("license_request").size(), 2u) << "the renewal";
+  rig.server(R"({"type":"license_denied","re":)" + std::to_string(rig.sent_of("license_request").back()->integer("id")) +
+             R"(,"code":"no_subscription","message":"none"})");
+  rig.run_for(46 * kSec);  // the heartbeat ack at kT0 + 105 s carries a time past expires
+  EXPECT_FALSE(rig.agent->feature_enabled("trunks")) << "the server's clock says the license ended";
+  EXPECT_EQ(rig.sent_of("license_request").size(), 3u) << "asked for a license as it went out of force";
+  std::string answer = events_answer(rig);
+  EXPECT_NE(answer.find(R"("kind":"license_refused","severity":"major","reason":"expired")"), std::string::npos)
+      << answer;
+}
+
 }  // namespace
 }  // namespace sublink::test

@@ -389,5 +389,48 @@ TEST(AgentStreams, LegacyEventsGoOutWithoutAStreamAndAreAcknowledgedWithoutOne) 
   EXPECT_EQ(batch_of(*sent.back()).seqs.front(), 1);
 }
 
+// A log holding the most streams a record may: three older ones and the
+// current one, whose seq space is used up. No new stream fits until an older
+// one is delivered; meanwhile a new event is refused by name, not numbered
+// out of range, and nothing queued is lost.
+TEST(AgentStreams, WithNoRoomForANewStreamAnEventIsRefusedByNameUntilAnOlderStreamIsDelivered) {
+  const StreamId current = 0x00000000000000d4;
+  std::vector<uint8_t> body(20 + 4 * EventQueue::kEventRecordSize, 0);
+  auto put = [&](size_t at, uint64_t v, size_t n) {
+    for (size_t i = 0; i < n; ++i) body[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  put(0, current, 8);
+  put(8, EventQueue::kMaxEventSeq + 1, 8);
+  put(16, 4, 4);
+  for (size_t i = 0; i < 4; ++i) {
+    const size_t at = 20 + i * EventQueue::kEventRecordSize;
+    put(at, i == 3 ? current : 0xd1 + i, 8);
+    put(at + 8, i == 3 ? EventQueue::kMaxEventSeq : 1, 8);
+  }
+  AgentRig rig;
+  std::vector<uint8_t> record(kRecordOverhead + body.size());
+  RecordWriter w(record, {'S', 'L', 'E', 'V'}, 2);
+  w.bytes(body);
+  ASSERT_TRUE(w.finish().ok());
+  rig.memory.records[RecordId::events] = record;
+  ASSERT_TRUE(rig.boot().ok());
+  rig.link_up();
+  rig.welcome(kT0);
+  rig.server(R"({"type":"license_denied","code":"not_entitled"})");
+  EXPECT_TRUE(logged(rig, "event not queued: no event stream", "license_denied"));
+  EXPECT_EQ(rig.agent->snapshot().events_pending, 4u) << "what was queued stays";
+
+  auto sent = rig.sent_of("event");
+  ASSERT_FALSE(sent.empty());
+  Batch oldest = batch_of(*sent.front());
+  EXPECT_EQ(oldest.stream, "00000000000000d1");
+  rig.server(R"({"type":"event_ack","re":)" + std::to_string(oldest.id) + R"(,"stream":"00000000000000d1","upto":1})");
+  rig.server(R"({"type":"license_denied","code":"not_entitled"})");
+  const std::string stream(rig.agent->snapshot().event_stream);
+  EXPECT_NE(stream, "00000000000000d4") << "a new stream took over";
+  rig.server(R"({"type":"request","id":908,"method":"events.get","params":{"after":0}})");
+  EXPECT_EQ(rig.agent->snapshot().events_pending, 4u) << "three old events and the new one";
+}
+
 }  // namespace
 }  // namespace sublink::test
