@@ -285,5 +285,20 @@ TEST(AgentLicenseIntegrity, ALicenseThatExpiresWhileTheLinkIsUpGoesOutOfForceAnd
       << answer;
 }
 
+TEST(AgentLicenseIntegrity, AfterARebootTheNextAuditComesOneAuditIntervalAfterTheLastAcknowledgedOne) {
+  AgentRig rig;
+  rig.memory.records[RecordId::usage] = usage_record(kT0 - 600 * kSec, kT0 - 600 * kSec, 4);
+  ASSERT_TRUE(rig.boot().ok());
+  rig.link_up();
+  rig.welcome(kT0, 10, 3600);
+  rig.server(rig.grant_json(LicenseSpec{}));
+  rig.run_for(2999 * kSec);
+  EXPECT_TRUE(rig.sent_of("license_audit").empty()) << "the acknowledged period is not audited again early";
+  rig.run_for(2 * kSec);
+  auto audits = rig.sent_of("license_audit");
+  ASSERT_EQ(audits.size(), 1u) << "nor a full audit_s late";
+  EXPECT_EQ(audits[0]->integer("from"), kT0 - 600 * kSec) << "the period starts where the acknowledged one ended";
+}
+
 }  // namespace
 }  // namespace sublink::test

@@ -600,5 +600,42 @@ TEST_F(AgentTest, AnAuditAckThatAnswersNoAuditInFlightAcknowledgesNothing) {
   EXPECT_EQ(ignored, 2);
 }
 
+TEST_F(AgentTest, ASignedGrantWithAFieldOfTheWrongTypeIsRefusedNamingTheField) {
+  rig.link_up();
+  rig.welcome(kT0);
+  const std::string license = R"({"serial":"L-1","customer_id":"C-42","system_id":"SYS-7","issued":)" +
+                              std::to_string(kT0 - 100 * kSec) + R"(,"not_before":)" +
+                              std::to_string(kT0 - 100 * kSec) +
+                              R"(,"expires":"soon","features":[{"name":"trunks","qty":30}]})";
+  rig.server(R"({"type":"license_grant","license":")" + base64url_encode(license) + R"(","sig":")" +
+             base64url_encode(rig.signer.sign(license)) + R"(","alg":"ES256","kid":"k1"})");
+  EXPECT_FALSE(rig.agent->feature_enabled("trunks"));
+  bool named = false;
+  for (const auto& [what, detail] : rig.logs) {
+    named = named || (what == "license refused" && detail.find("expires") != std::string::npos &&
+                      detail.find("string") != std::string::npos);
+  }
+  EXPECT_TRUE(named) << "the log says which field is wrong and how";
+  EXPECT_TRUE(contains(queued_event_kinds(), "license_refused"));
+}
+
+TEST_F(AgentTest, NoAuditIsSentOnceTheLicenseIsRevoked) {
+  licensed();
+  rig.run_for(0);
+  auto audits = rig.sent_of("license_audit");
+  ASSERT_EQ(audits.size(), 1u);
+  rig.server(R"({"type":"audit_ack","re":)" + std::to_string(audits[0]->integer("id")) + R"(,"status":"ok"})");
+  rig.server(R"({"type":"license_revoke","id":79,"serial":"L-1","reason":"fraud"})");
+  rig.run_for(2 * 3600 * kSec);
+  EXPECT_EQ(rig.sent_of("license_audit").size(), 1u) << "nothing to audit against";
+  LicenseSpec newer;
+  newer.serial = "L-2";
+  newer.issued += kSec;
+  rig.server(rig.grant_json(newer));
+  rig.run_for(kSec);
+  ASSERT_EQ(rig.sent_of("license_audit").size(), 2u) << "a new license is audited at once: the last ack is old";
+  EXPECT_EQ(rig.sent_of("license_audit").back()->string("serial"), "L-2");
+}
+
 }  // namespace
 }  // namespace sublink::test
