@@ -27,6 +27,15 @@ class AgentTest : public ::testing::Test {
     ASSERT_EQ(rig.agent->state(), LicenseState::licensed);
   }
 
+  /// Licensed, and the audit that goes out at once: its id.
+  int64_t licensed_and_audited() {
+    licensed();
+    rig.run_for(0);
+    auto audits = rig.sent_of("license_audit");
+    EXPECT_EQ(audits.size(), 1u);
+    return audits.empty() ? -1 : audits[0]->integer("id");
+  }
+
   /// Every queued event kind, paged with events.get (opens the link when down).
   std::vector<std::string> queued_event_kinds() {
     if (!rig.channel.is_up) {
@@ -583,11 +592,7 @@ TEST_F(AgentTest, ARevokeWithoutAnIdTurnsFeaturesOffAndIsNotAnswered) {
 }
 
 TEST_F(AgentTest, AnAuditAckThatAnswersNoAuditInFlightAcknowledgesNothing) {
-  licensed();
-  rig.run_for(0);
-  auto audits = rig.sent_of("license_audit");
-  ASSERT_EQ(audits.size(), 1u);
-  const int64_t id = audits[0]->integer("id");
+  const int64_t id = licensed_and_audited();
   const std::string overuse = R"(,"status":"overuse","over":[{"name":"trunks","by":2}]})";
   rig.server(R"({"type":"audit_ack","re":)" + std::to_string(id + 1000) + overuse);
   EXPECT_FALSE(rig.agent->snapshot().audit_overuse) << "an ack for another audit is not this one's verdict";
@@ -620,11 +625,8 @@ TEST_F(AgentTest, ASignedGrantWithAFieldOfTheWrongTypeIsRefusedNamingTheField) {
 }
 
 TEST_F(AgentTest, NoAuditIsSentOnceTheLicenseIsRevoked) {
-  licensed();
-  rig.run_for(0);
-  auto audits = rig.sent_of("license_audit");
-  ASSERT_EQ(audits.size(), 1u);
-  rig.server(R"({"type":"audit_ack","re":)" + std::to_string(audits[0]->integer("id")) + R"(,"status":"ok"})");
+  const int64_t id = licensed_and_audited();
+  rig.server(R"({"type":"audit_ack","re":)" + std::to_string(id) + R"(,"status":"ok"})");
   rig.server(R"({"type":"license_revoke","id":79,"serial":"L-1","reason":"fraud"})");
   rig.run_for(2 * 3600 * kSec);
   EXPECT_EQ(rig.sent_of("license_audit").size(), 1u) << "nothing to audit against";
