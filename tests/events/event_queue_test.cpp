@@ -847,5 +847,28 @@ TEST(EventQueue, RejectsSummaryTunnelAndPayloadFieldsOutsideTheirKindsRanges) {
   EXPECT_EQ(q.events()[1].kind, EventKind::record_damaged) << "the last accepted record stays";
 }
 
+TEST(EventQueue, AFoldOnRestoreEndingOnASummaryKeepsTheRangeThatSummaryStoodFor) {
+  // A log at the end of its seq space whose newest folded item is a summary.
+  std::vector<uint8_t> body(20);
+  put_le(body, 0, kStream, 8);
+  put_le(body, 8, EventQueue::kMaxEventSeq - 5, 8);
+  EventQueue writer(4);
+  ASSERT_TRUE(writer.restore(record_with_body(body)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_NE(writer.push(EventKind::link_down, Severity::info, i), 0u);
+  // [e3, e4, summary of e1..e2, e5]; no seq left.
+  ASSERT_EQ(writer.events()[2].kind, EventKind::events_summarised);
+  ASSERT_EQ(writer.next_seq(), EventQueue::kMaxEventSeq + 1);
+
+  EventQueue small(2);
+  ASSERT_TRUE(small.restore(save(writer)).ok());
+  ASSERT_EQ(small.size(), 2u);
+  const Event& summary = small.events()[0];
+  EXPECT_EQ(summary.seq, EventQueue::kMaxEventSeq - 1) << "the place of the newest item it folds";
+  EXPECT_EQ(summary.payload.count, 4u);
+  EXPECT_EQ(summary.payload.first_seq, EventQueue::kMaxEventSeq - 5) << "the folded summary's events stay in range";
+  EXPECT_EQ(summary.payload.last_seq, EventQueue::kMaxEventSeq - 2);
+  EXPECT_EQ(events_accounted(small), 5u);
+}
+
 }  // namespace
 }  // namespace sublink
