@@ -432,5 +432,25 @@ TEST(AgentStreams, WithNoRoomForANewStreamAnEventIsRefusedByNameUntilAnOlderStre
   EXPECT_EQ(rig.agent->snapshot().events_pending, 4u) << "three old events and the new one";
 }
 
+TEST(AgentStreams, AnAckForAnotherStreamLeavesTheBatchInFlightAwaited) {
+  AgentRig rig;
+  rig.memory.records[RecordId::events] = version1_event_log();
+  ASSERT_TRUE(rig.boot().ok());
+  rig.link_up();
+  rig.welcome(kT0);
+  rig.server(R"({"type":"license_denied","code":"not_entitled"})");  // an event of the new stream
+  const std::string stream(rig.agent->snapshot().event_stream);
+  ASSERT_EQ(rig.sent_of("event").size(), 1u) << "the legacy batch is in flight";
+  const size_t pending = rig.agent->snapshot().events_pending;
+  // A server that learned the new stream's events from events.get acknowledges them.
+  rig.server(R"({"type":"event_ack","stream":")" + stream + R"(","upto":1})");
+  rig.agent->step(rig.mono.now);
+  EXPECT_EQ(rig.agent->snapshot().events_pending, pending - 1);
+  EXPECT_EQ(rig.sent_of("event").size(), 1u) << "no second batch while the legacy one awaits its ack";
+  Batch legacy = batch_of(*rig.sent_of("event").front());
+  rig.server(R"({"type":"event_ack","re":)" + std::to_string(legacy.id) + R"(,"upto":7})");
+  EXPECT_EQ(rig.agent->snapshot().events_pending, pending - 3);
+}
+
 }  // namespace
 }  // namespace sublink::test
