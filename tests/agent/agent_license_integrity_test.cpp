@@ -300,5 +300,34 @@ TEST(AgentLicenseIntegrity, AfterARebootTheNextAuditComesOneAuditIntervalAfterTh
   EXPECT_EQ(audits[0]->integer("from"), kT0 - 600 * kSec) << "the period starts where the acknowledged one ended";
 }
 
+// A stored license verifies but its terms do not parse (written by a build
+// that read them otherwise): refused at boot, the log naming the field.
+TEST(AgentLicenseIntegrity, AStoredLicenseWhoseTermsDoNotParseIsRefusedAtBootNamingTheField) {
+  AgentRig rig;
+  const std::string terms = R"({"serial":"L-1","customer_id":"C-42","system_id":"SYS-7","issued":)" +
+                            std::to_string(kT0 - 100 * kSec) + R"(,"not_before":)" +
+                            std::to_string(kT0 - 100 * kSec) +
+                            R"(,"expires":"soon","features":[{"name":"trunks","qty":30}]})";
+  SignedLicense stored;
+  std::copy(terms.begin(), terms.end(), stored.bytes.begin());
+  stored.size = terms.size();
+  stored.signature = rig.signer.sign(terms);
+  std::vector<uint8_t> record(kMaxLicenseRecordBytes);
+  Result<size_t> size = write_license_record(stored, record);
+  ASSERT_TRUE(size.ok());
+  record.resize(*size);
+  rig.memory.records[RecordId::license] = record;
+  ASSERT_TRUE(rig.boot().ok());
+  EXPECT_FALSE(rig.agent->feature_enabled("trunks"));
+  bool named = false;
+  for (const auto& [what, detail] : rig.logs) {
+    named = named || (what == "stored license refused" && detail.find("expires") != std::string::npos);
+  }
+  EXPECT_TRUE(named);
+  rig.link_up();
+  rig.welcome(kT0);
+  EXPECT_NE(events_answer(rig).find(R"("kind":"license_refused")"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sublink::test
