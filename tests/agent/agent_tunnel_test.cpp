@@ -3,6 +3,7 @@
 // sockets on a scripted SocketDriver, events and tunnels.list to the server.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 
 #include <map>
@@ -38,36 +39,48 @@ class ScriptedDriver : public SocketDriver {
     bool closed = false;
   };
   Result<ResolveId> resolve(std::string_view host, SocketEvents& owner) override {
+    if (!lookups_free) return Status(Reason::out_of_memory);
     const ResolveId id = next_++;
     lookups[id] = {std::string(host), &owner};
     return id;
   }
   void cancel_resolve(ResolveId id) override { lookups.erase(id); }
   Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) override {
+    if (!sockets_free) return Status(Reason::out_of_memory);
     const SocketId id = next_++;
     sockets[id] = Socket{&owner, address, port};
     return id;
   }
   Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override {
     Socket& s = sockets.at(id);
+    if (send_fails) return Status(Reason::connection_reset);
     const size_t n = std::min(bytes.size(), takes);
     if (takes != SIZE_MAX) takes -= n;
     s.received.insert(s.received.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
     return n;
   }
-  void close(SocketId id) override { sockets.at(id).closed = true; }
+  void close(SocketId id) override {
+    EXPECT_FALSE(sockets.at(id).closed) << "socket " << id << " closed twice, or after the backend released it";
+    sockets.at(id).closed = true;
+  }
   void set_receiving(SocketId id, bool on) override { sockets.at(id).receiving = on; }
   void shutdown_send(SocketId id) override { sockets.at(id).shut = true; }
 
-  /// Answers the oldest lookup with 127.0.0.1 (or a failure).
-  void answer(bool ok = true) {
+  /// Answers the oldest lookup with 127.0.0.1 (or a failure, or no address).
+  void answer(bool ok = true, bool with_address = true) {
     auto it = lookups.begin();
     ASSERT_NE(it, lookups.end());
     auto [id, lookup] = *it;
     lookups.erase(it);
     AddressList list;
-    if (ok) list.add(IpAddress::parse("127.0.0.1"));
+    if (ok && with_address) list.add(IpAddress::parse("127.0.0.1"));
     lookup.second->on_resolved(id, ok ? Status::Ok() : Status(Reason::dns_failed), list);
+  }
+  /// The backend fails socket `id` and releases it (the owner must not close it).
+  void fail(SocketId id, Status why) {
+    Socket& s = sockets.at(id);
+    s.closed = true;
+    s.owner->on_socket_error(id, why);
   }
   /// The newest socket's id.
   SocketId last() const { return sockets.empty() ? 0 : sockets.rbegin()->first; }
@@ -80,6 +93,9 @@ class ScriptedDriver : public SocketDriver {
   std::map<ResolveId, std::pair<std::string, SocketEvents*>> lookups;
   std::map<SocketId, Socket> sockets;
   size_t takes = SIZE_MAX;  // bytes send() still takes (SIZE_MAX: all)
+  bool lookups_free = true;  // false: resolve() has no lookup free
+  bool sockets_free = true;  // false: open() has no socket free
+  bool send_fails = false;   // true: send() fails (the connection broke)
 
  private:
   uint32_t next_ = 1;
@@ -472,6 +488,176 @@ TEST_F(AgentTunnelTest, TunnelMemoryIsBoundedByMaxChannelsTimesTheWindowPlusACon
   }
 }
 
+TEST_F(AgentTunnelTest, EachLocalFailureBeforeTheServiceIsReachedIsAnsweredWithItsReason) {
+  driver.lookups_free = false;
+  in(TunnelFrame::open(1, 65536, "web"));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::no_memory)) << "no lookup free";
+  driver.lookups_free = true;
+
+  in(TunnelFrame::open(2, 65536, "web"));
+  driver.answer(true, false);
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 2, TunnelReset::connect_refused)) << "a lookup with no address";
+
+  in(TunnelFrame::open(3, 65536, "web"));
+  driver.sockets_free = false;
+  driver.answer();
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 3, TunnelReset::no_memory)) << "no socket free";
+  driver.sockets_free = true;
+
+  in(TunnelFrame::open(4, 65536, "web"));
+  driver.answer();
+  const SocketId s = driver.last();
+  driver.fail(s, Status(Reason::connect_timeout));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 4, TunnelReset::connect_timeout)) << "the backend's own connect timeout";
+
+  EXPECT_TRUE(driver.lookups.empty());
+  EXPECT_EQ(driver.open_count(), 0u) << "nothing left open";
+  EXPECT_TRUE(events("tunnel_opened").empty());
+  EXPECT_TRUE(events("tunnel_closed").empty()) << "only channels that reached their service are recorded";
+  open_web(5);
+  open_web(6);
+  EXPECT_EQ(rig.agent->snapshot().tunnels.size(), 2u) << "every refused channel gave its slot back";
+}
+
+TEST_F(AgentTunnelTest, AServerRstClosesTheLocalSocketAndIsRecordedWithItsReason) {
+  const SocketId s = open_web(1);
+  in(TunnelFrame::data(1, bytes_of("GET /")));
+  in(TunnelFrame::rst(1, TunnelReset::shutdown, "server stopping"));
+  step();
+  EXPECT_TRUE(link.take().empty()) << "an RST is not answered";
+  EXPECT_TRUE(driver.sockets.at(s).closed);
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find(R"("bytes_in":5,"bytes_out":0,"seconds":0,"reason":"shutdown")"), std::string::npos)
+      << closed[0];
+}
+
+TEST_F(AgentTunnelTest, ALocalConnectionThatBreaksResetsTheChannelWithLocalReset) {
+  // The socket refuses the server's bytes.
+  const SocketId s = open_web(1);
+  driver.send_fails = true;
+  in(TunnelFrame::data(1, bytes_of("GET /")));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::local_reset));
+  EXPECT_TRUE(driver.sockets.at(s).closed);
+  driver.send_fails = false;
+
+  // The connection is reset under the channel.
+  const SocketId t = open_web(2);
+  driver.fail(t, Status(Reason::connection_reset));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 2, TunnelReset::local_reset));
+
+  // The service closes while the server's bytes still wait for it.
+  const SocketId u = open_web(3);
+  driver.takes = 0;
+  in(TunnelFrame::data(3, bytes_of("POST /")));
+  driver.fail(u, Status(Reason::connection_closed));
+  step();
+  auto frames = link.take();
+  EXPECT_TRUE(has_rst(frames, 3, TunnelReset::local_reset)) << "6 bytes could never be delivered";
+  for (const auto& f : frames) EXPECT_NE(f.type, TunnelFrameType::fin) << "not a clean end";
+
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 3u);
+  for (const auto& c : closed) EXPECT_NE(c.find(R"("reason":"local_reset")"), std::string::npos) << c;
+  EXPECT_EQ(driver.open_count(), 0u);
+}
+
+TEST_F(AgentTunnelTest, BytesSentAfterTheLocalServiceClosedResetTheChannel) {
+  const SocketId s = open_web(1);
+  driver.fail(s, Status(Reason::connection_closed));
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::fin) << "the service's close is a clean FIN";
+  in(TunnelFrame::data(1, bytes_of("more")));
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::local_reset)) << "the bytes have nowhere to go";
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find(R"("reason":"local_reset")"), std::string::npos) << closed[0];
+}
+
+TEST_F(AgentTunnelTest, ABackendThatReadsPastTheStopResetsTheChannelNoMemory) {
+  const SocketId s = open_web(1, 1000);
+  auto& sock = driver.sockets.at(s);
+  sock.owner->on_received(s, pattern(16384));
+  ASSERT_FALSE(sock.receiving);
+  sock.owner->on_received(s, pattern(100));  // a read already under way when it stopped: it fits
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 1u) << "the channel goes on";
+  EXPECT_EQ(frames[0].type, TunnelFrameType::data);
+  sock.owner->on_received(s, pattern(16384));  // a whole read more: the channel cannot hold it
+  step();
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::no_memory));
+  EXPECT_TRUE(sock.closed);
+  EXPECT_TRUE(std::any_of(rig.logs.begin(), rig.logs.end(), [](const auto& l) {
+    return l.first.find("more than the channel holds") != std::string::npos;
+  }));
+}
+
+TEST_F(AgentTunnelTest, AFrameTheLinkRefusesGoesOutOnTheNextStepExactlyOnce) {
+  const SocketId s = open_web(1);
+  link.full = true;
+  driver.sockets.at(s).owner->on_received(s, bytes_of("hello"));
+  step();
+  EXPECT_TRUE(link.take().empty());
+  link.full = false;
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].payload, bytes_of("hello"));
+  step();
+  EXPECT_TRUE(link.take().empty());
+}
+
+TEST_F(AgentTunnelTest, ALateAnswerForAChannelThatEndedOpensNothing) {
+  // The backend's contract is no events after close; an answer already on
+  // its way must still not open a socket or touch another channel.
+  const SocketId other = open_web(5);
+  in(TunnelFrame::open(1, 65536, "web"));
+  ASSERT_EQ(driver.lookups.size(), 1u);
+  const auto [lookup, entry] = *driver.lookups.begin();
+  SocketEvents* tunnels = entry.second;
+  in(TunnelFrame::rst(1, TunnelReset::local_reset));
+  EXPECT_TRUE(driver.lookups.empty()) << "the lookup was cancelled";
+  AddressList list;
+  list.add(IpAddress::parse("127.0.0.1"));
+  tunnels->on_resolved(lookup, Status::Ok(), list);
+  EXPECT_EQ(driver.sockets.size(), 1u) << "no socket for a channel that is gone";
+
+  const SocketId s = open_web(2);
+  in(TunnelFrame::rst(2, TunnelReset::local_reset));
+  ASSERT_TRUE(driver.sockets.at(s).closed);
+  tunnels->on_connected(s);
+  tunnels->on_received(s, bytes_of("late"));
+  tunnels->on_writable(s);
+  EXPECT_FALSE(tunnels->on_peer_finished(s));
+  tunnels->on_socket_error(s, Status(Reason::connection_reset));
+  step();
+  EXPECT_TRUE(link.take().empty()) << "nothing for channel 2 or any other";
+  EXPECT_FALSE(driver.sockets.at(other).closed);
+  ASSERT_EQ(rig.agent->snapshot().tunnels.size(), 1u);
+  EXPECT_EQ(events("tunnel_opened").size(), 2u);
+}
+
+TEST(TunnelClosedReason, EveryStoredCodeReadsAsAName) {
+  EXPECT_STREQ(tunnel_closed_reason_name(0), "fin");
+  EXPECT_STREQ(tunnel_closed_reason_name(100), "link_lost");
+  EXPECT_STREQ(tunnel_closed_reason_name(7), "flow_control");
+  EXPECT_STREQ(tunnel_closed_reason_name(11), "shutdown");
+  // A record from a newer version, or damaged: shown, never out of range.
+  for (int64_t code : {int64_t{12}, int64_t{255}, int64_t{256}, int64_t{-1}, std::numeric_limits<int64_t>::max()}) {
+    EXPECT_STREQ(tunnel_closed_reason_name(code), "unknown") << code;
+  }
+}
+
 // The longest of everything the configuration and PROTOCOL.md allow: a
 // service name of kMaxServiceName characters and operators of
 // kMaxTunnelOperator bytes, each character one JSON escapes, on
@@ -554,6 +740,7 @@ TEST_F(AgentTunnelLimitsTest, AnyOperatorIsTakenAndOneBeyondTheRecordIsKeptCutAn
       // 12 bytes would split the second "é" (bytes 11 and 12): cut before it.
       {accented, accented.substr(0, 11) + ellipsis},
       {separator, "ops?admin"},
+      {"ops\x7f" "admin", "ops?admin"},
       {"", ""},
   };
   uint16_t id = 1;

@@ -90,10 +90,23 @@ TEST(TunnelFrame, AResetReasonFromANewerPeerIsKeptAndNamedUnknown) {
   EXPECT_STREQ(tunnel_reset_name(static_cast<uint8_t>(TunnelReset::unknown_service)), "unknown_service");
 }
 
+TEST(TunnelFrame, EveryResetReasonHasItsSection6Name) {
+  const char* const names[] = {"unknown_service", "not_allowed",  "connect_refused", "connect_timeout",
+                               "too_many_channels", "no_memory", "flow_control",    "protocol",
+                               "idle_timeout",    "local_reset",  "shutdown"};
+  for (uint8_t reason = 1; reason <= 11; ++reason) {
+    EXPECT_STREQ(tunnel_reset_name(reason), names[reason - 1]) << int{reason};
+  }
+  EXPECT_STREQ(tunnel_reset_name(0), "unknown");
+  EXPECT_STREQ(tunnel_reset_name(12), "unknown");
+}
+
 TEST(TunnelFrame, EveryMalformedShapeIsAProtocolViolation) {
   const std::vector<uint8_t> too_much(kTunnelHeaderBytes + kTunnelMaxData + 1, 0x01);
   std::vector<uint8_t> long_text = {0x04, 0, 1, 8};
   long_text.resize(long_text.size() + kTunnelMaxResetText + 1, 'x');
+  std::vector<uint8_t> long_operator = bytes({0x05, 0, 1, 0, 0, 1, 0, 1, 'w'});
+  long_operator.resize(long_operator.size() + kTunnelMaxName + 1, 'o');
   const std::vector<std::pair<std::string, std::vector<uint8_t>>> cases = {
       {"empty", {}},
       {"truncated header", bytes({0x01, 0x00})},
@@ -114,6 +127,7 @@ TEST(TunnelFrame, EveryMalformedShapeIsAProtocolViolation) {
       {"open name past the end", bytes({0x05, 0, 1, 0, 0, 1, 0, 4, 'w', 'e', 'b'})},
       {"open name not UTF-8", bytes({0x05, 0, 1, 0, 0, 1, 0, 2, 0xED, 0xA0})},
       {"open operator not UTF-8", bytes({0x05, 0, 1, 0, 0, 1, 0, 1, 'w', 0xFF})},
+      {"open operator over 255 bytes", long_operator},
   };
   for (const auto& [what, message] : cases) {
     EXPECT_EQ(parse_status(message).reason(), Reason::protocol_violation) << what;
@@ -124,11 +138,16 @@ TEST(TunnelFrame, NothingOutsideTheLimitsIsWritten) {
   std::vector<uint8_t> out(kTunnelMaxFrameBytes);
   const std::vector<uint8_t> payload(kTunnelMaxData + 1, 1);
   const std::string long_name(kTunnelMaxName + 1, 'n');
+  TunnelFrame unknown_type = TunnelFrame::fin(1);
+  unknown_type.type = static_cast<TunnelFrameType>(7);
   for (const TunnelFrame& bad : {TunnelFrame::data(1, {}), TunnelFrame::data(1, payload), TunnelFrame::fin(0),
                                  TunnelFrame::window(1, 0), TunnelFrame::window(1, kTunnelMaxCredit + 1),
-                                 TunnelFrame::open(1, 0, "web"), TunnelFrame::open(1, 10, ""),
-                                 TunnelFrame::open(1, 10, long_name), TunnelFrame::open_ok(1, 0),
-                                 TunnelFrame::rst(1, TunnelReset::protocol, "\xC0\x80")}) {
+                                 TunnelFrame::open(1, 0, "web"), TunnelFrame::open(1, kTunnelMaxCredit + 1, "web"),
+                                 TunnelFrame::open(1, 10, ""), TunnelFrame::open(1, 10, long_name),
+                                 TunnelFrame::open(1, 10, "web", long_name), TunnelFrame::open(1, 10, "\xFFweb"),
+                                 TunnelFrame::open(1, 10, "web", "\xC0\x80"), TunnelFrame::open_ok(1, 0),
+                                 TunnelFrame::rst(1, TunnelReset::protocol, "\xC0\x80"),
+                                 TunnelFrame::rst(1, TunnelReset::protocol, long_name), unknown_type}) {
     EXPECT_EQ(write_tunnel_frame(bad, out).status().reason(), Reason::invalid_argument) << static_cast<int>(bad.type);
   }
   uint8_t small[4];

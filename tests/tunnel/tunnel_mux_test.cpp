@@ -502,6 +502,240 @@ TEST_F(TunnelMuxTest, TunnelMemoryStaysWithinItsStatedBoundAndNothingIsAllocated
   }
 }
 
+TEST_F(TunnelMuxTest, APeersRstEndsTheChannelWithItsReasonAndIsNotAnswered) {
+  open(3);
+  const TunnelSlot slot = owner.opens[0];
+  drain();
+  in(TunnelFrame::data(3, pattern(10)));
+  in(TunnelFrame::rst(3, TunnelReset::connect_refused, "no route"));
+  ASSERT_EQ(owner.closed.size(), 1u);
+  EXPECT_EQ(owner.closed[0].end, TunnelClosed::End::reset_received);
+  EXPECT_STREQ(owner.closed[0].reason_name(), "connect_refused") << "the peer's reason, by its section 6 name";
+  EXPECT_EQ(owner.closed[0].bytes_in, 10u);
+  EXPECT_FALSE(mux->live(slot));
+  EXPECT_TRUE(drain().empty()) << "an RST is never answered";
+  open(3);  // RST frees the id at once
+  EXPECT_EQ(owner.opens.size(), 2u);
+  EXPECT_FALSE(has_rst(drain(), 3, TunnelReset::protocol));
+}
+
+TEST_F(TunnelMuxTest, APeersRstCrossingOursEndsTheIdAndOursIsNotSent) {
+  open(3);
+  const TunnelSlot slot = owner.opens[0];
+  drain();
+  mux->reset(slot, TunnelReset::local_reset);
+  ASSERT_EQ(owner.closed.size(), 1u);
+  in(TunnelFrame::data(3, pattern(10)));  // sent before the peer saw anything
+  in(TunnelFrame::fin(3));
+  EXPECT_EQ(owner.closed.size(), 1u) << "the owner hears of the channel's end once";
+  in(TunnelFrame::rst(3, TunnelReset::shutdown));
+  EXPECT_TRUE(drain().empty()) << "the id is free on both sides: an RST now would hit a reused id";
+  EXPECT_EQ(owner.closed.size(), 1u);
+  open(3);
+  EXPECT_EQ(owner.opens.size(), 2u) << "the id opens again";
+}
+
+TEST_F(TunnelMuxTest, AnOpenGrantingNoWindowOrMoreThan2To31IsRefusedFlowControl) {
+  Bytes zero = frame(TunnelFrame::open(1, 1, "web"));
+  zero[3] = zero[4] = zero[5] = zero[6] = 0;  // the codec writes no 0 window; a peer may
+  ASSERT_TRUE(mux->receive(zero).ok()) << "the channel's fault, not the link's";
+  Bytes huge = frame(TunnelFrame::open(2, 1, "web"));
+  huge[3] = huge[4] = huge[5] = huge[6] = 0xFF;
+  ASSERT_TRUE(mux->receive(huge).ok());
+  auto frames = drain();
+  EXPECT_TRUE(has_rst(frames, 1, TunnelReset::flow_control));
+  EXPECT_TRUE(has_rst(frames, 2, TunnelReset::flow_control));
+  EXPECT_TRUE(owner.opens.empty()) << "the owner never connects for it";
+  EXPECT_EQ(mux->live_count(), 0u);
+}
+
+TEST_F(TunnelMuxTest, OpenOkWindowOrFinOutOfTurnResetsTheChannel) {
+  // OPEN_OK on a channel the peer opened.
+  open(1);
+  drain();
+  in(TunnelFrame::open_ok(1, 100));
+  EXPECT_TRUE(has_rst(drain(), 1, TunnelReset::protocol));
+  // WINDOW and FIN before OPEN_OK, a second FIN, OPEN_OK granting 0.
+  Result<TunnelSlot> a = mux->open(2, "web");
+  Result<TunnelSlot> b = mux->open(3, "web");
+  open(4);
+  Result<TunnelSlot> c = mux->open(5, "web");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  drain();
+  in(TunnelFrame::window(2, 100));
+  in(TunnelFrame::fin(3));
+  in(TunnelFrame::fin(4));
+  in(TunnelFrame::fin(4));
+  Bytes zero = frame(TunnelFrame::open_ok(5, 1));
+  zero[6] = 0;
+  ASSERT_TRUE(mux->receive(zero).ok());
+  auto frames = drain();
+  EXPECT_TRUE(has_rst(frames, 2, TunnelReset::protocol)) << "WINDOW before OPEN_OK";
+  EXPECT_TRUE(has_rst(frames, 3, TunnelReset::protocol)) << "FIN before OPEN_OK";
+  EXPECT_TRUE(has_rst(frames, 4, TunnelReset::protocol)) << "a second FIN";
+  EXPECT_TRUE(has_rst(frames, 5, TunnelReset::flow_control)) << "OPEN_OK granting 0";
+  EXPECT_TRUE(owner.accepted.empty());
+  EXPECT_EQ(mux->live_count(), 0u);
+}
+
+TEST_F(TunnelMuxTest, AnOpenOkBeforeOurOpenWentOutEndsTheChannelWithoutAFrame) {
+  Result<TunnelSlot> s = mux->open(9, "web");
+  ASSERT_TRUE(s.ok());
+  in(TunnelFrame::open_ok(9, 100));  // the peer cannot know the id yet
+  ASSERT_EQ(owner.closed.size(), 1u);
+  EXPECT_STREQ(owner.closed[0].reason_name(), "protocol");
+  EXPECT_TRUE(drain().empty()) << "neither the OPEN nor an RST for an id the peer never saw";
+  EXPECT_TRUE(mux->open(9, "web").ok()) << "the id is free";
+}
+
+TEST_F(TunnelMuxTest, AFinWithTheEarlyDataReachesTheOwnerOnceItAccepts) {
+  owner.accept_at_once = false;
+  open(7);
+  in(TunnelFrame::data(7, pattern(100)));
+  in(TunnelFrame::fin(7));
+  const TunnelSlot slot = owner.opens[0];
+  EXPECT_TRUE(owner.readable.empty()) << "nothing is readable before accept()";
+  EXPECT_FALSE(mux->peer_finished(slot));
+  mux->consume(slot, 50);
+  EXPECT_EQ(mux->held(slot), 100u) << "early data cannot be consumed before accept()";
+  mux->accept(slot);
+  ASSERT_EQ(owner.readable.size(), 1u);
+  EXPECT_EQ(take(slot), pattern(100));
+  EXPECT_TRUE(mux->peer_finished(slot));
+  auto frames = drain();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::open_ok);
+
+  open(8);  // a bare OPEN then FIN: an empty request, still delivered
+  const TunnelSlot bare = owner.opens[1];
+  in(TunnelFrame::fin(8));
+  mux->accept(bare);
+  ASSERT_EQ(owner.readable.size(), 2u);
+  EXPECT_EQ(owner.readable[1], bare);
+  EXPECT_TRUE(mux->peer_finished(bare));
+}
+
+TEST_F(TunnelMuxTest, AcceptOrResetOfASlotNotWaitingChangesNothing) {
+  open(1);
+  const TunnelSlot slot = owner.opens[0];
+  drain();
+  mux->accept(slot);  // already open
+  mux->accept(3);     // free
+  mux->accept(999);   // out of range
+  EXPECT_TRUE(drain().empty()) << "no second OPEN_OK, none for a free slot";
+  mux->reset(3, TunnelReset::local_reset);
+  mux->reset(999, TunnelReset::local_reset);
+  EXPECT_TRUE(owner.closed.empty());
+  EXPECT_TRUE(drain().empty());
+  mux->reset(slot, TunnelReset::local_reset);
+  mux->reset(slot, TunnelReset::shutdown);  // already resetting
+  mux->on_link_down();                      // before the RST went out
+  ASSERT_EQ(owner.closed.size(), 1u) << "the owner hears of each channel's end exactly once";
+  EXPECT_STREQ(owner.closed[0].reason_name(), "local_reset");
+}
+
+TEST_F(TunnelMuxTest, ASlotOutOfRangeReadsAsEmptyAndTakesNothing) {
+  const TunnelSlot bad = 999;
+  EXPECT_TRUE(mux->readable(bad).empty());
+  EXPECT_EQ(mux->held(bad), 0u);
+  EXPECT_EQ(mux->queued(bad), 0u);
+  EXPECT_FALSE(mux->peer_finished(bad));
+  EXPECT_FALSE(mux->live(bad));
+  EXPECT_EQ(mux->send_room(bad), 0u);
+  EXPECT_EQ(mux->write(bad, pattern(10)), 0u);
+  EXPECT_EQ(mux->info(bad).channel, 0u);
+  mux->consume(bad, 10);
+  mux->finish(bad);
+  mux->finish(2);  // a free slot
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(mux->write(2, pattern(10)), 0u) << "a free slot takes no bytes";
+}
+
+TEST_F(TunnelMuxTest, TheOpenerIsToldWhyItCannotOpen) {
+  EXPECT_EQ(mux->open(0, "web").status().reason(), Reason::invalid_argument) << "0 is never a channel";
+  EXPECT_EQ(mux->open(1, std::string(kTunnelMaxName + 1, 's')).status().reason(), Reason::invalid_argument);
+  for (uint16_t id = 1; id <= 4; ++id) ASSERT_TRUE(mux->open(id, "web").ok());
+  EXPECT_EQ(mux->open(5, "web").status().reason(), Reason::out_of_memory) << "every slot taken";
+  EXPECT_EQ(drain().size(), 4u) << "the four OPENs, nothing for the refused ones";
+}
+
+TEST_F(TunnelMuxTest, ATableGivenTooLittleStorageRefusesEveryOpen) {
+  const TunnelMuxLimits good = {.max_channels = 2, .window = 4096, .send_queue = 4096, .idle_ms = 0};
+  TunnelMuxLimits bad_limits = good;
+  bad_limits.window = 0;
+  struct Case {
+    const char* what;
+    TunnelMuxLimits l;
+    size_t slots, bytes;
+  };
+  for (const Case& c : {Case{"limits out of range", bad_limits, 2, 1 << 16},
+                        Case{"too few slots", good, 1, TunnelMux::buffer_bytes(good)},
+                        Case{"too small a buffer", good, 2, TunnelMux::buffer_bytes(good) - 1}}) {
+    slots.assign(c.slots, TunnelChannel{});
+    buffer.assign(c.bytes, 0);
+    owner = Owner{};
+    mux.emplace(c.l, slots, buffer, owner);
+    owner.mux = &*mux;
+    EXPECT_EQ(mux->capacity(), 0u) << c.what;
+    open(1);
+    EXPECT_TRUE(has_rst(drain(), 1, TunnelReset::too_many_channels)) << c.what;
+    EXPECT_TRUE(owner.opens.empty()) << c.what;
+    EXPECT_EQ(mux->open(2, "web").status().reason(), Reason::out_of_memory) << c.what;
+  }
+}
+
+TEST_F(TunnelMuxTest, AnOutputBufferBelowTheLargestControlFrameGetsNoFrameAndLosesNone) {
+  open(1);
+  Bytes small(kTunnelMaxControlFrame - 1);
+  EXPECT_EQ(mux->next_frame(small), 0u);
+  EXPECT_TRUE(mux->control_due()) << "the OPEN_OK still waits";
+  auto frames = drain();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::open_ok);
+}
+
+TEST_F(TunnelMuxTest, NoWindowGoesOutForAnIdBothSidesFinished) {
+  open(1);
+  const TunnelSlot slot = owner.opens[0];
+  drain();
+  in(TunnelFrame::data(1, pattern(8192)));
+  mux->finish(slot);
+  auto frames = drain();
+  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_EQ(frames[0].type, TunnelFrameType::fin);
+  mux->consume(slot, 4096);  // half the window passed on: a WINDOW is due...
+  in(TunnelFrame::fin(1));   // ...but the id is now free on the wire
+  EXPECT_TRUE(drain().empty()) << "a WINDOW now would reach a channel that reuses the id";
+  EXPECT_FALSE(mux->peer_finished(slot)) << "4096 bytes still to pass on";
+  mux->consume(slot, 1000);
+  EXPECT_TRUE(owner.closed.empty());
+  EXPECT_EQ(mux->held(slot), 3096u);
+  const Bytes rest = take(slot);
+  EXPECT_EQ(rest.size(), 3096u);
+  ASSERT_EQ(owner.closed.size(), 1u);
+  EXPECT_STREQ(owner.closed[0].reason_name(), "fin");
+  EXPECT_EQ(owner.closed[0].bytes_in, 8192u);
+}
+
+TEST_F(TunnelMuxTest, BytesNobodyTakesAfterBothFinsAreDroppedAtIdleWithoutAnRst) {
+  mux->tick(1000);
+  open(1);
+  const TunnelSlot slot = owner.opens[0];
+  drain();
+  in(TunnelFrame::data(1, pattern(100)));
+  mux->finish(slot);
+  drain();
+  in(TunnelFrame::fin(1));
+  EXPECT_TRUE(owner.closed.empty()) << "held for the local side";
+  mux->tick(1000 + 60000);
+  ASSERT_EQ(owner.closed.size(), 1u) << "memory is not held forever for a local side that stopped";
+  EXPECT_STREQ(owner.closed[0].reason_name(), "idle_timeout");
+  EXPECT_TRUE(drain().empty()) << "the id is free on the wire: no RST for it";
+  EXPECT_EQ(mux->held(slot), 0u);
+  open(1);
+  EXPECT_EQ(owner.opens.size(), 2u);
+}
+
 TEST(TunnelMuxLimits, EachLimitIsCheckedAgainstItsRange) {
   EXPECT_TRUE(check_tunnel_limits({}).ok());
   EXPECT_EQ(check_tunnel_limits({.max_channels = 0}).detail(), 1);
@@ -509,6 +743,9 @@ TEST(TunnelMuxLimits, EachLimitIsCheckedAgainstItsRange) {
   EXPECT_EQ(check_tunnel_limits({.window = 0}).detail(), 2);
   EXPECT_EQ(check_tunnel_limits({.window = 0x80000000u}).detail(), 2);
   EXPECT_EQ(check_tunnel_limits({.send_queue = 0}).detail(), 3);
+  EXPECT_EQ(check_tunnel_limits({.send_queue = (1u << 24) + 1}).detail(), 3);
+  EXPECT_TRUE(check_tunnel_limits({.max_channels = 1024, .window = kTunnelMaxCredit, .send_queue = 1u << 24}).ok())
+      << "each range's top is allowed";
   EXPECT_EQ(check_tunnel_limits({.idle_ms = -1}).detail(), 4);
 }
 
