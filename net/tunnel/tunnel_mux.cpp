@@ -424,7 +424,9 @@ size_t TunnelMux::next_data(std::span<uint8_t> out) {
   for (size_t k = 0; k < count; ++k) {
     const size_t i = (data_turn_ + k) % count;
     TunnelChannel& c = slots_[i];
-    if ((c.state != State::open && c.state != State::opening) || c.fin_sent || c.send_open || c.send_open_ok) continue;
+    // No OPEN or OPEN_OK is waiting here: next_frame() sends those first,
+    // so early data never overtakes its OPEN.
+    if ((c.state != State::open && c.state != State::opening) || c.fin_sent) continue;
     const size_t n = std::min({c.out.size(), c.credit.sendable(), kTunnelMaxData, out.size() - kTunnelHeaderBytes});
     if (n > 0) {
       // The DATA header by hand: the payload comes straight out of the

@@ -64,12 +64,16 @@ class ScriptedDriver : public SocketDriver {
     sockets.at(id).closed = true;
   }
   void set_receiving(SocketId id, bool on) override { sockets.at(id).receiving = on; }
-  void shutdown_send(SocketId id) override { sockets.at(id).shut = true; }
+  void shutdown_send(SocketId id) override {
+    EXPECT_FALSE(sockets.at(id).shut) << "socket " << id << " half-closed twice";
+    sockets.at(id).shut = true;
+  }
 
-  /// Answers the oldest lookup with 127.0.0.1 (or a failure, or no address).
-  void answer(bool ok = true, bool with_address = true) {
-    auto it = lookups.begin();
-    ASSERT_NE(it, lookups.end());
+  /// Answers the oldest lookup (or the newest) with 127.0.0.1 (or a failure,
+  /// or no address).
+  void answer(bool ok = true, bool with_address = true, bool newest = false) {
+    ASSERT_FALSE(lookups.empty());
+    auto it = newest ? std::prev(lookups.end()) : lookups.begin();
     auto [id, lookup] = *it;
     lookups.erase(it);
     AddressList list;
@@ -645,6 +649,75 @@ TEST_F(AgentTunnelTest, ALateAnswerForAChannelThatEndedOpensNothing) {
   EXPECT_FALSE(driver.sockets.at(other).closed);
   ASSERT_EQ(rig.agent->snapshot().tunnels.size(), 1u);
   EXPECT_EQ(events("tunnel_opened").size(), 2u);
+}
+
+TEST_F(AgentTunnelTest, ALookupThatNeverAnswersIsResetAtTheConnectTimeout) {
+  in(TunnelFrame::open(1, 65536, "ssh"));
+  ASSERT_EQ(driver.lookups.size(), 1u);
+  rig.run_for(5 * kSec - 1);
+  EXPECT_FALSE(has_rst(link.take(), 1, TunnelReset::connect_timeout)) << "connect_timeout is 5 s";
+  rig.run_for(2);
+  EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::connect_timeout));
+  EXPECT_TRUE(driver.lookups.empty()) << "the lookup is cancelled";
+  EXPECT_TRUE(driver.sockets.empty());
+}
+
+TEST_F(AgentTunnelTest, LookupsAnsweredOutOfOrderEachConnectTheirOwnChannel) {
+  in(TunnelFrame::open(1, 65536, "web"));
+  in(TunnelFrame::open(2, 65536, "ssh"));
+  driver.answer(true, true, /*newest=*/true);
+  const SocketId ssh = driver.last();
+  driver.answer();
+  const SocketId web = driver.last();
+  EXPECT_EQ(driver.sockets.at(ssh).port, 22);
+  EXPECT_EQ(driver.sockets.at(web).port, 8080);
+  driver.sockets.at(ssh).owner->on_connected(ssh);
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::open_ok);
+  EXPECT_EQ(frames[0].channel, 2) << "the ssh socket belongs to channel 2";
+  driver.sockets.at(web).owner->on_connected(web);
+  in(TunnelFrame::data(1, bytes_of("GET /")));
+  EXPECT_EQ(driver.sockets.at(web).received, bytes_of("GET /"));
+  EXPECT_TRUE(driver.sockets.at(ssh).received.empty());
+}
+
+TEST_F(AgentTunnelTest, TheServersFinHalfClosesTheLocalSocketOnceAndTheAnswerStillGoesOut) {
+  const SocketId s = open_web(1);
+  in(TunnelFrame::data(1, bytes_of("GET /")));
+  in(TunnelFrame::fin(1));
+  ASSERT_TRUE(driver.sockets.at(s).shut);
+  driver.sockets.at(s).owner->on_writable(s);  // the driver checks there is no second half-close
+  step();
+  driver.sockets.at(s).owner->on_received(s, bytes_of("200 OK"));
+  driver.fail(s, Status(Reason::connection_closed));
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].payload, bytes_of("200 OK"));
+  EXPECT_EQ(frames[1].type, TunnelFrameType::fin);
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find(R"("reason":"fin")"), std::string::npos) << closed[0];
+}
+
+TEST_F(AgentTunnelTest, TheServiceClosingBeforeTheServersFinIsACleanEnd) {
+  const SocketId s = open_web(1);
+  driver.sockets.at(s).owner->on_received(s, bytes_of("bye"));
+  driver.fail(s, Status(Reason::connection_closed));
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1].type, TunnelFrameType::fin);
+  in(TunnelFrame::fin(1));
+  step();
+  EXPECT_TRUE(link.take().empty()) << "no RST: both sides finished";
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find(R"("bytes_in":0,"bytes_out":3,"seconds":0,"reason":"fin")"), std::string::npos)
+      << closed[0];
+  EXPECT_EQ(rig.agent->snapshot().tunnels.size(), 0u);
 }
 
 TEST(TunnelClosedReason, EveryStoredCodeReadsAsAName) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -734,6 +735,46 @@ TEST_F(TunnelMuxTest, BytesNobodyTakesAfterBothFinsAreDroppedAtIdleWithoutAnRst)
   EXPECT_EQ(mux->held(slot), 0u);
   open(1);
   EXPECT_EQ(owner.opens.size(), 2u);
+}
+
+TEST_F(TunnelMuxTest, AFinWaitsForItsChannelsQueuedDataAndForOpenOk) {
+  open(1, "web", "", 100);
+  const TunnelSlot slot = owner.opens[0];
+  drain();
+  ASSERT_EQ(mux->write(slot, pattern(300)), 300u);
+  mux->finish(slot);
+  auto frames = drain();
+  ASSERT_EQ(frames.size(), 1u) << "200 bytes wait for credit, and the FIN behind them";
+  EXPECT_EQ(frames[0].payload.size(), 100u);
+  in(TunnelFrame::window(1, 500));
+  frames = drain();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].payload.size(), 200u);
+  EXPECT_EQ(frames[1].type, TunnelFrameType::fin);
+
+  // The opener's FIN before OPEN_OK would be out of turn at the peer.
+  Result<TunnelSlot> s = mux->open(2, "web");
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(mux->control_due()) << "the OPEN is a control frame";
+  mux->finish(*s);
+  frames = drain();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::open);
+  in(TunnelFrame::open_ok(2, 100));
+  frames = drain();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::fin) << "once accepted";
+}
+
+TEST_F(TunnelMuxTest, WithNoIdleLimitAQuietChannelStaysOpen) {
+  build({.max_channels = 2, .window = 8192, .send_queue = 4096, .idle_ms = 0});
+  mux->tick(0);
+  open(1);
+  drain();
+  mux->tick(std::numeric_limits<Millis>::max() / 2);
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(mux->live_count(), 1u);
+  EXPECT_TRUE(owner.closed.empty());
 }
 
 TEST(TunnelMuxLimits, EachLimitIsCheckedAgainstItsRange) {
