@@ -720,6 +720,35 @@ TEST_F(AgentTunnelTest, TheServiceClosingBeforeTheServersFinIsACleanEnd) {
   EXPECT_EQ(rig.agent->snapshot().tunnels.size(), 0u);
 }
 
+// A handler entry left without its handler (a build that leaves the
+// in-image service out) does not shadow the configured socket service.
+class AgentTunnelEmptyHandlerTest : public AgentTunnelTest {
+ protected:
+  void SetUp() override {
+    services[0].name.assign("web");
+    services[0].host.assign("127.0.0.1");
+    services[0].port = 8080;
+    rig.config.tunnels.services = std::span<const ServiceEndpoint>(services).first(1);
+    rig.config.tunnels.handlers = handlers;
+    names = {"web"};
+    boot_linked();
+  }
+  std::array<TunnelHandlerEntry, 1> handlers{TunnelHandlerEntry{"web", nullptr}};
+};
+
+TEST_F(AgentTunnelEmptyHandlerTest, AnOpenGoesToTheSocketService) {
+  in(TunnelFrame::open(1, 65536, "web", "alice"));
+  ASSERT_EQ(driver.lookups.size(), 1u) << "connected as the services entry says";
+  driver.answer();
+  const SocketId s = driver.last();
+  EXPECT_EQ(driver.sockets.at(s).port, 8080);
+  driver.sockets.at(s).owner->on_connected(s);
+  step();
+  auto frames = link.take();
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(frames[0].type, TunnelFrameType::open_ok);
+}
+
 TEST(TunnelClosedReason, EveryStoredCodeReadsAsAName) {
   EXPECT_STREQ(tunnel_closed_reason_name(0), "fin");
   EXPECT_STREQ(tunnel_closed_reason_name(100), "link_lost");
