@@ -101,6 +101,14 @@ class TunnelMuxTest : public ::testing::Test {
     }
     return got;
   }
+  /// The owner heard of exactly one channel's end, for `reason`.
+  ::testing::AssertionResult ended_once(const char* reason) const {
+    if (owner.closed.size() != 1) return ::testing::AssertionFailure() << owner.closed.size() << " ends";
+    if (std::string(owner.closed[0].reason_name()) != reason) {
+      return ::testing::AssertionFailure() << "ended " << owner.closed[0].reason_name();
+    }
+    return ::testing::AssertionSuccess();
+  }
   static bool has_rst(const std::vector<Seen>& f, uint16_t ch, TunnelReset why) {
     for (const Seen& s : f) {
       if (s.type == TunnelFrameType::rst && s.channel == ch && s.reason == static_cast<uint8_t>(why)) return true;
@@ -141,8 +149,7 @@ TEST_F(TunnelMuxTest, EarlyDataBeyond4096ResetsTheChannel) {
   in(TunnelFrame::data(7, pattern(97)));
   auto frames = drain();
   EXPECT_TRUE(has_rst(frames, 7, TunnelReset::flow_control));
-  ASSERT_EQ(owner.closed.size(), 1u);
-  EXPECT_STREQ(owner.closed[0].reason_name(), "flow_control");
+  ASSERT_TRUE(ended_once("flow_control"));
 }
 
 TEST_F(TunnelMuxTest, AnOpenOfAnIdInUseIsAProtocolError) {
@@ -211,8 +218,7 @@ TEST_F(TunnelMuxTest, AMalformedFrameIsALinkError) {
   EXPECT_EQ(mux->receive(unknown_type).reason(), Reason::protocol_violation);
   EXPECT_EQ(mux->receive(empty_data).reason(), Reason::protocol_violation);
   mux->on_link_down();
-  ASSERT_EQ(owner.closed.size(), 1u);
-  EXPECT_STREQ(owner.closed[0].reason_name(), "link_lost");
+  ASSERT_TRUE(ended_once("link_lost"));
   EXPECT_TRUE(drain().empty()) << "nothing goes out on a link that is gone";
 }
 
@@ -281,8 +287,7 @@ TEST_F(TunnelMuxTest, BytesHeldWhenBothFinsAreDoneStillReachTheLocalSide) {
   ASSERT_EQ(owner.opens.size(), 2u);
   EXPECT_NE(owner.opens[1], slot);
   EXPECT_EQ(take(slot), pattern(500));
-  ASSERT_EQ(owner.closed.size(), 1u);
-  EXPECT_STREQ(owner.closed[0].reason_name(), "fin");
+  ASSERT_TRUE(ended_once("fin"));
   EXPECT_EQ(owner.closed[0].bytes_in, 500u);
 }
 
@@ -583,8 +588,7 @@ TEST_F(TunnelMuxTest, AnOpenOkBeforeOurOpenWentOutEndsTheChannelWithoutAFrame) {
   Result<TunnelSlot> s = mux->open(9, "web");
   ASSERT_TRUE(s.ok());
   in(TunnelFrame::open_ok(9, 100));  // the peer cannot know the id yet
-  ASSERT_EQ(owner.closed.size(), 1u);
-  EXPECT_STREQ(owner.closed[0].reason_name(), "protocol");
+  ASSERT_TRUE(ended_once("protocol"));
   EXPECT_TRUE(drain().empty()) << "neither the OPEN nor an RST for an id the peer never saw";
   EXPECT_TRUE(mux->open(9, "web").ok()) << "the id is free";
 }
@@ -631,8 +635,7 @@ TEST_F(TunnelMuxTest, AcceptOrResetOfASlotNotWaitingChangesNothing) {
   mux->reset(slot, TunnelReset::local_reset);
   mux->reset(slot, TunnelReset::shutdown);  // already resetting
   mux->on_link_down();                      // before the RST went out
-  ASSERT_EQ(owner.closed.size(), 1u) << "the owner hears of each channel's end exactly once";
-  EXPECT_STREQ(owner.closed[0].reason_name(), "local_reset");
+  EXPECT_TRUE(ended_once("local_reset")) << "the owner hears of each channel's end exactly once";
 }
 
 TEST_F(TunnelMuxTest, ASlotOutOfRangeReadsAsEmptyAndTakesNothing) {
@@ -713,8 +716,7 @@ TEST_F(TunnelMuxTest, NoWindowGoesOutForAnIdBothSidesFinished) {
   EXPECT_EQ(mux->held(slot), 3096u);
   const Bytes rest = take(slot);
   EXPECT_EQ(rest.size(), 3096u);
-  ASSERT_EQ(owner.closed.size(), 1u);
-  EXPECT_STREQ(owner.closed[0].reason_name(), "fin");
+  ASSERT_TRUE(ended_once("fin"));
   EXPECT_EQ(owner.closed[0].bytes_in, 8192u);
 }
 
@@ -729,8 +731,7 @@ TEST_F(TunnelMuxTest, BytesNobodyTakesAfterBothFinsAreDroppedAtIdleWithoutAnRst)
   in(TunnelFrame::fin(1));
   EXPECT_TRUE(owner.closed.empty()) << "held for the local side";
   mux->tick(1000 + 60000);
-  ASSERT_EQ(owner.closed.size(), 1u) << "memory is not held forever for a local side that stopped";
-  EXPECT_STREQ(owner.closed[0].reason_name(), "idle_timeout");
+  EXPECT_TRUE(ended_once("idle_timeout")) << "memory is not held forever for a local side that stopped";
   EXPECT_TRUE(drain().empty()) << "the id is free on the wire: no RST for it";
   EXPECT_EQ(mux->held(slot), 0u);
   open(1);
