@@ -720,6 +720,31 @@ TEST_F(AgentTunnelTest, TheServiceClosingBeforeTheServersFinIsACleanEnd) {
   EXPECT_EQ(rig.agent->snapshot().tunnels.size(), 0u);
 }
 
+TEST_F(AgentTunnelTest, BytesHeldWhenBothSidesFinishedStillReachTheServiceThenTheEndIsRecorded) {
+  const SocketId s = open_web(1);
+  driver.takes = 0;  // the service is slow to read
+  in(TunnelFrame::data(1, bytes_of("last words")));
+  EXPECT_TRUE(driver.sockets.at(s).owner->on_peer_finished(s));
+  step();
+  auto frames = link.take();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, TunnelFrameType::fin);
+  in(TunnelFrame::fin(1));  // FIN both ways: the id is free on the wire
+  step();
+  EXPECT_TRUE(rig.agent->snapshot().tunnels.empty()) << "no longer open, as the server sees it too";
+  EXPECT_TRUE(events("tunnel_closed").empty()) << "not ended before its bytes are delivered";
+  driver.takes = SIZE_MAX;
+  driver.sockets.at(s).owner->on_writable(s);
+  EXPECT_EQ(driver.sockets.at(s).received, bytes_of("last words"));
+  EXPECT_TRUE(driver.sockets.at(s).closed);
+  step();
+  EXPECT_TRUE(link.take().empty()) << "nothing more for a free id";
+  auto closed = events("tunnel_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_NE(closed[0].find(R"("bytes_in":10,"bytes_out":0,"seconds":0,"reason":"fin")"), std::string::npos)
+      << closed[0];
+}
+
 // A handler entry left without its handler (a build that leaves the
 // in-image service out) does not shadow the configured socket service.
 class AgentTunnelEmptyHandlerTest : public AgentTunnelTest {
