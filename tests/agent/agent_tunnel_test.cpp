@@ -219,6 +219,14 @@ class AgentTunnelTest : public ::testing::Test {
     return out;
   }
 
+  /// The agent sent exactly one tunnel_closed event, and it holds `text`.
+  ::testing::AssertionResult closed_once_with(const std::string& text) {
+    const auto closed = events("tunnel_closed");
+    if (closed.size() != 1) return ::testing::AssertionFailure() << closed.size() << " tunnel_closed events";
+    if (closed[0].find(text) == std::string::npos) return ::testing::AssertionFailure() << closed[0];
+    return ::testing::AssertionSuccess();
+  }
+
   // The agent goes first: its tunnels close their sockets on `driver` and
   // may write on `link` as they go, so both must still be there.
   void TearDown() override { rig.agent.reset(); }
@@ -534,10 +542,7 @@ TEST_F(AgentTunnelTest, AServerRstClosesTheLocalSocketAndIsRecordedWithItsReason
   step();
   EXPECT_TRUE(link.take().empty()) << "an RST is not answered";
   EXPECT_TRUE(driver.sockets.at(s).closed);
-  auto closed = events("tunnel_closed");
-  ASSERT_EQ(closed.size(), 1u);
-  EXPECT_NE(closed[0].find(R"("bytes_in":5,"bytes_out":0,"seconds":0,"reason":"shutdown")"), std::string::npos)
-      << closed[0];
+  EXPECT_TRUE(closed_once_with(R"("bytes_in":5,"bytes_out":0,"seconds":0,"reason":"shutdown")"));
 }
 
 TEST_F(AgentTunnelTest, ALocalConnectionThatBreaksResetsTheChannelWithLocalReset) {
@@ -582,9 +587,7 @@ TEST_F(AgentTunnelTest, BytesSentAfterTheLocalServiceClosedResetTheChannel) {
   in(TunnelFrame::data(1, bytes_of("more")));
   step();
   EXPECT_TRUE(has_rst(link.take(), 1, TunnelReset::local_reset)) << "the bytes have nowhere to go";
-  auto closed = events("tunnel_closed");
-  ASSERT_EQ(closed.size(), 1u);
-  EXPECT_NE(closed[0].find(R"("reason":"local_reset")"), std::string::npos) << closed[0];
+  EXPECT_TRUE(closed_once_with(R"("reason":"local_reset")"));
 }
 
 TEST_F(AgentTunnelTest, ABackendThatReadsPastTheStopResetsTheChannelNoMemory) {
@@ -697,9 +700,7 @@ TEST_F(AgentTunnelTest, TheServersFinHalfClosesTheLocalSocketOnceAndTheAnswerSti
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0].payload, bytes_of("200 OK"));
   EXPECT_EQ(frames[1].type, TunnelFrameType::fin);
-  auto closed = events("tunnel_closed");
-  ASSERT_EQ(closed.size(), 1u);
-  EXPECT_NE(closed[0].find(R"("reason":"fin")"), std::string::npos) << closed[0];
+  EXPECT_TRUE(closed_once_with(R"("reason":"fin")"));
 }
 
 TEST_F(AgentTunnelTest, TheServiceClosingBeforeTheServersFinIsACleanEnd) {
@@ -713,10 +714,7 @@ TEST_F(AgentTunnelTest, TheServiceClosingBeforeTheServersFinIsACleanEnd) {
   in(TunnelFrame::fin(1));
   step();
   EXPECT_TRUE(link.take().empty()) << "no RST: both sides finished";
-  auto closed = events("tunnel_closed");
-  ASSERT_EQ(closed.size(), 1u);
-  EXPECT_NE(closed[0].find(R"("bytes_in":0,"bytes_out":3,"seconds":0,"reason":"fin")"), std::string::npos)
-      << closed[0];
+  EXPECT_TRUE(closed_once_with(R"("bytes_in":0,"bytes_out":3,"seconds":0,"reason":"fin")"));
   EXPECT_EQ(rig.agent->snapshot().tunnels.size(), 0u);
 }
 
@@ -739,10 +737,7 @@ TEST_F(AgentTunnelTest, BytesHeldWhenBothSidesFinishedStillReachTheServiceThenTh
   EXPECT_TRUE(driver.sockets.at(s).closed);
   step();
   EXPECT_TRUE(link.take().empty()) << "nothing more for a free id";
-  auto closed = events("tunnel_closed");
-  ASSERT_EQ(closed.size(), 1u);
-  EXPECT_NE(closed[0].find(R"("bytes_in":10,"bytes_out":0,"seconds":0,"reason":"fin")"), std::string::npos)
-      << closed[0];
+  EXPECT_TRUE(closed_once_with(R"("bytes_in":10,"bytes_out":0,"seconds":0,"reason":"fin")"));
 }
 
 // A handler entry left without its handler (a build that leaves the
