@@ -48,7 +48,10 @@ class ScriptedDriver : public SocketDriver {
   Result<SocketId> open(const IpAddress& address, uint16_t port, SocketEvents& owner) override {
     if (!sockets_free) return Status(Reason::out_of_memory);
     const SocketId id = next_++;
-    sockets[id] = Socket{&owner, address, port};
+    Socket& s = sockets[id];
+    s.owner = &owner;
+    s.address = address;
+    s.port = port;
     return id;
   }
   Result<size_t> send(SocketId id, std::span<const uint8_t> bytes) override {
