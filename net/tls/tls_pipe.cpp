@@ -118,8 +118,10 @@ Result<size_t> TlsPipe::read(std::span<uint8_t> plaintext) {
   int rc = mbedtls_ssl_read(&ssl_, plaintext.data(), plaintext.size());
   if (rc > 0) return static_cast<size_t>(rc);
   if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return Status(Reason::would_block);
-  if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return Status(Reason::connection_closed, 0);
-  if (rc == MBEDTLS_ERR_SSL_CONN_EOF) return Status(Reason::connection_closed, rc);
+  if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return Status(Reason::connection_closed, 0);
+  // Mbed TLS reads the transport's end without close_notify as 0: a
+  // truncated stream, told apart from the orderly end by its detail.
+  if (rc == 0) return Status(Reason::connection_closed, MBEDTLS_ERR_SSL_CONN_EOF);
   return fail(rc);
 }
 

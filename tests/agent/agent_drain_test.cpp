@@ -231,5 +231,72 @@ TEST(AgentRunner, TheBoardHearsEachReportBeforeTheAgentAndEachMessageAfterIt) {
   EXPECT_EQ(runner.step(rig.mono.now), kNever) << "a runner with nothing attached has nothing to do";
 }
 
+// Every report by name, in the order the board heard it.
+class BoardLog : public LinkListener {
+ public:
+  void on_resolved(std::string_view name, Status, const AddressList&) override { heard.push_back("resolved " + std::string(name)); }
+  void on_attempt_step(const AttemptInfo&, LinkStep) override { heard.push_back("step"); }
+  void on_attempt_failed(const AttemptInfo&, Status, std::string_view) override { heard.push_back("attempt failed"); }
+  void on_round_failed(Status, Millis) override { heard.push_back("round failed"); }
+  void on_link_up(const AttemptInfo&, bool) override { heard.push_back("up"); }
+  void on_text(std::string_view) override { heard.push_back("text"); }
+  void on_binary(std::span<const uint8_t>) override { heard.push_back("binary"); }
+  void on_pong(std::span<const uint8_t>) override { heard.push_back("pong"); }
+  void on_link_down(Status) override { heard.push_back("down"); }
+  std::vector<std::string> heard;
+};
+
+// Plays every report the link can make.
+void play_every_report(AgentRunner& runner) {
+  const uint8_t bytes[] = {1, 2};
+  runner.on_resolved("licensing.example", Status(Reason::dns_failed), AddressList{});
+  runner.on_attempt_step(AttemptInfo{}, LinkStep::tcp_connected);
+  runner.on_attempt_failed(AttemptInfo{}, Status(Reason::connect_refused), "");
+  runner.on_round_failed(Status(Reason::connect_refused), 1000);
+  runner.on_link_up(AttemptInfo{}, false);
+  runner.on_text(R"({"type":"welcome","time":)" + std::to_string(kT0) + R"(,"heartbeat_s":10,"audit_s":3600})");
+  runner.on_binary(bytes);
+  runner.on_pong(bytes);
+  runner.on_link_down(Status(Reason::connection_reset));
+}
+
+TEST(AgentRunner, ReportsBeforeAttachReachTheBoardAloneAndARunnerWithoutABoardServesTheAgent) {
+  AgentRig rig;
+  ASSERT_TRUE(rig.boot().ok());
+  IdleDriver driver;
+  TlsClientConfig tls;
+  LinkConfig config;
+  config.server = "127.0.0.1";
+
+  // A board whose agent is not attached yet (a board starts its console first).
+  BoardLog board;
+  AgentRunner early(&board);
+  play_every_report(early);
+  EXPECT_EQ(board.heard, (std::vector<std::string>{"resolved licensing.example", "step", "attempt failed",
+                                                   "round failed", "up", "text", "binary", "pong", "down"}))
+      << "with no agent the board still hears every report, once, in order";
+  EXPECT_EQ(early.step(rig.mono.now), kNever);
+
+  // A board with no listener of its own: every report the agent needs reaches it.
+  AgentRunner runner;
+  Link link(config, tls, driver, rig.random, runner);
+  Agent device(rig.config, link, rig.memory, rig.mono, rig.wall, rig.key, rig.random);
+  ASSERT_TRUE(device.boot(rig.mono.now).ok());
+  runner.attach(device, link);
+  runner.on_resolved("licensing.example", Status(Reason::dns_failed), AddressList{});
+  EXPECT_EQ(device.snapshot().last_failure.reason, reason_name(Reason::dns_failed))
+      << "a failed lookup is the device's last failure";
+  runner.on_attempt_step(AttemptInfo{}, LinkStep::tcp_connected);
+  runner.on_round_failed(Status(Reason::connect_refused), 1000);
+  runner.on_link_up(AttemptInfo{}, false);
+  runner.on_text(R"({"type":"welcome","time":)" + std::to_string(kT0) + R"(,"heartbeat_s":10,"audit_s":3600})");
+  EXPECT_TRUE(device.link_accepted()) << "the agent heard the link come up, then welcome";
+  const uint8_t pong[] = {7};
+  runner.on_pong(pong);
+  runner.on_link_down(Status(Reason::connection_reset));
+  EXPECT_FALSE(device.link_accepted());
+  EXPECT_EQ(device.snapshot().last_failure.reason, reason_name(Reason::connection_reset));
+}
+
 }  // namespace
 }  // namespace sublink::test
