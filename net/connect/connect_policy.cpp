@@ -135,6 +135,13 @@ void ConnectPolicy::set_retry_floor(Millis delay_ms) { retry_floor_ = std::max(r
 
 void ConnectPolicy::reset_backoff() { failed_rounds_ = 0; }
 
+void ConnectPolicy::abandon_round() {
+  if (state_ != State::connecting) return;
+  for (Attempt& a : attempts_) a.pending = false;
+  abort_count_ = 0;  // the driver closed them: nothing is left to report
+  state_ = State::idle;
+}
+
 Millis ConnectPolicy::next_deadline() const {
   if (abort_count_ > 0) return last_now_;
   if (state_ == State::waiting) return retry_at_;

@@ -139,6 +139,12 @@ class ConnectPolicy {
   /// retry_min again. on_link_accepted does this by itself.
   void reset_backoff();
 
+  /// The driver stopped the round it was making (a close before any
+  /// attempt completed; it closed the attempts itself): no attempt starts,
+  /// times out or fails after this, and the round counts as neither failed
+  /// nor won. The policy is idle until start_round. Ignored unless connecting.
+  void abandon_round();
+
   /// The earliest time poll() has something to do (a stagger start or an
   /// attempt deadline), the retry time while waiting, or kNever.
   Millis next_deadline() const;

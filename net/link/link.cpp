@@ -405,11 +405,15 @@ void Link::close(uint16_t code, std::string_view reason) {
   running_ = false;
   if (resolve_id_ != 0) driver_.cancel_resolve(resolve_id_);
   resolve_id_ = 0;
-  // Attempts under way are abandoned.
+  // Attempts under way are abandoned, and with them the round: none of its
+  // later candidates may start (and come up) after the close.
   for (auto& a : attempts()) {
     if (a.stage != Stage::free && &a != winner_) release(a);
   }
-  if (!up()) return;
+  if (!up()) {
+    policy_.abandon_round();
+    return;
+  }
   // The link is over for the backoff now, not when the close handshake
   // ends: a start() in between must already wait for it.
   policy_.on_link_down(now_);

@@ -123,6 +123,24 @@ TEST(ConnectPolicy, StaggerStartsTheNextPortExactlyAfterStaggerMs) {
   EXPECT_EQ(p.next_deadline(), 6000);
 }
 
+TEST(ConnectPolicy, AnAbandonedRoundStartsTimesOutAndFailsNothingAndTheNextRoundStartsAfresh) {
+  SeededRandom rng(1);
+  ConnectPolicy p(config_with(300), rng);
+  p.start_round(1000, 1);
+  expect_start(only_action(p, 1000), 0, 443);
+  p.abandon_round();
+  EXPECT_EQ(p.state(), ConnectPolicy::State::idle);
+  EXPECT_EQ(p.next_deadline(), kNever) << "no stagger start, no attempt deadline, no round failure is due";
+  EXPECT_EQ(p.poll(1300).kind, Kind::nothing) << "8443 does not start after the round was abandoned";
+  EXPECT_EQ(p.poll(60'000).kind, Kind::nothing) << "the abandoned 443 attempt does not time out";
+  EXPECT_EQ(p.failed_rounds(), 0u) << "an abandoned round is not a failed one";
+  p.start_round(70'000, 1);
+  expect_start(only_action(p, 70'000), 0, 443);
+  p.abandon_round();
+  p.abandon_round();  // twice, or while idle: nothing
+  EXPECT_EQ(p.state(), ConnectPolicy::State::idle);
+}
+
 TEST(ConnectPolicy, ParallelAttemptKeepsTheFirstAliveWithItsOwnTimeout) {
   SeededRandom rng(1);
   ConnectPolicy p(config_with(300), rng);

@@ -165,6 +165,57 @@ TEST(SimLink, ComesUpWithMutualTlsAndExchangesMessages) {
   EXPECT_EQ(s.net().open_connections(), 0u);
 }
 
+TEST(SimLink, ALinkThatIsNotUpTakesNoMessageAndItsCloseAbandonsTheAttempts) {
+  Scenario s(2);
+  s.net().set_default_path(SimPath{200, 0});  // slow enough to act mid-handshake
+  s.start();
+  const uint8_t bytes[] = {1, 2, 3};
+  // Connecting: nothing can be queued for a link that is not up.
+  ASSERT_TRUE(s.run_until([&] { return s.net().open_connections() > 0; }, 10'000));
+  EXPECT_FALSE(s.link().up());
+  EXPECT_EQ(s.link().send_text("{}"), Status(Reason::would_block, 0));
+  EXPECT_EQ(s.link().send_binary(bytes), Status(Reason::would_block, 0));
+  EXPECT_EQ(s.link().send_ping(bytes), Status(Reason::would_block, 0));
+  EXPECT_EQ(s.link().output_queued(), 0u);
+  s.link().drop(Status(Reason::connect_timeout));  // no link to drop: the attempts go on
+  EXPECT_FALSE(s.link().idle());
+  // close() before the link is up abandons every attempt: no link comes up
+  // later, every socket is closed, and there was no link to report down.
+  s.link().close(1001, "shutdown");
+  EXPECT_TRUE(s.link().idle());
+  s.run_until([] { return false; }, 30'000);
+  EXPECT_TRUE(s.up_times.empty()) << testing::PrintToString(s.log);
+  EXPECT_TRUE(s.down_times.empty());
+  EXPECT_EQ(s.net().open_connections(), 0u);
+  EXPECT_EQ(s.handler().opens, 0);
+}
+
+TEST(SimLink, CloseWhileTheNameIsResolvingStartsNoAttemptAndStartResumes) {
+  Scenario s(3);
+  s.net().set_dns_delay(500);
+  s.start();
+  s.link().close(1001, "shutdown");
+  EXPECT_TRUE(s.link().idle());
+  s.run_until([] { return false; }, 5'000);
+  EXPECT_EQ(s.net().open_connections(), 0u) << "the lookup was cancelled: no attempt follows it";
+  EXPECT_TRUE(s.failures.empty()) << testing::PrintToString(s.log);
+  s.link().start(s.now());
+  ASSERT_TRUE(s.run_until([&] { return s.link().up(); }, 10'000)) << testing::PrintToString(s.log);
+}
+
+TEST(SimLink, DropEndsAnOpenLinkWithItsReasonAndANewRoundBringsItBack) {
+  Scenario s(4);
+  s.start();
+  ASSERT_TRUE(s.run_until([&] { return s.link().up(); }, 10'000));
+  s.link().drop(Status(Reason::connect_timeout));
+  EXPECT_FALSE(s.link().up());
+  ASSERT_EQ(s.down_times.size(), 1u);
+  EXPECT_EQ(s.log.back().substr(s.log.back().find(' ')), " down connect_timeout");
+  const Millis dropped_at = s.now();
+  ASSERT_TRUE(s.run_until([&] { return s.up_times.size() == 2; }, 20'000)) << testing::PrintToString(s.log);
+  EXPECT_GT(s.up_times[1], dropped_at);
+}
+
 TEST(SimLink, RefusedFirstPortFailsOverToTheSecondAtOnce) {
   Scenario s(2, {8443});
   s.start();
