@@ -273,5 +273,58 @@ TEST_F(TlsWsChainTest, TheServerSaysCloseNotifyWhenItEndsTheDeviceJustStops) {
   EXPECT_TRUE(client.output().empty()) << "the device queues no close_notify of its own";
 }
 
+TEST_F(TlsWsChainTest, AChainNotOpenOrEndedTakesNoMessageAndSaysTheConnectionIsClosed) {
+  TlsWsClientChain client(client_tls_, client_config_, random_, client_log_);
+  TlsWsServerChain server(server_tls_, server_ws_, server_log_);
+  server.start();
+  client.start(443);
+  // Before TLS is up there is no WebSocket to take a message.
+  EXPECT_EQ(client.send_text("early").reason(), Reason::connection_closed);
+  EXPECT_EQ(client.queued(), client.output().size()) << "only the ClientHello is queued";
+  pump(client, server);
+  ASSERT_TRUE(client.opened());
+  ASSERT_TRUE(client.close(1001, "shutdown").ok());
+  pump(client, server);
+  ASSERT_TRUE(client.ended());
+  EXPECT_EQ(client.send_binary(as_bytes("late")).reason(), Reason::connection_closed);
+  EXPECT_EQ(client.send_ping(as_bytes("late")).reason(), Reason::connection_closed);
+  EXPECT_EQ(client.close(1000, "again").reason(), Reason::connection_closed);
+  EXPECT_TRUE(client.output().empty()) << "nothing more goes on the wire after the end";
+  EXPECT_EQ(server.end_status(), Status(Reason::closed_by_peer, 1001));
+}
+
+TEST_F(TlsWsChainTest, AnUpgradeRequestThatCannotBeBuiltEndsTheAttemptAndSaysSo) {
+  client_config_.path = "/" + std::string(8000, 'p');
+  TlsWsClientChain client(client_tls_, client_config_, random_, client_log_);
+  TlsWsServerChain server(server_tls_, server_ws_, server_log_);
+  connect(client, server);
+  ASSERT_TRUE(client.ended());
+  EXPECT_FALSE(client.end_status().ok());
+  EXPECT_EQ(client.end_text(), "cannot build the upgrade request");
+  EXPECT_FALSE(client.opened());
+  EXPECT_TRUE(server_log_.events.empty()) << "no request reached the server";
+}
+
+TEST_F(TlsWsChainTest, AServerThatEndsTheSessionBeforeAnsweringTheUpgradeIsNamedAsSuch) {
+  TlsWsClientChain client(client_tls_, client_config_, random_, client_log_);
+  TlsWsServerChain server(server_tls_, server_ws_, server_log_);
+  server.start();
+  client.start(443);
+  // Move ciphertext until the client has TLS up and its upgrade request is
+  // queued; the server never gets that request.
+  for (int round = 0; round < 20 && client_log_.events.empty(); ++round) {
+    server.consume_output(client.receive(server.output()));
+    if (!client_log_.events.empty()) break;
+    client.consume_output(server.receive(client.output()));
+  }
+  ASSERT_EQ(client_log_.events, (std::vector<std::string>{"tls"}));
+  server.finish(Status(Reason::connection_reset));  // a server going away: close_notify
+  (void)client.receive(server.output());
+  ASSERT_TRUE(client.ended());
+  EXPECT_EQ(client.end_status().reason(), Reason::connection_closed);
+  EXPECT_EQ(client.end_text(), "connection ended during the upgrade");
+  EXPECT_FALSE(client.opened());
+}
+
 }  // namespace
 }  // namespace sublink::test
