@@ -17,7 +17,7 @@ namespace {
 struct Lookup {
   enum class State : unsigned char { free, running, abandoned };
   State state = State::free;
-  char name[256] = {};
+  char name[kMaxPosixLookupName + 1] = {};
   addrinfo hints{};
   gaicb request{};
 };
@@ -51,7 +51,7 @@ int posix_lookup_wake_fd() {
 }
 
 int posix_lookup_start(std::string_view name) {
-  if (name.size() >= sizeof(Lookup::name)) return -1;
+  if (name.size() > kMaxPosixLookupName) return -1;
   reap_abandoned();
   for (size_t i = 0; i < kMaxPosixLookups; ++i) {
     Lookup& l = lookups[i];

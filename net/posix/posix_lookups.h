@@ -28,9 +28,12 @@ namespace sublink {
 /// Lookups under way at once in the process (abandoned ones included).
 inline constexpr size_t kMaxPosixLookups = 8;
 
-/// Starts resolving `name` (not an IP literal; up to 255 bytes). Returns
-/// the lookup's record, or -1 when every record is in use or the name is
-/// too long (answer dns_failed then).
+/// The longest name a lookup takes: a DNS name's bound (RFC 1035 3.1).
+inline constexpr size_t kMaxPosixLookupName = 255;
+
+/// Starts resolving `name` (not an IP literal; up to kMaxPosixLookupName
+/// bytes). Returns the lookup's record, or -1 when every record is in use
+/// or the name is too long (answer dns_failed then).
 int posix_lookup_start(std::string_view name);
 
 /// Moves the answer of lookup `slot` into `status` and `addresses` and frees

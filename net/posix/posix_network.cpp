@@ -55,9 +55,14 @@ Result<ResolveId> PosixNetwork::resolve(std::string_view host, SocketEvents& own
   const IpAddress literal = IpAddress::parse(host);
   if (literal.family != 0) {
     lookup->addresses.add(literal);
+  } else if (host.size() > kMaxPosixLookupName) {
+    // No resolver takes such a name: it does not exist, and asking again
+    // will not change that (not EAI_AGAIN, "try again").
+    lookup->slot = -1;
+    lookup->status = Status(Reason::dns_failed, EAI_NONAME);
   } else {
     lookup->slot = posix_lookup_start(host);
-    // No record free, or a name no resolver takes: the answer is a failure.
+    // No record free: a temporary failure, the next round asks again.
     if (lookup->slot < 0) lookup->status = Status(Reason::dns_failed, EAI_AGAIN);
   }
   return lookup->id;

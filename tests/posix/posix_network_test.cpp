@@ -1,4 +1,5 @@
 #include "net/posix/posix_network.h"
+#include "net/posix/posix_lookups.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -7,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <netdb.h>
 #include <string>
+#include <vector>
 
 #include "support/process.h"
 
@@ -28,7 +31,8 @@ struct Recorder : SocketEvents {
   }
   void on_connected(SocketId) override { connected = true; }
   void on_received(SocketId, std::span<const uint8_t> b) override { data.append(b.begin(), b.end()); }
-  void on_writable(SocketId) override {}
+  void on_writable(SocketId) override { ++writable; }
+  int writable = 0;
   void on_socket_error(SocketId, Status s) override {
     errored = true;
     error = s;
@@ -266,6 +270,104 @@ TEST(PosixNetwork, LookupsBeyondTheBoundAreRefusedAtOnce) {
   net.wait(0);  // answers every literal
   EXPECT_EQ(net.pending_lookups(), 0u);
   EXPECT_TRUE(net.resolve("127.0.0.1", r).ok());
+}
+
+TEST(PosixNetwork, ANameLongerThanAnyDnsNameIsNoSuchNameNotATemporaryFailure) {
+  PosixNetwork net;
+  Recorder r;
+  ASSERT_TRUE(net.resolve(std::string(kMaxPosixLookupName + 1, 'a'), r).ok());
+  net.wait(0);
+  ASSERT_TRUE(r.resolved) << "answered at once: no resolver is asked";
+  EXPECT_EQ(r.resolve_status, Status(Reason::dns_failed, EAI_NONAME));
+  EXPECT_STREQ(posix_resolver_words(r.resolve_status.detail()), gai_strerror(EAI_NONAME));
+  EXPECT_EQ(net.pending_lookups(), 0u);
+}
+
+TEST(PosixNetwork, TheSocketTableIsBoundedAndAClosedSocketFreesItsSlot) {
+  uint16_t port = 0;
+  const int ls = listening_socket(port);
+  ASSERT_GE(ls, 0);
+  PosixNetwork net;
+  Recorder r;
+  std::vector<SocketId> open;
+  for (size_t i = 0; i < PosixNetwork::kMaxSockets; ++i) {
+    const Result<SocketId> s = net.open(IpAddress::parse("127.0.0.1"), port, r);
+    ASSERT_TRUE(s.ok()) << i;
+    open.push_back(*s);
+  }
+  const Result<SocketId> beyond = net.open(IpAddress::parse("127.0.0.1"), port, r);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_EQ(beyond.status(), Status(Reason::out_of_memory, static_cast<int32_t>(PosixNetwork::kMaxSockets)));
+  net.close(open.back());
+  open.pop_back();
+  const Result<SocketId> again = net.open(IpAddress::parse("127.0.0.1"), port, r);
+  ASSERT_TRUE(again.ok()) << "the closed socket's slot is free again";
+  open.push_back(*again);
+  for (SocketId id : open) net.close(id);
+  EXPECT_EQ(net.open_sockets(), 0u);
+  ::close(ls);
+}
+
+TEST(PosixNetwork, ASendToAnUnknownOrStillConnectingSocketIsRefusedAndAnEmptySendMovesNothing) {
+  uint16_t port = 0;
+  const int ls = listening_socket(port);
+  ASSERT_GE(ls, 0);
+  PosixNetwork net;
+  Recorder r;
+  const uint8_t byte[] = {1};
+  EXPECT_EQ(net.send(12345, byte).status(), Status(Reason::invalid_argument, 0)) << "no such socket";
+  const Result<SocketId> s = net.open(IpAddress::parse("127.0.0.1"), port, r);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(net.send(*s, byte).status(), Status(Reason::invalid_argument, 0)) << "not connected yet";
+  net.shutdown_send(*s);  // ignored while connecting: the socket still connects
+  pump(net, [&] { return r.connected || r.errored; });
+  ASSERT_TRUE(r.connected);
+  ASSERT_TRUE(net.send(*s, std::span<const uint8_t>{}).ok());
+  EXPECT_EQ(*net.send(*s, std::span<const uint8_t>{}), 0u);
+  net.close(*s);
+  ::close(ls);
+}
+
+TEST(PosixNetwork, AFullSendBufferTakesWhatFitsAndTellsTheOwnerWhenItCanWriteAgain) {
+  uint16_t port = 0;
+  const int ls = listening_socket(port);
+  ASSERT_GE(ls, 0);
+  PosixNetwork net;
+  Recorder r;
+  const Result<SocketId> s = net.open(IpAddress::parse("127.0.0.1"), port, r);
+  ASSERT_TRUE(s.ok());
+  pump(net, [&] { return r.connected || r.errored; });
+  ASSERT_TRUE(r.connected);
+  const int peer = accept(ls, nullptr, nullptr);
+  ASSERT_GE(peer, 0);
+  // The peer reads nothing: the kernel's buffers fill, then sends take less
+  // than offered, then nothing.
+  const std::vector<uint8_t> chunk(64 * 1024, 0x5a);
+  size_t sent = 0;
+  bool short_send = false;
+  for (int i = 0; i < 10'000; ++i) {
+    const Result<size_t> n = net.send(*s, chunk);
+    ASSERT_TRUE(n.ok()) << reason_name(n.status().reason());
+    sent += *n;
+    if (*n < chunk.size()) short_send = true;
+    if (*n == 0) break;
+  }
+  ASSERT_TRUE(short_send) << "the send buffer never filled";
+  EXPECT_EQ(r.writable, 0);
+  // The peer drains everything: the owner hears it may write again.
+  std::vector<uint8_t> sink(256 * 1024);
+  size_t drained = 0;
+  for (int i = 0; i < 2000 && (drained < sent || r.writable == 0); ++i) {
+    const ssize_t got = recv(peer, sink.data(), sink.size(), MSG_DONTWAIT);
+    if (got > 0) drained += static_cast<size_t>(got);
+    net.wait(5);
+  }
+  EXPECT_EQ(drained, sent) << "every byte the network took arrived";
+  EXPECT_GE(r.writable, 1);
+  EXPECT_FALSE(r.errored);
+  net.close(*s);
+  ::close(peer);
+  ::close(ls);
 }
 
 }  // namespace
