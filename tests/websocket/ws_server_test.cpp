@@ -247,6 +247,47 @@ TEST(WsServer, RequestFieldsAndRfcAcceptValue) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 101 ", 0), 0u);
 }
 
+// A proxy or another client may spell the same request differently:
+// several tokens per header, tabs around them, in any case (RFC 9110 5.6.1).
+TEST(WsServer, ListHeadersWithSeveralTokensAndTabsAreUnderstood) {
+  std::string request = kRequest;
+  const auto replace = [&](std::string_view from, std::string_view to) {
+    const size_t at = request.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    request.replace(at, from.size(), to);
+  };
+  replace("Upgrade: websocket", "Upgrade: h2c,\tWebSocket");
+  replace("Connection: keep-alive, Upgrade", "Connection: keep-alive,upgrade\t");
+  replace("Sec-WebSocket-Protocol: chat, sublink.v1", "Sec-WebSocket-Protocol: chat ,\tsublink.v1\t");
+  WsServer server{WsServerConfig{}};
+  server.feed(bytes_of(request));
+  WsEvent e;
+  ASSERT_TRUE(server.next_event(e));
+  ASSERT_EQ(e.type, WsEventType::request) << request;
+  ASSERT_TRUE(server.accept().ok());
+  EXPECT_EQ(server.state(), WsState::open);
+}
+
+TEST(WsServer, ARefusalWithAStatusOfNoNameOfItsOwnStillSaysItsClass) {
+  for (const auto& [status, phrase] : {std::pair{429, "Client Error"}, std::pair{599, "Server Error"}}) {
+    WsServer server{WsServerConfig{}};
+    server.feed(bytes_of(kRequest));
+    WsEvent e;
+    ASSERT_TRUE(server.next_event(e));
+    ASSERT_TRUE(server.refuse(status, 60).ok());
+    const std::string answer(reinterpret_cast<const char*>(server.output().data()), server.output().size());
+    EXPECT_EQ(answer.rfind("HTTP/1.1 " + std::to_string(status) + " " + phrase + "\r\n", 0), 0u) << answer;
+    EXPECT_NE(answer.find("Retry-After: 60\r\n"), std::string::npos) << answer;
+  }
+  WsServer server{WsServerConfig{}};
+  EXPECT_EQ(server.refuse(503).reason(), Reason::invalid_argument) << "no request to refuse yet";
+  server.feed(bytes_of(kRequest));
+  WsEvent e;
+  ASSERT_TRUE(server.next_event(e));
+  EXPECT_EQ(server.refuse(600).reason(), Reason::invalid_argument) << "not an HTTP error status";
+  EXPECT_TRUE(server.output().empty()) << "a refused refusal sends nothing";
+}
+
 // Hostile or broken requests: answered with an HTTP error, then closed.
 struct BadRequest {
   std::string from, to;
