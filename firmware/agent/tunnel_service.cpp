@@ -440,10 +440,4 @@ std::span<const TunnelListing> TunnelService::list(Millis now) const {
   return {listing_.get(), n};
 }
 
-size_t TunnelService::local_handles() const {
-  size_t n = 0;
-  for (size_t i = 0; i < limits_.max_channels; ++i) n += (locals_[i].socket != 0) + (locals_[i].resolve != 0);
-  return n;
-}
-
 }  // namespace sublink

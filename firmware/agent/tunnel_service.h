@@ -126,8 +126,6 @@ class TunnelService final : public AgentTunnels, private TunnelMuxListener, priv
   /// The open channels (views valid until the next call into the service).
   std::span<const TunnelListing> list(Millis now) const override;
   size_t open_channels() const { return mux_.live_count(); }
-  /// Local sockets and lookups under way (leak checks).
-  size_t local_handles() const;
 
  private:
   struct Local {
