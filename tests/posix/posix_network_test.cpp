@@ -55,6 +55,18 @@ int listening_socket(uint16_t& port) {
   return ls;
 }
 
+// A listener that is closed when the test ends, also when it fails.
+struct Listener {
+  uint16_t port = 0;
+  int fd = listening_socket(port);
+  Listener() = default;
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  ~Listener() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 template <class Pred>
 void pump(PosixNetwork& net, Pred done) {
   for (int i = 0; i < 200 && !done(); ++i) net.wait(20);
@@ -99,9 +111,9 @@ TEST(PosixNetwork, RefusedPortIsConnectRefused) {
 }
 
 TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
-  uint16_t port = 0;
-  const int ls = listening_socket(port);
-  ASSERT_GE(ls, 0);
+  Listener ls;
+  ASSERT_GE(ls.fd, 0);
+  const uint16_t port = ls.port;
 
   PosixNetwork net;
   Recorder r;
@@ -109,7 +121,7 @@ TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
   ASSERT_TRUE(socket.ok());
   pump(net, [&] { return r.connected; });
   ASSERT_TRUE(r.connected);
-  int peer = accept(ls, nullptr, nullptr);
+  int peer = accept(ls.fd, nullptr, nullptr);
   std::string hello = "hello";
   auto sent = net.send(*socket, {reinterpret_cast<const uint8_t*>(hello.data()), hello.size()});
   ASSERT_TRUE(sent.ok());
@@ -124,16 +136,15 @@ TEST(PosixNetwork, ConnectsSendsReceivesAndSeesPeerClose) {
   pump(net, [&] { return r.errored; });
   EXPECT_EQ(r.error.reason(), Reason::connection_closed);
   EXPECT_EQ(net.open_sockets(), 0u);
-  ::close(ls);
 }
 
 // A tunnel's local socket whose service half-closed (shutdown SHUT_WR, as
 // a service that answers only after its input's end does to its client):
 // the owner keeps it and still sends; the loop does not spin on the EOF.
 TEST(PosixNetwork, APeersHalfCloseKeepsTheSocketForSending) {
-  uint16_t port = 0;
-  const int ls = listening_socket(port);
-  ASSERT_GE(ls, 0);
+  Listener ls;
+  ASSERT_GE(ls.fd, 0);
+  const uint16_t port = ls.port;
   struct HalfOpen : Recorder {
     int finished = 0;
     bool on_peer_finished(SocketId) override {
@@ -145,7 +156,7 @@ TEST(PosixNetwork, APeersHalfCloseKeepsTheSocketForSending) {
   const Result<SocketId> socket = net.open(IpAddress::parse("127.0.0.1"), port, r);
   ASSERT_TRUE(socket.ok());
   pump(net, [&] { return r.connected; });
-  const int peer = accept(ls, nullptr, nullptr);
+  const int peer = accept(ls.fd, nullptr, nullptr);
   ASSERT_GE(peer, 0);
   ASSERT_EQ(::send(peer, "question", 8, 0), 8);
   ASSERT_EQ(::shutdown(peer, SHUT_WR), 0);
@@ -167,16 +178,15 @@ TEST(PosixNetwork, APeersHalfCloseKeepsTheSocketForSending) {
   net.close(*socket);
   EXPECT_EQ(net.open_sockets(), 0u);
   ::close(peer);
-  ::close(ls);
 }
 
 // A tunnel's local socket: stopped while its channel is full, the bytes wait
 // in the kernel (nothing is read, even the peer's close), then come in
 // reads of at most kSocketMaxReceive; a half-close still receives.
 TEST(PosixNetwork, AStoppedSocketReadsNothingUntilResumedAndAHalfCloseStillReceives) {
-  uint16_t port = 0;
-  const int ls = listening_socket(port);
-  ASSERT_GE(ls, 0);
+  Listener ls;
+  ASSERT_GE(ls.fd, 0);
+  const uint16_t port = ls.port;
   PosixNetwork net;
   struct Chunks : Recorder {
     size_t largest = 0;
@@ -188,7 +198,7 @@ TEST(PosixNetwork, AStoppedSocketReadsNothingUntilResumedAndAHalfCloseStillRecei
   const Result<SocketId> socket = net.open(IpAddress::parse("127.0.0.1"), port, r);
   ASSERT_TRUE(socket.ok());
   pump(net, [&] { return r.connected; });
-  int peer = accept(ls, nullptr, nullptr);
+  int peer = accept(ls.fd, nullptr, nullptr);
   net.set_receiving(*socket, false);
   const std::string blob(100000, 'q');
   ASSERT_EQ(::send(peer, blob.data(), blob.size(), 0), static_cast<ssize_t>(blob.size()));
@@ -204,13 +214,12 @@ TEST(PosixNetwork, AStoppedSocketReadsNothingUntilResumedAndAHalfCloseStillRecei
   EXPECT_EQ(r.data, blob);
   EXPECT_LE(r.largest, kSocketMaxReceive);
   EXPECT_EQ(r.error.reason(), Reason::connection_closed);
-  ::close(ls);
 }
 
 TEST(PosixNetwork, EachOwnerHearsOnlyItsOwnSocketsAndLookups) {
-  uint16_t port = 0;
-  const int ls = listening_socket(port);
-  ASSERT_GE(ls, 0);
+  Listener ls;
+  ASSERT_GE(ls.fd, 0);
+  const uint16_t port = ls.port;
 
   PosixNetwork net;
   Recorder link, tunnel;
@@ -229,8 +238,8 @@ TEST(PosixNetwork, EachOwnerHearsOnlyItsOwnSocketsAndLookups) {
   ASSERT_EQ(link.addresses.count, 1u);
   EXPECT_EQ(link.addresses.items[0], IpAddress::parse("127.0.0.1"));
   EXPECT_TRUE(tunnel.resolve_status.ok());
-  int first = accept(ls, nullptr, nullptr);
-  int second = accept(ls, nullptr, nullptr);
+  int first = accept(ls.fd, nullptr, nullptr);
+  int second = accept(ls.fd, nullptr, nullptr);
   ASSERT_GE(first, 0);
   ASSERT_GE(second, 0);
   ASSERT_EQ(::send(first, "one", 3, 0), 3);
@@ -247,7 +256,6 @@ TEST(PosixNetwork, EachOwnerHearsOnlyItsOwnSocketsAndLookups) {
   pump(net, [&] { return link.errored; });
   EXPECT_EQ(link.error.reason(), Reason::connection_closed);
   EXPECT_FALSE(tunnel.errored);
-  ::close(ls);
 }
 
 TEST(PosixNetwork, CancelledLookupIsNeverAnswered) {
@@ -286,9 +294,9 @@ TEST(PosixNetwork, ANameLongerThanAnyDnsNameIsNoSuchNameNotATemporaryFailure) {
 }
 
 TEST(PosixNetwork, TheSocketTableIsBoundedAndAClosedSocketFreesItsSlot) {
-  uint16_t port = 0;
-  const int ls = listening_socket(port);
-  ASSERT_GE(ls, 0);
+  Listener ls;
+  ASSERT_GE(ls.fd, 0);
+  const uint16_t port = ls.port;
   PosixNetwork net;
   Recorder r;
   std::vector<SocketId> open;
@@ -307,13 +315,12 @@ TEST(PosixNetwork, TheSocketTableIsBoundedAndAClosedSocketFreesItsSlot) {
   open.push_back(*again);
   for (SocketId id : open) net.close(id);
   EXPECT_EQ(net.open_sockets(), 0u);
-  ::close(ls);
 }
 
 TEST(PosixNetwork, ASendToAnUnknownOrStillConnectingSocketIsRefusedAndAnEmptySendMovesNothing) {
-  uint16_t port = 0;
-  const int ls = listening_socket(port);
-  ASSERT_GE(ls, 0);
+  Listener ls;
+  ASSERT_GE(ls.fd, 0);
+  const uint16_t port = ls.port;
   PosixNetwork net;
   Recorder r;
   const uint8_t byte[] = {1};
@@ -327,20 +334,19 @@ TEST(PosixNetwork, ASendToAnUnknownOrStillConnectingSocketIsRefusedAndAnEmptySen
   ASSERT_TRUE(net.send(*s, std::span<const uint8_t>{}).ok());
   EXPECT_EQ(*net.send(*s, std::span<const uint8_t>{}), 0u);
   net.close(*s);
-  ::close(ls);
 }
 
 TEST(PosixNetwork, AFullSendBufferTakesWhatFitsAndTellsTheOwnerWhenItCanWriteAgain) {
-  uint16_t port = 0;
-  const int ls = listening_socket(port);
-  ASSERT_GE(ls, 0);
+  Listener ls;
+  ASSERT_GE(ls.fd, 0);
+  const uint16_t port = ls.port;
   PosixNetwork net;
   Recorder r;
   const Result<SocketId> s = net.open(IpAddress::parse("127.0.0.1"), port, r);
   ASSERT_TRUE(s.ok());
   pump(net, [&] { return r.connected || r.errored; });
   ASSERT_TRUE(r.connected);
-  const int peer = accept(ls, nullptr, nullptr);
+  const int peer = accept(ls.fd, nullptr, nullptr);
   ASSERT_GE(peer, 0);
   // The peer reads nothing: the kernel's buffers fill, then sends take less
   // than offered, then nothing.
@@ -369,7 +375,6 @@ TEST(PosixNetwork, AFullSendBufferTakesWhatFitsAndTellsTheOwnerWhenItCanWriteAga
   EXPECT_FALSE(r.errored);
   net.close(*s);
   ::close(peer);
-  ::close(ls);
 }
 
 }  // namespace
