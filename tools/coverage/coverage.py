@@ -28,12 +28,14 @@ def percent(covered, total):
     return 100.0 * covered / total if total else 100.0
 
 
-def run_gcovr(build):
+def run_gcovr(build, per_line=False):
+    """gcovr's JSON for the device code of `build`: per-file totals, or with
+    `per_line` every line with its branches (tools/coverage/missed.py)."""
     with tempfile.TemporaryDirectory() as tmp:
         summary = os.path.join(tmp, "summary.json")
         command = ["gcovr", "--root", ROOT, "--object-directory", build, "-j", str(os.cpu_count() or 1),
                    "--exclude-unreachable-branches", "--exclude-throw-branches",
-                   "--json-summary", summary]
+                   "--json" if per_line else "--json-summary", summary]
         for f in FILTERS:
             command += ["--filter", os.path.join(ROOT, f)]
         for e in EXCLUDES:
