@@ -24,6 +24,12 @@ class TlsSessionEdges : public ::testing::Test {
     ASSERT_TRUE(load_client(client_config_, random_).ok());
     ASSERT_TRUE(load_server(server_config_, random_).ok());
   }
+  // Starts both sessions and runs the handshake to its end.
+  static void handshake(TlsSession& client, TlsServerSession& server) {
+    ASSERT_TRUE(server.start().ok());
+    ASSERT_TRUE(client.start("localhost").ok());
+    ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+  }
   SystemClockScope clock_;
   SeededRandom random_{7};
   TlsClientConfig client_config_;
@@ -50,9 +56,7 @@ TEST_F(TlsSessionEdges, AServerSessionOfAConfigurationNotLoadedDoesNotStart) {
 TEST_F(TlsSessionEdges, EmptyReadsAndWritesMoveNothingAndAnEmptyQueueWouldBlock) {
   TlsSession client(client_config_);
   TlsServerSession server(server_config_);
-  ASSERT_TRUE(server.start().ok());
-  ASSERT_TRUE(client.start("localhost").ok());
-  ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+  ASSERT_NO_FATAL_FAILURE(handshake(client, server));
   EXPECT_NE(client.cipher_suite(), "unknown");
   transfer(server, client);
   transfer(client, server);
@@ -69,9 +73,7 @@ TEST_F(TlsSessionEdges, EmptyReadsAndWritesMoveNothingAndAnEmptyQueueWouldBlock)
 TEST_F(TlsSessionEdges, CloseNotifyIntoAFullOutputQueueWouldBlockAndGoesOutOnceThereIsRoom) {
   TlsSession client(client_config_, 2048, 512);
   TlsServerSession server(server_config_);
-  ASSERT_TRUE(server.start().ok());
-  ASSERT_TRUE(client.start("localhost").ok());
-  ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+  ASSERT_NO_FATAL_FAILURE(handshake(client, server));
   transfer(client, server);
   // Fill the output queue with application data the transport has not taken.
   std::string payload(2000, 'q');
@@ -110,9 +112,7 @@ TEST_F(TlsSessionEdges, CloseNotifyIntoAFullOutputQueueWouldBlockAndGoesOutOnceT
 TEST_F(TlsSessionEdges, TheTransportsEndWithoutCloseNotifyIsAClosedConnectionThatSaysSo) {
   TlsSession client(client_config_);
   TlsServerSession server(server_config_);
-  ASSERT_TRUE(server.start().ok());
-  ASSERT_TRUE(client.start("localhost").ok());
-  ASSERT_TRUE(pump_handshake(client, server).ok()) << client.failure_text();
+  ASSERT_NO_FATAL_FAILURE(handshake(client, server));
   transfer(client, server);
   ASSERT_TRUE(server.write(as_bytes("last words")).ok());
   transfer(server, client);
