@@ -294,7 +294,8 @@ TEST_F(TlsWsChainTest, AChainNotOpenOrEndedTakesNoMessageAndSaysTheConnectionIsC
 }
 
 TEST_F(TlsWsChainTest, AnUpgradeRequestThatCannotBeBuiltEndsTheAttemptAndSaysSo) {
-  client_config_.path = "/" + std::string(8000, 'p');
+  const std::string path = "/" + std::string(8000, 'p');  // the configuration holds a view of it
+  client_config_.path = path;
   TlsWsClientChain client(client_tls_, client_config_, random_, client_log_);
   TlsWsServerChain server(server_tls_, server_ws_, server_log_);
   connect(client, server);
